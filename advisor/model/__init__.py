@@ -1,0 +1,1 @@
+"""The deployment model: routes, upstreams, app servers and links, every value with provenance."""

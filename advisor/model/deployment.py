@@ -1,0 +1,311 @@
+"""The deployment model: one typed object graph that rules, the queueing model and `show` read.
+
+Loaders fill it; nothing downstream re-parses a file. Every configurable value is a `Setting` (value + provenance).
+Settings are kept in dicts keyed by the directive/setting name as the user writes it (`proxy_read_timeout`,
+`timeout`), with values already converted (durations in seconds as float, sizes in bytes, flags as bool).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from advisor.model.addresses import Address
+from advisor.model.provenance import Setting, Source, jsonable
+from advisor.model.suppressions import Suppression
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    major: int
+    minor: int
+    patch: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "Version":
+        parts = text.strip().lstrip("v").split(".")
+        if not 1 <= len(parts) <= 3 or not all(part.isdigit() for part in parts):
+            raise ValueError(f"invalid version {text!r} (expected e.g. 1.29.7)")
+        numbers = [int(part) for part in parts] + [0] * (3 - len(parts))
+        return cls(*numbers)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, self.patch)
+
+    def __lt__(self, other: "Version") -> bool:
+        return self.as_tuple() < other.as_tuple()
+
+    def __le__(self, other: "Version") -> bool:
+        return self.as_tuple() <= other.as_tuple()
+
+
+DEFAULT_NGINX_VERSION = Version(1, 30, 0)  # newest stable line; carries the 1.29.7 keep-alive defaults
+DEFAULT_GUNICORN_VERSION = Version(27, 0, 1)
+DEFAULT_SOMAXCONN = 4096  # Linux >= 5.4
+
+
+@dataclass(slots=True)
+class HostFacts:
+    """What cannot be read from the config files; from CLI options (`--cpus`, `--somaxconn`, versions, `--env`)."""
+
+    cpus: Setting
+    somaxconn: Setting
+    nginx_version: Version = DEFAULT_NGINX_VERSION
+    gunicorn_version: Version = DEFAULT_GUNICORN_VERSION
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, cpus: int | None = None, somaxconn: int | None = None, nginx_version: str | None = None,
+              gunicorn_version: str | None = None, env: dict[str, str] | None = None) -> "HostFacts":
+        cpus_setting = (Setting(cpus, Source.option(f"--cpus {cpus}"))
+                        if cpus is not None else Setting.unknown("the CPU count is not known; pass --cpus N"))
+        somaxconn_setting = (Setting(somaxconn, Source.option(f"--somaxconn {somaxconn}"))
+                             if somaxconn is not None
+                             else Setting(DEFAULT_SOMAXCONN, Source.default("Linux >= 5.4 net.core.somaxconn")))
+        return cls(
+            cpus=cpus_setting,
+            somaxconn=somaxconn_setting,
+            nginx_version=Version.parse(nginx_version) if nginx_version else DEFAULT_NGINX_VERSION,
+            gunicorn_version=Version.parse(gunicorn_version) if gunicorn_version else DEFAULT_GUNICORN_VERSION,
+            env=dict(env or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cpus": self.cpus.to_dict(),
+            "somaxconn": self.somaxconn.to_dict(),
+            "nginx_version": str(self.nginx_version),
+            "gunicorn_version": str(self.gunicorn_version),
+            "env": dict(self.env),
+        }
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    """A problem found while loading (parse error, missing include, unresolvable value worth telling).
+
+    Loaders produce these; the engine turns them into findings with the given code (ADV### meta rules).
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    path: str | None
+    line: int | None = None
+    column: int | None = None
+    fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in ("code", "severity", "message", "path", "line", "column", "fix")}
+
+
+@dataclass(slots=True)
+class UpstreamServer:
+    """One `server` line of an `upstream {}` block."""
+
+    address: Setting  # value: Address (unknown for templates like `server ${BACKEND};`)
+    params: dict[str, Setting]  # weight, max_fails, fail_timeout (s), max_conns, backup, down, resolve
+    source: Source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address.to_dict(), "params": {k: v.to_dict() for k, v in self.params.items()},
+                "source": self.source.to_dict()}
+
+
+@dataclass(slots=True)
+class Upstream:
+    """An `upstream NAME {}` block; `settings` holds keepalive, keepalive_timeout (s), keepalive_requests,
+    keepalive_time (s), zone, with version-dependent defaults filled in."""
+
+    name: str
+    source: Source
+    servers: list[UpstreamServer]
+    settings: dict[str, Setting]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source.to_dict(),
+                "servers": [server.to_dict() for server in self.servers],
+                "settings": {k: v.to_dict() for k, v in self.settings.items()}}
+
+
+@dataclass(slots=True)
+class Target:
+    """Where a route sends requests: an explicit upstream group, or literal addresses (implicit upstream)."""
+
+    raw: str  # as written after the scheme, e.g. "app_server", "127.0.0.1:8001", "unix:/run/app.sock"
+    scheme: str | None  # http, https, grpc, uwsgi... (None for uwsgi_pass/fastcgi_pass without scheme)
+    upstream: Upstream | None
+    addresses: list[Setting]  # value: Address; for an upstream group: one per server; unknown when variable-based
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"raw": self.raw, "scheme": self.scheme, "upstream": self.upstream.name if self.upstream else None,
+                "addresses": [address.to_dict() for address in self.addresses]}
+
+
+@dataclass(slots=True)
+class Route:
+    """A `location` (or `server`) that passes requests to a backend.
+
+    `settings` holds the *effective* value of every proxy_* / buffering / timeout directive after inheritance
+    http -> server -> location, with nginx defaults for the configured version. `headers` holds the effective
+    proxy_set_header set (all-or-nothing inheritance, as nginx does).
+    """
+
+    id: str  # stable, human readable: "nginx.conf:24 location /api/"
+    kind: Literal["proxy", "uwsgi", "fastcgi", "scgi", "grpc", "memcached"]
+    server_names: list[str]
+    listens: list[Setting]  # raw listen arguments (value: str) with their positions
+    location: str | None  # "/api/", "~ ^/x", or None for a pass directly at server level
+    source: Source  # the location (or server) block
+    pass_directive: Setting  # the proxy_pass/uwsgi_pass directive, value: the raw argument
+    target: Target
+    settings: dict[str, Setting]
+    headers: dict[str, Setting]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "server_names": self.server_names,
+                "listens": [listen.to_dict() for listen in self.listens], "location": self.location,
+                "source": self.source.to_dict(), "pass": self.pass_directive.to_dict(),
+                "target": self.target.to_dict(),
+                "settings": {k: v.to_dict() for k, v in self.settings.items()},
+                "headers": {k: v.to_dict() for k, v in self.headers.items()}}
+
+
+@dataclass(slots=True)
+class NginxConfig:
+    """Main/events-level facts and the files that were read."""
+
+    root: str
+    files: list[str]
+    settings: dict[str, Setting]  # worker_processes (int or "auto" resolved with --cpus), worker_connections,
+    #                               worker_rlimit_nofile, user, plus http-level keepalive_timeout etc.
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": self.root, "files": self.files, "version": self.version,
+                "settings": {k: v.to_dict() for k, v in self.settings.items()}}
+
+
+@dataclass(slots=True)
+class UnknownSetting:
+    """A name assigned in an app config that is not a setting of that server (e.g. `tiemout = 60`)."""
+
+    name: str
+    source: Source
+    suggestion: str | None  # the closest real setting name, for "did you mean"
+
+
+@dataclass(slots=True)
+class AppServer:
+    """One app server process group (gunicorn master + workers, or uvicorn).
+
+    `settings` is keyed by the server's own setting names (gunicorn: bind, workers, worker_class, threads,
+    worker_connections, backlog, timeout, graceful_timeout, keepalive, max_requests, max_requests_jitter,
+    preload_app, worker_tmp_dir, limit_request_line, protocol, ...). Every known setting is present, with the
+    server's default where the config does not set it. `bind` holds a list of Address values.
+    """
+
+    id: str  # "gunicorn.conf.py" or "docker-compose.yml:web"
+    kind: Literal["gunicorn", "uvicorn"]
+    source: Source  # the config file (line None) or the command line that starts it
+    settings: dict[str, Setting]
+    unknown_settings: list[UnknownSetting] = field(default_factory=list)
+    service_name: str | None = None  # docker-compose service (host name other containers reach it by)
+
+    @property
+    def binds(self) -> list[Address]:
+        setting = self.settings.get("bind")
+        if setting is None or not setting.known or setting.value is None:
+            return []
+        return [address for address in setting.value if isinstance(address, Address)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "source": self.source.to_dict(),
+                "service_name": self.service_name,
+                "settings": {k: v.to_dict() for k, v in sorted(self.settings.items())},
+                "unknown_settings": [{"name": u.name, "source": u.source.to_dict(), "suggestion": u.suggestion}
+                                     for u in self.unknown_settings]}
+
+
+@dataclass(slots=True)
+class Link:
+    """A route reaching an app server: `address` (a target address of the route) matched `bind`."""
+
+    route: Route
+    app: AppServer
+    address: Setting  # the route target address that matched (value: Address), with its position
+    bind: Address
+    upstream_server: UpstreamServer | None = None
+    match: str = "exact"  # "exact", "wildcard" (0.0.0.0/:: bind), "service-name", "unix"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"route": self.route.id, "app": self.app.id, "address": self.address.to_dict(),
+                "bind": str(self.bind), "match": self.match}
+
+
+@dataclass(slots=True)
+class RouteLinkDiagnosis:
+    """Why a route is or is not linked to an app server (derived by the linker, read by addressing rules).
+
+    status: "linked", "no-app-config" (no app config was given), "unknown-target" (templated/variable target),
+    "port-mismatch", "host-mismatch" (loopback bind reached from another host), "unix-path-mismatch",
+    "socket-kind-mismatch" (unix vs TCP), "dualstack-localhost", "not-http" (uwsgi_pass/fastcgi_pass).
+    """
+
+    status: str
+    target: Setting | None  # the offending target address (value: Address)
+    closest_bind: Setting | None  # the app bind it was compared with (value: Address), with its position
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "target": self.target.to_dict() if self.target else None,
+                "closest_bind": self.closest_bind.to_dict() if self.closest_bind else None, "detail": self.detail}
+
+
+@dataclass(slots=True)
+class Deployment:
+    host: HostFacts
+    nginx: NginxConfig | None
+    upstreams: dict[str, Upstream]
+    routes: list[Route]
+    apps: list[AppServer]
+    links: list[Link]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    route_diagnoses: dict[str, "RouteLinkDiagnosis"] = field(default_factory=dict)  # by Route.id
+
+    def links_for_route(self, route: Route) -> list[Link]:
+        return [link for link in self.links if link.route is route]
+
+    def links_for_app(self, app: AppServer) -> list[Link]:
+        return [link for link in self.links if link.app is app]
+
+    @property
+    def unlinked_routes(self) -> list[Route]:
+        linked = {id(link.route) for link in self.links}
+        return [route for route in self.routes if id(route) not in linked]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host.to_dict(),
+            "nginx": self.nginx.to_dict() if self.nginx else None,
+            "upstreams": {name: upstream.to_dict() for name, upstream in self.upstreams.items()},
+            "routes": [route.to_dict() for route in self.routes],
+            "apps": [app.to_dict() for app in self.apps],
+            "links": [link.to_dict() for link in self.links],
+            "unlinked_routes": [route.id for route in self.unlinked_routes],
+            "route_diagnoses": {key: value.to_dict() for key, value in self.route_diagnoses.items()},
+            "diagnostics": [diagnostic.to_dict() for diagnostic in self.diagnostics],
+        }
+
+
+__all__ = [
+    "AppServer", "Deployment", "Diagnostic", "HostFacts", "Link", "NginxConfig", "Route", "RouteLinkDiagnosis",
+    "Setting", "Source", "Suppression",
+    "Target", "UnknownSetting", "Upstream", "UpstreamServer", "Version", "jsonable",
+]

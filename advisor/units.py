@@ -1,0 +1,80 @@
+"""Durations and sizes as nginx and gunicorn write them.
+
+nginx: `ms s m h d w M y`, a bare number is seconds, units may be combined (`1h 30m`, `1m30s`);
+sizes take `k/K`, `m/M`, `g/G` (nginx syntax.html).
+"""
+
+from __future__ import annotations
+
+import re
+
+_NGINX_TIME_UNITS = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+    "M": 2592000.0,  # 30 days, as nginx defines a month
+    "y": 31536000.0,  # 365 days
+}
+_TIME_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
+_SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
+
+
+def parse_nginx_duration(text: str) -> float:
+    """Return seconds for an nginx time value such as `150ms`, `1m30s`, `1h 30m` or `60`."""
+    compact = text.strip().replace(" ", "")
+    if not compact:
+        raise ValueError(f"empty time value {text!r}")
+    position = 0
+    total = 0.0
+    seen_units: set[str] = set()
+    while position < len(compact):
+        match = _TIME_PART.match(compact, position)
+        if not match or match.end() == position:
+            raise ValueError(f"invalid time value {text!r}")
+        number, unit = match.group(1), match.group(2) or "s"
+        if match.group(2) is None and match.end() != len(compact):
+            raise ValueError(f"invalid time value {text!r}")
+        if unit in seen_units:
+            raise ValueError(f"invalid time value {text!r}: unit {unit!r} repeated")
+        seen_units.add(unit)
+        total += int(number) * _NGINX_TIME_UNITS[unit]
+        position = match.end()
+    return total
+
+
+def parse_nginx_size(text: str) -> int:
+    """Return bytes for an nginx size such as `8k`, `1m`, `1024`."""
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid size {text!r}")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    return int(match.group(1)) * factor
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds for messages the way people write nginx values: `150ms`, `60s`, `90s`, `10m`, `2h`."""
+    if seconds != seconds:  # NaN
+        return "unknown"
+    if seconds == float("inf"):
+        return "unlimited"
+    if 0 < seconds < 1:
+        millis = seconds * 1000
+        return f"{millis:.0f}ms" if millis >= 1 else f"{millis:.2g}ms"
+    if float(seconds).is_integer():
+        whole = int(seconds)
+        if whole >= 3600 and whole % 3600 == 0:
+            return f"{whole // 3600}h"
+        if whole >= 600 and whole % 60 == 0:
+            return f"{whole // 60}m"
+        return f"{whole}s"
+    return f"{seconds:.3g}s"
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("g", 1024**3), ("m", 1024**2), ("k", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
