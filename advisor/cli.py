@@ -1,2 +1,199 @@
-def main():  # placeholder until the CLI lands
-    raise SystemExit(0)
+"""Command-line entry point. Parses options and hands over to `advisor.commands.*`; imports stay lazy."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from advisor import __version__
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Lint nginx + gunicorn deployments across both files, predict 502/504 rates, validate predictions.",
+)
+
+# Shared option declarations -------------------------------------------------------------------------------------
+PathsArg = Annotated[Optional[list[str]], typer.Argument(
+    help="Config files: nginx configs and app server configs (gunicorn.conf.py), in any order.", show_default=False)]
+NginxOpt = Annotated[Optional[list[str]], typer.Option("--nginx", help="An nginx config (repeatable).")]
+AppOpt = Annotated[Optional[list[str]], typer.Option("--app", help="An app server config or command-line source.")]
+AppFormatOpt = Annotated[Optional[str], typer.Option(
+    "--app-format", help="Override app source detection: gunicorn, compose, dockerfile, procfile, systemd, "
+                         "supervisor, shell.")]
+CpusOpt = Annotated[Optional[int], typer.Option("--cpus", min=1, help="CPU count of the app host (cpu_count()).")]
+SomaxconnOpt = Annotated[Optional[int], typer.Option(
+    "--somaxconn", min=1, help="net.core.somaxconn of the app host [default: 4096, Linux >= 5.4].")]
+NginxVersionOpt = Annotated[Optional[str], typer.Option(
+    "--nginx-version", help="nginx version whose defaults apply [default: 1.30.0].")]
+GunicornVersionOpt = Annotated[Optional[str], typer.Option(
+    "--gunicorn-version", help="gunicorn version whose behaviour applies [default: 27.0.1].")]
+EnvOpt = Annotated[Optional[list[str]], typer.Option(
+    "--env", help="NAME=VALUE for os.environ lookups in configs (repeatable).")]
+OutputFormatOpt = Annotated[Optional[str], typer.Option(
+    "--output-format", help="full, concise, json, json-lines, sarif, github, gitlab, junit "
+                            "[env: ADVISOR_OUTPUT_FORMAT; default: full].")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"advisor {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """advisor: configuration advisor and linter for nginx in front of gunicorn."""
+
+
+def _split_list(values: Optional[list[str]]) -> list[str]:
+    items: list[str] = []
+    for value in values or []:
+        items.extend(part.strip() for part in value.split(",") if part.strip())
+    return items
+
+
+def _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env):
+    from advisor.commands.options import HostOptions, parse_env_assignments
+
+    return HostOptions(cpus=cpus, somaxconn=somaxconn, nginx_version=nginx_version,
+                       gunicorn_version=gunicorn_version, env=parse_env_assignments(env or []))
+
+
+def _fail_usage(message: str) -> None:
+    sys.stderr.write(f"advisor: error: {message}\n")
+    raise typer.Exit(2)
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    nginx: NginxOpt = None,
+    app_: AppOpt = None,
+    app_format: AppFormatOpt = None,
+    cpus: CpusOpt = None,
+    somaxconn: SomaxconnOpt = None,
+    nginx_version: NginxVersionOpt = None,
+    gunicorn_version: GunicornVersionOpt = None,
+    env: EnvOpt = None,
+    output_format: OutputFormatOpt = None,
+    output_file: Annotated[Optional[str], typer.Option("--output-file", "-o", help="Write the report here.")] = None,
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", help="Rules to run: codes, prefixes, names or ALL (comma-separated).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules to skip (comma-separated).")] = None,
+    extend_select: Annotated[Optional[list[str]], typer.Option(
+        "--extend-select", help="Rules to add to the selection.")] = None,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="Lowest severity that makes the exit code 1: error, warning, info.")] = "warning",
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+    color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
+    explain_skips: Annotated[bool, typer.Option(
+        "--explain-skips", help="List rules skipped because a value is unknown, and why.")] = False,
+    statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
+    rules: Annotated[Optional[list[str]], typer.Option(
+        "--rules", help="Extra directory of YAML rules (repeatable).")] = None,
+    rps: Annotated[Optional[float], typer.Option("--rps", help="Peak offered load (requests/s) for capacity rules.")]
+    = None,
+    service_time: Annotated[Optional[str], typer.Option(
+        "--service-time", help="Mean service time (80ms) or p50=80ms,p99=900ms.")] = None,
+    error_budget: Annotated[float, typer.Option("--error-budget", help="Acceptable error share.")] = 0.001,
+    config: Annotated[Optional[str], typer.Option("--config", help="advisor config file.")] = None,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Ignore advisor config files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check an nginx config and an app server config together; exit 1 when something will break."""
+    from advisor.commands.options import CheckOptions, Inputs, Workload
+
+    try:
+        options = CheckOptions(
+            inputs=Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []),
+                          app_format=app_format),
+            host=_host_options(cpus, somaxconn, nginx_version, gunicorn_version, env),
+            workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget),
+            output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or "full",
+            output_file=output_file, select=_split_list(select), ignore=_split_list(ignore),
+            extend_select=_split_list(extend_select), fail_on=fail_on, exit_zero=exit_zero, color=color,
+            explain_skips=explain_skips, statistics=statistics, rules_dirs=list(rules or []), config=config,
+            isolated=isolated, debug=debug,
+        )
+    except ValueError as error:
+        _fail_usage(str(error))
+    from advisor.commands.check import run
+
+    raise typer.Exit(run(options))
+
+
+@app.command()
+def show(
+    paths: PathsArg = None,
+    nginx: NginxOpt = None,
+    app_: AppOpt = None,
+    app_format: AppFormatOpt = None,
+    cpus: CpusOpt = None,
+    somaxconn: SomaxconnOpt = None,
+    nginx_version: NginxVersionOpt = None,
+    gunicorn_version: GunicornVersionOpt = None,
+    env: EnvOpt = None,
+    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Print the resolved deployment: routes, upstreams, app servers, links, and where every value came from."""
+    from advisor.commands.options import Inputs
+
+    try:
+        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
+    except ValueError as error:
+        _fail_usage(str(error))
+    from advisor.commands.show import run
+
+    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
+    raise typer.Exit(run(inputs, host, output_format, debug=debug))
+
+
+@app.command("rules")
+def rules_list(
+    rules: Annotated[Optional[list[str]], typer.Option("--rules", help="Extra rule directory (repeatable).")] = None,
+    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+) -> None:
+    """List the rules: code, name, severity, summary."""
+    from advisor.commands.rules_cmd import list_rules_command
+
+    raise typer.Exit(list_rules_command(list(rules or []), output_format))
+
+
+@app.command("rule")
+def rule_explain(
+    code_or_name: Annotated[str, typer.Argument(help="A rule code (TMO002) or name.")],
+    rules: Annotated[Optional[list[str]], typer.Option("--rules", help="Extra rule directory (repeatable).")] = None,
+    output_format: Annotated[str, typer.Option("--output-format", help="text (Markdown) or json.")] = "text",
+) -> None:
+    """Print one rule's documentation."""
+    from advisor.commands.rules_cmd import explain_rule_command
+
+    raise typer.Exit(explain_rule_command(code_or_name, list(rules or []), output_format))
+
+
+def main() -> None:
+    """Console entry point: usage errors exit 2; an unexpected exception is one line on stderr and exit 2."""
+    debug = "--debug" in sys.argv
+    try:
+        app(prog_name="advisor")
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("advisor: interrupted\n")
+        raise SystemExit(130)
+    except Exception as error:  # noqa: BLE001 - the catch-all the exit-code contract promises
+        if debug:
+            raise
+        sys.stderr.write(f"advisor: internal error: {type(error).__name__}: {error} (run with --debug for details)\n")
+        raise SystemExit(2)

@@ -1,0 +1,1 @@
+"""One module per CLI command; `advisor.cli` only parses options and calls `run()` here."""

@@ -1,0 +1,66 @@
+"""Options shared by the commands (`check`, `show`, `model`, `validate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class HostOptions:
+    """Facts the config files cannot tell: CPU count, somaxconn, versions, environment for `os.environ` lookups."""
+
+    cpus: int | None = None
+    somaxconn: int | None = None
+    nginx_version: str | None = None
+    gunicorn_version: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Inputs:
+    """The files to read. `paths` are positional arguments, classified by kind (nginx vs app server config);
+    `nginx` / `app` are explicit (`--nginx`, `--app`)."""
+
+    paths: list[str] = field(default_factory=list)
+    nginx: list[str] = field(default_factory=list)
+    app: list[str] = field(default_factory=list)
+    app_format: str | None = None  # override app source kind detection (issue: command-line sources)
+
+
+@dataclass(slots=True)
+class Workload:
+    rps: float | None = None
+    service_time: str | None = None  # "80ms" or "p50=80ms,p99=900ms"
+    error_budget: float = 0.001
+
+
+@dataclass(slots=True)
+class CheckOptions:
+    inputs: Inputs
+    host: HostOptions
+    workload: Workload = field(default_factory=Workload)
+    output_format: str = "full"
+    output_file: str | None = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    fail_on: str = "warning"
+    exit_zero: bool = False
+    color: str = "auto"
+    explain_skips: bool = False
+    statistics: bool = False
+    rules_dirs: list[str] = field(default_factory=list)
+    config: str | None = None
+    isolated: bool = False
+    debug: bool = False
+
+
+def parse_env_assignments(values: list[str]) -> dict[str, str]:
+    """`--env NAME=VALUE` (repeatable) into a dict; raises ValueError naming the bad item."""
+    env: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not name.replace("_", "a").isalnum():
+            raise ValueError(f"--env expects NAME=VALUE, got {item!r}")
+        env[name] = value
+    return env

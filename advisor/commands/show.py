@@ -1,0 +1,120 @@
+"""`advisor show`: the resolved deployment, what `nginx -T` and `gunicorn --print-config` would show, joined.
+
+JSON output (`--output-format json`) is `Deployment.to_dict()`:
+  {"host": {...}, "nginx": {"root", "files", "version", "settings"}, "upstreams": {name: {...}},
+   "routes": [{"id", "kind", "server_names", "listens", "location", "source", "pass", "target", "settings",
+               "headers"}],
+   "apps": [{"id", "kind", "source", "service_name", "settings", "unknown_settings"}],
+   "links": [{"route", "app", "address", "bind", "match"}], "unlinked_routes": [...],
+   "route_diagnoses": {route id: {"status", "target", "closest_bind", "detail"}}, "diagnostics": [...]}
+Every setting is {"value": ..., "source": {"kind": file|option|default|derived|unknown, "path", "line", "column",
+"detail"}, "raw": "as written"}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from advisor.commands.options import HostOptions, Inputs
+from advisor.model.provenance import Setting
+from advisor.units import format_duration, format_size
+
+_DURATION_SUFFIXES = ("_timeout", "_time", "timeout")
+_SIZE_KEYS = frozenset({"client_max_body_size", "proxy_buffer_size", "proxy_busy_buffers_size",
+                        "proxy_max_temp_file_size"})
+
+
+def format_value(key: str, setting: Setting) -> str:
+    if not setting.known:
+        return "?"
+    value = setting.value
+    if setting.raw is not None and setting.source.kind == "file":
+        return setting.raw
+    if isinstance(value, bool) or value is None:
+        return {True: "on", False: "off", None: "(not set)"}[value]
+    if isinstance(value, (int, float)) and key.endswith(_DURATION_SUFFIXES) and key not in ("graceful_timeout",
+                                                                                              "timeout"):
+        return format_duration(float(value))
+    if isinstance(value, int) and key in _SIZE_KEYS:
+        return format_size(value)
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value) or "(empty)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _settings_lines(settings: dict[str, Setting], indent: str) -> list[str]:
+    lines = []
+    width = max((len(key) for key in settings), default=0)
+    for key in sorted(settings):
+        setting = settings[key]
+        lines.append(f"{indent}{key.ljust(width)}  {format_value(key, setting):<24} {setting.source.describe()}")
+    return lines
+
+
+def render_text(deployment) -> str:
+    out: list[str] = []
+    host = deployment.host
+    out.append(f"host: cpus={host.cpus.value if host.cpus.known else '?'} somaxconn={host.somaxconn.value} "
+               f"nginx={host.nginx_version} gunicorn={host.gunicorn_version}")
+    if deployment.nginx is not None:
+        out.append(f"\nnginx {deployment.nginx.root} (defaults of nginx {deployment.nginx.version})")
+        if len(deployment.nginx.files) > 1:
+            out.append("  files: " + ", ".join(deployment.nginx.files))
+        out.extend(_settings_lines(deployment.nginx.settings, "  "))
+    for name, upstream in deployment.upstreams.items():
+        out.append(f"\nupstream {name}  ({upstream.source.describe()})")
+        for server in upstream.servers:
+            params = " ".join(f"{key}={format_value(key, value)}" for key, value in sorted(server.params.items()))
+            out.append(f"  server {format_value('address', server.address)}  {params}  "
+                       f"({server.address.source.describe()})")
+        out.extend(_settings_lines(upstream.settings, "  "))
+    for route in deployment.routes:
+        out.append(f"\nroute {route.id}  {route.kind}_pass {route.pass_directive.raw or route.target.raw}")
+        if route.server_names:
+            out.append("  server_name " + " ".join(route.server_names))
+        for address in route.target.addresses:
+            out.append(f"  target {format_value('target', address)}  ({address.source.describe()})")
+        out.extend(_settings_lines(route.settings, "  "))
+        for header, value in sorted(route.headers.items()):
+            out.append(f"  proxy_set_header {header}: {format_value(header, value)}  ({value.source.describe()})")
+    for app in deployment.apps:
+        out.append(f"\napp {app.id} ({app.kind})  {app.source.describe()}")
+        out.extend(_settings_lines(app.settings, "  "))
+        for unknown in app.unknown_settings:
+            hint = f" (did you mean {unknown.suggestion}?)" if unknown.suggestion else ""
+            out.append(f"  ! {unknown.name}: not a {app.kind} setting{hint}  {unknown.source.describe()}")
+    out.append("\nlinks")
+    for link in deployment.links:
+        out.append(f"  {link.route.id} -> {link.app.id} via {link.address.value} (bind {link.bind}, {link.match})")
+    if not deployment.links:
+        out.append("  (none)")
+    for route_id, diagnosis in deployment.route_diagnoses.items():
+        if diagnosis.status != "linked":
+            out.append(f"  unlinked {route_id}: {diagnosis.status}: {diagnosis.detail}")
+    if deployment.diagnostics:
+        out.append("\ndiagnostics")
+        for diagnostic in deployment.diagnostics:
+            where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line else str(diagnostic.path)
+            out.append(f"  {where}: {diagnostic.code} [{diagnostic.severity}] {diagnostic.message}")
+    return "\n".join(out) + "\n"
+
+
+def run(inputs: Inputs, host_options: HostOptions, output_format: str, *, debug: bool = False) -> int:
+    from advisor.model.build import InputError, build_deployment, host_facts_from_options
+
+    if output_format not in ("text", "json"):
+        sys.stderr.write(f"advisor: error: unknown output format {output_format!r} for show (text, json)\n")
+        return 2
+    try:
+        deployment = build_deployment(inputs, host_facts_from_options(host_options))
+    except InputError as error:
+        sys.stderr.write(f"advisor: error: {error}\n")
+        return 2
+    if output_format == "json":
+        sys.stdout.write(json.dumps(deployment.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(deployment))
+    return 1 if any(d.severity == "error" for d in deployment.diagnostics) else 0

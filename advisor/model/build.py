@@ -1,0 +1,65 @@
+"""Build the deployment model from the input files: load each source, then link routes to app servers."""
+
+from __future__ import annotations
+
+from advisor.commands.options import HostOptions, Inputs
+from advisor.model.classify import GUNICORN_PY, NGINX, classify_path
+from advisor.model.deployment import Deployment, Diagnostic, HostFacts
+from advisor.model.linking import link_routes
+
+
+class InputError(Exception):
+    """A usage problem with the inputs (exit code 2): no files, an unknown --app-format, ..."""
+
+
+def host_facts_from_options(options: HostOptions) -> HostFacts:
+    try:
+        return HostFacts.build(cpus=options.cpus, somaxconn=options.somaxconn, nginx_version=options.nginx_version,
+                               gunicorn_version=options.gunicorn_version, env=options.env)
+    except ValueError as error:
+        raise InputError(str(error)) from error
+
+
+def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
+    """Return (nginx paths, [(app path, app kind)]) from positional and explicit inputs."""
+    nginx_paths = list(inputs.nginx)
+    app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
+    for path in inputs.paths:
+        kind = classify_path(path)
+        if kind == NGINX:
+            nginx_paths.append(path)
+        else:
+            app_paths.append((path, inputs.app_format or kind))
+    return nginx_paths, app_paths
+
+
+def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
+    from advisor.loaders.app_sources import load_app_source
+    from advisor.loaders.nginx import load_nginx
+
+    nginx_paths, app_paths = split_inputs(inputs)
+    if not nginx_paths and not app_paths:
+        raise InputError("no input files: pass an nginx config and an app server config, "
+                         "e.g. `advisor check nginx.conf gunicorn.conf.py`")
+    deployment = Deployment(host=host, nginx=None, upstreams={}, routes=[], apps=[], links=[])
+    for path in nginx_paths:
+        result = load_nginx(path, host)
+        if deployment.nginx is None:
+            deployment.nginx = result.config
+        else:
+            deployment.nginx.files.extend(result.config.files)
+        for name, upstream in result.upstreams.items():
+            deployment.upstreams.setdefault(name, upstream)
+        deployment.routes.extend(result.routes)
+        deployment.diagnostics.extend(result.diagnostics)
+        deployment.suppressions.extend(result.suppressions)
+    for path, kind in app_paths:
+        loaded = load_app_source(path, kind, host)
+        deployment.apps.extend(loaded.apps)
+        deployment.diagnostics.extend(loaded.diagnostics)
+        deployment.suppressions.extend(loaded.suppressions)
+    deployment.links, deployment.route_diagnoses = link_routes(deployment.routes, deployment.apps)
+    return deployment
+
+
+__all__ = ["InputError", "build_deployment", "host_facts_from_options", "split_inputs", "GUNICORN_PY", "Diagnostic"]

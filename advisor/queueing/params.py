@@ -1,0 +1,341 @@
+"""Inputs of the queueing model: the service-time distribution and the queue parameters.
+
+Everything here is plain data. The analytic model (``analytic.py``) and the simulator (``simulate.py``) read the
+same :class:`QueueParams`, so a prediction and a simulation of one deployment always describe the same system.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from statistics import NormalDist
+
+__all__ = [
+    "CLASSIC_SYN_RETRIES_S",
+    "LINEAR_SYN_RETRIES_S",
+    "QueueParams",
+    "ServiceTime",
+    "parse_duration_s",
+    "parse_service_time",
+]
+
+_STANDARD_NORMAL = NormalDist()
+Z_99 = _STANDARD_NORMAL.inv_cdf(0.99)
+
+# Cumulative times (seconds after the first SYN) at which a client retransmits an unanswered SYN.
+# Linux >= 6.5 with net.ipv4.tcp_syn_linear_timeouts = 4 (measured 1.02, 2.06, 3.08, 4.10, 5.12, 7.13, 11.29 s),
+# and the classic exponential schedule (1, 2, 4, 8, 16, 32 s gaps).
+LINEAR_SYN_RETRIES_S: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 11.0)
+CLASSIC_SYN_RETRIES_S: tuple[float, ...] = (1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
+
+SERVICE_KINDS = ("exponential", "lognormal", "constant")
+SOCKET_KINDS = ("unix", "tcp")
+
+
+@dataclass(frozen=True)
+class ServiceTime:
+    """A service-time distribution.
+
+    ``scale_s`` is the mean (exponential), the median (lognormal) or the value (constant); ``sigma`` is the
+    standard deviation of ln S for the lognormal and 0 otherwise.
+    """
+
+    kind: str
+    scale_s: float
+    sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in SERVICE_KINDS:
+            raise ValueError(f"unknown service-time kind {self.kind!r}; expected one of {', '.join(SERVICE_KINDS)}")
+        if not (math.isfinite(self.scale_s) and self.scale_s > 0):
+            raise ValueError(f"service time must be a positive number of seconds, got {self.scale_s!r}")
+        if not (math.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(f"lognormal sigma must be >= 0, got {self.sigma!r}")
+
+    # -- constructors -------------------------------------------------------------------------------------------
+    @classmethod
+    def exponential(cls, mean_s: float) -> ServiceTime:
+        return cls("exponential", float(mean_s))
+
+    @classmethod
+    def constant(cls, s: float) -> ServiceTime:
+        return cls("constant", float(s))
+
+    @classmethod
+    def lognormal(cls, median_s: float, sigma: float) -> ServiceTime:
+        return cls("lognormal", float(median_s), float(sigma))
+
+    @classmethod
+    def lognormal_from_quantiles(cls, p50_s: float, p99_s: float) -> ServiceTime:
+        """Fit a lognormal to a median and a 99th percentile: sigma = ln(p99/p50) / z_0.99."""
+        if not (p50_s > 0 and p99_s > 0):
+            raise ValueError(f"p50 and p99 must be positive, got p50={p50_s!r}, p99={p99_s!r}")
+        if p99_s <= p50_s:
+            raise ValueError(f"p99 ({p99_s:g} s) must be larger than p50 ({p50_s:g} s)")
+        return cls("lognormal", float(p50_s), math.log(p99_s / p50_s) / Z_99)
+
+    # -- moments ------------------------------------------------------------------------------------------------
+    @property
+    def mean_s(self) -> float:
+        if self.kind == "lognormal":
+            return self.scale_s * math.exp(self.sigma**2 / 2)
+        return self.scale_s
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation Var(S)/E[S]^2."""
+        if self.kind == "exponential":
+            return 1.0
+        if self.kind == "lognormal":
+            return math.expm1(self.sigma**2)
+        return 0.0
+
+    def describe(self) -> str:
+        if self.kind == "exponential":
+            return f"exponential, mean {_fmt_s(self.scale_s)}"
+        if self.kind == "constant":
+            return f"constant {_fmt_s(self.scale_s)}"
+        return (
+            f"lognormal, p50 {_fmt_s(self.scale_s)}, p99 {_fmt_s(self.quantile(0.99))}, "
+            f"mean {_fmt_s(self.mean_s)}, SCV {self.scv:.2f}"
+        )
+
+    # -- distribution functions ---------------------------------------------------------------------------------
+    def cdf(self, t: float) -> float:
+        if t <= 0:
+            return 0.0
+        if self.kind == "exponential":
+            return -math.expm1(-t / self.scale_s)
+        if self.kind == "constant":
+            return 1.0 if t >= self.scale_s else 0.0
+        if self.sigma == 0:
+            return 1.0 if t >= self.scale_s else 0.0
+        return _STANDARD_NORMAL.cdf(math.log(t / self.scale_s) / self.sigma)
+
+    def sf(self, t: float) -> float:
+        """P(S > t)."""
+        if t <= 0:
+            return 1.0
+        if self.kind == "exponential":
+            return math.exp(-t / self.scale_s)
+        if self.kind == "constant" or self.sigma == 0:
+            return 0.0 if t >= self.scale_s else 1.0
+        return _STANDARD_NORMAL.cdf(-math.log(t / self.scale_s) / self.sigma)
+
+    def quantile(self, p: float) -> float:
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"quantile level must be in [0, 1), got {p!r}")
+        if self.kind == "exponential":
+            return -self.scale_s * math.log1p(-p)
+        if self.kind == "constant" or self.sigma == 0:
+            return self.scale_s
+        if p == 0.0:
+            return 0.0
+        return self.scale_s * math.exp(self.sigma * _STANDARD_NORMAL.inv_cdf(p))
+
+    def mean_below(self, limit_s: float) -> float:
+        """E[min(S, limit)]: the mean time a worker holds a request that is cut at ``limit_s``."""
+        if limit_s <= 0:
+            return 0.0
+        if self.kind == "exponential":
+            return -self.scale_s * math.expm1(-limit_s / self.scale_s)
+        if self.kind == "constant" or self.sigma == 0:
+            return min(self.scale_s, limit_s)
+        # E[S; S <= L] = mean * Phi((ln L - ln m - sigma^2) / sigma) for a lognormal with median m.
+        z = (math.log(limit_s / self.scale_s) - self.sigma**2) / self.sigma
+        return self.mean_s * _STANDARD_NORMAL.cdf(z) + limit_s * self.sf(limit_s)
+
+    # -- sampling -----------------------------------------------------------------------------------------------
+    def sample(self, rng: random.Random) -> float:
+        return self.sampler(rng)()
+
+    def sampler(self, rng: random.Random) -> Callable[[], float]:
+        """A fast zero-argument draw function bound to ``rng`` (used by the simulator's inner loop)."""
+        if self.kind == "exponential":
+            rate = 1.0 / self.scale_s
+            expovariate = rng.expovariate
+            return lambda: expovariate(rate)
+        if self.kind == "constant" or self.sigma == 0:
+            value = self.scale_s
+            return lambda: value
+        mu, sigma = math.log(self.scale_s), self.sigma
+        lognormvariate = rng.lognormvariate
+        return lambda: lognormvariate(mu, sigma)
+
+
+@dataclass(frozen=True)
+class QueueParams:
+    """One gunicorn sync-worker pool behind nginx, as a queue.
+
+    * ``servers``: c, the number of sync workers.
+    * ``queue_room``: Q = min(backlog, somaxconn) + 1, the connections the kernel accept queue holds.
+    * ``arrival_rate``: lambda in requests per second (Poisson unless the simulator is told otherwise).
+    * ``read_timeout_s``: nginx proxy_read_timeout T, a deadline on wait + service (None: no deadline).
+    * ``connect_timeout_s``: nginx proxy_connect_timeout (only matters for TCP overflow).
+    * ``worker_timeout_s``: gunicorn ``timeout`` Tw for sync workers (None or 0: disabled).
+    * ``restart_s``: R, time until a killed worker's replacement accepts again.
+    * ``kill_lag_max_s``: the arbiter kills at Tw + U with U ~ U(0, kill_lag_max_s] (its loop wakes every 1 s).
+    * ``worker_timeout_status``: what the client gets when a worker is killed, 500 (gunicorn >= 22, interruptible
+      code) or 502 (older gunicorn, or stuck in C code).
+    * ``syn_retry_schedule_s``: cumulative SYN retransmission times used for TCP overflow.
+    * ``backlog``/``somaxconn``: informational, kept when built with :meth:`from_backlog`.
+    """
+
+    servers: int
+    queue_room: int
+    arrival_rate: float
+    service: ServiceTime
+    read_timeout_s: float | None = 60.0
+    connect_timeout_s: float = 60.0
+    worker_timeout_s: float | None = None
+    restart_s: float = 0.5
+    kill_lag_max_s: float = 1.0
+    socket: str = "unix"
+    worker_timeout_status: int = 500
+    syn_retry_schedule_s: tuple[float, ...] = field(default=LINEAR_SYN_RETRIES_S)
+    backlog: int | None = None
+    somaxconn: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.servers, int) or self.servers < 1:
+            raise ValueError(f"servers (workers) must be an integer >= 1, got {self.servers!r}")
+        if not isinstance(self.queue_room, int) or self.queue_room < 0:
+            raise ValueError(f"queue_room must be an integer >= 0, got {self.queue_room!r}")
+        if not (math.isfinite(self.arrival_rate) and self.arrival_rate >= 0):
+            raise ValueError(f"arrival_rate must be >= 0 requests/s, got {self.arrival_rate!r}")
+        if not isinstance(self.service, ServiceTime):
+            raise TypeError("service must be a ServiceTime")
+        if self.read_timeout_s is not None and not self.read_timeout_s > 0:
+            raise ValueError(f"read_timeout_s must be > 0 or None, got {self.read_timeout_s!r}")
+        if not self.connect_timeout_s > 0:
+            raise ValueError(f"connect_timeout_s must be > 0, got {self.connect_timeout_s!r}")
+        if self.worker_timeout_s is not None and self.worker_timeout_s < 0:
+            raise ValueError(f"worker_timeout_s must be >= 0 or None, got {self.worker_timeout_s!r}")
+        if self.restart_s < 0 or self.kill_lag_max_s < 0:
+            raise ValueError("restart_s and kill_lag_max_s must be >= 0")
+        if self.socket not in SOCKET_KINDS:
+            raise ValueError(f"socket must be 'unix' or 'tcp', got {self.socket!r}")
+        if self.worker_timeout_status not in (500, 502):
+            raise ValueError(f"worker_timeout_status must be 500 or 502, got {self.worker_timeout_status!r}")
+        schedule = tuple(float(x) for x in self.syn_retry_schedule_s)
+        if any(x <= 0 for x in schedule) or list(schedule) != sorted(schedule):
+            raise ValueError("syn_retry_schedule_s must be increasing positive times")
+        object.__setattr__(self, "syn_retry_schedule_s", schedule)
+
+    @classmethod
+    def from_backlog(
+        cls, servers: int, backlog: int, somaxconn: int = 4096, **kwargs: object
+    ) -> QueueParams:
+        """Build from gunicorn's ``backlog`` and the kernel's ``net.core.somaxconn``: Q = min(B, somaxconn) + 1."""
+        if backlog < 0 or somaxconn < 0:
+            raise ValueError(f"backlog and somaxconn must be >= 0, got {backlog!r} and {somaxconn!r}")
+        return cls(
+            servers=servers,
+            queue_room=min(backlog, somaxconn) + 1,
+            backlog=backlog,
+            somaxconn=somaxconn,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    # -- derived quantities -------------------------------------------------------------------------------------
+    @property
+    def capacity(self) -> int:
+        """K = c + Q, the most requests the pool holds (in service plus queued)."""
+        return self.servers + self.queue_room
+
+    @property
+    def worker_timeout_enabled(self) -> bool:
+        return bool(self.worker_timeout_s)
+
+    @property
+    def mean_holding_s(self) -> float:
+        """Mean time a request keeps a worker slot, including kill lag and restart when the worker timeout fires."""
+        service = self.service
+        if not self.worker_timeout_enabled:
+            return service.mean_s
+        tw = float(self.worker_timeout_s)  # type: ignore[arg-type]
+        return service.mean_below(tw) + service.sf(tw) * (self.kill_lag_max_s / 2 + self.restart_s)
+
+    @property
+    def offered_load(self) -> float:
+        """rho = lambda * E[holding] / c."""
+        return self.arrival_rate * self.mean_holding_s / self.servers
+
+    @property
+    def syn_retries_before_timeout(self) -> tuple[float, ...]:
+        """The SYN retransmissions that happen before nginx's proxy_connect_timeout fires."""
+        return tuple(r for r in self.syn_retry_schedule_s if r < self.connect_timeout_s)
+
+    def with_rho(self, rho: float) -> QueueParams:
+        """The same system at offered load rho (arrival rate rho * c / E[holding])."""
+        return replace(self, arrival_rate=rho * self.servers / self.mean_holding_s)
+
+    def with_backlog(self, backlog: int, somaxconn: int | None = None) -> QueueParams:
+        cap = somaxconn if somaxconn is not None else (self.somaxconn if self.somaxconn is not None else 4096)
+        return replace(self, queue_room=min(backlog, cap) + 1, backlog=backlog, somaxconn=cap)
+
+
+# -- parsing ------------------------------------------------------------------------------------------------------
+
+_UNIT_SECONDS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|µs|ms|s|min|m)?\s*$")
+
+
+def parse_duration_s(text: str) -> float:
+    """Parse '80ms', '1.5s', '0.08' (seconds), '2m' into seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"cannot read {text.strip()!r} as a duration; use e.g. 80ms, 1.5s or 0.08 (seconds)")
+    value = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+    if value <= 0:
+        raise ValueError(f"duration {text.strip()!r} must be greater than zero")
+    return value
+
+
+def parse_service_time(text: str) -> ServiceTime:
+    """Parse a service-time spec.
+
+    Accepted forms: ``80ms`` / ``0.08`` / ``1.5s`` (exponential with that mean), ``mean=80ms`` or ``exp=80ms``,
+    ``p50=80ms,p99=900ms`` (lognormal fitted to the two quantiles), ``constant=50ms``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("empty service time; use e.g. 80ms, p50=80ms,p99=900ms or constant=50ms")
+    spec = text.strip()
+    if "=" not in spec:
+        return ServiceTime.exponential(parse_duration_s(spec))
+    fields: dict[str, float] = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or not key:
+            raise ValueError(f"cannot read {part.strip()!r} in service time {spec!r}; expected key=duration")
+        if key in fields:
+            raise ValueError(f"{key!r} given twice in service time {spec!r}")
+        try:
+            fields[key] = parse_duration_s(value)
+        except ValueError as err:
+            raise ValueError(f"{key}: {err}") from None
+    keys = set(fields)
+    if keys == {"p50", "p99"}:
+        return ServiceTime.lognormal_from_quantiles(fields["p50"], fields["p99"])
+    if len(keys) == 1:
+        (key,) = keys
+        if key in ("constant", "const", "fixed"):
+            return ServiceTime.constant(fields[key])
+        if key in ("mean", "exp", "exponential"):
+            return ServiceTime.exponential(fields[key])
+        if key in ("p50", "p99"):
+            raise ValueError(f"service time {spec!r} needs both p50 and p99 (e.g. p50=80ms,p99=900ms)")
+    raise ValueError(
+        f"unknown service-time keys {', '.join(sorted(keys))} in {spec!r}; "
+        "use mean=80ms, p50=80ms,p99=900ms or constant=50ms"
+    )
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 1.0:
+        return f"{seconds * 1000:.3g} ms"
+    return f"{seconds:.3g} s"
