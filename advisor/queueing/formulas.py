@@ -126,6 +126,40 @@ def mmck_blocking(c: int, a: float, capacity: int) -> float:
 # -- Poisson-weighted sums -------------------------------------------------------------------------------------------
 
 _TAIL_SIGMAS = 9.0  # window of mode +- 9 sd (+ a margin): the neglected Poisson mass is far below 1e-15
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_error(n: int) -> float:
+    """log(n!) - [(n + 1/2) log n - n + log sqrt(2 pi)], accurate also for large n (no cancellation)."""
+    if n <= 15:
+        return math.lgamma(n + 1.0) - (n + 0.5) * math.log(n) + n - _HALF_LOG_2PI
+    inv = 1.0 / n
+    inv2 = inv * inv
+    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - inv2 / 1188) * inv2) * inv2) * inv2) * inv
+
+
+def _bd0(j: float, x: float) -> float:
+    """j log(j/x) + x - j, computed without cancellation when j is close to x (Loader 2000)."""
+    if abs(j - x) < 0.1 * (j + x):
+        v = (j - x) / (j + x)
+        s = (j - x) * v
+        ej = 2 * j * v
+        v2 = v * v
+        for k in range(3, 1000, 2):
+            ej *= v2
+            s_next = s + ej / k
+            if s_next == s:
+                return s
+            s = s_next
+        return s
+    return j * math.log(j / x) + x - j
+
+
+def log_poisson_pmf(j: int, x: float) -> float:
+    """log Pois(j; x) with relative accuracy ~1e-14 even for x in the millions (Loader's saddle-point form)."""
+    if j == 0:
+        return -x
+    return -_stirling_error(j) - _bd0(float(j), x) - _HALF_LOG_2PI - 0.5 * math.log(j)
 
 
 def poisson_mix(
@@ -134,27 +168,28 @@ def poisson_mix(
     *,
     tail_limit: float = 0.0,
     tail_ratio: float = 0.0,
+    lo_clip: int = 0,
     hi_clip: int | None = None,
 ) -> float:
     """Sum over m >= 0 of Pois(m; x) * g(m) for a bounded non-negative g.
 
     g(m) = values[m] for m < len(values); beyond the array it approaches ``tail_limit`` geometrically:
     g(m) = tail_limit + (values[-1] - tail_limit) * tail_ratio^(m - len(values) + 1).
-    Only the window around the Poisson mode where the mass matters is summed; ``hi_clip`` lets a caller whose g
-    is negligible beyond some index stop there.
+    Only the window around the Poisson mode where the mass matters is summed; callers whose g is negligible below
+    ``lo_clip`` or above ``hi_clip`` can cut the window further.
     """
     n_values = len(values)
     if x <= 0.0:
         return values[0]
     spread = _TAIL_SIGMAS * math.sqrt(x) + 12.0
-    lo = max(0, int(x - spread))
+    lo = max(lo_clip, int(x - spread))
     hi = int(x + spread) + 1
     if hi_clip is not None:
         hi = min(hi, hi_clip)
     if hi < lo:
         return 0.0
     excess = values[-1] - tail_limit
-    pmf = math.exp(-x + lo * math.log(x) - math.lgamma(lo + 1))
+    pmf = math.exp(log_poisson_pmf(lo, x))
     terms = []
     m = lo
     while m <= hi:
@@ -168,3 +203,11 @@ def poisson_mix(
         m += 1
         pmf *= x / m
     return math.fsum(terms)
+
+
+def poisson_window(x: float) -> tuple[int, int]:
+    """The index range poisson_mix sums over for mean x (before clipping)."""
+    if x <= 0.0:
+        return 0, 0
+    spread = _TAIL_SIGMAS * math.sqrt(x) + 12.0
+    return max(0, int(x - spread)), int(x + spread) + 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .distributions import ServiceTime
 from .endpoints import Endpoint
-from .refserver_worker import EXIT_BOOT_ERROR, Worker
+from .refserver_worker import EXIT_BOOT_ERROR, WORKER_SIGNALS, Worker
 from .scoreboard import Scoreboard
 
 QUICK_STOP_S = 2.0
@@ -166,9 +166,15 @@ class Arbiter:
         )
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            worker.run(close_fds=(self._wake_r, self._wake_w))  # never returns
+        # Signals stay blocked across fork() until the child has its own handlers, so a stop request sent
+        # right after the spawn is delivered to the worker's handler instead of the master's inherited one.
+        signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                worker.run(close_fds=(self._wake_r, self._wake_w))  # never returns
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKER_SIGNALS)
         self.workers[pid] = _WorkerRecord(pid=pid, slot=slot)
         self.counters.spawned += 1
 

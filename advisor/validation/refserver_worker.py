@@ -27,7 +27,7 @@ from .procutil import set_parent_death_signal
 from .scoreboard import Scoreboard
 
 MODES = ("sleep", "cpu", "block")
-_BLOCKED_DURING_BLOCK_MODE = {signal.SIGABRT, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
+WORKER_SIGNALS = frozenset({signal.SIGABRT, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
 EXIT_BOOT_ERROR = 3
 
 _ERROR_500 = (
@@ -99,6 +99,7 @@ class Worker:
             if os.getppid() != self.master_pid:
                 os._exit(0)
             self._init_signals()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKER_SIGNALS)  # blocked by the master around fork()
             if self.request_log:
                 self._log_fd = os.open(self.request_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             self._boot()
@@ -204,10 +205,13 @@ class Worker:
                 status = "client_gone"
         finally:
             try:
-                client.close()
-            except OSError:
-                pass
-            self._record(accepted, started, status, service, mode)
+                # log before closing: once a client sees the close, its request is in the log and the counters
+                self._record(accepted, started, status, service, mode)
+            finally:
+                try:
+                    client.close()
+                except OSError:
+                    pass
 
     def _read_request(self, client: socket.socket) -> str | None:
         conn = h11.Connection(h11.SERVER)
@@ -257,11 +261,11 @@ class Worker:
                 for _ in range(2000):
                     x += 1
         else:  # "block": a C call that ignores signals; only SIGKILL ends it
-            signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED_DURING_BLOCK_MODE)
+            signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_SIGNALS)
             try:
                 time.sleep(service)
             finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, _BLOCKED_DURING_BLOCK_MODE)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKER_SIGNALS)
 
     @staticmethod
     def _write_quietly(client: socket.socket, payload: bytes) -> None:

@@ -1,0 +1,130 @@
+"""`advisor check`: build the deployment, run the selected rules, report, and choose the exit code.
+
+Exit codes (linter-conventions.md §6.4): 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage
+error, bad rule file, unreadable output file or internal error (message on stderr; a traceback only with --debug).
+A config that does not parse is a finding (ADV001, severity error), so it exits 1, never 0.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from advisor.commands.options import CheckOptions
+    from advisor.model.deployment import Deployment
+    from advisor.report import ReportData
+
+ENGINE_FORMATS = ("full", "concise", "json")
+FAIL_ON = ("error", "warning", "info")
+COLOR_CHOICES = ("auto", "always", "never")
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad options (exit 2)."""
+
+
+def run(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run `advisor check` with parsed options; returns the process exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        return _run(options, out)
+    except Exception as error:  # every failure becomes a message and exit 2
+        return _report_error(error, options.debug, err)
+
+
+def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
+    from advisor.engine.rules import RuleFileError
+    from advisor.engine.selection import SelectionError
+    from advisor.model.build import InputError
+
+    if isinstance(error, (UsageError, InputError, SelectionError)):
+        print(f"advisor: error: {error}", file=err)
+    elif isinstance(error, RuleFileError):
+        print(f"advisor: error: invalid rule file: {error}", file=err)
+    elif isinstance(error, OSError):
+        print(f"advisor: error: {error}", file=err)
+    else:
+        print(f"advisor: internal error: {type(error).__name__}: {error} (rerun with --debug for a traceback)",
+              file=err)
+    if debug:
+        import traceback
+
+        traceback.print_exception(error, file=err)
+    return EXIT_ERROR
+
+
+def output_formats() -> tuple[str, ...]:
+    try:
+        from advisor.report.formats import OUTPUT_FORMATS
+    except ImportError:  # the CI formats are optional; the engine formats always work
+        return ENGINE_FORMATS
+    return tuple(OUTPUT_FORMATS)
+
+
+def _validate(options: CheckOptions) -> None:
+    formats = output_formats()
+    if options.output_format not in formats:
+        raise UsageError(f"--output-format {options.output_format!r}: expected one of {', '.join(formats)}")
+    if options.fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on {options.fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+    if options.color not in COLOR_CHOICES:
+        raise UsageError(f"--color {options.color!r}: expected one of {', '.join(COLOR_CHOICES)}")
+
+
+def _run(options: CheckOptions, out: TextIO) -> int:
+    from advisor.engine.rules import load_rules
+    from advisor.engine.run import run_rules
+    from advisor.engine.selection import select_rules
+    from advisor.model.build import build_deployment, host_facts_from_options
+    from advisor.report import ReportData, at_or_above
+
+    _validate(options)
+    rules = load_rules(options.rules_dirs)
+    selection = select_rules(rules, options.select, options.ignore, options.extend_select)
+    host = host_facts_from_options(options.host)
+    deployment = build_deployment(options.inputs, host)
+    result = run_rules(deployment, rules, selection, strict=options.debug)
+    data = ReportData(result.findings, result.skips, result.rules_run, files_read(deployment))
+    text = render(data, rules, options, out)
+    if options.output_file:
+        with open(options.output_file, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        out.write(text)
+        out.flush()
+    if options.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if at_or_above(data.findings, options.fail_on) else EXIT_OK
+
+
+def files_read(deployment: Deployment) -> list[str]:
+    files: list[str] = list(deployment.nginx.files) if deployment.nginx is not None else []
+    for app in deployment.apps:
+        if app.source.path and app.source.path not in files:
+            files.append(app.source.path)
+    return files
+
+
+def render(data: ReportData, rules: list, options: CheckOptions, out: TextIO) -> str:
+    """full / concise / json here; --statistics and the CI formats (sarif, github, ...) via report.formats."""
+    import os
+
+    if options.statistics or options.output_format not in ENGINE_FORMATS:
+        from advisor import __version__
+        from advisor.report.formats import render as render_format
+
+        return render_format(options.output_format, data.findings, rules, root=os.getcwd(),
+                             statistics=options.statistics, version=__version__, execution_successful=True)
+    if options.output_format == "json":
+        from advisor.report import json_report
+
+        return json_report.render(data, options.explain_skips)
+    from advisor.report import text, use_color
+
+    is_tty = not options.output_file and hasattr(out, "isatty") and out.isatty()
+    color = use_color(options.color, is_tty) and not options.output_file
+    return text.render(data, concise=options.output_format == "concise", color=color,
+                       explain_skips=options.explain_skips)

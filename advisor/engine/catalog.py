@@ -1,0 +1,107 @@
+"""The fact names rules may use, per namespace, and which namespaces each scope provides.
+
+Rule files are checked against this catalog when they are loaded, so a typo (`route.proxy_red_timeout`) is a
+rule-file error naming the file, not a rule that silently never fires. Settings that the loaders add later only need
+a line here.
+"""
+
+from __future__ import annotations
+
+SCOPES = ("route", "upstream", "app", "link", "deployment", "diagnostic")
+
+SCOPE_NAMESPACES: dict[str, tuple[str, ...]] = {
+    "route": ("route", "upstream", "nginx", "host"),
+    "upstream": ("upstream", "nginx", "host"),
+    "app": ("app", "host"),
+    "link": ("route", "upstream", "app", "link", "nginx", "host"),
+    "deployment": ("deployment", "nginx", "host"),
+    "diagnostic": ("diagnostic", "host"),
+}
+
+_PROXY_LIKE = ("proxy", "uwsgi", "fastcgi", "scgi", "grpc", "memcached")
+_PER_MODULE = (
+    "connect_timeout", "read_timeout", "send_timeout", "next_upstream", "next_upstream_tries",
+    "next_upstream_timeout", "buffering", "request_buffering", "buffer_size", "buffers", "busy_buffers_size",
+    "max_temp_file_size", "ignore_client_abort", "socket_keepalive", "intercept_errors", "bind",
+    "pass_request_body", "pass_request_headers", "cache", "temp_file_write_size",
+)
+ROUTE_SETTINGS = frozenset(
+    {f"{module}_{name}" for module in _PROXY_LIKE for name in _PER_MODULE}
+    | {
+        "proxy_http_version", "proxy_redirect", "proxy_set_body", "proxy_pass_header", "proxy_hide_header",
+        "proxy_cache_valid", "client_max_body_size", "client_body_timeout", "client_body_buffer_size",
+        "client_header_timeout", "send_timeout", "keepalive_timeout", "keepalive_requests", "keepalive_time",
+        "lingering_timeout", "lingering_close", "reset_timedout_connection", "resolver", "resolver_timeout",
+        "sendfile", "tcp_nodelay", "large_client_header_buffers", "http2", "uwsgi_modifier1", "listen_backlog",
+    }
+)
+ROUTE_DERIVED = frozenset({
+    "id", "location", "kind", "prefix", "headers", "server_names", "scheme", "target_raw", "target_is_upstream",
+    "target_count", "target_kind", "read_timeout", "connect_timeout", "http_version",
+    "link_status", "link_target", "link_bind", "link_detail", "linked",
+})
+
+UPSTREAM_SETTINGS = frozenset({"keepalive", "keepalive_timeout", "keepalive_requests", "keepalive_time", "zone",
+                               "hash", "ip_hash", "least_conn", "random", "queue", "resolver", "balancer",
+                               "keepalive_local"})
+UPSTREAM_DERIVED = frozenset({"name", "explicit", "server_count"})
+
+GUNICORN_SETTINGS = frozenset({
+    "bind", "backlog", "workers", "worker_class", "threads", "worker_connections", "max_requests",
+    "max_requests_jitter", "timeout", "graceful_timeout", "keepalive", "limit_request_line", "limit_request_fields",
+    "limit_request_field_size", "reload", "preload_app", "reuse_port", "sendfile", "chdir", "daemon", "raw_env",
+    "pidfile", "worker_tmp_dir", "user", "group", "umask", "initgroups", "tmp_upload_dir", "secure_scheme_headers",
+    "forwarded_allow_ips", "accesslog", "errorlog", "loglevel", "capture_output", "proxy_protocol",
+    "proxy_allow_ips", "protocol", "http_protocols", "http2_cleartext", "control_socket", "dirty_workers",
+    "dirty_timeout", "wsgi_app", "strip_header_spaces", "statsd_host", "print_config", "check_config",
+    "max_requests_jitter", "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
+    "do_handshake_on_connect", "ciphers", "worker_int", "paste", "proc_name", "default_proc_name", "pythonpath",
+    "logconfig", "syslog", "enable_stdio_inheritance", "header_map",
+})
+UVICORN_SETTINGS = frozenset({
+    "host", "port", "uds", "fd", "timeout_keep_alive", "limit_concurrency", "limit_max_requests",
+    "limit_max_requests_jitter", "timeout_graceful_shutdown", "timeout_worker_healthcheck", "loop", "http", "ws",
+    "interface", "proxy_headers", "root_path", "h11_max_incomplete_event_size",
+})
+APP_DERIVED = frozenset({
+    "id", "kind", "service_name", "effective_worker_class", "is_async", "slots_per_worker", "concurrency",
+    "accept_queue", "timeout_bounds_requests", "max_request_time", "backend_idle", "bind_count", "unix_bind",
+})
+
+NGINX_SETTINGS = frozenset({
+    "worker_processes", "worker_connections", "worker_rlimit_nofile", "user", "multi_accept", "accept_mutex",
+    "keepalive_timeout", "keepalive_requests", "keepalive_time", "client_max_body_size", "send_timeout",
+    "client_body_timeout", "client_header_timeout", "proxy_read_timeout", "proxy_connect_timeout",
+    "proxy_send_timeout", "resolver", "error_log", "pid", "listen_backlog", "context",
+})
+NGINX_DERIVED = frozenset({"root", "version", "file_count"})
+
+LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive_on", "connection_header_cleared"})
+HOST_FACTS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env"})
+DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count"})
+DIAGNOSTIC_FACTS = frozenset({"code", "message", "path", "line", "column", "fix", "severity"})
+
+NAMESPACE_FACTS: dict[str, frozenset[str]] = {
+    "route": ROUTE_SETTINGS | ROUTE_DERIVED,
+    "upstream": UPSTREAM_SETTINGS | UPSTREAM_DERIVED,
+    "app": GUNICORN_SETTINGS | UVICORN_SETTINGS | APP_DERIVED,
+    "nginx": NGINX_SETTINGS | NGINX_DERIVED,
+    "link": LINK_FACTS,
+    "host": HOST_FACTS,
+    "deployment": DEPLOYMENT_FACTS,
+    "diagnostic": DIAGNOSTIC_FACTS,
+}
+
+# Namespaces whose object owns a file location (used when a fact has no position of its own).
+OWNER_NAMESPACES = frozenset({"route", "upstream", "app", "nginx", "link", "diagnostic"})
+
+
+def is_known_fact(namespace: str, attr: str) -> bool:
+    return attr in NAMESPACE_FACTS.get(namespace, frozenset())
+
+
+def closest_fact(namespace: str, attr: str) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(attr, sorted(NAMESPACE_FACTS.get(namespace, ())), n=1, cutoff=0.75)
+    return f"{namespace}.{matches[0]}" if matches else None

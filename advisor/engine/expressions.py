@@ -1,0 +1,254 @@
+"""Safe expressions for rules: simpleeval over fact namespaces, never `eval`.
+
+Expressions are parsed and checked once when a rule is loaded (`compile_expression`, `compile_template`) and
+evaluated many times (`Evaluator`). A fact that is unknown or absent raises `FactUnavailable`, which the engine turns
+into a skip; `and`/`or` short-circuit, so a rule only skips when it really needs the missing fact.
+
+Functions available to rules: duration(seconds), size(bytes), pct(fraction), plural(n, word[, plural_word]),
+version("1.29.7"), is_set("app.timeout") (set in a file, not a default), known("app.timeout"), and min, max, round,
+int, float, abs, len, str, lower.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from advisor.units import format_duration, format_size
+
+
+class FactUnavailable(Exception):
+    """Raised while evaluating when a fact is unknown (kind "unknown") or absent (not in the model for this scope)."""
+
+    def __init__(self, fact: str, reason: str, kind: str = "unknown") -> None:
+        super().__init__(f"{fact}: {reason}")
+        self.fact = fact
+        self.reason = reason
+        self.kind = kind
+
+
+class ExpressionError(ValueError):
+    """A rule expression or template that does not parse or uses something the evaluator does not allow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    text: str
+    node: ast.AST
+    names: frozenset[str]  # bare names used (namespaces, let names, functions, comprehension variables)
+    facts: frozenset[str]  # dotted fact references "ns.attr" (first attribute after a bare name)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    text: str
+    parts: tuple[str | Expression, ...]
+
+
+def format_value(value: Any) -> str:
+    """Render a fact value for a message: integral floats without `.0`, infinity as "unlimited", tuples as versions."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        if value == float("inf"):
+            return "unlimited"
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.4g}"
+    if isinstance(value, tuple) and value and all(isinstance(item, int) for item in value):
+        return ".".join(str(item) for item in value)
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def _duration(seconds: float) -> str:
+    return format_duration(float(seconds))
+
+
+def _size(size: float) -> str:
+    return format_size(int(size))
+
+
+def _pct(fraction: float, digits: int = 3) -> str:
+    return f"{fraction * 100:.{digits}g}%"
+
+
+def _plural(count: float, word: str, plural_word: str | None = None) -> str:
+    form = word if count == 1 else (plural_word or word + "s")
+    return f"{format_value(count)} {form}"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = str(text).strip().lstrip("v").split(".")
+    if not all(part.isdigit() for part in parts):
+        raise ValueError(f"invalid version {text!r}")
+    numbers = [int(part) for part in parts] + [0] * (3 - len(parts))
+    return tuple(numbers)
+
+
+def _lower(text: str) -> str:
+    return str(text).lower()
+
+
+STATIC_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "duration": _duration, "size": _size, "pct": _pct, "plural": _plural, "version": _version,
+    "min": min, "max": max, "round": round, "int": int, "float": float, "abs": abs, "len": len, "str": str,
+    "lower": _lower,
+}
+CONTEXT_FUNCTIONS = frozenset({"is_set", "known"})
+FUNCTION_NAMES = frozenset(STATIC_FUNCTIONS) | CONTEXT_FUNCTIONS
+CONSTANT_NAMES = frozenset({"True", "False", "None", "inf"})
+
+_ALLOWED_NODES: tuple[type, ...] = (
+    ast.Expression, ast.Expr, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call, ast.keyword,
+    ast.Attribute, ast.Subscript, ast.Slice, ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict,
+    ast.ListComp, ast.GeneratorExp, ast.comprehension, ast.Load, ast.Store,
+    ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
+    ast.JoinedStr, ast.FormattedValue,
+)
+
+
+def compile_expression(text: str) -> Expression:
+    """Parse one expression and check it only uses what the evaluator allows. Raises ExpressionError."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("expected a non-empty expression string")
+    source = " ".join(text.split())  # YAML folded text may contain newlines
+    try:
+        module = ast.parse(source, mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"invalid expression {source!r}: {error.msg}") from None
+    names: set[str] = set()
+    facts: set[str] = set()
+    for node in ast.walk(module):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionError(f"{type(node).__name__} is not allowed in rule expressions ({source!r})")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise ExpressionError(f"attribute {node.attr!r} is not allowed ({source!r})")
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            facts.add(f"{node.value.id}.{node.attr}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CONTEXT_FUNCTIONS:
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) \
+                    or not isinstance(node.args[0].value, str):
+                raise ExpressionError(f"{node.func.id}() takes one fact name in quotes, e.g. "
+                                      f"{node.func.id}(\"app.timeout\") ({source!r})")
+            facts.add(node.args[0].value)
+    return Expression(source, module.body, frozenset(names), frozenset(facts))
+
+
+def comprehension_targets(expression: Expression) -> frozenset[str]:
+    """Names bound by comprehensions inside the expression (allowed as bare names)."""
+    bound: set[str] = set()
+    for node in ast.walk(expression.node):
+        if isinstance(node, ast.comprehension):
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name):
+                    bound.add(target.id)
+    return frozenset(bound)
+
+
+def compile_template(text: str) -> Template:
+    """Split `text` into literal parts and `{expression}` parts; `{{` and `}}` stand for literal braces."""
+    if not isinstance(text, str):
+        raise ExpressionError("expected a string")
+    parts: list[str | Expression] = []
+    literal: list[str] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if char == "{" and text.startswith("{{", index):
+            literal.append("{")
+            index += 2
+            continue
+        if char == "}" and text.startswith("}}", index):
+            literal.append("}")
+            index += 2
+            continue
+        if char == "}":
+            raise ExpressionError(f"unmatched '}}' at offset {index} (write '}}}}' for a literal brace)")
+        if char != "{":
+            literal.append(char)
+            index += 1
+            continue
+        end = _closing_brace(text, index)
+        inner = text[index + 1:end]
+        if literal:
+            parts.append("".join(literal))
+            literal = []
+        try:
+            parts.append(compile_expression(inner))
+        except ExpressionError as error:
+            raise ExpressionError(f"in {{{inner}}}: {error}") from None
+        index = end + 1
+    if literal:
+        parts.append("".join(literal))
+    return Template(text, tuple(parts))
+
+
+def _closing_brace(text: str, start: int) -> int:
+    depth = 0
+    quote: str | None = None
+    for position in range(start, len(text)):
+        char = text[position]
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position
+    raise ExpressionError(f"unclosed '{{' at offset {start} (write '{{{{' for a literal brace)")
+
+
+class Evaluator:
+    """One simpleeval instance reused for every evaluation of a run; `names` change per scope."""
+
+    def __init__(self) -> None:
+        from simpleeval import EvalWithCompoundTypes
+
+        functions = dict(STATIC_FUNCTIONS)
+        functions["is_set"] = self._is_set
+        functions["known"] = self._known
+        self._eval = EvalWithCompoundTypes(functions=functions, names={})
+        self._names: dict[str, Any] = {}
+
+    def _lookup_setting(self, fact: str) -> Any:
+        namespace_name, _, attr = fact.partition(".")
+        namespace = self._names.get(namespace_name)
+        if namespace is None or not hasattr(namespace, "setting_of"):
+            return None
+        return namespace.setting_of(attr)
+
+    def _is_set(self, fact: str) -> bool:
+        setting = self._lookup_setting(fact)
+        return bool(setting is not None and setting.explicit)
+
+    def _known(self, fact: str) -> bool:
+        setting = self._lookup_setting(fact)
+        return bool(setting is not None and setting.known)
+
+    def evaluate(self, expression: Expression, names: dict[str, Any]) -> Any:
+        self._names = names
+        scope_names = {"True": True, "False": False, "None": None, "inf": float("inf")}
+        scope_names.update(names)
+        self._eval.names = scope_names
+        return self._eval.eval(expression.text, previously_parsed=expression.node)
+
+    def render(self, template: Template, names: dict[str, Any]) -> str:
+        out: list[str] = []
+        for part in template.parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                out.append(format_value(self.evaluate(part, names)))
+        return "".join(out)

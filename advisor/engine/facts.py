@@ -1,0 +1,306 @@
+"""Fact namespaces per scope, built once per run from a Deployment (an index; no rule walks the model).
+
+A scope instance is one thing a rule is evaluated for: a route, an upstream, an app server, a link (route → app),
+the whole deployment, or one loader diagnostic. Its `names` map namespace names (`route`, `app`, ...) to
+`Namespace` objects whose attributes are fact values; every fact is a `Setting`, so its source gives the finding's
+location. Namespaces are shared: a link reuses its route's and app's namespace objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.engine import derived
+from advisor.engine.expressions import FactUnavailable
+from advisor.model.deployment import AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, Upstream
+
+
+class Namespace:
+    """Attribute access to fact values; unknown or absent facts raise FactUnavailable."""
+
+    __slots__ = ("_name", "_facts", "_owner", "_absent_reason", "_label")
+
+    def __init__(self, name: str, facts: dict[str, Setting], owner: Source | None, label: str,
+                 absent_reason: str | None = None) -> None:
+        self._name = name
+        self._facts = facts
+        self._owner = owner
+        self._label = label
+        self._absent_reason = absent_reason
+
+    @property
+    def owner_source(self) -> Source | None:
+        """The object's own location: fallback for facts that have no position (defaults)."""
+        return self._owner
+
+    def setting_of(self, attr: str) -> Setting | None:
+        return self._facts.get(attr)
+
+    def require(self, attr: str) -> Setting:
+        setting = self._facts.get(attr)
+        if setting is None:
+            reason = self._absent_reason or f"{self._label} has no {attr!r} in the model"
+            raise FactUnavailable(f"{self._name}.{attr}", reason, "absent")
+        if not setting.known:
+            raise FactUnavailable(f"{self._name}.{attr}", setting.source.detail or "unknown", "unknown")
+        return setting
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return self.require(attr).value
+
+    def __repr__(self) -> str:
+        return f"<facts {self._name} of {self._label}>"
+
+
+@dataclass(slots=True)
+class ScopeInstance:
+    scope: str
+    id: str
+    names: dict[str, Namespace]
+    anchor: Source | None  # where a finding points when its `at` fact has no position
+    diagnostic: Diagnostic | None = None
+
+
+def _fact(value: Any, formula: str, *inputs: Source) -> Setting:
+    return Setting(value, Source.derived(formula, *inputs))
+
+
+class FactIndex:
+    """All scope instances of a deployment; each scope list is built on first use and then cached."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self._host = self._host_namespace()
+        self._nginx = self._nginx_namespace()
+        self._upstreams: dict[int, Namespace] = {}
+        self._routes: dict[int, tuple[Namespace, Namespace]] = {}
+        self._apps: dict[int, Namespace] = {}
+        self._cache: dict[str, list[ScopeInstance]] = {}
+
+    def instances(self, scope: str) -> list[ScopeInstance]:
+        if scope not in self._cache:
+            builder = getattr(self, f"_build_{scope}")
+            self._cache[scope] = builder()
+        return self._cache[scope]
+
+    # -- namespaces ------------------------------------------------------------------------------------------------
+
+    def _host_namespace(self) -> Namespace:
+        host = self.deployment.host
+        facts = {
+            "cpus": host.cpus,
+            "somaxconn": host.somaxconn,
+            "nginx_version": Setting(host.nginx_version.as_tuple(),
+                                     Source.default(f"nginx version {host.nginx_version} (--nginx-version)")),
+            "gunicorn_version": Setting(host.gunicorn_version.as_tuple(),
+                                        Source.default(f"gunicorn version {host.gunicorn_version} "
+                                                       "(--gunicorn-version)")),
+            "env": Setting(dict(host.env), Source.option("--env")),
+        }
+        return Namespace("host", facts, None, "the host")
+
+    def _nginx_namespace(self) -> Namespace:
+        nginx = self.deployment.nginx
+        if nginx is None:
+            return Namespace("nginx", {}, None, "nginx", absent_reason="no nginx config was given")
+        root = Source.file(nginx.root, 1)
+        facts = dict(nginx.settings)
+        facts["root"] = Setting(nginx.root, root)
+        facts["version"] = Setting(nginx.version, Source.default("nginx version assumed for defaults"))
+        facts["file_count"] = _fact(len(nginx.files), "files read", root)
+        return Namespace("nginx", facts, root, f"nginx config {nginx.root}")
+
+    def upstream_namespace(self, upstream: Upstream) -> Namespace:
+        key = id(upstream)
+        if key not in self._upstreams:
+            facts = dict(upstream.settings)
+            facts["name"] = Setting(upstream.name, upstream.source)
+            facts["explicit"] = Setting(True, upstream.source)
+            facts["server_count"] = _fact(len(upstream.servers), "server lines in the upstream block",
+                                          upstream.source)
+            self._upstreams[key] = Namespace("upstream", facts, upstream.source, f"upstream {upstream.name}")
+        return self._upstreams[key]
+
+    def _implicit_upstream_namespace(self, route: Route) -> Namespace:
+        source = route.pass_directive.source
+        facts = {
+            "explicit": Setting(False, source),
+            "server_count": _fact(len(route.target.addresses), "addresses of the implicit upstream", source),
+        }
+        return Namespace("upstream", facts, source, f"the implicit upstream of {route.id}",
+                         absent_reason=f"{route.id} passes to an address directly (implicit upstream), "
+                                       "so there are no upstream-block settings")
+
+    def route_namespaces(self, route: Route) -> tuple[Namespace, Namespace]:
+        """(route namespace, upstream namespace) for one route."""
+        key = id(route)
+        if key not in self._routes:
+            upstream = (self.upstream_namespace(route.target.upstream) if route.target.upstream is not None
+                        else self._implicit_upstream_namespace(route))
+            self._routes[key] = (self._route_namespace(route), upstream)
+        return self._routes[key]
+
+    def _route_namespace(self, route: Route) -> Namespace:
+        facts: dict[str, Setting] = dict(route.settings)
+        block = route.source
+        pass_source = route.pass_directive.source
+        prefix = route.kind
+        facts["id"] = Setting(route.id, block)
+        facts["location"] = Setting(route.location, block)
+        facts["kind"] = Setting(route.kind, pass_source)
+        facts["prefix"] = Setting(prefix, pass_source)
+        facts["headers"] = _fact({name.lower(): str(setting.value) for name, setting in route.headers.items()
+                                  if setting.known}, "effective proxy_set_header values", block)
+        facts["server_names"] = Setting(list(route.server_names), block)
+        facts["scheme"] = Setting(route.target.scheme, pass_source)
+        facts["target_raw"] = Setting(route.target.raw, pass_source)
+        facts["target_is_upstream"] = Setting(route.target.upstream is not None, pass_source)
+        facts["target_count"] = _fact(len(route.target.addresses), "target addresses", pass_source)
+        kinds = {address.value.kind for address in route.target.addresses
+                 if address.known and hasattr(address.value, "kind")}
+        facts["target_kind"] = (_fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds",
+                                      pass_source) if kinds
+                                else Setting.unknown("the route's target addresses are not known"))
+        for generic in ("read_timeout", "connect_timeout"):
+            specific = route.settings.get(f"{prefix}_{generic}")
+            if specific is not None:
+                facts[generic] = specific
+        facts["http_version"] = derived.http_version(route.settings, route.kind, route.id)
+        diagnosis = self.deployment.route_diagnoses.get(route.id)
+        if diagnosis is not None:
+            facts["link_status"] = Setting(diagnosis.status, pass_source)
+            facts["link_detail"] = Setting(diagnosis.detail, pass_source)
+            facts["linked"] = Setting(diagnosis.status in ("linked", "dualstack-localhost"), pass_source)
+            if diagnosis.target is not None:
+                facts["link_target"] = diagnosis.target
+            if diagnosis.closest_bind is not None:
+                facts["link_bind"] = self._bind_with_app_file(diagnosis.closest_bind)
+        return Namespace("route", facts, block, route.id)
+
+    def _bind_with_app_file(self, bind: Setting) -> Setting:
+        """A default bind has no position of its own; point it at the app config that has that bind."""
+        if bind.source.position() is not None:
+            return bind
+        for app in self.deployment.apps:
+            if bind.value in app.binds and app.source.path:
+                return Setting(bind.value, Source.derived(bind.source.describe(), Source.file(app.source.path, 1)),
+                               bind.raw)
+        return bind
+
+    def app_namespace(self, app: AppServer) -> Namespace:
+        key = id(app)
+        if key not in self._apps:
+            self._apps[key] = self._app_namespace(app)
+        return self._apps[key]
+
+    def _app_namespace(self, app: AppServer) -> Namespace:
+        facts: dict[str, Setting] = dict(app.settings)
+        source = app.source
+        facts["id"] = Setting(app.id, source)
+        facts["kind"] = Setting(app.kind, source)
+        facts["service_name"] = Setting(app.service_name, source)
+        effective = derived.effective_worker_class(app)
+        facts["effective_worker_class"] = effective
+        facts["is_async"] = derived.is_async(effective)
+        slots = derived.slots_per_worker(app, effective)
+        facts["slots_per_worker"] = slots
+        facts["concurrency"] = derived.concurrency(app, slots)
+        facts["accept_queue"] = derived.accept_queue(app, self.deployment.host.somaxconn)
+        bounds = derived.timeout_bounds_requests(app, effective)
+        facts["timeout_bounds_requests"] = bounds
+        facts["max_request_time"] = derived.max_request_time(app, bounds)
+        facts["backend_idle"] = derived.backend_idle(app)
+        bind = app.settings.get("bind")
+        if bind is not None and bind.known:
+            facts["bind_count"] = _fact(len(app.binds), "bind addresses", bind.source)
+            facts["unix_bind"] = _fact(any(address.kind == "unix" for address in app.binds), "a unix bind",
+                                       bind.source)
+        return Namespace("app", facts, source, app.id)
+
+    def _link_namespace(self, link: Link) -> Namespace:
+        route = link.route
+        host = self.deployment.host
+        bind_setting = link.app.settings.get("bind")
+        bind_source = bind_setting.source if bind_setting is not None else link.app.source
+        pass_source = route.pass_directive.source
+        http_version = derived.http_version(route.settings, route.kind, route.id)
+        facts = {
+            "socket": Setting(link.bind.kind, bind_source),
+            "target": link.address,
+            "bind": Setting(link.bind, bind_source, str(link.bind)),
+            "match": Setting(link.match, link.address.source),
+            "upstream_keepalive_on": derived.upstream_keepalive_on(route.target.upstream, pass_source,
+                                                                   http_version),
+            "connection_header_cleared": derived.connection_header_cleared(route.headers, host.nginx_version,
+                                                                           pass_source),
+        }
+        return Namespace("link", facts, link.address.source, f"{route.id} -> {link.app.id}")
+
+    # -- scopes ----------------------------------------------------------------------------------------------------
+
+    def _build_route(self) -> list[ScopeInstance]:
+        instances = []
+        for route in self.deployment.routes:
+            route_ns, upstream_ns = self.route_namespaces(route)
+            names = {"route": route_ns, "upstream": upstream_ns, "nginx": self._nginx, "host": self._host}
+            instances.append(ScopeInstance("route", route.id, names, route.source))
+        return instances
+
+    def _build_upstream(self) -> list[ScopeInstance]:
+        return [ScopeInstance("upstream", f"upstream {upstream.name}",
+                              {"upstream": self.upstream_namespace(upstream), "nginx": self._nginx,
+                               "host": self._host}, upstream.source)
+                for upstream in self.deployment.upstreams.values()]
+
+    def _build_app(self) -> list[ScopeInstance]:
+        return [ScopeInstance("app", app.id, {"app": self.app_namespace(app), "host": self._host}, app.source)
+                for app in self.deployment.apps]
+
+    def _build_link(self) -> list[ScopeInstance]:
+        instances = []
+        seen: set[tuple[int, int]] = set()
+        for link in self.deployment.links:
+            key = (id(link.route), id(link.app))
+            if key in seen:  # one route reaching one app by several addresses is one pair to check
+                continue
+            seen.add(key)
+            route_ns, upstream_ns = self.route_namespaces(link.route)
+            names = {"route": route_ns, "upstream": upstream_ns, "app": self.app_namespace(link.app),
+                     "link": self._link_namespace(link), "nginx": self._nginx, "host": self._host}
+            instances.append(ScopeInstance("link", f"{link.route.id} -> {link.app.id}", names, link.route.source))
+        return instances
+
+    def _build_deployment(self) -> list[ScopeInstance]:
+        deployment = self.deployment
+        anchor = (Source.file(deployment.nginx.root, 1) if deployment.nginx is not None
+                  else deployment.apps[0].source if deployment.apps else None)
+        source = anchor or Source.derived("the deployment")
+        nginx_files = len(deployment.nginx.files) if deployment.nginx is not None else 0
+        facts = {
+            "route_count": _fact(len(deployment.routes), "routes", source),
+            "app_count": _fact(len(deployment.apps), "app servers", source),
+            "link_count": _fact(len(deployment.links), "links", source),
+            "has_nginx": _fact(deployment.nginx is not None, "an nginx config was given", source),
+            "has_app": _fact(bool(deployment.apps), "an app config was given", source),
+            "file_count": _fact(nginx_files + len(deployment.apps), "files read", source),
+        }
+        names = {"deployment": Namespace("deployment", facts, anchor, "the deployment"), "nginx": self._nginx,
+                 "host": self._host}
+        return [ScopeInstance("deployment", "deployment", names, anchor)]
+
+    def _build_diagnostic(self) -> list[ScopeInstance]:
+        instances = []
+        for number, diagnostic in enumerate(self.deployment.diagnostics):
+            source = (Source.file(diagnostic.path, diagnostic.line, diagnostic.column) if diagnostic.path
+                      else None)
+            facts = {key: Setting(getattr(diagnostic, key), source or Source.derived("loader diagnostic"))
+                     for key in ("code", "message", "path", "line", "column", "fix", "severity")}
+            names = {"diagnostic": Namespace("diagnostic", facts, source, f"diagnostic {diagnostic.code}"),
+                     "host": self._host}
+            where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.path else "no file"
+            instances.append(ScopeInstance("diagnostic", f"{diagnostic.code} #{number} ({where})", names, source,
+                                           diagnostic))
+        return instances

@@ -1,0 +1,314 @@
+"""Load and validate rule files: one YAML file per rule, in folders by family (rules/timeouts/TMO002.yaml).
+
+Schema (see a bundled rule for a full example):
+  code: TMO002                      family prefix (3 letters) + 3 digits; stable
+  name: kebab-case-bad-pattern
+  severity: error | warning | info
+  scope: route | upstream | app | link | deployment | diagnostic
+  summary: one line
+  when: expression over facts       (optional for scope diagnostic, where the rule matches loader diagnostics by code)
+  let: {name: expression, ...}      optional, evaluated in order after `when`, usable in templates and later lets
+  at: ns.fact                       fact whose source is the primary location (default: the scope object)
+  related: [ns.fact | {fact: ns.fact, message: template}]
+  message: template                 `{expression}` segments; `{{`/`}}` are literal braces
+  fix: template                     optional
+  docs: {what, why, example, instead, references: [...]}
+  examples: {fail: [{nginx, gunicorn, options}], pass: [...]}
+
+Every problem is a RuleFileError naming the file and the key; the CLI exits 2 on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from advisor.engine import catalog
+from advisor.engine.expressions import (
+    CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, Template, compile_expression, compile_template,
+    comprehension_targets,
+)
+
+SEVERITIES = ("error", "warning", "info")
+CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+FACT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
+DOC_SECTIONS = ("what", "why", "example", "instead", "references")
+EXAMPLE_KEYS = frozenset({"nginx", "gunicorn", "options", "note"})
+OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env"})
+
+_REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
+_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples")
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be used. The message names the file (and the key when there is one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedSpec:
+    fact: str
+    message: Template | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    scope: str
+    summary: str
+    message: Template
+    path: str
+    when: Expression | None = None
+    lets: tuple[tuple[str, Expression], ...] = ()
+    at: str | None = None
+    related: tuple[RelatedSpec, ...] = ()
+    fix: Template | None = None
+    docs: dict[str, Any] = field(default_factory=dict)
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        return self.code[:3]
+
+
+def bundled_rules_dir() -> Path:
+    """The rules shipped with advisor: inside the installed package (wheel), else `<repo>/rules` (source checkout
+    or editable install; linter-conventions.md §5)."""
+    from importlib.resources import files
+
+    packaged = files("advisor").joinpath("rules")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+    if checkout.is_dir():
+        return checkout
+    raise RuleFileError("advisor rule files not found (broken install?): expected advisor/rules in the package "
+                        f"or {checkout}")
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(path for pattern in ("*.yaml", "*.yml") for path in directory.rglob(pattern) if path.is_file())
+
+
+def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True) -> list[Rule]:
+    """Load the bundled rules plus every `*.yaml` under each extra directory; sorted by code."""
+    directories: list[Path] = [bundled_rules_dir()] if include_bundled else []
+    for extra in extra_dirs:
+        path = Path(extra)
+        if not path.is_dir():
+            raise RuleFileError(f"--rules {extra}: not a directory")
+        directories.append(path)
+    rules: list[Rule] = []
+    by_code: dict[str, Rule] = {}
+    by_name: dict[str, Rule] = {}
+    for directory in directories:
+        for path in rule_files(directory):
+            rule = load_rule_file(path)
+            if rule.code in by_code:
+                raise RuleFileError(f"{path}: key 'code': duplicate rule code {rule.code} "
+                                    f"(also in {by_code[rule.code].path})")
+            if rule.name in by_name:
+                raise RuleFileError(f"{path}: key 'name': duplicate rule name {rule.name} "
+                                    f"(also in {by_name[rule.name].path})")
+            by_code[rule.code] = rule
+            by_name[rule.name] = rule
+            rules.append(rule)
+    return sorted(rules, key=lambda rule: rule.code)
+
+
+def load_rule_file(path: Path) -> Rule:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RuleFileError(f"{path}: cannot read rule file: {error}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise RuleFileError(f"{path}{where}: invalid YAML: {problem}") from None
+    return parse_rule(data, str(path))
+
+
+def parse_rule(data: Any, path: str) -> Rule:
+    """Validate one rule's YAML data and compile its expressions."""
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{path}: a rule file must be a YAML mapping")
+
+    def fail(key: str, problem: str) -> RuleFileError:
+        return RuleFileError(f"{path}: key '{key}': {problem}")
+
+    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise fail(unknown[0], f"unknown key (allowed: {', '.join(_REQUIRED + _OPTIONAL)})")
+    for key in _REQUIRED:
+        if key not in data or data[key] in (None, ""):
+            raise fail(key, "missing")
+    for key in ("code", "name", "severity", "scope", "summary"):
+        if not isinstance(data[key], str):
+            raise fail(key, "must be a string")
+    code, name, severity, scope = data["code"], data["name"], data["severity"], data["scope"]
+    if not CODE_PATTERN.match(code):
+        raise fail("code", f"{code!r} is not a family prefix plus 3 digits (e.g. TMO002)")
+    if not NAME_PATTERN.match(name):
+        raise fail("name", f"{name!r} is not kebab-case")
+    if severity not in SEVERITIES:
+        raise fail("severity", f"{severity!r} is not one of {', '.join(SEVERITIES)}")
+    if scope not in catalog.SCOPES:
+        raise fail("scope", f"{scope!r} is not one of {', '.join(catalog.SCOPES)}")
+    if "when" not in data and scope != "diagnostic":
+        raise fail("when", "missing (only scope 'diagnostic' rules may omit it)")
+
+    namespaces = frozenset(catalog.SCOPE_NAMESPACES[scope])
+    checker = _NameChecker(scope, namespaces)
+
+    when = None
+    if data.get("when") is not None:
+        when = _compile(fail, "when", data["when"], compile_expression)
+        checker.check(fail, "when", when, frozenset())
+
+    lets: list[tuple[str, Expression]] = []
+    let_data = data.get("let") or {}
+    if not isinstance(let_data, dict):
+        raise fail("let", "must be a mapping of name: expression")
+    for let_name, let_text in let_data.items():
+        key = f"let.{let_name}"
+        if not isinstance(let_name, str) or not let_name.isidentifier() or let_name.startswith("_"):
+            raise fail(key, "a let name must be a plain identifier")
+        if let_name in namespaces or let_name in FUNCTION_NAMES or let_name in CONSTANT_NAMES:
+            raise fail(key, f"{let_name!r} shadows a namespace or function")
+        expression = _compile(fail, key, str(let_text), compile_expression)
+        checker.check(fail, key, expression, frozenset(name for name, _ in lets))
+        lets.append((let_name, expression))
+    let_names = frozenset(name for name, _ in lets)
+
+    at = data.get("at")
+    if at is not None:
+        checker.check_fact(fail, "at", at)
+
+    related: list[RelatedSpec] = []
+    related_data = data.get("related") or []
+    if not isinstance(related_data, list):
+        raise fail("related", "must be a list of facts")
+    for index, item in enumerate(related_data):
+        key = f"related[{index}]"
+        if isinstance(item, str):
+            checker.check_fact(fail, key, item)
+            related.append(RelatedSpec(item))
+        elif isinstance(item, dict) and set(item) <= {"fact", "message"} and "fact" in item:
+            checker.check_fact(fail, key, item["fact"])
+            template = None
+            if item.get("message") is not None:
+                template = _compile(fail, f"{key}.message", item["message"], compile_template)
+                checker.check_template(fail, f"{key}.message", template, let_names)
+            related.append(RelatedSpec(item["fact"], template))
+        else:
+            raise fail(key, "expected a fact name or {fact: ..., message: ...}")
+
+    message = _compile(fail, "message", data["message"], compile_template)
+    checker.check_template(fail, "message", message, let_names)
+    fix = None
+    if data.get("fix") is not None:
+        fix = _compile(fail, "fix", data["fix"], compile_template)
+        checker.check_template(fail, "fix", fix, let_names)
+
+    docs = data.get("docs") or {}
+    _check_docs(fail, docs)
+    examples = data.get("examples") or {}
+    _check_examples(fail, examples)
+
+    return Rule(code=code, name=name, severity=severity, scope=scope, summary=" ".join(data["summary"].split()),
+                message=message, path=path, when=when, lets=tuple(lets), at=at, related=tuple(related), fix=fix,
+                docs=docs, examples=examples)
+
+
+def _compile(fail, key: str, text: Any, compiler):
+    if not isinstance(text, str):
+        raise fail(key, "must be a string")
+    try:
+        return compiler(text)
+    except ExpressionError as error:
+        raise fail(key, str(error)) from None
+
+
+class _NameChecker:
+    """Checks that expressions only use this scope's namespaces, catalogued facts, let names and functions."""
+
+    def __init__(self, scope: str, namespaces: frozenset[str]) -> None:
+        self.scope = scope
+        self.namespaces = namespaces
+
+    def check_fact(self, fail, key: str, fact: Any) -> None:
+        if not isinstance(fact, str) or not FACT_PATTERN.match(fact):
+            raise fail(key, f"{fact!r} is not a fact name like route.proxy_read_timeout")
+        namespace, _, attr = fact.partition(".")
+        if namespace not in self.namespaces:
+            raise fail(key, f"namespace {namespace!r} is not available in scope {self.scope!r} "
+                            f"(available: {', '.join(sorted(self.namespaces))})")
+        if not catalog.is_known_fact(namespace, attr):
+            hint = catalog.closest_fact(namespace, attr)
+            raise fail(key, f"unknown fact {fact!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+
+    def check(self, fail, key: str, expression: Expression, let_names: frozenset[str]) -> None:
+        allowed = self.namespaces | let_names | FUNCTION_NAMES | CONSTANT_NAMES | comprehension_targets(expression)
+        for name in sorted(expression.names):
+            if name in allowed:
+                continue
+            if name in catalog.NAMESPACE_FACTS:
+                raise fail(key, f"namespace {name!r} is not available in scope {self.scope!r}")
+            raise fail(key, f"unknown name {name!r} in {expression.text!r}")
+        for fact in sorted(expression.facts):
+            namespace = fact.partition(".")[0]
+            if namespace in self.namespaces:
+                self.check_fact(fail, key, fact)
+
+    def check_template(self, fail, key: str, template: Template, let_names: frozenset[str]) -> None:
+        for part in template.parts:
+            if isinstance(part, Expression):
+                self.check(fail, key, part, let_names)
+
+
+def _check_docs(fail, docs: Any) -> None:
+    if not isinstance(docs, dict):
+        raise fail("docs", "must be a mapping with what/why/example/instead/references")
+    unknown = sorted(set(docs) - set(DOC_SECTIONS))
+    if unknown:
+        raise fail(f"docs.{unknown[0]}", f"unknown section (allowed: {', '.join(DOC_SECTIONS)})")
+    for section in DOC_SECTIONS[:-1]:
+        if section in docs and not isinstance(docs[section], str):
+            raise fail(f"docs.{section}", "must be a string")
+    references = docs.get("references")
+    if references is not None and (not isinstance(references, list)
+                                   or not all(isinstance(item, str) for item in references)):
+        raise fail("docs.references", "must be a list of strings")
+
+
+def _check_examples(fail, examples: Any) -> None:
+    if not isinstance(examples, dict):
+        raise fail("examples", "must be a mapping with 'fail' and 'pass' lists")
+    unknown = sorted(set(examples) - {"fail", "pass"})
+    if unknown:
+        raise fail(f"examples.{unknown[0]}", "unknown key (allowed: fail, pass)")
+    for kind, items in examples.items():
+        if not isinstance(items, list):
+            raise fail(f"examples.{kind}", "must be a list of examples")
+        for index, item in enumerate(items):
+            key = f"examples.{kind}[{index}]"
+            if not isinstance(item, dict) or not item or not set(item) <= EXAMPLE_KEYS:
+                raise fail(key, f"an example is a mapping with keys from {', '.join(sorted(EXAMPLE_KEYS))}")
+            if not ({"nginx", "gunicorn"} & set(item)):
+                raise fail(key, "an example needs an nginx or a gunicorn snippet")
+            for snippet in ("nginx", "gunicorn"):
+                if snippet in item and not isinstance(item[snippet], str):
+                    raise fail(f"{key}.{snippet}", "must be a string (use a YAML block scalar: |)")
+            options = item.get("options") or {}
+            if not isinstance(options, dict) or not set(options) <= OPTION_KEYS:
+                raise fail(f"{key}.options", f"allowed options: {', '.join(sorted(OPTION_KEYS))}")

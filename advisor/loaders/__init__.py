@@ -1,0 +1,1 @@
+"""Loaders: read nginx and gunicorn configuration into the deployment model."""

@@ -1,0 +1,168 @@
+"""Resolve `include` directives: globs, relative paths, stock files, caps; parse each file once.
+
+Relative include paths are resolved against the main config's directory (as `nginx -c FILE` does).
+An absolute `/etc/nginx/...` path is first looked up under the main config's directory (a repository usually holds
+the tree that gets installed as /etc/nginx), then at the absolute path.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.loaders.nginx.parsing import FileReadError, ParsedFile, parse_file
+from advisor.loaders.nginx.stock import STOCK_GLOB_DIRS, stock_name, stock_statements
+from advisor.loaders.nginx.templates import TemplateText
+from advisor.model.deployment import Diagnostic
+
+MAX_FILES = 10_000  # distinct files read
+MAX_INCLUSIONS = 20_000  # file inclusions in total (a file included from many places counts each time)
+_NGINX_PREFIXES = ("/etc/nginx/",)
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """A block of statements to walk: a parsed file, or the assumed stock content of a missing one."""
+
+    key: str  # real path (loop detection), or "stock:NAME"
+    display: str  # path used in Sources and diagnostics
+    stmts: list[dict[str, Any]]
+    jinja: TemplateText | None = None
+    note: str | None = None  # added to the Source detail of every value read from it
+    has_suppressions: bool = False  # the text mentions "advisor:" (suppression comments to collect)
+
+
+def display_path(path: str, cwd: str) -> str:
+    absolute = os.path.abspath(path)
+    if absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, cwd)
+    return absolute
+
+
+class FileSet:
+    """Every file of one configuration: parsed once, with parse diagnostics reported once."""
+
+    def __init__(self, main_path: str, diagnostics: list[Diagnostic], cwd: str | None = None) -> None:
+        self.main_path = main_path
+        self.cwd = cwd or os.getcwd()
+        self.config_dir = os.path.dirname(main_path)
+        self.diagnostics = diagnostics
+        self.files: list[str] = []  # display paths, in the order first read
+        self.sources: list[SourceFile] = []  # parsed files, in the order first read
+        self._parsed: dict[str, SourceFile | None] = {}
+        self._inclusions = 0
+        self._cap_reported: set[str] = set()
+        self._stock_reported: set[str] = set()
+        self._main_key = os.path.realpath(main_path)
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def load_main(self) -> SourceFile | None:
+        return self._load(self.main_path, self.main_path, None)
+
+    def _load(self, path: str, display: str, include_site: tuple[str, int] | None) -> SourceFile | None:
+        key = os.path.realpath(path)
+        if key in self._parsed:
+            return self._parsed[key]
+        if len(self._parsed) >= MAX_FILES:
+            self._report_cap("files", include_site,
+                             f"more than {MAX_FILES} files included; the rest are not read")
+            return None
+        if key == self._main_key:
+            display = self.main_path
+        try:
+            parsed: ParsedFile = parse_file(path)
+        except FileReadError as error:
+            self._parsed[key] = None
+            if include_site is None:
+                self.diagnostics.append(Diagnostic("ADV001", "error", f"cannot read nginx config {path}: {error}",
+                                                   path))
+            else:
+                self.diagnostics.append(Diagnostic("ADV002", "warning", f"include {path} cannot be read: {error}",
+                                                   include_site[0], include_site[1]))
+            return None
+        self.files.append(display)
+        for error in parsed.errors:
+            self.diagnostics.append(Diagnostic("ADV001", "error", error.message, display, error.line))
+        source = SourceFile(key, display, parsed.stmts, parsed.jinja, has_suppressions=parsed.has_suppressions)
+        self._parsed[key] = source
+        self.sources.append(source)
+        return source
+
+    def _report_cap(self, what: str, site: tuple[str, int] | None, message: str) -> None:
+        if what in self._cap_reported:
+            return
+        self._cap_reported.add(what)
+        path, line = site if site else (self.main_path, None)
+        self.diagnostics.append(Diagnostic("ADV004", "warning", message, path, line))
+
+    # -- include resolution ---------------------------------------------------------------------------------
+    def include(self, arg: str, site_path: str, site_line: int) -> list[SourceFile]:
+        """The files an `include ARG;` at site_path:site_line pulls in (stock content for missing stock files)."""
+        candidates = self._candidates(arg)
+        magic = glob.has_magic(arg)
+        found: list[str] = []
+        for pattern in candidates:
+            found = self._glob(pattern, (site_path, site_line)) if magic else (
+                [pattern] if os.path.exists(pattern) else [])
+            if found:
+                break
+        if not found:
+            return self._missing(arg, candidates[-1], magic, site_path, site_line)
+        result = []
+        for path in found:
+            self._inclusions += 1
+            if self._inclusions > MAX_INCLUSIONS:
+                self._report_cap("inclusions", (site_path, site_line),
+                                 f"more than {MAX_INCLUSIONS} file inclusions; the rest are skipped")
+                break
+            source = self._load(path, display_path(path, self.cwd), (site_path, site_line))
+            if source is not None:
+                result.append(source)
+        return result
+
+    def _candidates(self, arg: str) -> list[str]:
+        if not os.path.isabs(arg):
+            return [os.path.join(self.config_dir, arg)]
+        for prefix in _NGINX_PREFIXES:
+            if arg.startswith(prefix) and os.path.realpath(self.config_dir or ".") != prefix.rstrip("/"):
+                return [os.path.join(self.config_dir, arg[len(prefix):]), arg]
+        return [arg]
+
+    def _glob(self, pattern: str, site: tuple[str, int]) -> list[str]:
+        matches = []
+        for path in glob.iglob(pattern):
+            if os.path.isfile(path):
+                matches.append(path)
+                if len(matches) > MAX_FILES:
+                    self._report_cap("glob", site, f"include {pattern} matches more than {MAX_FILES} files; "
+                                                   f"only the first {MAX_FILES} are read")
+                    break
+        matches.sort()
+        return matches[:MAX_FILES]
+
+    def _missing(self, arg: str, path: str, magic: bool, site_path: str, site_line: int) -> list[SourceFile]:
+        name = stock_name(arg)
+        if name is not None and name in STOCK_GLOB_DIRS:
+            return []
+        if name is not None:
+            if name not in self._stock_reported:  # once per stock file: it is the same assumption every time
+                self._stock_reported.add(name)
+                self.diagnostics.append(Diagnostic("ADV003", "info", f"include {arg} not found, assumed stock",
+                                                   site_path, site_line))
+            stmts = stock_statements(name, site_line)
+            if not stmts:
+                return []
+            return [SourceFile(f"stock:{name}", site_path, stmts,
+                               note=f"stock {name} assumed: {arg} not found")]
+        if magic:
+            self.diagnostics.append(Diagnostic(
+                "ADV002", "info", f"include {arg} matches no files; nothing from it is checked", site_path,
+                site_line))
+        else:
+            self.diagnostics.append(Diagnostic(
+                "ADV002", "warning", f"include {arg} not found (looked for {path}); nothing from it is checked",
+                site_path, site_line))
+        return []
+

@@ -1,0 +1,64 @@
+"""Output formats for `advisor check`: text (full/concise) and JSON. Shared helpers live here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from advisor.engine.findings import SEVERITY_RANK, Finding, Skip
+
+UNDECIDED_SKIP_KINDS = ("unknown", "error")
+
+
+@dataclass(slots=True)
+class ReportData:
+    """Everything a reporter needs: the findings to show and what the run covered."""
+
+    findings: list[Finding]
+    skips: list[Skip] = field(default_factory=list)
+    rules_run: int = 0
+    files: list[str] = field(default_factory=list)
+    root: str | None = None  # paths are shown relative to this directory (default: the working directory)
+
+    @property
+    def undecided_skips(self) -> list[Skip]:
+        """Skips because a value was unknown (or a rule failed), as opposed to facts that do not apply."""
+        return [skip for skip in self.skips if skip.kind in UNDECIDED_SKIP_KINDS]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for finding in self.findings:
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
+
+def display_path(path: str | None, root: str | None = None) -> str | None:
+    """Paths as the user gave them; absolute paths below `root` (default: the working directory) become relative."""
+    if path is None or not os.path.isabs(path):
+        return path
+    base = os.path.abspath(root or os.getcwd())
+    try:
+        relative = os.path.relpath(path, base)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def at_or_above(findings: list[Finding], threshold: str) -> bool:
+    limit = SEVERITY_RANK[threshold]
+    return any(SEVERITY_RANK.get(finding.severity, 0) >= limit for finding in findings)
+
+
+def use_color(choice: str, stream_is_tty: bool, environ: dict[str, str] | None = None) -> bool:
+    """--color always/never wins; for auto: NO_COLOR (non-empty) disables, FORCE_COLOR (non-empty) enables, else
+    colour only on a terminal whose TERM is not dumb (linter-conventions.md §6.5)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    return stream_is_tty and env.get("TERM", "") != "dumb"

@@ -1,0 +1,76 @@
+"""GitHub Actions workflow-command annotations: one `::error|warning|notice ...::message` line per finding.
+
+Escaping follows actions/toolkit (`packages/core/src/command.ts`): in the message `%`, CR and LF are percent-encoded;
+property values additionally `:` and `,`. `col` is only given together with `line` (GitHub drops columns unless the
+start and end line are equal, so `endLine` is set to the same line). GitHub shows at most 10 annotations per level
+per step, so CI should print the full report too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from advisor.report.locations import TOOL_NAME, get_field, primary_location, related_locations, relative_path
+
+GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message (actions/toolkit `escapeData`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a command property value (actions/toolkit `escapeProperty`)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _where(path: str | None, line: int | None, column: int | None) -> str:
+    if not path:
+        return ""
+    where = path
+    if line:
+        where += f":{line}"
+        if column:
+            where += f":{column}"
+    return where
+
+
+def annotation(finding: Any, *, root: str) -> str:
+    """One workflow command for one finding."""
+    code = str(get_field(finding, "code"))
+    level = GITHUB_LEVELS.get(str(get_field(finding, "severity", "warning")), "warning")
+    path, line, column = primary_location(finding)
+    relative = relative_path(path, root) if path else None
+
+    properties: list[tuple[str, str]] = []
+    if relative:
+        properties.append(("file", relative))
+        if line:
+            properties.append(("line", str(line)))
+            properties.append(("endLine", str(line)))
+            if column:
+                properties.append(("col", str(column)))
+    properties.append(("title", f"{TOOL_NAME} ({code})"))
+
+    where = _where(relative, line, column)
+    lines = [f"{where}: {code} {get_field(finding, 'message', '')}" if where
+             else f"{code} {get_field(finding, 'message', '')}"]
+    for loc in related_locations(finding):
+        loc_path = get_field(loc, "path")
+        loc_where = _where(relative_path(str(loc_path), root) if loc_path else None,
+                           get_field(loc, "line"), get_field(loc, "column"))
+        loc_message = get_field(loc, "message", "")
+        lines.append(f"  related: {loc_where}: {loc_message}" if loc_where else f"  related: {loc_message}")
+    fix = get_field(finding, "fix")
+    if fix:
+        lines.append(f"  help: {fix}")
+
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
+    return f"::{level} {props}::{escape_data(chr(10).join(lines))}"
+
+
+def render_github(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
+    """One annotation line per finding (empty string when there are none). `rules` is unused (uniform signature)."""
+    return "".join(annotation(finding, root=root) + "\n" for finding in findings)

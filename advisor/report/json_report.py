@@ -1,0 +1,67 @@
+"""JSON output (`--output-format json`). Keys are always present and always in this order:
+
+  {
+    "findings": [
+      {"code": "TMO002", "name": "proxy-read-timeout-below-app-time", "severity": "warning",
+       "message": "...", "fix": "..." | null,
+       "path": "deploy/nginx.conf" | null, "line": 14 | null, "column": 5 | null,
+       "related": [{"path": "deploy/gunicorn.conf.py", "line": 3, "column": 1, "message": "timeout = 60"}]}
+    ],
+    "summary": {"errors": 0, "warnings": 1, "info": 0, "files": 2, "rules_run": 24, "skipped": 0}
+  }
+
+`files` counts the configuration files read; `rules_run` the rules selected; `skipped` the checks that could not be
+decided because a value was unknown (facts that do not apply, e.g. upstream-block settings of an implicit upstream,
+are not counted). With --explain-skips a third key "skips" lists every skip as {"code", "scope", "fact", "kind",
+"reason"} (kind: unknown | absent | error). Paths are as given on the command line, or relative to the working
+directory when below it. Findings are sorted by path, line, column, code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from advisor.engine.findings import Finding, Skip
+from advisor.report import ReportData, display_path
+
+
+def finding_to_dict(finding: Finding, root: str | None = None) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity,
+        "message": finding.message,
+        "fix": finding.fix,
+        "path": display_path(finding.path, root),
+        "line": finding.line,
+        "column": finding.column,
+        "related": [{"path": display_path(item.path, root), "line": item.line, "column": item.column,
+                     "message": item.message} for item in finding.related],
+    }
+
+
+def to_dict(data: ReportData, explain_skips: bool = False) -> dict[str, Any]:
+    counts = data.counts()
+    document: dict[str, Any] = {
+        "findings": [finding_to_dict(finding, data.root) for finding in data.findings],
+        "summary": {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
+                    "files": len(data.files), "rules_run": data.rules_run, "skipped": len(data.undecided_skips)},
+    }
+    if explain_skips:
+        document["skips"] = [{"code": skip.code, "scope": skip.scope_id, "fact": skip.fact, "kind": skip.kind,
+                              "reason": skip.reason} for skip in data.skips]
+    return document
+
+
+def render(data: ReportData, explain_skips: bool = False) -> str:
+    return json.dumps(to_dict(data, explain_skips), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_json(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None,
+                skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
+                explain_skips: bool = False, **_: Any) -> str:
+    """Entry point for `advisor.report.formats`."""
+    data = ReportData(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
+                      list(files), root)
+    return render(data, explain_skips)

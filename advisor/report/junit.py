@@ -1,0 +1,62 @@
+"""JUnit XML: one `<testsuite name="advisor">`, one failing `<testcase>` per finding, or one passing testcase when
+there are no findings (CI dashboards then show a green check rather than an empty suite)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from xml.etree import ElementTree
+
+from advisor.report.locations import TOOL_NAME, get_field, primary_location, related_locations, relative_path
+
+# Characters XML 1.0 cannot carry at all (even escaped): C0 controls other than TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: Any) -> str:
+    return _XML_INVALID.sub("\ufffd", str(text))
+
+
+def _where(path: str | None, line: int | None, column: int | None) -> str:
+    if not path:
+        return "(no file)"
+    return path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+
+
+def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
+    """The JUnit XML document (with XML declaration). `rules` is unused (uniform signature)."""
+    findings = list(findings)
+    suites = ElementTree.Element("testsuites", name=TOOL_NAME, tests=str(max(len(findings), 1)),
+                                 failures=str(len(findings)), errors="0")
+    suite = ElementTree.SubElement(suites, "testsuite", name=TOOL_NAME, tests=str(max(len(findings), 1)),
+                                   failures=str(len(findings)), errors="0", skipped="0")
+    if not findings:
+        ElementTree.SubElement(suite, "testcase", name="all checks passed", classname=TOOL_NAME)
+    for finding in findings:
+        code = str(get_field(finding, "code"))
+        name = str(get_field(finding, "name", "") or "")
+        path, line, column = primary_location(finding)
+        relative = relative_path(path, root) if path else None
+        attributes = {"name": _clean(f"{TOOL_NAME}.{code}" + (f" {name}" if name else "")),
+                      "classname": _clean(relative or TOOL_NAME)}
+        if relative:
+            attributes["file"] = _clean(relative)
+            if line:
+                attributes["line"] = str(line)
+        case = ElementTree.SubElement(suite, "testcase", attributes)
+        message = str(get_field(finding, "message", ""))
+        body = [f"{_where(relative, line, column)}: {code} {message}"]
+        for loc in related_locations(finding):
+            loc_path = get_field(loc, "path")
+            body.append("related: " + _where(relative_path(str(loc_path), root) if loc_path else None,
+                                             get_field(loc, "line"), get_field(loc, "column"))
+                        + f": {get_field(loc, 'message', '')}")
+        fix = get_field(finding, "fix")
+        if fix:
+            body.append(f"help: {fix}")
+        failure = ElementTree.SubElement(case, "failure", message=_clean(message),
+                                         type=_clean(str(get_field(finding, "severity", "warning"))))
+        failure.text = _clean("\n".join(body))
+    ElementTree.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

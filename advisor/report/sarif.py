@@ -1,0 +1,186 @@
+"""SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
+
+One run; `tool.driver.rules` lists the rules that fired (like ruff), each with help text and a stable link to its
+section of docs/rules.md. Locations are root-relative URIs under `%SRCROOT%` (GitHub de-duplicates alerts by rule id
+and path, so both must be stable); a cross-file finding keeps its primary file in `locations` and the other file in
+`relatedLocations`, linked from the message as `[text](id)`. `partialFingerprints` is left to upload-sarif, which
+computes `primaryLocationLineHash` from the file contents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from advisor.report.locations import (
+    TOOL_NAME,
+    get_field,
+    is_outside_root,
+    primary_location,
+    related_locations,
+    relative_path,
+    rules_by_code,
+)
+
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+SRCROOT = "%SRCROOT%"
+
+
+def sarif_level(severity: str) -> str:
+    return SARIF_LEVELS.get(severity, "warning")
+
+
+def _escape_link_text(text: str) -> str:
+    """Inside `[...]` of an embedded link, SARIF requires `[`, `]` (and the escape character) to be backslash-escaped."""
+    return re.sub(r"([\\\[\]])", r"\\\1", text)
+
+
+def _artifact_location(path: str, root: str) -> dict[str, Any]:
+    relative = relative_path(path, root)
+    if is_outside_root(relative):
+        return {"uri": Path(relative).as_uri()}
+    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _physical_location(path: str, line: int | None, column: int | None, root: str) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": _artifact_location(path, root)}
+    if line and line > 0:
+        region: dict[str, Any] = {"startLine": int(line)}
+        if column and column > 0:
+            region["startColumn"] = int(column)
+        location["region"] = region
+    return location
+
+
+def _rule_tags(rule: Any, code: str) -> list[str]:
+    tags = [str(tag) for tag in (get_field(rule, "tags", []) or [])]
+    scope = get_field(rule, "scope")
+    if scope and str(scope) not in tags:
+        tags.append(str(scope))
+    if not tags:
+        tags.append(re.sub(r"\d+$", "", code).lower() or "advisor")
+    return tags
+
+
+def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: str | None = None) -> dict[str, Any]:
+    """`reportingDescriptor` for one rule (a finding whose rule is unknown gets a minimal one from the finding)."""
+    from advisor.report.rule_docs import rule_help_uri, rule_markdown, rule_text
+
+    name = str(get_field(rule, "name", fallback_name) or fallback_name or code)
+    summary = str(get_field(rule, "summary", "") or "").strip() or name
+    docs = get_field(rule, "docs", {}) or {}
+    what = str(get_field(docs, "what", "") or "").strip()
+    help_uri = rule_help_uri(code, name, base_url)
+    text = rule_text(rule) if rule is not None else summary
+    markdown = rule_markdown(rule, heading_level=2) if rule is not None else f"**{summary}**\n"
+    descriptor: dict[str, Any] = {
+        "id": code,
+        "name": name,
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": what or summary},
+        "helpUri": help_uri,
+        "help": {"text": f"{text}\n\nSee {help_uri}", "markdown": f"{markdown}\n[Documentation]({help_uri})"},
+        "defaultConfiguration": {"level": sarif_level(str(get_field(rule, "severity", "warning")))},
+        "properties": {"tags": _rule_tags(rule, code)},
+    }
+    return descriptor
+
+
+def _message(finding: Any, related: list[Any]) -> str:
+    text = str(get_field(finding, "message", ""))
+    if related:
+        links = ", ".join(f"[{_escape_link_text(str(get_field(loc, 'message', '') or 'related location'))}]({index})"
+                          for index, loc in enumerate(related, start=1))
+        text = f"{text} (see {links})"
+    fix = get_field(finding, "fix")
+    if fix:
+        text = f"{text}\nFix: {fix}"
+    return text
+
+
+def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
+    code = str(get_field(finding, "code"))
+    related = related_locations(finding)
+    result: dict[str, Any] = {
+        "ruleId": code,
+        "ruleIndex": rule_index,
+        "level": sarif_level(str(get_field(finding, "severity", "warning"))),
+        "message": {"text": _message(finding, related)},
+    }
+    path, line, column = primary_location(finding)
+    if path:
+        result["locations"] = [{"physicalLocation": _physical_location(path, line, column, root)}]
+    if related:
+        result["relatedLocations"] = [
+            {
+                "id": index,
+                "message": {"text": str(get_field(loc, "message", "") or "related location")},
+                "physicalLocation": _physical_location(str(get_field(loc, "path")), get_field(loc, "line"),
+                                                       get_field(loc, "column"), root),
+            }
+            for index, loc in enumerate(related, start=1)
+        ]
+    return result
+
+
+def sarif_log(
+    findings: Iterable[Any],
+    rules: Any,
+    *,
+    root: str,
+    version: str | None = None,
+    execution_successful: bool = True,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """The SARIF log as a dict (see `render_sarif`)."""
+    if version is None:
+        from advisor import __version__ as version
+    findings = list(findings)
+    known = rules_by_code(rules)
+    fired: dict[str, str] = {}
+    for finding in findings:
+        fired.setdefault(str(get_field(finding, "code")), str(get_field(finding, "name", "") or ""))
+    codes = sorted(fired)
+    index = {code: position for position, code in enumerate(codes)}
+    descriptors = [rule_descriptor(code, known.get(code), fired[code], base_url=base_url) for code in codes]
+    from advisor.report.rule_docs import project_url
+
+    root_uri = Path(root).resolve().as_uri().rstrip("/") + "/"
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": TOOL_NAME,
+            "version": version,
+            "semanticVersion": version,
+            "informationUri": (base_url or project_url()),
+            "rules": descriptors,
+        }},
+        "automationDetails": {"id": f"{TOOL_NAME}/"},
+        "columnKind": "unicodeCodePoints",
+        "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
+        "invocations": [{"executionSuccessful": bool(execution_successful)}],
+        "results": [_result(finding, index[str(get_field(finding, "code"))], root) for finding in findings],
+    }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render_sarif(
+    findings: Iterable[Any],
+    rules: Any,
+    *,
+    root: str,
+    version: str | None = None,
+    execution_successful: bool = True,
+    base_url: str | None = None,
+) -> str:
+    """A SARIF 2.1.0 document (JSON text, newline-terminated) for `findings`.
+
+    `rules`: the engine's rules (iterable or mapping by code) used for descriptors; `root`: the directory paths are
+    made relative to (the repository root in CI); `execution_successful`: False when advisor could not finish."""
+    log = sarif_log(findings, rules, root=root, version=version, execution_successful=execution_successful,
+                    base_url=base_url)
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

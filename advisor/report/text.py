@@ -1,0 +1,120 @@
+"""Human-readable output.
+
+concise: one line per finding, `path:line:col: CODE [severity] message` (ruff-like; editors jump to it).
+full (default): the same first line, then the source line, `fix:`, and `--> related: path:line:col (message)` for
+each related location (usually in the other file), with a blank line between findings.
+Both end with `Found N problems (E errors, W warnings, I info).` or `All checks passed!`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from advisor.engine.findings import Finding, Skip
+from advisor.report import ReportData, display_path
+
+_STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "path": "1", "dim": "2", "code": "1", "ok": "1;32"}
+
+
+class _Painter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if self.enabled else text
+
+
+class SourceLines:
+    """Reads each file once to show the offending line; unreadable files simply show no snippet."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str] | None] = {}
+
+    def line(self, path: str | None, number: int | None) -> str | None:
+        if path is None or number is None:
+            return None
+        if path not in self._files:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    self._files[path] = handle.read().splitlines()
+            except OSError:
+                self._files[path] = None
+        lines = self._files[path]
+        if not lines or not 1 <= number <= len(lines):
+            return None
+        return lines[number - 1].rstrip()
+
+
+def _location(path: str | None, line: int | None, column: int | None, root: str | None) -> str:
+    shown = display_path(path, root) or "<no file>"
+    if line is None or path is None:
+        return shown
+    return f"{shown}:{line}:{column or 1}"
+
+
+def _header(finding: Finding, paint: _Painter, root: str | None) -> str:
+    where = paint(_location(finding.path, finding.line, finding.column, root), "path")
+    return f"{where}: {paint(finding.code, 'code')} {paint('[' + finding.severity + ']', finding.severity)} " \
+           f"{finding.message}"
+
+
+def summary_line(data: ReportData, color: bool = False) -> str:
+    paint = _Painter(color)
+    if not data.findings:
+        return paint("All checks passed!", "ok")
+    counts = data.counts()
+    total = len(data.findings)
+    problems = "problem" if total == 1 else "problems"
+    errors = "error" if counts["error"] == 1 else "errors"
+    warnings = "warning" if counts["warning"] == 1 else "warnings"
+    return f"Found {total} {problems} ({counts['error']} {errors}, {counts['warning']} {warnings}, " \
+           f"{counts['info']} info)."
+
+
+def render(data: ReportData, concise: bool = False, color: bool = False, explain_skips: bool = False,
+           summary: bool = True, sources: SourceLines | None = None) -> str:
+    paint = _Painter(color)
+    out: list[str] = []
+    if concise:
+        out.extend(_header(finding, paint, data.root) for finding in data.findings)
+    else:
+        sources = sources or SourceLines()
+        for finding in data.findings:
+            out.extend(_full(finding, paint, sources, data.root))
+            out.append("")
+    if explain_skips and data.skips:
+        out.append("Skipped checks (a fact they need is unknown or does not apply):")
+        for skip in data.skips:
+            fact = f"{skip.fact}: " if skip.fact else ""
+            out.append(f"  {skip.code} {skip.scope_id}: [{skip.kind}] {fact}{skip.reason}")
+        out.append("")
+    if summary:
+        out.append(summary_line(data, color))
+        undecided = len(data.undecided_skips)
+        if undecided and not explain_skips and not concise:
+            checks = "check" if undecided == 1 else "checks"
+            out.append(paint(f"{undecided} {checks} could not be decided because a value is unknown "
+                             "(--explain-skips lists them).", "dim"))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | None) -> list[str]:
+    lines = [_header(finding, paint, root)]
+    text = sources.line(finding.path, finding.line)
+    if text is not None and text.strip():
+        lines.append(paint(f"  {finding.line:>4} | ", "dim") + text)
+    if finding.fix:
+        lines.append(f"  fix: {finding.fix}")
+    for related in finding.related:
+        where = _location(related.path, related.line, related.column, root)
+        lines.append(paint(f"  --> related: {where} ({related.message})", "dim"))
+    return lines
+
+
+def render_text(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None, concise: bool = False,
+                color: bool = False, summary: bool = True, skips: Iterable[Skip] = (), rules_run: int | None = None,
+                files: Iterable[str] = (), explain_skips: bool = False, **_: Any) -> str:
+    """Entry point for `advisor.report.formats` (full / concise)."""
+    data = ReportData(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
+                      list(files), root)
+    return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary)

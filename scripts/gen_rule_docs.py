@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Generate docs/rules.md from the bundled rule files (rules/**/*.yaml), through the engine's rule loader.
+
+    python scripts/gen_rule_docs.py           # rewrite docs/rules.md
+    python scripts/gen_rule_docs.py --check   # exit 1 if docs/rules.md is out of date (CI / tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DOC_PATH = REPO_ROOT / "docs" / "rules.md"
+if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+def generate() -> str:
+    """The text docs/rules.md should have, from the bundled rules."""
+    from advisor.engine.rules import load_rules
+    from advisor.report.rule_docs import render_rules_document
+
+    return render_rules_document(load_rules())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check that docs/rules.md is up to date")
+    args = parser.parse_args(argv)
+    from advisor.engine.rules import RuleFileError
+
+    try:
+        text = generate()
+    except RuleFileError as error:
+        sys.stderr.write(f"gen_rule_docs: {error}\n")
+        return 2
+    current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else None
+    if args.check:
+        if current != text:
+            sys.stderr.write(f"{DOC_PATH.relative_to(REPO_ROOT)} is out of date: run python scripts/gen_rule_docs.py\n")
+            return 1
+        return 0
+    if current != text:
+        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+        DOC_PATH.write_text(text, encoding="utf-8")
+        sys.stdout.write(f"wrote {DOC_PATH.relative_to(REPO_ROOT)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""The reference server reproduces real gunicorn 27 (sync worker) outcomes behind real nginx.
+
+Same scenario, same nginx route, once with gunicorn and once with the reference server; the outcome counts and the
+nginx error-log signatures must be identical (and equal to what the accept-queue facts predict).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.validation.endpoints import free_tcp_port, parse_endpoint
+from advisor.validation.loadgen import LoadSpec, run_load
+from advisor.validation.nginx_runner import NginxRoute, NginxRunner, nginx_binary
+from advisor.validation.refserver import RefServerConfig, start_refserver
+
+pytestmark = [
+    pytest.mark.nginx,
+    pytest.mark.skipif(nginx_binary() is None, reason="nginx binary not on PATH"),
+]
+
+BOOT_DELAY = 0.5  # the burst lands while the only worker is still loading the app
+
+
+def _load(nginx: NginxRunner, n: int, t: float):
+    return run_load(LoadSpec(target=str(nginx.address), arrivals="burst", max_requests=n, duration_s=1,
+                             path=f"/?t={t}", connect_timeout_s=10, read_timeout_s=30))
+
+
+def _bind(transport: str, tmp_path) -> str:
+    return f"unix:{tmp_path}/gunicorn.sock" if transport == "unix" else f"127.0.0.1:{free_tcp_port()}"
+
+
+@pytest.mark.parametrize(
+    "transport, expected, signature",
+    [
+        ("unix", {"ok": 3, "http_502": 9}, "connect_eagain"),
+        ("tcp", {"ok": 3, "http_504": 9}, "timeout_connecting"),
+    ],
+)
+def test_burst_into_one_worker_with_backlog_2(transport, expected, signature, gunicorn_server, tmp_path):
+    route = NginxRoute(proxy_connect_timeout_s=0.5, proxy_read_timeout_s=10)
+    bind = _bind(transport, tmp_path)
+    with NginxRunner(parse_endpoint(bind), route) as nginx:  # nginx first, so the burst comes right after bind
+        with gunicorn_server(bind, timeout=10, boot_delay=BOOT_DELAY, backlog=2):
+            gunicorn_result = _load(nginx, 12, 0.2)
+            gunicorn_log = nginx.wait_error_lines(signature, 9)
+
+    config = RefServerConfig(bind="unix:" if transport == "unix" else "127.0.0.1:0", workers=1, backlog=2,
+                             boot_delay_s=BOOT_DELAY, timeout_s=10, max_seconds=60)
+    with start_refserver(config) as server, NginxRunner(server.address, route) as nginx:
+        ref_result = _load(nginx, 12, 0.2)
+        ref_log = nginx.wait_error_lines(signature, 9)
+
+    assert gunicorn_result.counts() == expected
+    assert ref_result.counts() == expected
+    assert gunicorn_log.counts == ref_log.counts == {signature: 9}
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_request_longer_than_worker_timeout_is_500_from_both(transport, gunicorn_server, tmp_path):
+    route = NginxRoute(proxy_read_timeout_s=10)
+    bind = _bind(transport, tmp_path)
+    with NginxRunner(parse_endpoint(bind), route) as nginx:
+        with gunicorn_server(bind, timeout=1) as gunicorn:
+            gunicorn_result = _load(nginx, 1, 4)
+            gunicorn_errors = nginx.error_log_summary()
+        gunicorn_log = gunicorn.log()
+
+    # gunicorn's arbiter: 1-s wake-ups, SIGABRT when the heartbeat is older than the timeout
+    config = RefServerConfig(bind="unix:" if transport == "unix" else "127.0.0.1:0", workers=1, timeout_s=1,
+                             check_interval_s=1.0, max_seconds=60)
+    with start_refserver(config) as server, NginxRunner(server.address, route) as nginx:
+        ref_result = _load(nginx, 1, 4)
+        ref_errors = nginx.error_log_summary()
+    ref_log = server.server_log()
+
+    assert gunicorn_result.counts() == ref_result.counts() == {"http_500": 1}
+    assert gunicorn_errors.counts == ref_errors.counts == {}
+    assert "WORKER TIMEOUT" in gunicorn_log and "WORKER TIMEOUT" in ref_log
+    assert server.stats()["aborted"] == 1
