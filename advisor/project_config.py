@@ -22,7 +22,6 @@ with the file and line (the CLI exits 2); unknown keys become `ConfigWarning`s w
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -337,6 +336,8 @@ class _Builder:
         return ConfigError(f"{'.'.join((*table, key))}: {message}", self.path, self._line(key, table))
 
     def _unknown(self, key: str, known: tuple[str, ...], table: tuple[str, ...] = ()) -> None:
+        import difflib
+
         hint = ""
         close = difflib.get_close_matches(_normalize_key(key), known, n=1, cutoff=0.6)
         if close:
@@ -344,7 +345,8 @@ class _Builder:
         elif not table and _normalize_key(key) in ("nginx", "app", "gunicorn"):
             hint = " (files go in a pair: [[pairs]] nginx = [...], app = [...])"
         name = ".".join((*table, key))
-        self.warnings.append(ConfigWarning(str(self.path), self._line(key, table), f"unknown key '{name}' ignored{hint}"))
+        message = f"unknown key '{name}' ignored{hint}"
+        self.warnings.append(ConfigWarning(str(self.path), self._line(key, table), message))
 
     def _normalized(self, table: Mapping[str, Any], known: tuple[str, ...], where: tuple[str, ...] = ()
                     ) -> dict[str, Any]:

@@ -28,18 +28,22 @@ _SNIPPETS = {
         "from advisor.loaders.nginx import load_nginx\nfrom advisor.model.deployment import HostFacts\n"
         "host = HostFacts.build(cpus=2)\nrun = lambda: load_nginx(PATH, host)"),
 }
-_TIMER = "import time\n{setup}\nstart = time.perf_counter()\nrun()\nprint(time.perf_counter() - start)\n"
+_TIMER = ("import time\n{setup}\nstart, cpu = time.perf_counter(), time.process_time()\nrun()\n"
+          "print(time.perf_counter() - start, time.process_time() - cpu)\n")
 
 
-def time_once(snippet: str, path: str) -> float:
+def time_once(snippet: str, path: str) -> tuple[float, float]:
+    """(wall, cpu) seconds of one call in a fresh interpreter."""
     code = _TIMER.format(setup=snippet.replace("PATH", repr(path)))
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                             cwd=os.path.dirname(HERE), timeout=600).stdout
-    return float(output.strip().splitlines()[-1])
+    wall, cpu = output.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
-def median_time(snippet: str, path: str, runs: int) -> float:
-    return statistics.median(time_once(snippet, path) for _ in range(runs))
+def median_time(snippet: str, path: str, runs: int) -> tuple[float, float]:
+    samples = [time_once(snippet, path) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 def main() -> None:
@@ -50,7 +54,7 @@ def main() -> None:
     sys.path.insert(0, HERE)
     from make_large_nginx import generate
 
-    results: dict[int, dict[str, float]] = {}
+    results: dict[int, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="advisor-bench-") as workdir:
         for size in (int(text) for text in options.sizes.split(",")):
             path = os.path.join(workdir, f"large{size}.conf")
@@ -59,17 +63,20 @@ def main() -> None:
             with open(path, encoding="utf-8") as handle:
                 lines = sum(1 for _ in handle)
             results[size] = {}
-            print(f"{size} servers ({lines} lines), median of {options.runs} fresh-process runs:")
+            print(f"{size} servers ({lines} lines), median of {options.runs} fresh-process runs (wall / CPU):")
             for label, snippet in _SNIPPETS.items():
                 results[size][label] = median_time(snippet, path, options.runs)
-                print(f"  {label:40s} {results[size][label]:.3f} s")
+                wall, cpu = results[size][label]
+                print(f"  {label:38s} {wall:.3f} s / {cpu:.3f} s")
             loader = results[size]["load_nginx"]
             for label in list(_SNIPPETS)[:2]:
-                print(f"  load_nginx / {label:30s} {loader / results[size][label]:.2f}x")
+                base = results[size][label]
+                print(f"  load_nginx vs {label:38s} {loader[0] / base[0]:.2f}x / {loader[1] / base[1]:.2f}x")
     sizes = sorted(results)
     for small, large in zip(sizes, sizes[1:]):
-        ratio = results[large]["load_nginx"] / results[small]["load_nginx"]
-        print(f"load_nginx {large} / {small} servers: {ratio:.2f}x")
+        wall = results[large]["load_nginx"][0] / results[small]["load_nginx"][0]
+        cpu = results[large]["load_nginx"][1] / results[small]["load_nginx"][1]
+        print(f"load_nginx {large} vs {small} servers: {wall:.2f}x / {cpu:.2f}x")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ def list_rules(rules_dirs: Iterable[str] = ()) -> str:
     name_width = max((len(rule.name) for rule in rules), default=4)
     lines = [f"{'CODE'.ljust(code_width)}  {'NAME'.ljust(name_width)}  {'SEVERITY':<8}  SUMMARY"]
     for rule in rules:
+        opt_in = "" if rule.enabled else " (opt-in: --extend-select " + rule.code + ")"
         lines.append(f"{rule.code.ljust(code_width)}  {rule.name.ljust(name_width)}  {rule.severity:<8}  "
-                     f"{rule.summary}")
+                     f"{rule.summary}{opt_in}")
     return "\n".join(lines) + "\n"
 
 
@@ -46,42 +47,27 @@ def explain_rule(code_or_name: str, rules_dirs: Iterable[str] = ()) -> str:
     return rule_markdown(find_rule(code_or_name, load_rules(rules_dirs)))
 
 
-def _block(text: str, language: str) -> list[str]:
-    return [f"```{language}", text.rstrip("\n"), "```"]
-
-
-def _snippets(example: dict) -> list[str]:
-    lines: list[str] = []
-    if example.get("nginx"):
-        lines += ["nginx.conf:", *_block(example["nginx"], "nginx")]
-    if example.get("gunicorn"):
-        lines += ["gunicorn.conf.py:", *_block(example["gunicorn"], "python")]
-    return lines
+def _snippet_block(text: str) -> list[str]:
+    """docs.example / docs.instead are config snippets: fence them unless the author already did."""
+    text = text.strip("\n")
+    return [text] if "```" in text else ["```", text, "```"]
 
 
 def rule_markdown(rule: Rule) -> str:
     docs = rule.docs
+    opt_in = "" if rule.enabled else f" · opt-in (enable with `--extend-select {rule.code}`)"
     out = [f"# {rule.name} ({rule.code})", "",
-           f"Severity: **{rule.severity}** · scope: {rule.scope} · defined in `{rule.path}`", "",
-           rule.summary, ""]
-    out += ["## What it does", "", docs.get("what", rule.summary).strip(), ""]
+           f"Severity: **{rule.severity}** · scope: {rule.scope}{opt_in}", "",
+           rule.summary, "", "## What it does", "", (docs.get("what") or rule.summary).strip(), ""]
     if docs.get("why"):
         out += ["## Why is this bad?", "", docs["why"].strip(), ""]
-    out += ["## Example", ""]
     if docs.get("example"):
-        out += [docs["example"].strip(), ""]
-    fail_examples = rule.examples.get("fail") or []
-    if fail_examples:
-        out += _snippets(fail_examples[0]) + [""]
-    out += ["Use instead:", ""]
+        out += ["## Example", "", *_snippet_block(docs["example"]), ""]
     if docs.get("instead"):
-        out += [docs["instead"].strip(), ""]
-    pass_examples = rule.examples.get("pass") or []
-    if pass_examples:
-        out += _snippets(pass_examples[0]) + [""]
+        out += ["Use instead:", "", *_snippet_block(docs["instead"]), ""]
     out += ["## How to suppress", "",
             f"Add `# advisor: ignore[{rule.code}]` to the line the finding points at, or "
-            f"`# advisor: file-ignore[{rule.code}]` anywhere in the file.", ""]
+            f"`# advisor: file-ignore[{rule.code}]` anywhere in that file.", ""]
     references = docs.get("references") or []
     if references:
         out += ["## References", ""] + [f"- {reference}" for reference in references] + [""]
@@ -91,7 +77,8 @@ def rule_markdown(rule: Rule) -> str:
 def rule_to_dict(rule: Rule) -> dict:
     """JSON form of a rule for `advisor rules --output-format json` / `advisor rule X --output-format json`."""
     return {"code": rule.code, "name": rule.name, "severity": rule.severity, "scope": rule.scope,
-            "summary": rule.summary, "message": rule.message.text, "fix": rule.fix.text if rule.fix else None,
+            "enabled": rule.enabled, "summary": rule.summary, "message": rule.message.text,
+            "fix": rule.fix.text if rule.fix else None,
             "docs": rule.docs, "explanation": rule_markdown(rule), "source_location": rule.path}
 
 
@@ -109,9 +96,9 @@ def list_rules_command(rules_dirs: Iterable[str] = (), output_format: str = "tex
     try:
         if output_format == "json":
             rules = load_rules(rules_dirs)
-            text = json.dumps([{key: value for key, value in rule_to_dict(rule).items()
-                                if key in ("code", "name", "severity", "scope", "summary")} for rule in rules],
-                              indent=2, ensure_ascii=False) + "\n"
+            keys = ("code", "name", "severity", "scope", "enabled", "summary")
+            rows = [{key: value for key, value in rule_to_dict(rule).items() if key in keys} for rule in rules]
+            text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         else:
             text = list_rules(rules_dirs)
     except RuleFileError as error:

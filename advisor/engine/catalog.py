@@ -38,7 +38,7 @@ ROUTE_SETTINGS = frozenset(
 ROUTE_DERIVED = frozenset({
     "id", "location", "kind", "prefix", "headers", "server_names", "scheme", "target_raw", "target_is_upstream",
     "target_count", "target_kind", "read_timeout", "connect_timeout", "http_version",
-    "link_status", "link_target", "link_bind", "link_detail", "linked",
+    "link_status", "link_target", "link_bind", "link_bind_assumed", "link_detail", "linked",
 })
 
 UPSTREAM_SETTINGS = frozenset({"keepalive", "keepalive_timeout", "keepalive_requests", "keepalive_time", "zone",
@@ -54,9 +54,17 @@ GUNICORN_SETTINGS = frozenset({
     "forwarded_allow_ips", "accesslog", "errorlog", "loglevel", "capture_output", "proxy_protocol",
     "proxy_allow_ips", "protocol", "http_protocols", "http2_cleartext", "control_socket", "dirty_workers",
     "dirty_timeout", "wsgi_app", "strip_header_spaces", "statsd_host", "print_config", "check_config",
-    "max_requests_jitter", "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
+    "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
     "do_handshake_on_connect", "ciphers", "worker_int", "paste", "proc_name", "default_proc_name", "pythonpath",
     "logconfig", "syslog", "enable_stdio_inheritance", "header_map",
+    "access_log_format", "asgi_disconnect_grace_period", "asgi_lifespan", "asgi_loop", "casefold_http_method",
+    "config", "control_socket_disable", "control_socket_mode", "dirty_apps", "dirty_graceful_timeout",
+    "dirty_threads", "disable_redirect_access_to_syslog", "dogstatsd_tags", "enable_backlog_metric",
+    "forwarder_headers", "http2_initial_window_size", "http2_max_concurrent_streams", "http2_max_frame_size",
+    "http2_max_header_list_size", "http_parser", "logconfig_dict", "logconfig_json", "logger_class",
+    "permit_obsolete_folding", "permit_unconventional_http_method", "permit_unconventional_http_version",
+    "raw_paste_global_conf", "reload_engine", "reload_extra_files", "spew", "statsd_prefix", "syslog_addr",
+    "syslog_facility", "syslog_prefix", "uwsgi_allow_ips", "websocket_max_message_size",
 })
 UVICORN_SETTINGS = frozenset({
     "host", "port", "uds", "fd", "timeout_keep_alive", "limit_concurrency", "limit_max_requests",

@@ -46,8 +46,8 @@ def derive(formula: str, compute: Callable[..., Any], *inputs: Setting) -> Setti
 
 
 def worker_family(worker_class: str) -> str | None:
-    """Map `sync`, `gthread`, `gunicorn.workers.ggevent.GeventWorker`, `uvicorn_worker.UvicornWorker`, `egg:gunicorn#gevent`
-    ... to sync/gthread/gevent/eventlet/tornado/asgi/uvicorn; None for a custom class."""
+    """Map `sync`, `gthread`, `gunicorn.workers.ggevent.GeventWorker`, `uvicorn_worker.UvicornWorker`,
+    `egg:gunicorn#gevent` ... to sync/gthread/gevent/eventlet/tornado/asgi/uvicorn; None for a custom class."""
     text = str(worker_class).strip()
     if "#" in text:
         text = text.rsplit("#", 1)[1]

@@ -38,6 +38,7 @@ class Expression:
     node: ast.AST
     names: frozenset[str]  # bare names used (namespaces, let names, functions, comprehension variables)
     facts: frozenset[str]  # dotted fact references "ns.attr" (first attribute after a bare name)
+    bound: frozenset[str] = frozenset()  # names bound by comprehensions inside the expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +123,15 @@ def compile_expression(text: str) -> Expression:
         raise ExpressionError(f"invalid expression {source!r}: {error.msg}") from None
     names: set[str] = set()
     facts: set[str] = set()
+    bound: set[str] = set()
     for node in ast.walk(module):
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__} is not allowed in rule expressions ({source!r})")
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             raise ExpressionError(f"attribute {node.attr!r} is not allowed ({source!r})")
         if isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise ExpressionError(f"name {node.id!r} is not allowed ({source!r})")
             names.add(node.id)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             facts.add(f"{node.value.id}.{node.attr}")
@@ -137,18 +141,9 @@ def compile_expression(text: str) -> Expression:
                 raise ExpressionError(f"{node.func.id}() takes one fact name in quotes, e.g. "
                                       f"{node.func.id}(\"app.timeout\") ({source!r})")
             facts.add(node.args[0].value)
-    return Expression(source, module.body, frozenset(names), frozenset(facts))
-
-
-def comprehension_targets(expression: Expression) -> frozenset[str]:
-    """Names bound by comprehensions inside the expression (allowed as bare names)."""
-    bound: set[str] = set()
-    for node in ast.walk(expression.node):
         if isinstance(node, ast.comprehension):
-            for target in ast.walk(node.target):
-                if isinstance(target, ast.Name):
-                    bound.add(target.id)
-    return frozenset(bound)
+            bound.update(target.id for target in ast.walk(node.target) if isinstance(target, ast.Name))
+    return Expression(source, module.body, frozenset(names), frozenset(facts), frozenset(bound))
 
 
 def compile_template(text: str) -> Template:
@@ -160,32 +155,29 @@ def compile_template(text: str) -> Template:
     index = 0
     length = len(text)
     while index < length:
-        char = text[index]
-        if char == "{" and text.startswith("{{", index):
-            literal.append("{")
-            index += 2
-            continue
-        if char == "}" and text.startswith("}}", index):
-            literal.append("}")
-            index += 2
+        brace = min((found for found in (text.find("{", index), text.find("}", index)) if found != -1),
+                    default=length)
+        literal.append(text[index:brace])
+        if brace == length:
+            break
+        char = text[brace]
+        if text.startswith(char * 2, brace):  # `{{` or `}}`: a literal brace
+            literal.append(char)
+            index = brace + 2
             continue
         if char == "}":
-            raise ExpressionError(f"unmatched '}}' at offset {index} (write '}}}}' for a literal brace)")
-        if char != "{":
-            literal.append(char)
-            index += 1
-            continue
-        end = _closing_brace(text, index)
-        inner = text[index + 1:end]
-        if literal:
+            raise ExpressionError(f"unmatched '}}' at offset {brace} (write '}}}}' for a literal brace)")
+        end = _closing_brace(text, brace)
+        inner = text[brace + 1:end]
+        if any(literal):
             parts.append("".join(literal))
-            literal = []
+        literal = []
         try:
             parts.append(compile_expression(inner))
         except ExpressionError as error:
             raise ExpressionError(f"in {{{inner}}}: {error}") from None
         index = end + 1
-    if literal:
+    if any(literal):
         parts.append("".join(literal))
     return Template(text, tuple(parts))
 
@@ -193,10 +185,15 @@ def compile_template(text: str) -> Template:
 def _closing_brace(text: str, start: int) -> int:
     depth = 0
     quote: str | None = None
+    escaped = False
     for position in range(start, len(text)):
         char = text[position]
         if quote:
-            if char == quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = None
             continue
         if char in "'\"":

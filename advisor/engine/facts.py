@@ -64,6 +64,14 @@ class ScopeInstance:
     diagnostic: Diagnostic | None = None
 
 
+def _assumed_default(source: Source) -> bool:
+    """A server default nobody asked for: no config line, no command line, no `--env` value behind it."""
+    def user_given(item: Source) -> bool:
+        return item.kind in ("file", "option") or any(user_given(inner) for inner in item.inputs)
+
+    return source.kind == "default" and not user_given(source)
+
+
 def _fact(value: Any, formula: str, *inputs: Source) -> Setting:
     return Setting(value, Source.derived(formula, *inputs))
 
@@ -177,7 +185,10 @@ class FactIndex:
             if diagnosis.target is not None:
                 facts["link_target"] = diagnosis.target
             if diagnosis.closest_bind is not None:
-                facts["link_bind"] = self._bind_with_app_file(diagnosis.closest_bind)
+                bind = diagnosis.closest_bind
+                facts["link_bind"] = self._bind_with_app_file(bind)
+                facts["link_bind_assumed"] = _fact(_assumed_default(bind.source),
+                                                   "gunicorn's default bind, not set by any given source", bind.source)
         return Namespace("route", facts, block, route.id)
 
     def _bind_with_app_file(self, bind: Setting) -> Setting:

@@ -14,6 +14,11 @@ Schema (see a bundled rule for a full example):
   fix: template                     optional
   docs: {what, why, example, instead, references: [...]}
   examples: {fail: [{nginx, gunicorn, options}], pass: [...]}
+  enabled: false                    optional: an opt-in rule, run only when a --select/--extend-select selector
+                                    (a code, prefix, name or ALL) names it; for explanations that are not problems
+
+For scope `diagnostic` the finding keeps the loader's severity for that diagnostic (an include glob that matches
+nothing is info even though include-not-found is a warning); `severity` is the usual level.
 
 Every problem is a RuleFileError naming the file and the key; the CLI exits 2 on it.
 """
@@ -28,7 +33,6 @@ from typing import Any, Iterable
 from advisor.engine import catalog
 from advisor.engine.expressions import (
     CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, Template, compile_expression, compile_template,
-    comprehension_targets,
 )
 
 SEVERITIES = ("error", "warning", "info")
@@ -40,7 +44,7 @@ EXAMPLE_KEYS = frozenset({"nginx", "gunicorn", "options", "note"})
 OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env"})
 
 _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
-_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples")
+_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples", "enabled")
 
 
 class RuleFileError(Exception):
@@ -69,6 +73,7 @@ class Rule:
     fix: Template | None = None
     docs: dict[str, Any] = field(default_factory=dict)
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    enabled: bool = True  # False: opt-in, only run when a selector names it
 
     @property
     def family(self) -> str:
@@ -78,12 +83,11 @@ class Rule:
 def bundled_rules_dir() -> Path:
     """The rules shipped with advisor: inside the installed package (wheel), else `<repo>/rules` (source checkout
     or editable install; linter-conventions.md §5)."""
-    from importlib.resources import files
-
-    packaged = files("advisor").joinpath("rules")
+    package = Path(__file__).resolve().parent.parent  # what importlib.resources.files("advisor") gives for a
+    packaged = package / "rules"                        # regular install, without importing importlib.resources
     if packaged.is_dir():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+        return packaged
+    checkout = package.parent / "rules"
     if checkout.is_dir():
         return checkout
     raise RuleFileError("advisor rule files not found (broken install?): expected advisor/rules in the package "
@@ -224,10 +228,13 @@ def parse_rule(data: Any, path: str) -> Rule:
     _check_docs(fail, docs)
     examples = data.get("examples") or {}
     _check_examples(fail, examples)
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise fail("enabled", "must be true or false")
 
     return Rule(code=code, name=name, severity=severity, scope=scope, summary=" ".join(data["summary"].split()),
                 message=message, path=path, when=when, lets=tuple(lets), at=at, related=tuple(related), fix=fix,
-                docs=docs, examples=examples)
+                docs=docs, examples=examples, enabled=enabled)
 
 
 def _compile(fail, key: str, text: Any, compiler):
@@ -258,7 +265,7 @@ class _NameChecker:
             raise fail(key, f"unknown fact {fact!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
 
     def check(self, fail, key: str, expression: Expression, let_names: frozenset[str]) -> None:
-        allowed = self.namespaces | let_names | FUNCTION_NAMES | CONSTANT_NAMES | comprehension_targets(expression)
+        allowed = self.namespaces | let_names | FUNCTION_NAMES | CONSTANT_NAMES | expression.bound
         for name in sorted(expression.names):
             if name in allowed:
                 continue

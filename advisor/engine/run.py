@@ -28,7 +28,8 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
     `strict` raises RuleEvaluationError when a rule expression fails for a reason other than a missing fact
     (a rule bug); otherwise that is recorded as a skip of kind "error".
     """
-    selected = [rule for rule in rules if selection is None or rule.code in set(selection)]
+    wanted = None if selection is None else frozenset(selection)
+    selected = [rule for rule in rules if wanted is None or rule.code in wanted]
     index = FactIndex(deployment)
     evaluator = Evaluator()
     result = EngineResult(rules_run=len(selected))

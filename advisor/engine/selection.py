@@ -1,9 +1,11 @@
 """Rule selection (`--select`, `--extend-select`, `--ignore`), the way ruff resolves it.
 
 A selector is `ALL`, a full code (`TMO002`), a code prefix (`TMO`, `TMO0`) or a rule name
-(`proxy-read-timeout-below-app-time`). The base set is `select` (default ALL); `extend_select` adds to it;
-`ignore` removes from it. Meta rules for loader errors (scope diagnostic, severity error — unreadable configs) stay
-selected unless an `ignore` selector names them, so a narrow `--select` never turns a parse error into a clean run.
+(`proxy-read-timeout-below-app-time`). The base set is `select` (default: every rule not marked `enabled: false`);
+`extend_select` adds to it; `ignore` removes from it. Opt-in rules (`enabled: false`) run only when a `select` or
+`extend_select` selector matches them. Meta rules for loader errors (scope diagnostic, severity error — unreadable
+configs) stay selected unless an `ignore` selector names them, so a narrow `--select` never turns a parse error into
+a clean run.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def select_rules(rules: list[Rule], select: Iterable[str] = (), ignore: Iterable
     select_list = split_selectors(select)
     ignore_list = split_selectors(ignore)
     extend_list = split_selectors(extend_select)
-    chosen = _resolve(select_list, rules, "--select") if select_list else {rule.code for rule in rules}
+    chosen = (_resolve(select_list, rules, "--select") if select_list
+              else {rule.code for rule in rules if rule.enabled})
     chosen |= _resolve(extend_list, rules, "--extend-select")
     chosen |= {rule.code for rule in rules if rule.scope == "diagnostic" and rule.severity == "error"}
     chosen -= _resolve(ignore_list, rules, "--ignore")

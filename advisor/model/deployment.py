@@ -58,6 +58,8 @@ class HostFacts:
     nginx_version: Version = DEFAULT_NGINX_VERSION
     gunicorn_version: Version = DEFAULT_GUNICORN_VERSION
     env: dict[str, str] = field(default_factory=dict)
+    # Where an env value came from when not `--env` (e.g. a compose `environment:` line); default: `--env K=V`.
+    env_sources: dict[str, Source] = field(default_factory=dict)
 
     @classmethod
     def build(cls, cpus: int | None = None, somaxconn: int | None = None, nginx_version: str | None = None,

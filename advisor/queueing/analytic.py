@@ -43,7 +43,10 @@ __all__ = [
     "mmc_wait_sf",
     "mmck_blocking",
     "mmck_log_weights",
+    "mmck_sojourn_quantile",
+    "mmck_sojourn_sf",
     "mmck_state_probs",
+    "mmck_wait_sf",
     "predict",
     "recommend_backlog",
     "scan_backlog",
@@ -97,6 +100,30 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# -- M/M/c/K tails of an admitted request (queueing.md §2.2) ---------------------------------------------------------
+
+
+def mmck_wait_sf(servers: int, arrival_rate: float, mean_service_s: float, room: int, t: float) -> float:
+    """P(Wq > t) of a request admitted to M/M/c/K with K = servers + room."""
+    return AdmittedWait.from_mmck(servers, arrival_rate, mean_service_s, room).wait_sf(t)
+
+
+def mmck_sojourn_sf(servers: int, arrival_rate: float, mean_service_s: float, room: int, t: float) -> float:
+    """P(W > t), W = wait + service, of a request admitted to M/M/c/K (exact, by uniformisation)."""
+    return AdmittedWait.from_mmck(servers, arrival_rate, mean_service_s, room).sojourn_sf_exponential(t)
+
+
+def mmck_sojourn_quantile(servers: int, arrival_rate: float, mean_service_s: float, room: int, q: float) -> float:
+    """The q-quantile of W for an admitted M/M/c/K request (root of P(W <= t) = q)."""
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"quantile level must be in (0, 1), got {q!r}")
+    wait = AdmittedWait.from_mmck(servers, arrival_rate, mean_service_s, room)
+    hi = max(1e-6, wait.mean_wait_s + mean_service_s)
+    while wait.sojourn_cdf_exponential(hi) < q:
+        hi *= 2
+    return solve_increasing(wait.sojourn_cdf_exponential, q, 0.0, hi, rel_tol=1e-9)
 
 
 # -- admission: who gets into the accept queue ---------------------------------------------------------------------
@@ -185,7 +212,9 @@ def _admitted_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: f
 
 def _worker_timeout_matters(params: QueueParams) -> bool:
     """The timeout is on and some request can exceed it (for 50-ms requests and Tw = 30 s it never fires)."""
-    return params.worker_timeout_enabled and params.service.sf(float(params.worker_timeout_s)) > 1e-15  # type: ignore[arg-type]
+    if not params.worker_timeout_enabled:
+        return False
+    return params.service.sf(float(params.worker_timeout_s)) > 1e-15  # type: ignore[arg-type]
 
 
 def _lee_longton_wait(c: int, lam: float, mean_s: float, room: int, scv: float) -> AdmittedWait:
@@ -237,7 +266,7 @@ def _ok_latency_quantiles(
         while t < upper and ok_cdf(t) < target:
             lo, t = t, 2 * t
         hi = min(t, upper)
-        results.append(solve_increasing(ok_cdf, target, lo, hi, rel_tol=1e-6))
+        results.append(solve_increasing(ok_cdf, target, lo, hi, rel_tol=1e-5))
         lo = max(lo, results[-1])
     order = sorted(range(len(levels)), key=lambda i: levels[i])
     return [results[order.index(i)] for i in range(len(levels))]

@@ -22,6 +22,8 @@ def done_within(wait: AdmittedWait, service: ServiceTime, t: float, service_cap_
     """P(Wq + S <= t and S <= service_cap_s): the request finished within t without hitting the worker timeout."""
     if t <= 0:
         return 0.0
+    if t == math.inf:  # every wait is finite
+        return 1.0 if service_cap_s is None else service.cdf(service_cap_s)
     top = t if service_cap_s is None else min(t, service_cap_s)
     if service.kind == "constant" or (service.kind == "lognormal" and service.sigma == 0):
         s = service.scale_s

@@ -79,7 +79,8 @@ def what_happens_when_busy(
     # 2. How fast it drains.
     lines.append(
         f"The workers take queued connections in arrival order, at most c/S = {c}/{_dur(mean_s)} = "
-        f"{p.max_throughput_rps:.4g} requests/s. A request with n connections ahead waits about n x {_dur(mean_s / c)}; "
+        f"{p.max_throughput_rps:.4g} requests/s. A request with n connections ahead waits about "
+        f"n x {_dur(mean_s / c)}; "
         f"a full queue takes Q x S/c = {_dur(p.drain_time_s)} to drain."
     )
 

@@ -65,6 +65,8 @@ def _split_mix(
     ``cdf_first``, the tail array ~0 above ``sf_clip``). The shorter one is used and complemented, unless the
     complement is so small that it would lose its relative precision.
     """
+    if x == math.inf:
+        return total if want_cdf else 0.0
     lo, hi = poisson_window(x)
     n_cdf = hi - max(lo, cdf_first)
     n_sf = min(hi, sf_clip) - lo

@@ -37,10 +37,7 @@ def get_field(obj: Any, name: str, default: Any = None) -> Any:
     """`obj.name` or `obj[name]`, tolerating both dataclasses and plain mappings (rule docs come from YAML)."""
     if obj is None:
         return default
-    if isinstance(obj, Mapping):
-        value = obj.get(name, default)
-    else:
-        value = getattr(obj, name, default)
+    value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
     return default if value is None else value
 
 

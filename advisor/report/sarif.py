@@ -36,7 +36,7 @@ def sarif_level(severity: str) -> str:
 
 
 def _escape_link_text(text: str) -> str:
-    """Inside `[...]` of an embedded link, SARIF requires `[`, `]` (and the escape character) to be backslash-escaped."""
+    """Inside `[...]` of an embedded link SARIF requires `[`, `]` and the escape character to be backslash-escaped."""
     return re.sub(r"([\\\[\]])", r"\\\1", text)
 
 

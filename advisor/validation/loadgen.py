@@ -304,6 +304,7 @@ class _Runner:
         conns = self.conns
         poll = self.ep.poll
         epoll_fd = [self.ep.fileno()]
+        precise = epoll_fd[0] < 1024  # select() cannot watch descriptors >= FD_SETSIZE
         try:
             while True:
                 now = time.monotonic()
@@ -323,9 +324,12 @@ class _Runner:
                     wake = min(wake, self.timers[0][0])
                 # epoll_wait only takes whole milliseconds; select() on the epoll fd itself waits with
                 # microsecond precision and without spinning, then epoll hands over the ready sockets.
-                if not select.select(epoll_fd, (), (), max(wake - now, 0.0))[0]:
-                    continue
-                for fd, events in poll(0):
+                wait = max(wake - now, 0.0)
+                if precise:
+                    if not select.select(epoll_fd, (), (), wait)[0]:
+                        continue
+                    wait = 0.0
+                for fd, events in poll(wait):
                     conn = conns.get(fd)
                     if conn is not None:
                         self._on_event(conn, events)

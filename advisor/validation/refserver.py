@@ -291,6 +291,22 @@ class RefServerHandle:
         return final
 
 
+def busy_fraction(records: list[dict], workers: int, start: float | None = None, end: float | None = None) -> float:
+    """Measured utilisation: time workers spent between accept and done, over workers x window.
+
+    ``records`` come from ``RefServerHandle.request_records()``; the window defaults to first accept .. last done.
+    """
+    spans = [(r["accept"], r["done"]) for r in records]
+    if not spans or workers < 1:
+        return float("nan")
+    lo = min(a for a, _ in spans) if start is None else start
+    hi = max(d for _, d in spans) if end is None else end
+    if hi <= lo:
+        return float("nan")
+    busy = sum(max(0.0, min(d, hi) - max(a, lo)) for a, d in spans)
+    return busy / (workers * (hi - lo))
+
+
 def start_refserver(config: RefServerConfig, *, ready_timeout_s: float = 15.0) -> RefServerHandle:
     """Start the reference server as a child process and wait until it listens."""
     config.validate()

@@ -149,6 +149,7 @@ class Arbiter:
     def _spawn(self, slot: int) -> None:
         self.generation += 1
         self.board.notify(slot)  # a fresh worker starts with a fresh heartbeat
+        self.board.set_busy(slot, False)  # its predecessor may have died mid-request
         worker = Worker(
             listener=self.listener,
             slot=slot,
@@ -289,6 +290,7 @@ class Arbiter:
             "killed": self.counters.killed,
             "stop_killed": self.counters.stop_killed,
             "exits": dict(self.counters.exits),
+            "busy": self.board.busy(),
             "requests": self.board.totals(),
         }
 

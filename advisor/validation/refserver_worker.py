@@ -169,6 +169,7 @@ class Worker:
 
     def handle(self, client: socket.socket) -> None:
         accepted = time.monotonic()
+        self.board.set_busy(self.slot, True)
         started = None
         status: int | str = "client_gone"
         service = 0.0
@@ -285,6 +286,7 @@ class Worker:
         else:
             counter = "other"
         self.board.count(self.slot, counter)
+        self.board.set_busy(self.slot, False)
         if self._log_fd is not None:
             line = json.dumps(
                 {

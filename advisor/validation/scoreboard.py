@@ -10,7 +10,7 @@ import mmap
 import struct
 import time
 
-_RECORD = struct.Struct("=d4q")  # heartbeat, n_2xx, n_500, n_other, n_client_gone
+_RECORD = struct.Struct("=d4qq")  # heartbeat, n_2xx, n_500, n_other, n_client_gone, busy (0/1)
 COUNTERS = ("2xx", "500", "other", "client_gone")
 
 
@@ -35,9 +35,16 @@ class Scoreboard:
         (value,) = struct.unpack_from("=q", self._mem, offset)
         struct.pack_into("=q", self._mem, offset, value + 1)
 
+    def set_busy(self, slot: int, busy: bool) -> None:
+        struct.pack_into("=q", self._mem, slot * _RECORD.size + 8 + 8 * len(COUNTERS), int(busy))
+
+    def busy(self) -> int:
+        """How many workers are handling a request right now."""
+        return sum(self._read(slot)[-1] for slot in range(self.slots))
+
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(COUNTERS, 0)
         for slot in range(self.slots):
-            for name, value in zip(COUNTERS, self._read(slot)[1:]):
+            for name, value in zip(COUNTERS, self._read(slot)[1:1 + len(COUNTERS)]):
                 totals[name] += value
         return totals

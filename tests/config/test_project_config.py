@@ -163,8 +163,8 @@ def test_all_keys_are_typed_and_paths_resolved(project):
 
 
 def test_pyproject_table_and_pairs_relative_to_config_file(project):
-    write(project / "pyproject.toml", "[tool.advisor]\nfail-on = 'info'\n"
-                                      "[[tool.advisor.pairs]]\nnginx = ['nginx.conf']\napp = ['app/gunicorn.conf.py']\n")
+    write(project / "pyproject.toml", "[tool.advisor]\nfail-on = 'info'\n[[tool.advisor.pairs]]\n"
+                                      "nginx = ['nginx.conf']\napp = ['app/gunicorn.conf.py']\n")
     config = load_project_config(project / "services" / "web")
     assert config.fail_on == "info"
     assert config.pairs[0].app == (str(project / "app" / "gunicorn.conf.py"),)

@@ -8,14 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import h11
 import pytest
 
 from advisor.validation.loadgen import LoadSpec, run_load
 from advisor.validation.procutil import process_alive, wait_gone
-from advisor.validation.refserver import RefServerConfig, RefServerError, start_refserver
+from advisor.validation.refserver import RefServerConfig, RefServerError, busy_fraction, start_refserver
 
 # Short worker timeouts and a fast arbiter tick keep these tests quick; the gunicorn-parity tests use 1 s ticks.
 FAST = dict(timeout_s=0.5, check_interval_s=0.1, graceful_timeout_s=3.0, max_seconds=60.0)
@@ -184,6 +183,13 @@ def test_request_log_has_accept_and_done_times(tmp_path):
     assert records[0]["accept"] <= records[0]["start"] <= records[0]["done"] <= records[1]["accept"]
 
 
+def test_busy_fraction_counts_overlap_with_the_window():
+    records = [{"accept": 0.0, "done": 1.0}, {"accept": 0.5, "done": 2.0}, {"accept": 3.0, "done": 4.0}]
+    assert busy_fraction(records, workers=2) == pytest.approx((1.0 + 1.5 + 1.0) / (2 * 4.0))
+    assert busy_fraction(records, workers=1, start=1.0, end=3.5) == pytest.approx((1.0 + 0.5) / 2.5)
+    assert busy_fraction([], workers=1) != busy_fraction([], workers=1)  # NaN
+
+
 def test_sigterm_lets_the_in_flight_request_finish_and_leaves_no_orphans():
     server = start_refserver(RefServerConfig(bind="unix:", workers=3, **FAST))
     workers = server.stats()["workers"]
@@ -192,7 +198,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_leaves_no_orphans():
         sock.settimeout(10)
         sock.connect(server.address.path)
         sock.sendall(b"GET /?t=0.6 HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.2)  # let a worker accept it before the stop
+        server.wait_stats(lambda s: s["busy"] == 1)  # a worker has accepted it
         final = server.stop()
         reply = b""
         while chunk := sock.recv(4096):
@@ -210,7 +216,7 @@ def test_graceful_timeout_kills_workers_that_do_not_finish():
         sock.settimeout(10)
         sock.connect(server.address.path)
         sock.sendall(b"GET /?t=20&mode=block HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.2)
+        server.wait_stats(lambda s: s["busy"] == 1)
         final = server.stop()
         assert sock.recv(4096) == b""  # killed mid-request: closed without a response
     assert final["stop_killed"] == 1

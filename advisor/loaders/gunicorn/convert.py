@@ -64,7 +64,7 @@ def _type_error_message(spec: SettingSpec, value: Any) -> str:
     return f"invalid value {described}"
 
 
-# --- validators (one per kind) -------------------------------------------------------------------------------------
+# --- validators (one per kind) --------------------------------------------------------------------------------------
 
 def _string(spec: SettingSpec, value: Any) -> str | None:
     if value is None:
@@ -331,7 +331,8 @@ _VALIDATORS = {
     "http2_frame": _http2_frame,
     "header_map": _choice(("drop", "refuse", "dangerous"), None, "Invalid type for casting: {}",
                           "Invalid header map behaviour: {}", keep_case=True),
-    "asgi_loop": _choice(("auto", "asyncio", "uvloop"), "auto", "Invalid type for casting: {}", "Invalid ASGI loop: {}"),
+    "asgi_loop": _choice(("auto", "asyncio", "uvloop"), "auto", "Invalid type for casting: {}",
+                         "Invalid ASGI loop: {}"),
     "asgi_lifespan": _choice(("auto", "on", "off"), "auto", "Invalid type for casting: {}",
                              "Invalid ASGI lifespan: {}"),
     "http_parser": _choice(("auto", "fast", "python"), "auto", "http_parser must be a string",
@@ -340,7 +341,7 @@ _VALIDATORS = {
 KINDS = frozenset(_VALIDATORS)
 
 
-# --- command-line argument types (argparse `type=` runs before the validator) -----------------------------------------
+# --- command-line argument types (argparse `type=` runs before the validator) ---------------------------------------
 
 def cli_argument(spec: SettingSpec, text: str) -> Any:
     """Convert an option's text as argparse would (`type=int` for --workers); raises InvalidValue like argparse."""
@@ -358,13 +359,34 @@ def cli_argument(spec: SettingSpec, text: str) -> Any:
     return text
 
 
-# --- model values -----------------------------------------------------------------------------------------------------
+# --- model values ---------------------------------------------------------------------------------------------------
+
+def check_gunicorn_bind(text: str) -> None:
+    """Reject what gunicorn's address parser rejects at startup (`0.0.0.0:`, a bare `::1`, `fd://x`)."""
+    if re.match(r"unix:(//)?", text):
+        return
+    if text.startswith("fd://"):
+        if not re.fullmatch(r"\s*[+-]?\d+\s*", text[5:]):
+            raise InvalidValue(f"{text[5:]!r} is not a valid file descriptor.")
+        return
+    netloc = text.split("tcp://")[1] if text.startswith("tcp://") else text
+    port = "8000"
+    if "[" in netloc and "]" in netloc:
+        port = (netloc.split("]:") + ["8000"])[1]
+    elif ":" in netloc:
+        port = (netloc.split(":") + ["8000"])[1]
+    try:
+        int(port)
+    except ValueError:
+        raise InvalidValue(f"{port!r} is not a valid port number.") from None
+
 
 def model_value(spec: SettingSpec, validated: Any) -> tuple[Any, str | None]:
     """The value stored in the deployment model and its raw text. `bind` becomes a list of Address."""
     if spec.name == "bind":
         addresses: list[Address] = []
         for text in validated:
+            check_gunicorn_bind(text)
             try:
                 addresses.append(parse_gunicorn_bind(text))
             except ValueError as error:

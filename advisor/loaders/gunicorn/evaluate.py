@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from advisor.loaders.gunicorn.values import (
 from advisor.model.deployment import Diagnostic, HostFacts
 from advisor.model.provenance import Source
 
-STEP_LIMIT = 200_000  # expression evaluations per file; beyond this a statement is reported as too expensive
+STEP_LIMIT = 50_000  # expression evaluations per top-level statement; beyond it the statement is "too expensive"
+FILE_STEP_LIMIT = 300_000  # and per file: once spent, the remaining statements are not evaluated
 _MISSING = object()
 _UNARY = {ast.USub: lambda value: -value, ast.UAdd: lambda value: +value, ast.Invert: lambda value: ~value}
 _COMPARE = {
@@ -136,6 +138,7 @@ class ModuleEvaluator:
         self.uncertain: list[str] = []
         self.unknowns: list[Unknown] = []
         self.steps = 0
+        self.total_steps = 0
 
     # --- helpers used by known_calls ---------------------------------------------------------------------------
 
@@ -215,6 +218,11 @@ class ModuleEvaluator:
             self._run_top(statement)
 
     def _run_top(self, statement: ast.stmt) -> None:
+        if self.total_steps > FILE_STEP_LIMIT:
+            self._poison(statement, "not evaluated: the file is too expensive to evaluate statically")
+            return
+        self.total_steps += self.steps
+        self.steps = 0
         try:
             self.exec_statement(statement)
         except StaticRaise as raised:
@@ -428,7 +436,7 @@ class ModuleEvaluator:
         truth = self.truthiness(self.ev(node.test), node.test)
         if isinstance(truth, Unknown):
             reason = (f"assigned under `if` at line {node.lineno}, whose condition cannot be evaluated: "
-                      f"{truth.reason}")
+                      f"{_root_cause(truth.reason)}")
             with self._uncertain(reason):
                 self.exec_block(node.body)
                 self.exec_block(node.orelse)
@@ -547,6 +555,9 @@ class ModuleEvaluator:
         return None, True
 
     def _stmt_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            if not self.uncertain:
+                self.ev(decorator)  # an undefined decorator fails the import
         arity = None if node.decorator_list else len(node.args.posonlyargs) + len(node.args.args)
         self.functions[node.name] = node
         self.bind(node.name, FunctionRef(node.name, node.lineno, arity), node, kind="def")
@@ -1138,6 +1149,14 @@ class ModuleEvaluator:
             return None
         self.namespace_taint = self.unknown(f"{name}() at line {node.lineno}", node)
         return self.unknown(f"{name}() gives code access to the module namespace", node)
+
+
+_CONDITION_PREFIX = re.compile(r"^(assigned under `if` at line \d+, whose condition cannot be evaluated: )+")
+
+
+def _root_cause(reason: str) -> str:
+    """The innermost reason of a chain of unknown conditions (keeps messages short)."""
+    return _CONDITION_PREFIX.sub("", reason)
 
 
 def _root_name(node: ast.AST) -> str | None:

@@ -23,13 +23,13 @@ from advisor.loaders.gunicorn.values import (
 if TYPE_CHECKING:
     from advisor.loaders.gunicorn.evaluate import ModuleEvaluator
 
-MAX_SEQUENCE = 1_000_000  # longest string/list the evaluator builds
+MAX_SEQUENCE = 100_000  # longest string/list the evaluator builds (configs never need more)
 MAX_ITERATIONS = 10_000  # longest iterable a comprehension or range() may walk
 MAX_INT_ARGUMENT = 1_000_000  # widths and counts passed to str methods
 
 Impl = Callable[["ModuleEvaluator", ast.AST, list[Any], dict[str, Any]], Any]
 
-# --- module attributes -------------------------------------------------------------------------------------------------
+# --- module attributes ----------------------------------------------------------------------------------------------
 
 MODULE_ATTRIBUTES: dict[str, Any] = {
     "os.environ": ENVIRON,
@@ -55,7 +55,7 @@ def resolve_dotted(dotted: str) -> Any:
     return ImportedRef(dotted)
 
 
-# --- helpers -----------------------------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------------------------
 
 def _first_unknown(values: list[Any]) -> Unknown | None:
     for value in values:
@@ -173,7 +173,7 @@ def _unknown_call(reason: str) -> Impl:
     return impl
 
 
-# --- environment and host ----------------------------------------------------------------------------------------------
+# --- environment and host -------------------------------------------------------------------------------------------
 
 def _getenv(ev: "ModuleEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if not args and "key" not in kwargs:
@@ -222,7 +222,7 @@ def _sched_getaffinity(ev: "ModuleEvaluator", node: ast.AST, args: list[Any], kw
     return CpuSet()
 
 
-# --- methods on plain data and os.environ --------------------------------------------------------------------------
+# --- methods on plain data and os.environ ---------------------------------------------------------------------------
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update",
                        "setdefault", "add", "discard", "popitem", "difference_update", "intersection_update",
@@ -279,7 +279,7 @@ ENVIRON_METHODS: dict[str, Impl] = {
     "setdefault": _environ_setdefault,
 }
 
-# --- binary operators --------------------------------------------------------------------------------------------------
+# --- binary operators -----------------------------------------------------------------------------------------------
 
 BINARY_OPERATORS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -306,7 +306,7 @@ def binary_operation_too_large(op: ast.operator, left: Any, right: Any) -> bool:
     return False
 
 
-# --- the registry ------------------------------------------------------------------------------------------------------
+# --- the registry ---------------------------------------------------------------------------------------------------
 
 IMPLEMENTATIONS: dict[str, Impl] = {
     # builtins

@@ -267,7 +267,7 @@ def suggest_option(text: str) -> str | None:
     return matches[0] if matches else None
 
 
-# --- worker classes ----------------------------------------------------------------------------------------------
+# --- worker classes -------------------------------------------------------------------------------------------------
 
 BUNDLED_WORKER_CLASSES: dict[str, str] = {
     "sync": "gunicorn.workers.sync.SyncWorker",

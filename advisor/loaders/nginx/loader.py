@@ -9,7 +9,7 @@ from advisor.loaders.nginx.context import infer_context
 from advisor.loaders.nginx.directives import CLIENT_SPECS
 from advisor.loaders.nginx.includes import FileSet
 from advisor.loaders.nginx.suppressions import collect_suppressions
-from advisor.loaders.nginx.targets import build_route
+from advisor.loaders.nginx.targets import RouteBuilder
 from advisor.loaders.nginx.walker import ConfigWalker
 from advisor.model.deployment import Diagnostic, HostFacts, NginxConfig, Route, Upstream
 from advisor.model.provenance import Setting, Source
@@ -53,13 +53,14 @@ def _load(path: str, host: HostFacts) -> NginxLoadResult:
     if main is not None:
         walker.walk(main, context)
     complete = context == "main" and not any(d.code == "ADV002" and d.severity != "info" for d in diagnostics)
-    routes = [build_route(site, walker.upstreams, walker.default_headers, diagnostics, walker.defined_variables,
-                          complete) for site in walker.passes]
+    builder = RouteBuilder(walker.upstreams, walker.defaults, walker.default_headers, diagnostics,
+                           walker.defined_variables, complete)
+    routes = [builder.build(site) for site in walker.passes]
     suppressions = [suppression for source in files.sources if source.has_suppressions
                     for suppression in collect_suppressions(source)]
     settings = dict(walker.main_settings)
     for key in CLIENT_SPECS:  # the http-level (client side) values, before any server overrides them
-        settings[key] = walker.http_settings[key]
+        settings[key] = walker.http_settings.get(key) or walker.defaults[key]
     settings["context"] = Setting(context, Source.derived(reason, Source.file(path, None)), context)
     order = {name: index for index, name in enumerate(files.files)}
     diagnostics.sort(key=lambda d: (order.get(d.path or "", len(order)), d.line or 0))

@@ -10,6 +10,8 @@ only those termination checks. Includes are resolved by the loader (`single=True
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from contextlib import nullcontext
 import threading
@@ -26,6 +28,7 @@ from advisor.loaders.nginx.templates import TemplateText, has_jinja
 Stmt = dict[str, Any]
 
 _SWAP_LOCK = threading.Lock()
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def _block_kinds() -> tuple[frozenset[str], frozenset[str]]:
@@ -79,18 +82,25 @@ class ParsedFile:
     errors: list[ParseError] = field(default_factory=list)
     jinja: TemplateText | None = None
     has_suppressions: bool = False
-    not_utf8: bool = False
 
 
 class FileReadError(Exception):
     """The file cannot be read at all (missing, a directory, no permission)."""
 
 
-def read_text(path: str) -> tuple[str, bool]:
-    """Return (text, valid_utf8). Decoding is lenient like crossplane's (`errors="replace"`)."""
+def read_text(path: str) -> str:
+    """The file's text, decoded leniently like crossplane does (`errors="replace"`: Latin-1/KOI8 bytes in comments
+    or values become U+FFFD instead of failing)."""
     try:
+        info = os.stat(path)  # before open(): opening a FIFO would block
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileReadError("not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise FileReadError(f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES})")
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise FileReadError("file not found") from None
     except IsADirectoryError:
@@ -99,10 +109,7 @@ def read_text(path: str) -> tuple[str, bool]:
         raise FileReadError("permission denied") from None
     except OSError as error:
         raise FileReadError(error.strerror or str(error)) from None
-    try:
-        return data.decode("utf-8"), True
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), False
+    return data.decode("utf-8", errors="replace")
 
 
 def _strip_location(message: str, fname: str, line: int | None) -> str:
@@ -120,23 +127,26 @@ def _last_line(text: str) -> int:
 
 def parse_file(path: str) -> ParsedFile:
     """Parse one file (no include following). Raises FileReadError if it cannot be read; never for bad syntax."""
-    text, valid_utf8 = read_text(path)
+    text = read_text(path)
     jinja = TemplateText() if has_jinja(text) else None
+    braced: list[str] = []
     bom = text.startswith("\ufeff")
-    rewrite = jinja is not None or bom
+    rewrite = jinja is not None or bom or "${" in text
     with tempfile.TemporaryDirectory(prefix="advisor-nginx-") if rewrite else nullcontext("") as workdir:
         parse_path = path
         if rewrite:  # crossplane reads files only: parse a rewritten copy (same line numbers)
             parse_path = os.path.join(workdir, "rewritten.conf")
             rewritten = text[1:] if bom else text
+            if jinja is not None:
+                rewritten = jinja.rewrite(rewritten)
+            rewritten = _protect_braced(rewritten, braced)
             with open(parse_path, "w", encoding="utf-8") as handle:
-                handle.write(jinja.rewrite(rewritten) if jinja else rewritten)
+                handle.write(rewritten)
         payload = _run_crossplane(parse_path)
     config = payload["config"][0] if payload.get("config") else {"parsed": [], "errors": payload.get("errors", [])}
-    parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text,
-                        not_utf8=not valid_utf8)
-    if "${" in text:
-        _strip_placeholder_padding(parsed.stmts)
+    parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text)
+    if braced:
+        _restore_braced(parsed.stmts, braced)
     for error in config.get("errors") or []:
         line = error.get("line")
         message = _strip_location(str(error.get("error") or ""), parse_path, line).strip()
@@ -145,19 +155,43 @@ def parse_file(path: str) -> ParsedFile:
             # bare token and no ';'): it reports an empty message and no line.
             message = "unexpected end of file, expecting \";\" or \"}\""
             line = _last_line(text)
+        elif braced:
+            message = _BRACED_TOKEN.sub(lambda match: braced[int(match.group(1))], message)
         parsed.errors.append(ParseError(message, line))
     return parsed
 
 
-def _strip_placeholder_padding(stmts: list[Stmt]) -> None:
-    """crossplane's lexer keeps the blank after `${VAR}` in the token (`location ${ROOT} {` -> "${ROOT} ")."""
+# crossplane's lexer mishandles `${VAR}` followed by a blank: it glues the next word onto the token
+# (`server ${BACKEND} fail_timeout=0;` -> one argument). Such placeholders are swapped for plain tokens before
+# lexing and put back afterwards.
+_BRACED = re.compile(r"\$\{[^}\s]*\}")
+_BRACED_PREFIX = "__advisor_braced_"
+_BRACED_TOKEN = re.compile(_BRACED_PREFIX + r"(\d+)__")
+
+
+def _protect_braced(text: str, originals: list[str]) -> str:
+    def token(match: re.Match[str]) -> str:
+        originals.append(match.group(0))
+        return f"{_BRACED_PREFIX}{len(originals) - 1}__"
+
+    return _BRACED.sub(token, text)
+
+
+def _restore_braced(stmts: list[Stmt], originals: list[str]) -> None:
+    def original(match: re.Match[str]) -> str:
+        return originals[int(match.group(1))]
+
     for stmt in stmts:
         args = stmt["args"]
         for index, arg in enumerate(args):
-            if "${" in arg and arg[-1:].isspace():
-                args[index] = arg.rstrip()
+            if _BRACED_PREFIX in arg:
+                args[index] = _BRACED_TOKEN.sub(original, arg)
+        if _BRACED_PREFIX in stmt["directive"]:
+            stmt["directive"] = _BRACED_TOKEN.sub(original, stmt["directive"])
+        if "comment" in stmt and _BRACED_PREFIX in stmt["comment"]:
+            stmt["comment"] = _BRACED_TOKEN.sub(original, stmt["comment"])
         if "block" in stmt:
-            _strip_placeholder_padding(stmt["block"])
+            _restore_braced(stmt["block"], originals)
 
 
 def _run_crossplane(path: str) -> dict[str, Any]:

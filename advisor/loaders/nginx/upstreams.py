@@ -29,11 +29,23 @@ def read_upstream(walker: "ConfigWalker", name: str, stmt: Stmt, source: SourceF
                   stack: tuple[str, ...]) -> Upstream:
     settings = dict(walker.upstream_defaults)
     servers: list[UpstreamServer] = []
-    seen: dict[str, Stmt] = {}
-    for child, src, _ in walker.statements(stmt.get("block") or [], source, stack):
+    _read_block(walker, name, stmt.get("block") or [], source, stack, settings, servers, set())
+    if not servers:
+        walker.diag("ADV006", "error", f'no servers are inside upstream "{name}"', source.display, stmt["line"])
+    return Upstream(name=name, source=Source("file", source.display, stmt["line"]), servers=servers,
+                    settings=settings)
+
+
+def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...],
+                settings: dict[str, Setting], servers: list[UpstreamServer], seen: set[str]) -> None:
+    for child in stmts:
         directive = child["directive"]
         if directive == "server":
-            servers.append(_read_server(walker, child, src))
+            servers.append(_read_server(walker, child, source))
+            continue
+        if directive == "include":
+            for included, inner in walker.included(child, source, stack):
+                _read_block(walker, name, included.stmts, included, inner, settings, servers, seen)
             continue
         spec = UPSTREAM_SPECS.get(directive)
         if spec is None and directive not in UPSTREAM_BALANCERS:
@@ -41,35 +53,31 @@ def read_upstream(walker: "ConfigWalker", name: str, stmt: Stmt, source: SourceF
         key = "balancer" if spec is None else directive
         if key in seen:
             walker.diag("ADV006", "error", f'"{directive}" directive is duplicate in upstream "{name}"',
-                        src.display, child["line"])
+                        source.display, child["line"])
             continue
-        seen[key] = child
+        seen.add(key)
         if spec is None:
-            settings["balancer"] = Setting(directive, Source.file(src.display, child["line"]),
+            settings["balancer"] = Setting(directive, Source("file", source.display, child["line"]),
                                            " ".join([directive, *child["args"]]))
             continue
-        setting = walker.setting(directive, spec, child, src, None)
+        setting = walker.setting(directive, spec, child, source, None)
         if directive == "keepalive":
             if setting.known:
                 count, local = setting.value
                 settings["keepalive"] = Setting(count, setting.source, setting.raw)
                 settings["keepalive_local"] = Setting(local, setting.source, setting.raw)
             else:
-                settings["keepalive"] = setting
-                settings["keepalive_local"] = setting
+                settings["keepalive"] = settings["keepalive_local"] = setting
         elif directive == "zone" and setting.known:
             settings["zone"] = Setting(child["args"][0], setting.source, setting.raw)
         else:
             settings[directive] = setting
-    if not servers:
-        walker.diag("ADV006", "error", f'no servers are inside upstream "{name}"', source.display, stmt["line"])
-    return Upstream(name=name, source=Source.file(source.display, stmt["line"]), servers=servers, settings=settings)
 
 
 def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> UpstreamServer:
     args = stmt["args"]
     line = stmt["line"]
-    position = Source.file(source.display, line)
+    position = Source("file", source.display, line)
     params = dict(walker.server_param_defaults)
     if not args:
         walker.diag("ADV006", "error", 'invalid number of arguments in "server" directive', source.display, line)
@@ -85,7 +93,8 @@ def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> Upst
         if kind == "flag":
             params[name] = Setting(True, position, arg)
             continue
-        reason = placeholder_reason(value, source.jinja, walker.defined_variables)
+        reason = (placeholder_reason(value, source.jinja, walker.defined_variables)
+                  if "$" in value or source.jinja is not None else None)
         if reason is not None:
             params[name] = Setting.unknown(reason, source.display, line, raw=arg)
             continue
@@ -98,7 +107,8 @@ def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> Upst
 
 
 def _server_address(walker: "ConfigWalker", text: str, source: SourceFile, line: int, position: Source) -> Setting:
-    reason = placeholder_reason(text, source.jinja, walker.defined_variables)
+    reason = (placeholder_reason(text, source.jinja, walker.defined_variables)
+              if "$" in text or source.jinja is not None else None)
     if reason is None and "$" in text:  # nginx allows no variables here: only a template would write one
         reason = f"template placeholder {text}"
     if reason is not None:

@@ -1,7 +1,7 @@
 """Walk the parsed statements once: main/events/http/server/location/upstream, includes expanded in place.
 
 Each block is collected in one pass over its statements (its own settings, headers, pass directives, child blocks),
-then its effective settings are computed as parent's + own (nginx merges a level with its parent regardless of the
+then its explicit settings are computed as parent's + own (nginx merges a level with its parent regardless of the
 order in which directives and child blocks appear), then its children are walked. No statement is visited twice per
 inclusion, and nothing searches the tree, so the cost is linear in the number of statements.
 """
@@ -26,6 +26,12 @@ Stmt = dict[str, Any]
 _HEADER_DIRECTIVE_NAMES = frozenset(HEADER_DIRECTIVES.values())
 _VARIABLE_DEFINERS = {"set": 0, "map": 1, "geo": -1, "split_clients": 1, "perl_set": 0, "js_set": 0}  # arg index
 _CONDITIONAL_BLOCKS = frozenset({"if", "limit_except"})
+_SETTING, _HEADER, _PASS, _SERVER_ONLY, _INCLUDE, _VARIABLE = range(6)
+_ROLES: dict[str, int] = {
+    **{name: _SETTING for name in LOCATION_SPECS}, **{name: _HEADER for name in _HEADER_DIRECTIVE_NAMES},
+    **{name: _PASS for name in PASS_KINDS}, "listen": _SERVER_ONLY, "server_name": _SERVER_ONLY,
+    "include": _INCLUDE, **{name: _VARIABLE for name in _VARIABLE_DEFINERS},
+}
 
 
 @dataclass(slots=True)
@@ -39,7 +45,7 @@ class PassSite:
     block_stmt: Stmt | None  # the location (or server) statement
     block_source: SourceFile | None
     server: "ServerInfo"
-    settings: dict[str, Setting]
+    settings: dict[str, Setting]  # explicit values in effect (inherited + own); defaults are added per route
     headers: dict[str, dict[str, Setting]]  # header directive -> lower-cased name -> value
     condition: str | None = None  # "if ($x)" when the pass sits inside an if/limit_except block
 
@@ -51,12 +57,16 @@ class ServerInfo:
     backlog: Setting | None = None
 
 
-@dataclass(slots=True)
 class BlockData:
-    own: dict[str, Setting] = field(default_factory=dict)
-    headers: dict[str, list[tuple[Stmt, SourceFile, str | None]]] = field(default_factory=dict)
-    passes: list[tuple[str, Stmt, SourceFile]] = field(default_factory=list)
-    children: list[tuple[Stmt, SourceFile, tuple[str, ...]]] = field(default_factory=list)
+    """What one block (with its includes) holds; filled by ConfigWalker.collect."""
+
+    __slots__ = ("own", "headers", "passes", "children")
+
+    def __init__(self) -> None:
+        self.own: dict[str, Setting] = {}
+        self.headers: dict[str, list[tuple[Stmt, SourceFile, str | None]]] = {}
+        self.passes: list[tuple[str, Stmt, SourceFile]] = []
+        self.children: list[tuple[Stmt, SourceFile, tuple[str, ...]]] = []
 
 
 class ConfigWalker:
@@ -69,8 +79,9 @@ class ConfigWalker:
         self.upstream_defaults = upstream_defaults(self.version)
         self.server_param_defaults = server_param_defaults(self.version)
         self.default_headers = default_headers(self.version)
+        self.default_backlog = listen_backlog_default(self.version)
         self.main_settings: dict[str, Setting] = dict(main_defaults(self.version))
-        self.http_settings: dict[str, Setting] = self.defaults
+        self.http_settings: dict[str, Setting] = {}  # explicit http-level values (defaults not included)
         self.upstreams: dict[str, Upstream] = {}
         self.passes: list[PassSite] = []
         self.defined_variables: set[str] = set()
@@ -79,40 +90,46 @@ class ConfigWalker:
     def diag(self, code: str, severity: str, message: str, path: str, line: int | None) -> None:
         self.diagnostics.append(Diagnostic(code, severity, message, path, line))  # type: ignore[arg-type]
 
+    def included(self, stmt: Stmt, source: SourceFile, stack: tuple[str, ...]
+                 ) -> list[tuple[SourceFile, tuple[str, ...]]]:
+        """The files an `include` statement pulls in, each with its include stack (loops cut, with a warning)."""
+        args = stmt["args"]
+        if len(args) != 1:
+            self.diag("ADV006", "error", 'invalid number of arguments in "include" directive', source.display,
+                      stmt["line"])
+            return []
+        reason = placeholder_reason(args[0], source.jinja, self.defined_variables)
+        if reason is not None:
+            self.diag("ADV002", "warning", f"include {args[0]} is not resolved ({reason}); nothing from it is "
+                      "checked", source.display, stmt["line"])
+            return []
+        result = []
+        for included in self.files.include(args[0], source.display, stmt["line"]):
+            if included.key in stack:
+                self.diag("ADV004", "warning", f"include loop: {included.display} includes itself "
+                          f"(via {source.display}:{stmt['line']}); not followed again", source.display, stmt["line"])
+                continue
+            result.append((included, stack + (included.key,)))
+        return result
+
     def statements(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...]
                    ) -> Iterator[tuple[Stmt, SourceFile, tuple[str, ...]]]:
-        """The statements of a block with `include` expanded in place (comments dropped)."""
+        """The statements of a block with `include` expanded in place (comments dropped). For small blocks;
+        the hot paths (collect) loop themselves."""
         for stmt in stmts:
             directive = stmt["directive"]
-            if directive == "#":
-                continue
-            if directive != "include":
+            if directive == "include":
+                for included, inner in self.included(stmt, source, stack):
+                    yield from self.statements(included.stmts, included, inner)
+            elif directive != "#":
                 yield stmt, source, stack
-                continue
-            args = stmt["args"]
-            if len(args) != 1:
-                self.diag("ADV006", "error", 'invalid number of arguments in "include" directive', source.display,
-                          stmt["line"])
-                continue
-            reason = placeholder_reason(args[0], source.jinja, self.defined_variables)
-            if reason is not None:
-                self.diag("ADV002", "warning", f"include {args[0]} is not resolved ({reason}); nothing from it is "
-                          "checked", source.display, stmt["line"])
-                continue
-            for included in self.files.include(args[0], source.display, stmt["line"]):
-                if included.key in stack:
-                    self.diag("ADV004", "warning", f"include loop: {included.display} includes itself "
-                              f"(via {source.display}:{stmt['line']}); not followed again", source.display,
-                              stmt["line"])
-                    continue
-                yield from self.statements(included.stmts, included, stack + (included.key,))
 
     def setting(self, directive: str, spec: Spec, stmt: Stmt, source: SourceFile, note: str | None) -> Setting:
         args = stmt["args"]
         line = stmt["line"]
         raw = " ".join(args)
-        for arg in args:
-            reason = placeholder_reason(arg, source.jinja, self.defined_variables)
+        if "$" in raw or source.jinja is not None:
+            reason = placeholder_reason(raw, source.jinja, self.defined_variables)
             if reason is not None:
                 return Setting.unknown(reason, source.display, line, raw=raw)
         try:
@@ -121,7 +138,7 @@ class ConfigWalker:
             self.diag("ADV006", "error", str(error), source.display, line)
             return Setting.unknown(str(error), source.display, line, raw=raw)
         detail = note if source.note is None else (source.note if note is None else f"{source.note}; {note}")
-        return Setting(value, Source.file(source.display, line, detail=detail), raw)
+        return Setting(value, Source("file", source.display, line, None, detail), raw)
 
     def _record_variables(self, directive: str, args: list[str]) -> None:
         """Upper-case names defined by the config itself are nginx variables, not envsubst placeholders."""
@@ -139,9 +156,9 @@ class ConfigWalker:
         elif context == "http":
             self.walk_http(main.stmts, main, stack)
         elif context == "server":
-            self.walk_server(main.stmts, main, stack, None, self.defaults, {})
+            self.walk_server(main.stmts, main, stack, None, {}, {})
         else:
-            self.walk_location(main.stmts, main, stack, None, None, self.defaults, {}, ServerInfo())
+            self.walk_location(main.stmts, main, stack, None, None, {}, {}, ServerInfo())
 
     def walk_main(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...]) -> None:
         for stmt, src, inner in self.statements(stmts, source, stack):
@@ -162,7 +179,7 @@ class ConfigWalker:
         setting = self.setting(directive, spec, stmt, source, None)
         if directive == "worker_processes" and setting.value == "auto":
             cpus = self.host.cpus
-            position = Source.file(source.display, stmt["line"])
+            position = Source("file", source.display, stmt["line"])
             if cpus.known and cpus.value is not None:
                 setting = Setting(cpus.value, Source.derived("worker_processes auto = CPU count", position,
                                                              cpus.source), "auto")
@@ -172,41 +189,46 @@ class ConfigWalker:
 
     # -- http -----------------------------------------------------------------------------------------------
     def collect(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...], level: str,
-                note: str | None = None) -> BlockData:
-        """One pass over a block: own settings, header directives, pass directives, child blocks."""
-        data = BlockData()
+                note: str | None = None, data: BlockData | None = None) -> BlockData:
+        """One pass over a block (includes expanded in place): own settings, header directives, pass directives,
+        child blocks, listen/server_name."""
+        if data is None:
+            data = BlockData()
         own = data.own
-        for stmt, src, inner in self.statements(stmts, source, stack):
+        for stmt in stmts:
             directive = stmt["directive"]
-            spec = LOCATION_SPECS.get(directive)
-            if spec is not None:
+            role = _ROLES.get(directive)
+            if role is None:
+                if "block" in stmt:
+                    data.children.append((stmt, source, stack))
+            elif role == _SETTING:
                 previous = own.get(directive)
                 if previous is not None:
                     self.diag("ADV006", "error", f'"{directive}" directive is duplicate (first set at '
-                              f'{previous.source.path}:{previous.source.line})', src.display, stmt["line"])
+                              f'{previous.source.path}:{previous.source.line})', source.display, stmt["line"])
                     continue
-                own[directive] = self.setting(directive, spec, stmt, src, note)
-            elif directive in _HEADER_DIRECTIVE_NAMES:
-                data.headers.setdefault(directive, []).append((stmt, src, note))
-            elif directive in PASS_KINDS:
-                data.passes.append((directive, stmt, src))
-            elif "block" in stmt:
-                data.children.append((stmt, src, inner))
-            elif level == "server" and directive in ("listen", "server_name"):
-                data.children.append((stmt, src, inner))
-            elif directive in _VARIABLE_DEFINERS:
+                own[directive] = self.setting(directive, LOCATION_SPECS[directive], stmt, source, note)
+            elif role == _HEADER:
+                data.headers.setdefault(directive, []).append((stmt, source, note))
+            elif role == _PASS:
+                data.passes.append((directive, stmt, source))
+            elif role == _SERVER_ONLY:
+                if level == "server":
+                    data.children.append((stmt, source, stack))
+            elif role == _INCLUDE:
+                for included, inner in self.included(stmt, source, stack):
+                    self.collect(included.stmts, included, inner, level, note, data)
+            elif role == _VARIABLE:
                 self._record_variables(directive, stmt["args"])
+                if "block" in stmt:
+                    data.children.append((stmt, source, stack))
         return data
 
     def walk_http(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...]) -> None:
         data = self.collect(stmts, source, stack, "http")
-        effective = {**self.defaults, **data.own} if data.own else self.defaults
+        effective = data.own
         headers = self.headers_of(data, {})
         self.http_settings = effective
-        for stmt, src, inner in data.children:
-            directive = stmt["directive"]
-            if directive in ("map", "geo", "split_clients"):
-                self._record_variables(directive, stmt["args"])
         for stmt, src, inner in data.children:
             directive = stmt["directive"]
             if directive == "upstream":
@@ -242,13 +264,14 @@ class ConfigWalker:
                               src.display, stmt["line"])
                     continue
                 raw = f"{args[0]} {args[1]}"
-                reason = placeholder_reason(args[1], src.jinja, self.defined_variables)
+                reason = (placeholder_reason(args[1], src.jinja, self.defined_variables)
+                          if "$" in args[1] or src.jinja is not None else None)
                 if reason is not None:
                     replaced[args[0].lower()] = Setting.unknown(reason, src.display, stmt["line"], raw=raw)
                     continue
                 detail = note if src.note is None else (src.note if note is None else f"{src.note}; {note}")
-                replaced[args[0].lower()] = Setting(args[1], Source.file(src.display, stmt["line"], detail=detail),
-                                                    raw)
+                position = Source("file", src.display, stmt["line"], None, detail)
+                replaced[args[0].lower()] = Setting(args[1], position, raw)
             result[directive] = replaced
         return result
 
@@ -272,7 +295,7 @@ class ConfigWalker:
             server.listens.append(Setting("*:80", Source.default(
                 f"nginx {self.version} default: listen *:80 (*:8000 when not started as root)")))
         if server.backlog is None:
-            server.backlog = listen_backlog_default(self.version)
+            server.backlog = self.default_backlog
         effective = {**parent, **data.own} if data.own else parent
         headers = self.headers_of(data, parent_headers)
         for kind_directive, stmt, src in data.passes:
@@ -284,12 +307,12 @@ class ConfigWalker:
         args = stmt["args"]
         raw = " ".join(args)
         line = stmt["line"]
-        reason = next((r for r in (placeholder_reason(a, source.jinja, self.defined_variables) for a in args) if r),
-                      None)
-        if reason is not None:
-            server.listens.append(Setting.unknown(reason, source.display, line, raw=raw))
-            return
-        server.listens.append(Setting(raw, Source.file(source.display, line), raw))
+        if "$" in raw or source.jinja is not None:
+            reason = placeholder_reason(raw, source.jinja, self.defined_variables)
+            if reason is not None:
+                server.listens.append(Setting.unknown(reason, source.display, line, raw=raw))
+                return
+        server.listens.append(Setting(raw, Source("file", source.display, line), raw))
         for arg in args[1:]:
             if arg.startswith("backlog="):
                 text = arg[len("backlog="):]
@@ -297,7 +320,7 @@ class ConfigWalker:
                     self.diag("ADV006", "error", f'invalid backlog "{text}" in "listen" directive', source.display,
                               line)
                     continue
-                backlog = Setting(int(text), Source.file(source.display, line), arg)
+                backlog = Setting(int(text), Source("file", source.display, line), arg)
                 if server.backlog is None or backlog.value > server.backlog.value:
                     server.backlog = backlog
 

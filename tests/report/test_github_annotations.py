@@ -74,7 +74,8 @@ def test_nasty_strings_cannot_break_out_of_the_command(repo, rules):
     assert level == "error"
     assert props["file"] == "we,ird: dir/nginx%0A.conf"
     assert props["title"] == "advisor (TMO002)"
-    assert message.startswith("we,ird: dir/nginx%0A.conf:2:3: TMO002 line one\r\n::error file=x::injected\n%25 100%, a:b")
+    assert message.startswith(
+        "we,ird: dir/nginx%0A.conf:2:3: TMO002 line one\r\n::error file=x::injected\n%25 100%, a:b")
     assert "related: we,ird: dir/nginx%0A.conf:4:1: other,side:\nhere" in message
     assert message.endswith("help: fix: %\nnow")
 

@@ -94,6 +94,7 @@ def deployment(routes: list[Route] | None = None, apps: list[AppServer] | None =
                 route_diagnoses.setdefault(each_route.id, RouteLinkDiagnosis(
                     "linked", each_route.target.addresses[0], app.settings["bind"]))
     nginx = NginxConfig(root=NGINX_PATH, files=[NGINX_PATH], settings={}, version="1.30.0") if routes else None
-    return Deployment(host=host or HostFacts.build(), nginx=nginx, upstreams={}, routes=routes, apps=apps,
+    upstreams = {each.target.upstream.name: each.target.upstream for each in routes if each.target.upstream}
+    return Deployment(host=host or HostFacts.build(), nginx=nginx, upstreams=upstreams, routes=routes, apps=apps,
                       links=links, diagnostics=diagnostics or [], suppressions=suppressions or [],
                       route_diagnoses=route_diagnoses)

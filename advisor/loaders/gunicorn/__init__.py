@@ -1,0 +1,23 @@
+"""Static gunicorn settings loader: config files evaluated with `ast` (never executed) and gunicorn command lines.
+
+Public API:
+  load_gunicorn_config(path, host, *, command_line=None) -> AppLoadResult
+  app_server_from_command_line(parsed, source, host, *, base_dir, id, ...) -> AppLoadResult
+  parse_gunicorn_args(argv, source_for=None, *, shell_vars=True) -> ParsedArgs
+  build_app_server(layers, host, *, id, source, ...) -> (AppServer, diagnostics)
+  classify_worker_class(worker_class, threads=1) -> WorkerClassInfo
+"""
+
+from advisor.loaders.gunicorn.build import (
+    AppLoadResult, app_server_from_command_line, build_app_server, default_settings, load_gunicorn_config,
+)
+from advisor.loaders.gunicorn.cmdline import ParsedArgs, ParsedOption, UnknownOption, parse_gunicorn_args
+from advisor.loaders.gunicorn.settings import (
+    SETTINGS, SETTINGS_BY_NAME, WorkerClassInfo, classify_worker_class, suggest_setting,
+)
+
+__all__ = [
+    "AppLoadResult", "ParsedArgs", "ParsedOption", "SETTINGS", "SETTINGS_BY_NAME", "UnknownOption",
+    "WorkerClassInfo", "app_server_from_command_line", "build_app_server", "classify_worker_class",
+    "default_settings", "load_gunicorn_config", "parse_gunicorn_args", "suggest_setting",
+]

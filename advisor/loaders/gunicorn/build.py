@@ -1,0 +1,232 @@
+"""Assemble an AppServer from layers with gunicorn's precedence:
+defaults < config file < $GUNICORN_CMD_ARGS < command line.
+
+Defaults are gunicorn 27.0.1's, including the host-dependent ones (`workers` from $WEB_CONCURRENCY, `bind` from
+$PORT, `forwarded_allow_ips` from $FORWARDED_ALLOW_IPS), read from HostFacts.env.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import posixpath
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from advisor.loaders.gunicorn.cmdline import ParsedArgs, parse_gunicorn_args
+from advisor.loaders.gunicorn.config_file import ConfigFileLayer, read_config_file, unknown_layer
+from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
+from advisor.loaders.gunicorn.settings import GUNICORN_VERSION, SETTINGS, SettingSpec
+from advisor.model.deployment import AppServer, Diagnostic, HostFacts, UnknownSetting
+from advisor.model.provenance import Setting, Source
+from advisor.model.suppressions import Suppression
+
+DEFAULT_CONFIG_NAME = "gunicorn.conf.py"
+
+
+@dataclass(slots=True)
+class AppLoadResult:
+    app: AppServer
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+
+
+# --- defaults -------------------------------------------------------------------------------------------------------
+
+def _env_source(host: HostFacts, key: str) -> Source:
+    sources = getattr(host, "env_sources", None) or {}
+    return sources.get(key) or Source.option(f"--env {key}={host.env[key]}")
+
+
+def default_settings(host: HostFacts) -> tuple[dict[str, Setting], list[Diagnostic]]:
+    """Every gunicorn setting at its default for this host, plus diagnostics for broken default inputs."""
+    settings: dict[str, Setting] = {}
+    diagnostics: list[Diagnostic] = []
+    for spec in SETTINGS:
+        settings[spec.name] = _default(spec, host, diagnostics)
+    return settings, diagnostics
+
+
+def _default(spec: SettingSpec, host: HostFacts, diagnostics: list[Diagnostic]) -> Setting:
+    label = f"gunicorn {GUNICORN_VERSION} default"
+    env = host.env
+    if spec.is_hook:
+        return Setting(None, Source.default(f"{label} (no-op hook)"))
+    if spec.name in ("chdir", "user", "group"):
+        what = {"chdir": "the directory gunicorn is started in", "user": "the user gunicorn runs as",
+                "group": "the group gunicorn runs as"}[spec.name]
+        return Setting(None, Source.default(f"{label}: {what}"))
+    raw_default = copy.deepcopy(spec.default)
+    detail, inputs = label, ()
+    if spec.name == "workers" and "WEB_CONCURRENCY" in env:
+        text = env["WEB_CONCURRENCY"]
+        inputs = (_env_source(host, "WEB_CONCURRENCY"),)
+        detail = f"{label}: int($WEB_CONCURRENCY) with WEB_CONCURRENCY={text}"
+        try:
+            raw_default = int(text)
+        except ValueError as error:
+            diagnostics.append(Diagnostic("ADV006", "error", f"WEB_CONCURRENCY={text!r} is not an integer; gunicorn "
+                                          f"fails when it starts ({error})", None))
+            return Setting.unknown(f"WEB_CONCURRENCY={text!r} is not an integer")
+    elif spec.name == "bind" and "PORT" in env:
+        raw_default = [f"0.0.0.0:{env['PORT']}"]
+        inputs = (_env_source(host, "PORT"),)
+        detail = f"{label}: 0.0.0.0:$PORT with PORT={env['PORT']}"
+    elif spec.name == "forwarded_allow_ips" and "FORWARDED_ALLOW_IPS" in env:
+        raw_default = env["FORWARDED_ALLOW_IPS"]
+        inputs = (_env_source(host, "FORWARDED_ALLOW_IPS"),)
+        detail = f"{label}: $FORWARDED_ALLOW_IPS={raw_default}"
+    elif spec.name == "control_socket":
+        if env.get("XDG_RUNTIME_DIR"):
+            raw_default = posixpath.join(env["XDG_RUNTIME_DIR"], "gunicorn.ctl")
+            inputs = (_env_source(host, "XDG_RUNTIME_DIR"),)
+        else:
+            raw_default = posixpath.join(env.get("HOME", "~"), ".gunicorn", "gunicorn.ctl")
+        detail = f"{label}: $XDG_RUNTIME_DIR/gunicorn.ctl or $HOME/.gunicorn/gunicorn.ctl"
+    try:
+        model, raw = model_value(spec, validate(spec, raw_default))
+    except (InvalidValue, NotStatic) as error:
+        diagnostics.append(Diagnostic("ADV006", "error", f"the default of {spec.name} from the environment is "
+                                      f"invalid: {error}; gunicorn fails when it starts", None))
+        return Setting.unknown(f"invalid default: {error}")
+    return Setting(model, Source("default", detail=detail, inputs=inputs), raw)
+
+
+# --- assembly -------------------------------------------------------------------------------------------------------
+
+def build_app_server(layers: Sequence[Mapping[str, Setting]], host: HostFacts, *, id: str, source: Source,
+                     unknown_settings: Sequence[UnknownSetting] = (), service_name: str | None = None,
+                     ) -> tuple[AppServer, list[Diagnostic]]:
+    """Defaults, then each layer in order (later wins). Returns the AppServer and the defaults' diagnostics."""
+    settings, diagnostics = default_settings(host)
+    for layer in layers:
+        settings.update(layer)
+    app = AppServer(id=id, kind="gunicorn", source=source, settings=settings,
+                    unknown_settings=list(unknown_settings), service_name=service_name)
+    return app, diagnostics
+
+
+def env_command_line(host: HostFacts) -> tuple[ParsedArgs | None, list[Diagnostic]]:
+    """$GUNICORN_CMD_ARGS parsed like gunicorn does (shlex.split, no shell expansion)."""
+    text = host.env.get("GUNICORN_CMD_ARGS")
+    if not text:
+        return None, []
+    base = (getattr(host, "env_sources", None) or {}).get("GUNICORN_CMD_ARGS") or Source.option("GUNICORN_CMD_ARGS")
+    if base.detail != "GUNICORN_CMD_ARGS":
+        base = replace(base, detail="GUNICORN_CMD_ARGS")
+    try:
+        argv = shlex.split(text)
+    except ValueError as error:
+        position = base.position()
+        return None, [Diagnostic("ADV006", "error", f"GUNICORN_CMD_ARGS cannot be split into arguments ({error}); "
+                                 "gunicorn fails when it starts", position.path if position else None,
+                                 position.line if position else None)]
+    parsed = parse_gunicorn_args(argv, lambda index: base, shell_vars=False)
+    return parsed, parsed.diagnostics()
+
+
+def _command_line_layer(parsed: ParsedArgs | None, *, with_app: bool) -> dict[str, Setting]:
+    if parsed is None:
+        return {}
+    layer = dict(parsed.settings)
+    if with_app and parsed.app_module is not None:
+        layer["wsgi_app"] = parsed.app_module  # the positional APP_MODULE wins over wsgi_app
+    return layer
+
+
+def _early_exit_diagnostics(parsed: ParsedArgs | None) -> list[Diagnostic]:
+    if parsed is None or parsed.exits_early is None:
+        return []
+    option = next(option for option in parsed.options if option.setting is None)
+    position = option.source.position()
+    return [Diagnostic("ADV006", "warning", f"{option.written} makes gunicorn print its {parsed.exits_early} and "
+                       "exit; this command line does not serve requests",
+                       position.path if position else None, position.line if position else None,
+                       position.column if position else None)]
+
+
+def _expansion_diagnostic(expansion: Setting) -> Diagnostic:
+    position = expansion.source.position()
+    return Diagnostic("ADV006", "info", f"{expansion.raw} may add gunicorn options when the shell expands it; "
+                      "advisor cannot see them", position.path if position else None,
+                      position.line if position else None, position.column if position else None)
+
+
+def assemble(file_layer: ConfigFileLayer | None, host: HostFacts, command_line: ParsedArgs | None, *, id: str,
+             source: Source, extra_diagnostics: Sequence[Diagnostic] = ()) -> AppLoadResult:
+    env_args, env_diagnostics = env_command_line(host)
+    layers: list[Mapping[str, Setting]] = []
+    if file_layer is not None:
+        layers.append(file_layer.settings)
+    layers.append(_command_line_layer(env_args, with_app=False))  # gunicorn ignores positionals here
+    layers.append(_command_line_layer(command_line, with_app=True))
+    app, default_diagnostics = build_app_server(
+        layers, host, id=id, source=source,
+        unknown_settings=file_layer.unknown_settings if file_layer is not None else ())
+    diagnostics = list(extra_diagnostics)
+    diagnostics += file_layer.diagnostics if file_layer is not None else []
+    diagnostics += default_diagnostics + env_diagnostics
+    if command_line is not None:
+        diagnostics += command_line.diagnostics() + _early_exit_diagnostics(command_line)
+        diagnostics += [_expansion_diagnostic(expansion) for expansion in command_line.expansions]
+    suppressions = list(file_layer.suppressions) if file_layer is not None else []
+    return AppLoadResult(app, diagnostics, suppressions)
+
+
+def load_gunicorn_config(path: str, host: HostFacts, *, command_line: ParsedArgs | None = None) -> AppLoadResult:
+    """Load a gunicorn config file statically; `command_line` (if the caller knows it) overrides it."""
+    layer = read_config_file(path, host)
+    return assemble(layer, host, command_line, id=path, source=Source.file(path, None))
+
+
+def app_server_from_command_line(parsed: ParsedArgs, source: Source, host: HostFacts, *, base_dir: str, id: str,
+                                 load_default_config: bool = True, service_name: str | None = None,
+                                 resolve_config: Callable[[str], str | None] | None = None) -> AppLoadResult:
+    """An AppServer for a gunicorn command line found in a compose file, Dockerfile, Procfile, unit file...
+
+    The config file is the command line's `-c` (else GUNICORN_CMD_ARGS's `-c`, else `./gunicorn.conf.py` if it
+    exists), resolved against `base_dir` (the directory gunicorn starts in, as the caller knows it).
+    `resolve_config(path_as_written)` may map a path inside a container to the file on this machine (None: not
+    found); without it, relative paths are joined to base_dir and absolute ones are used as they are.
+    """
+    env_args, _ = env_command_line(host)
+    config = parsed.config or (env_args.config if env_args is not None else None)
+    extra: list[Diagnostic] = []
+    file_layer: ConfigFileLayer | None = None
+    if config is not None:
+        file_layer = _layer_for_config_option(config, base_dir, host, extra, resolve_config)
+    elif load_default_config:
+        default_path = os.path.join(base_dir, DEFAULT_CONFIG_NAME)
+        if os.path.isfile(default_path):
+            file_layer = read_config_file(default_path, host)
+    result = assemble(file_layer, host, parsed, id=id, source=source, extra_diagnostics=extra)
+    result.app.service_name = service_name
+    return result
+
+
+def _layer_for_config_option(config: Setting, base_dir: str, host: HostFacts, diagnostics: list[Diagnostic],
+                             resolve_config: Callable[[str], str | None] | None) -> ConfigFileLayer:
+    position = config.source.position()
+    where = (position.path, position.line, position.column) if position else (None, None, None)
+    if not config.known or not isinstance(config.value, str):
+        reason = f"the config file path is not known: {config.source.detail}"
+        return ConfigFileLayer(where[0] or "", unknown_layer(where[0] or "", reason, where[1]), parsed=False)
+    location = config.value
+    if location.startswith("python:"):
+        reason = f"the config is the Python module {location[len('python:'):]!r}, which advisor does not import"
+        diagnostics.append(Diagnostic("ADV004", "warning", f"{reason}; pass the module's file to check its "
+                                      "settings", *where))
+        return ConfigFileLayer(location, unknown_layer(location, reason), parsed=False)
+    path = location[len("file:"):] if location.startswith("file:") else location
+    if resolve_config is not None:
+        full_path = resolve_config(path)
+    else:
+        full_path = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    if full_path is None or not os.path.isfile(full_path):
+        shown = full_path or path
+        reason = f"the config file {shown} (from {config.source.detail or '-c'}) was not found"
+        diagnostics.append(Diagnostic("ADV004", "warning", f"{reason}; its settings are unknown (gunicorn exits if "
+                                      "the file is missing where it runs)", *where))
+        return ConfigFileLayer(shown, unknown_layer(shown, reason), parsed=False)
+    return read_config_file(full_path, host)

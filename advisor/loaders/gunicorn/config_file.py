@@ -1,0 +1,200 @@
+"""Read one gunicorn config file into a layer of settings (never importing or executing it).
+
+The layer holds only what the file sets; `build.py` puts it between the defaults and the command line. Names the
+file assigns that are not settings, not helpers (referenced elsewhere), not constants (ALL_CAPS) and not private
+(`_x`) are reported as UnknownSetting with the closest setting name (`tiemout` -> timeout).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
+from advisor.loaders.gunicorn.evaluate import Binding, ModuleEvaluation, evaluate_module, snippet
+from advisor.loaders.gunicorn.settings import SETTINGS, SETTINGS_BY_NAME, SettingSpec, suggest_setting
+from advisor.loaders.gunicorn.suppressions import collect_suppressions
+from advisor.loaders.gunicorn.values import Unknown, describe_marker, is_plain
+from advisor.model.deployment import Diagnostic, HostFacts, UnknownSetting
+from advisor.model.provenance import Setting, Source
+from advisor.model.suppressions import Suppression
+
+RAW_LIMIT = 120  # longest `raw` text kept for a setting (a logconfig_dict literal can be hundreds of lines)
+UNPARSABLE = "config file could not be parsed"
+
+
+@dataclass(slots=True)
+class ConfigFileLayer:
+    path: str
+    settings: dict[str, Setting] = field(default_factory=dict)  # only what the file sets (or may set)
+    unknown_settings: list[UnknownSetting] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    parsed: bool = True
+
+
+def unknown_layer(path: str, reason: str, line: int | None = None) -> dict[str, Setting]:
+    """Every setting unknown: rules skip instead of guessing from defaults."""
+    return {spec.name: Setting.unknown(reason, path, line) for spec in SETTINGS}
+
+
+def read_config_file(path: str, host: HostFacts) -> ConfigFileLayer:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        message = f"cannot read gunicorn config file: {error.strerror or error}"
+        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None))
+    return parse_config_source(data, path, host)
+
+
+def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> ConfigFileLayer:
+    """Evaluate config source text (bytes are decoded as Python does: coding cookie, BOM, UTF-8)."""
+    try:
+        text = importlib.util.decode_source(data) if isinstance(data, bytes) else data
+    except (SyntaxError, UnicodeDecodeError, LookupError) as error:
+        message = f"cannot decode gunicorn config file as Python source: {error}"
+        return _failed(path, Diagnostic("ADV004", "error", message, path, getattr(error, "lineno", None), None))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    except SyntaxError as error:
+        detail = f"{error.msg}" + (f": {error.text.strip()}" if error.text and error.text.strip() else "")
+        diagnostic = Diagnostic("ADV004", "error", f"gunicorn config is not valid Python ({detail}); gunicorn "
+                                "would exit with \"Failed to read config file\"", path, error.lineno, error.offset)
+        layer = _failed(path, diagnostic)
+        layer.suppressions = collect_suppressions(text, path, None)
+        return layer
+    except (ValueError, RecursionError, MemoryError) as error:
+        message = f"gunicorn config cannot be parsed: {error or type(error).__name__}"
+        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None))
+    evaluation = evaluate_module(tree, path, host)
+    layer = ConfigFileLayer(path, diagnostics=list(evaluation.diagnostics),
+                            suppressions=collect_suppressions(text, path, tree))
+    layer.settings = _settings_from(evaluation, path, text, layer.diagnostics)
+    layer.unknown_settings = find_unknown_settings(tree, path)
+    return layer
+
+
+def _failed(path: str, diagnostic: Diagnostic) -> ConfigFileLayer:
+    return ConfigFileLayer(path, unknown_layer(path, UNPARSABLE), [], [diagnostic], [], parsed=False)
+
+
+def _settings_from(evaluation: ModuleEvaluation, path: str, text: str,
+                   diagnostics: list[Diagnostic]) -> dict[str, Setting]:
+    settings: dict[str, Setting] = {}
+    taint = evaluation.namespace_taint
+    for spec in SETTINGS:
+        binding = evaluation.bindings.get(spec.name)
+        if taint is not None and (binding is None or binding.line <= (taint.line or 0)):
+            settings[spec.name] = Setting.unknown(f"may be set by {taint.reason}", path, taint.line, taint.column)
+            continue
+        if binding is None:
+            continue
+        settings[spec.name] = setting_from_binding(spec, binding, path, text, diagnostics)
+    return settings
+
+
+def setting_from_binding(spec: SettingSpec, binding: Binding, path: str, text: str,
+                         diagnostics: list[Diagnostic]) -> Setting:
+    raw = _raw_text(text, binding)
+    value = binding.value
+    if isinstance(value, Unknown):
+        reason = value.reason
+        if value.line is not None and value.line != binding.line:
+            reason = f"{reason} (line {value.line})"
+        return Setting.unknown(reason, path, binding.line, binding.column, raw)
+    try:
+        validated = validate(spec, value)
+        model, bind_raw = model_value(spec, validated)
+    except InvalidValue as error:
+        shown = repr(value) if is_plain(value) else describe_marker(value)
+        if len(shown) > RAW_LIMIT:
+            shown = shown[: RAW_LIMIT - 1] + "…"
+        diagnostics.append(Diagnostic(
+            "ADV006", "error", f"Invalid value for {spec.name}: {shown} ({error}); gunicorn refuses to start",
+            path, binding.line, binding.column))
+        return Setting.unknown(f"invalid value: {error}", path, binding.line, binding.column, raw)
+    except NotStatic as error:
+        return Setting.unknown(str(error), path, binding.line, binding.column, raw)
+    detail = "; ".join(binding.notes) or None
+    source = Source("file", path, binding.line, binding.column, detail, binding.inputs)
+    return Setting(model, source, bind_raw if bind_raw is not None else raw)
+
+
+def _raw_text(text: str, binding: Binding) -> str | None:
+    node = binding.value_node
+    if node is None:
+        return None
+    segment: Any = ast.get_source_segment(text, node) or snippet(node, RAW_LIMIT)
+    segment = " ".join(str(segment).split())
+    return segment if len(segment) <= RAW_LIMIT else segment[: RAW_LIMIT - 1] + "…"
+
+
+# --- names that are not settings ------------------------------------------------------------------------------------
+
+def find_unknown_settings(tree: ast.Module, path: str) -> list[UnknownSetting]:
+    referenced = _referenced_names(tree)
+    code_names: set[str] = set()
+    assigned: dict[str, ast.Name] = {}
+    for statement in _module_level_statements(tree.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            code_names.add(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            code_names.update(alias.asname or alias.name.split(".")[0] for alias in statement.names)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for name_node in _target_names(target):
+                    assigned.setdefault(name_node.id, name_node)
+    found: list[UnknownSetting] = []
+    for name, node in assigned.items():
+        if (name in SETTINGS_BY_NAME or name in referenced or name in code_names or name.startswith("_")
+                or name.isupper()):
+            continue
+        source = Source.file(path, node.lineno, node.col_offset + 1)
+        found.append(UnknownSetting(name, source, suggest_setting(name)))
+    return found
+
+
+def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements executed at module level, including those nested in if/try/with/for blocks."""
+    found: list[ast.stmt] = []
+    for statement in body:
+        found.append(statement)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for block in ("body", "orelse", "finalbody"):
+            found.extend(_module_level_statements(getattr(statement, block, []) or []))
+        for handler in getattr(statement, "handlers", []) or []:
+            found.extend(_module_level_statements(handler.body))
+        for case in getattr(statement, "cases", []) or []:
+            found.extend(_module_level_statements(case.body))
+    return found
+
+
+def _target_names(target: ast.AST) -> list[ast.Name]:
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _referenced_names(tree: ast.Module) -> set[str]:
+    """Names read anywhere (module level or inside functions), or declared global: those are helpers."""
+    referenced: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Load, ast.Del)):
+            referenced.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            referenced.update(node.names)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            referenced.add(node.target.id)
+    return referenced
