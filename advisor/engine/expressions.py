@@ -241,11 +241,18 @@ class Evaluator:
         self._eval.names = scope_names
         return self._eval.eval(expression.text, previously_parsed=expression.node)
 
-    def render(self, template: Template, names: dict[str, Any]) -> str:
+    def render(self, template: Template, names: dict[str, Any], lenient: bool = False) -> str:
+        """Fill a template. `lenient`: a segment whose fact is unavailable reads "unknown" instead of raising
+        (used once `when` has matched, so a detected problem is reported even if a detail is missing)."""
         out: list[str] = []
         for part in template.parts:
             if isinstance(part, str):
                 out.append(part)
-            else:
+                continue
+            try:
                 out.append(format_value(self.evaluate(part, names)))
+            except FactUnavailable:
+                if not lenient:
+                    raise
+                out.append("unknown")
         return "".join(out)

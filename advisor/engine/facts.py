@@ -87,6 +87,16 @@ class FactIndex:
         self._routes: dict[int, tuple[Namespace, Namespace]] = {}
         self._apps: dict[int, Namespace] = {}
         self._cache: dict[str, list[ScopeInstance]] = {}
+        self._diagnostics_by_code: dict[str, list[ScopeInstance]] | None = None
+
+    def diagnostics(self, code: str) -> list[ScopeInstance]:
+        """The diagnostic-scope instances for one code (meta rules match loader diagnostics by code)."""
+        if self._diagnostics_by_code is None:
+            self._diagnostics_by_code = {}
+            for instance in self.instances("diagnostic"):
+                if instance.diagnostic is not None:
+                    self._diagnostics_by_code.setdefault(instance.diagnostic.code, []).append(instance)
+        return self._diagnostics_by_code.get(code, [])
 
     def instances(self, scope: str) -> list[ScopeInstance]:
         if scope not in self._cache:

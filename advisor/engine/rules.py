@@ -10,7 +10,8 @@ Schema (see a bundled rule for a full example):
   let: {name: expression, ...}      optional, evaluated in order after `when`, usable in templates and later lets
   at: ns.fact                       fact whose source is the primary location (default: the scope object)
   related: [ns.fact | {fact: ns.fact, message: template}]
-  message: template                 `{expression}` segments; `{{`/`}}` are literal braces
+  message: template                 `{expression}` segments; `{{`/`}}` are literal braces; once `when` matched, a
+                                    segment whose fact is unknown reads "unknown" (the finding is still reported)
   fix: template                     optional
   docs: {what, why, example, instead, references: [...]}
   examples: {fail: [{nginx, gunicorn, options}], pass: [...]}

@@ -24,7 +24,7 @@ import math
 import random
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .params import QueueParams
@@ -43,6 +43,7 @@ __all__ = [
 # Outcome codes (index into OUTCOMES).
 OK, REFUSED, CONNECT_TIMEOUT, DEADLINE, KILLED = range(5)
 OUTCOMES = ("ok", "refused", "connect_timeout", "read_timeout", "worker_killed")
+_STATUS = (200, 502, 504, 504, 0)  # the status of a killed worker's request comes from QueueParams
 
 # Event kinds; priority 0 events (connection attempts) run before priority 1 (workers) at the same instant, so
 # simultaneous arrivals all reach the accept queue before an idle worker wakes up to accept one.
@@ -54,7 +55,7 @@ SYN_BUNCH_GRID_S = 0.032  # 8 jiffies at HZ=250: the timer-wheel granularity for
 ACK_RETRY_SCHEDULE_S: tuple[float, ...] = (0.2, 0.6, 1.4, 3.0, 6.2, 12.6, 25.4, 51.0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestRecord:
     """One simulated request. Times are seconds since the start of the run."""
 
@@ -119,7 +120,7 @@ class SimResult:
         out = {k: v for k, v in self.__dict__.items() if k != "records"}
         out["counts"] = dict(self.counts)
         if records and self.records is not None:
-            out["records"] = [r.__dict__.copy() for r in self.records]
+            out["records"] = [asdict(r) for r in self.records]
         return out
 
 
@@ -528,21 +529,18 @@ class _Engine:
 
     def _record(self, rid: int, killed_status: int) -> RequestRecord:
         outcome = self.outcome[rid]
-        status = {OK: 200, REFUSED: 502, CONNECT_TIMEOUT: 504, DEADLINE: 504, KILLED: killed_status}[outcome]
-
-        def opt(value: float) -> float | None:
-            return None if value != value else value
-
+        connected, admitted = self.connected[rid], self.admitted[rid]
+        started, done = self.started[rid], self.worker_done[rid]
         return RequestRecord(
-            arrival_s=self.arrival[rid],
-            outcome=OUTCOMES[outcome],
-            status=status,
-            answered_s=self.answered[rid],
-            connected_s=opt(self.connected[rid]),
-            admitted_s=opt(self.admitted[rid]),
-            started_s=opt(self.started[rid]),
-            worker_done_s=opt(self.worker_done[rid]),
-            syn_attempts=self.attempts[rid],
+            self.arrival[rid],
+            OUTCOMES[outcome],
+            killed_status if outcome == KILLED else _STATUS[outcome],
+            self.answered[rid],
+            None if connected != connected else connected,  # NaN -> None
+            None if admitted != admitted else admitted,
+            None if started != started else started,
+            None if done != done else done,
+            self.attempts[rid],
         )
 
 

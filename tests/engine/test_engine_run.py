@@ -189,3 +189,12 @@ def test_findings_sorted_by_location():
                          route({"proxy_read_timeout": (10.0, 14)}, location="/b")],
                         [app_server({"timeout": (60, 3)})])
     assert [f.line for f in run_rules(deploy, [rule()], strict=True).findings] == [14, 40]
+
+
+def test_a_matched_rule_reports_even_if_a_message_detail_is_unknown():
+    app = app_server({"timeout": (60, 3)})
+    app.settings["workers"] = Setting.unknown("WEB_CONCURRENCY is not set")
+    deploy = deployment([route({"proxy_read_timeout": (20.0, 14)})], [app])
+    check = rule(message="read {duration(route.read_timeout)} with {app.workers} workers")
+    (finding,) = run_rules(deploy, [check], strict=True).findings
+    assert finding.message == "read 20s with unknown workers"

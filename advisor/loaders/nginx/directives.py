@@ -123,30 +123,29 @@ EVENTS_SPECS: dict[str, Spec] = {"worker_connections": Spec("int")}
 LISTEN_BACKLOG_DEFAULT = 511  # NGX_LISTEN_BACKLOG on Linux (ngx_linux_config.h)
 
 
-def default_source(version: Version, note: str | None = None) -> Source:
-    return Source.default(f"nginx {version} default" + (f"; {note}" if note else ""))
+def default_source(version: Version) -> Source:
+    return Source.default(f"nginx {version} default")
 
 
 @lru_cache(maxsize=8)
 def location_defaults(version: Version) -> dict[str, Setting]:
     """Defaults for every key of LOCATION_SPECS (the values when no level sets the directive)."""
     src = default_source(version)
-    page = default_source(version, "one memory page, 4k on x86-64 Linux")
     values: dict[str, tuple[object, Source, str]] = {}
     for module in _ALL_MODULES:
         values[f"{module}_connect_timeout"] = (60.0, src, "60s")
         values[f"{module}_read_timeout"] = (60.0, src, "60s")
         values[f"{module}_send_timeout"] = (60.0, src, "60s")
         values[f"{module}_next_upstream"] = (["error", "timeout"], src, "error timeout")
-        values[f"{module}_next_upstream_tries"] = (0, default_source(version, "0 = unlimited"), "0")
-        values[f"{module}_next_upstream_timeout"] = (0.0, default_source(version, "0 = unlimited"), "0")
-        values[f"{module}_buffer_size"] = (PAGE_SIZE, page, "4k")
+        values[f"{module}_next_upstream_tries"] = (0, src, "0")  # 0 = unlimited
+        values[f"{module}_next_upstream_timeout"] = (0.0, src, "0")  # 0 = unlimited
+        values[f"{module}_buffer_size"] = (PAGE_SIZE, src, "4k")  # "4k|8k": one memory page
         values[f"{module}_socket_keepalive"] = (False, src, "off")
     for module in _BUFFERED_MODULES:
         values[f"{module}_buffering"] = (True, src, "on")
         values[f"{module}_request_buffering"] = (True, src, "on")
-        values[f"{module}_buffers"] = ("8 4k", page, "8 4k")
-        values[f"{module}_busy_buffers_size"] = (2 * PAGE_SIZE, page, "8k")
+        values[f"{module}_buffers"] = ("8 4k", src, "8 4k")
+        values[f"{module}_busy_buffers_size"] = (2 * PAGE_SIZE, src, "8k")
         values[f"{module}_max_temp_file_size"] = (1024 * 1024 * 1024, src, "1024m")
         values[f"{module}_ignore_client_abort"] = (False, src, "off")
     values["proxy_http_version"] = ("1.1", src, "1.1") if V1_29_7 <= version else ("1.0", src, "1.0")
@@ -164,7 +163,7 @@ def _keepalive_request_defaults(version: Version) -> dict[str, tuple[object, Sou
     if V1_19_10 <= version:
         return {"keepalive_requests": (1000, src, "1000"), "keepalive_time": (3600.0, src, "1h")}
     return {"keepalive_requests": (100, src, "100"),
-            "keepalive_time": (None, default_source(version, "keepalive_time exists since 1.19.10"), None)}
+            "keepalive_time": (None, src, None)}  # keepalive_time exists since 1.19.10
 
 
 @lru_cache(maxsize=8)
@@ -173,17 +172,16 @@ def upstream_defaults(version: Version) -> dict[str, Setting]:
     src = default_source(version)
     result = {
         "keepalive_timeout": Setting(60.0, src, "60s"),
-        "zone": Setting(None, default_source(version, "no shared memory zone")),
+        "zone": Setting(None, src),  # no shared memory zone
         "balancer": Setting("round_robin", src, None),
     }
     for key, (value, source, raw) in _keepalive_request_defaults(version).items():
         result[key] = Setting(value, source, raw)
     if V1_29_7 <= version:
-        result["keepalive"] = Setting(32, default_source(version, "keepalive 32 local for explicit upstreams"),
-                                      "32 local")
+        result["keepalive"] = Setting(32, src, "32 local")  # explicit upstream blocks only (implicit: none)
         result["keepalive_local"] = Setting(True, src, "local")
     else:
-        result["keepalive"] = Setting(0, default_source(version, "upstream keepalive off before 1.29.7"), None)
+        result["keepalive"] = Setting(0, src, None)  # no upstream keep-alive before 1.29.7
         result["keepalive_local"] = Setting(False, src, None)
     return result
 
@@ -195,7 +193,7 @@ def server_param_defaults(version: Version) -> dict[str, Setting]:
         "weight": Setting(1, src, "1"),
         "max_fails": Setting(1, src, "1"),
         "fail_timeout": Setting(10.0, src, "10s"),
-        "max_conns": Setting(0, default_source(version, "0 = no limit"), "0"),
+        "max_conns": Setting(0, src, "0"),  # 0 = no limit
         "backup": Setting(False, src, None),
         "down": Setting(False, src, None),
         "resolve": Setting(False, src, None),
@@ -208,7 +206,7 @@ def main_defaults(version: Version) -> dict[str, Setting]:
     return {
         "worker_processes": Setting(1, src, "1"),
         "worker_connections": Setting(512, src, "512"),
-        "worker_rlimit_nofile": Setting(None, default_source(version, "not set: the OS RLIMIT_NOFILE applies")),
+        "worker_rlimit_nofile": Setting(None, src),  # not set: the OS RLIMIT_NOFILE applies
         "user": Setting("nobody nobody", src, "nobody nobody"),
     }
 
@@ -224,4 +222,4 @@ def default_headers(version: Version) -> dict[str, Setting]:
 
 
 def listen_backlog_default(version: Version) -> Setting:
-    return Setting(LISTEN_BACKLOG_DEFAULT, default_source(version, "listen backlog 511 on Linux"), "511")
+    return Setting(LISTEN_BACKLOG_DEFAULT, default_source(version), "511")

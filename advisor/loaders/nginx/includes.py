@@ -55,14 +55,18 @@ class FileSet:
         self._inclusions = 0
         self._cap_reported: set[str] = set()
         self._stock_reported: set[str] = set()
+        self._resolved: dict[str, list[str]] = {}  # include argument -> files found
+        self._keys: dict[str, str] = {}  # path -> real path
         self._main_key = os.path.realpath(main_path)
 
     # -- reading --------------------------------------------------------------------------------------------
     def load_main(self) -> SourceFile | None:
         return self._load(self.main_path, self.main_path, None)
 
-    def _load(self, path: str, display: str, include_site: tuple[str, int] | None) -> SourceFile | None:
-        key = os.path.realpath(path)
+    def _load(self, path: str, display: str | None, include_site: tuple[str, int] | None) -> SourceFile | None:
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = os.path.realpath(path)
         if key in self._parsed:
             return self._parsed[key]
         if len(self._parsed) >= MAX_FILES:
@@ -71,6 +75,8 @@ class FileSet:
             return None
         if key == self._main_key:
             display = self.main_path
+        elif display is None:
+            display = display_path(path, self.cwd)
         try:
             parsed: ParsedFile = parse_file(path)
         except FileReadError as error:
@@ -102,12 +108,15 @@ class FileSet:
         """The files an `include ARG;` at site_path:site_line pulls in (stock content for missing stock files)."""
         candidates = self._candidates(arg)
         magic = glob.has_magic(arg)
-        found: list[str] = []
-        for pattern in candidates:
-            found = self._glob(pattern, (site_path, site_line)) if magic else (
-                [pattern] if os.path.exists(pattern) else [])
-            if found:
-                break
+        found = self._resolved.get(arg)
+        if found is None:  # the same snippet is often included from hundreds of locations
+            found = []
+            for pattern in candidates:
+                found = self._glob(pattern, (site_path, site_line)) if magic else (
+                    [pattern] if os.path.exists(pattern) else [])
+                if found:
+                    break
+            self._resolved[arg] = found
         if not found:
             return self._missing(arg, candidates[-1], magic, site_path, site_line)
         result = []
@@ -117,7 +126,7 @@ class FileSet:
                 self._report_cap("inclusions", (site_path, site_line),
                                  f"more than {MAX_INCLUSIONS} file inclusions; the rest are skipped")
                 break
-            source = self._load(path, display_path(path, self.cwd), (site_path, site_line))
+            source = self._load(path, None, (site_path, site_line))
             if source is not None:
                 result.append(source)
         return result

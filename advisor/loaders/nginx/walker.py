@@ -292,8 +292,8 @@ class ConfigWalker:
             elif directive == "location":
                 blocks.append((stmt, src, inner))
         if server_stmt is not None and not server.listens:
-            server.listens.append(Setting("*:80", Source.default(
-                f"nginx {self.version} default: listen *:80 (*:8000 when not started as root)")))
+            # nginx listens on *:80 (or *:8000 when not started as root) when a server has no listen
+            server.listens.append(Setting("*:80", Source.default(f"nginx {self.version} default"), "*:80"))
         if server.backlog is None:
             server.backlog = self.default_backlog
         effective = {**parent, **data.own} if data.own else parent
@@ -307,6 +307,9 @@ class ConfigWalker:
         args = stmt["args"]
         raw = " ".join(args)
         line = stmt["line"]
+        if not args:
+            self.diag("ADV006", "error", 'invalid number of arguments in "listen" directive', source.display, line)
+            return
         if "$" in raw or source.jinja is not None:
             reason = placeholder_reason(raw, source.jinja, self.defined_variables)
             if reason is not None:
