@@ -182,6 +182,12 @@ def rule_explain(
     raise typer.Exit(explain_rule_command(code_or_name, list(rules or []), output_format))
 
 
+# === model command (queueing helper inserts `advisor model` above this line) ===
+
+
+# === validate/refserver commands (validation helper inserts them above this line) ===
+
+
 def main() -> None:
     """Console entry point: usage errors exit 2; an unexpected exception is one line on stderr and exit 2."""
     debug = "--debug" in sys.argv

@@ -101,31 +101,39 @@ def rule_files(directory: Path) -> list[Path]:
 
 def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True) -> list[Rule]:
     """Load the bundled rules plus every `*.yaml` under each extra directory; sorted by code."""
+    from advisor.engine.rule_cache import load_documents
+
     directories: list[Path] = [bundled_rules_dir()] if include_bundled else []
     for extra in extra_dirs:
         path = Path(extra)
         if not path.is_dir():
             raise RuleFileError(f"--rules {extra}: not a directory")
         directories.append(path)
+    paths = [path for directory in directories for path in rule_files(directory)]
+    documents = load_documents(paths, read_yaml)
     rules: list[Rule] = []
     by_code: dict[str, Rule] = {}
     by_name: dict[str, Rule] = {}
-    for directory in directories:
-        for path in rule_files(directory):
-            rule = load_rule_file(path)
-            if rule.code in by_code:
-                raise RuleFileError(f"{path}: key 'code': duplicate rule code {rule.code} "
-                                    f"(also in {by_code[rule.code].path})")
-            if rule.name in by_name:
-                raise RuleFileError(f"{path}: key 'name': duplicate rule name {rule.name} "
-                                    f"(also in {by_name[rule.name].path})")
-            by_code[rule.code] = rule
-            by_name[rule.name] = rule
-            rules.append(rule)
+    for path in paths:
+        rule = parse_rule(documents[str(path)], str(path))
+        if rule.code in by_code:
+            raise RuleFileError(f"{path}: key 'code': duplicate rule code {rule.code} "
+                                f"(also in {by_code[rule.code].path})")
+        if rule.name in by_name:
+            raise RuleFileError(f"{path}: key 'name': duplicate rule name {rule.name} "
+                                f"(also in {by_name[rule.name].path})")
+        by_code[rule.code] = rule
+        by_name[rule.name] = rule
+        rules.append(rule)
     return sorted(rules, key=lambda rule: rule.code)
 
 
 def load_rule_file(path: Path) -> Rule:
+    return parse_rule(read_yaml(path), str(path))
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document of one rule file; RuleFileError (with the line) when it cannot be read or parsed."""
     import yaml
 
     try:
@@ -140,7 +148,7 @@ def load_rule_file(path: Path) -> Rule:
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise RuleFileError(f"{path}{where}: invalid YAML: {problem}") from None
-    return parse_rule(data, str(path))
+    return data
 
 
 def parse_rule(data: Any, path: str) -> Rule:

@@ -145,9 +145,13 @@ def parse_gunicorn_bind(text: str, default_port: int = 8000) -> Address:
         text = text[len("tcp://"):]
     if text == "":
         return Address("tcp", host="0.0.0.0", port=default_port)
+    if not text.startswith("[") and text.count(":") > 1:
+        raise ValueError(f"invalid bind {text!r}: write IPv6 addresses in brackets, e.g. [::1]:8000")
     host, port_text = _split_host_port(text)
+    if port_text == "":
+        raise ValueError(f"invalid bind {text!r}: empty port (an unset $PORT?)")
     port = default_port
-    if port_text not in (None, ""):
+    if port_text is not None:
         if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
             raise ValueError(f"invalid port in bind {text!r}")
         port = int(port_text)

@@ -12,6 +12,12 @@ def test_gunicorn_binds(text, expected):
     assert str(parse_gunicorn_bind(text)) == expected
 
 
+@pytest.mark.parametrize("bad", ["0.0.0.0:", "::1", "::1:8000", "host:abc", "fd://x"])
+def test_binds_gunicorn_rejects(bad):
+    with pytest.raises(ValueError):
+        parse_gunicorn_bind(bad)
+
+
 def test_nginx_server_port_defaults_to_80():
     assert parse_nginx_address("web").port == 80
     assert parse_nginx_address("web:8000").host == "web"
