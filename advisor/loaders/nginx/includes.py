@@ -106,8 +106,8 @@ class FileSet:
     # -- include resolution ---------------------------------------------------------------------------------
     def include(self, arg: str, site_path: str, site_line: int) -> list[SourceFile]:
         """The files an `include ARG;` at site_path:site_line pulls in (stock content for missing stock files)."""
-        candidates = self._candidates(arg)
         magic = glob.has_magic(arg)
+        candidates = self._candidates(arg, magic)
         found = self._resolved.get(arg)
         if found is None:  # the same snippet is often included from hundreds of locations
             found = []
@@ -131,12 +131,14 @@ class FileSet:
                 result.append(source)
         return result
 
-    def _candidates(self, arg: str) -> list[str]:
+    def _candidates(self, arg: str, magic: bool) -> list[str]:
+        """Paths (glob patterns when `magic`) to try, in order; the last one is nginx's own reading."""
+        base = glob.escape(self.config_dir) if magic else self.config_dir  # `[` in a directory name is no glob
         if not os.path.isabs(arg):
-            return [os.path.join(self.config_dir, arg)]
+            return [os.path.join(base, arg)]
         for prefix in _NGINX_PREFIXES:
             if arg.startswith(prefix) and os.path.realpath(self.config_dir or ".") != prefix.rstrip("/"):
-                return [os.path.join(self.config_dir, arg[len(prefix):]), arg]
+                return [os.path.join(base, arg[len(prefix):]), arg]
         return [arg]
 
     def _glob(self, pattern: str, site: tuple[str, int]) -> list[str]:

@@ -13,8 +13,8 @@ import os
 import re
 import stat
 import tempfile
-from contextlib import nullcontext
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -169,3 +169,10 @@ def test_parse_error_in_included_file_points_into_that_file(tmp_path: Path) -> N
     write(tmp_path, "app.conf", "server {\n    listen 80\n}\n")
     diagnostic = only(load_nginx(str(main), HostFacts.build()), "ADV001")
     assert diagnostic.path == str(tmp_path / "app.conf") and diagnostic.line == 2
+
+
+def test_glob_characters_in_the_config_directory_are_literal(tmp_path: Path) -> None:
+    main = write(tmp_path, "site[1]/nginx.conf", "http {\n include conf.d/*.conf;\n}\n")
+    write(tmp_path, "site[1]/conf.d/app.conf", "server { location / { proxy_pass http://127.0.0.1:8000; } }\n")
+    result = load_nginx(str(main), HostFacts.build())
+    assert result.diagnostics == [] and len(result.routes) == 1
