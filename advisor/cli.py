@@ -92,8 +92,9 @@ def check(
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules to skip (comma-separated).")] = None,
     extend_select: Annotated[Optional[list[str]], typer.Option(
         "--extend-select", help="Rules to add to the selection.")] = None,
-    fail_on: Annotated[str, typer.Option(
-        "--fail-on", help="Lowest severity that makes the exit code 1: error, warning, info.")] = "warning",
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", help="Lowest severity that makes the exit code 1: error, warning, info [default: warning].",
+        show_default=False)] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
     color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
     explain_skips: Annotated[bool, typer.Option(
@@ -105,7 +106,8 @@ def check(
     = None,
     service_time: Annotated[Optional[str], typer.Option(
         "--service-time", help="Mean service time (80ms) or p50=80ms,p99=900ms.")] = None,
-    error_budget: Annotated[float, typer.Option("--error-budget", help="Acceptable error share.")] = 0.001,
+    error_budget: Annotated[Optional[float], typer.Option(
+        "--error-budget", help="Acceptable error share [default: 0.001].", show_default=False)] = None,
     config: Annotated[Optional[str], typer.Option("--config", help="advisor config file.")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore advisor config files.")] = False,
     debug: DebugOpt = False,
@@ -119,7 +121,7 @@ def check(
                           app_format=app_format),
             host=_host_options(cpus, somaxconn, nginx_version, gunicorn_version, env),
             workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget),
-            output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or "full",
+            output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or None,
             output_file=output_file, select=_split_list(select), ignore=_split_list(ignore),
             extend_select=_split_list(extend_select), fail_on=fail_on, exit_zero=exit_zero, color=color,
             explain_skips=explain_skips, statistics=statistics, rules_dirs=list(rules or []), config=config,

@@ -30,7 +30,7 @@ def run(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | No
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        return _run(options, out)
+        return _run(options, out, err)
     except Exception as error:  # every failure becomes a message and exit 2
         return _report_error(error, options.debug, err)
 
@@ -39,8 +39,9 @@ def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
     from advisor.engine.rules import RuleFileError
     from advisor.engine.selection import SelectionError
     from advisor.model.build import InputError
+    from advisor.project_config import ConfigError
 
-    if isinstance(error, (UsageError, InputError, SelectionError)):
+    if isinstance(error, (UsageError, InputError, SelectionError, ConfigError)):
         print(f"advisor: error: {error}", file=err)
     elif isinstance(error, RuleFileError):
         print(f"advisor: error: invalid rule file: {error}", file=err)
@@ -74,20 +75,36 @@ def _validate(options: CheckOptions) -> None:
         raise UsageError(f"--color {options.color!r}: expected one of {', '.join(COLOR_CHOICES)}")
 
 
-def _run(options: CheckOptions, out: TextIO) -> int:
+def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
+    import os
+
     from advisor.engine.rules import load_rules
     from advisor.engine.run import run_rules
     from advisor.engine.selection import select_rules
     from advisor.model.build import build_deployment, host_facts_from_options
+    from advisor.project_config import (
+        apply_config_to_findings, inputs_for_run, load_project_config, merge_check_options,
+    )
     from advisor.report import ReportData, at_or_above
 
+    config = load_project_config(os.getcwd(), options.config, options.isolated)
+    for warning in (config.warnings if config is not None else ()):
+        print(f"advisor: warning: {warning}", file=err)
+    options = merge_check_options(options, config)
     _validate(options)
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
     host = host_facts_from_options(options.host)
-    deployment = build_deployment(options.inputs, host)
-    result = run_rules(deployment, rules, selection, strict=options.debug)
-    data = ReportData(result.findings, result.skips, result.rules_run, files_read(deployment))
+    findings, skips, files, rules_run = [], [], [], 0
+    for _pair, inputs in inputs_for_run(options.inputs, config):
+        deployment = build_deployment(inputs, host)
+        result = run_rules(deployment, rules, selection, strict=options.debug)
+        findings.extend(apply_config_to_findings(result.findings, config))
+        skips.extend(result.skips)
+        files.extend(path for path in files_read(deployment) if path not in files)
+        rules_run = result.rules_run
+    findings = sorted({finding.dedup_key: finding for finding in findings}.values(), key=lambda f: f.sort_key)
+    data = ReportData(findings, skips, rules_run, files)
     text = render(data, rules, options, out)
     if options.output_file:
         with open(options.output_file, "w", encoding="utf-8") as handle:

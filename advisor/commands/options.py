@@ -31,7 +31,7 @@ class Inputs:
 class Workload:
     rps: float | None = None
     service_time: str | None = None  # "80ms" or "p50=80ms,p99=900ms"
-    error_budget: float = 0.001
+    error_budget: float | None = None  # None: the project config or 0.001
 
 
 @dataclass(slots=True)
@@ -39,12 +39,12 @@ class CheckOptions:
     inputs: Inputs
     host: HostOptions
     workload: Workload = field(default_factory=Workload)
-    output_format: str = "full"
+    output_format: str | None = None  # None: the project config or "full"
     output_file: str | None = None
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
-    fail_on: str = "warning"
+    fail_on: str | None = None  # None: the project config or "warning"
     exit_zero: bool = False
     color: str = "auto"
     explain_skips: bool = False

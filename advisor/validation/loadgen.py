@@ -21,9 +21,9 @@ import socket
 import time
 from dataclasses import dataclass
 
-from .distributions import ServiceTime
 from .endpoints import Endpoint, parse_endpoint
 from .loadresult import LoadResult, RequestRecord
+from .service_spec import draw, parse_service_spec
 
 ARRIVALS = ("poisson", "constant", "burst")
 MAX_REQUESTS = 2_000_000
@@ -70,7 +70,7 @@ class LoadSpec:
         if self.method not in ("GET", "HEAD", "POST", "PUT", "DELETE"):
             raise ValueError(f"unsupported method {self.method!r}")
         if self.service is not None:
-            ServiceTime.parse(self.service)
+            parse_service_spec(self.service)
         return endpoint
 
 
@@ -412,6 +412,6 @@ def request_paths(spec: LoadSpec, count: int) -> list[str]:
     rng = random.Random(None if spec.seed is None else spec.seed + 1)
     if spec.service is None:
         return [spec.path] * count
-    dist = ServiceTime.parse(spec.service)
+    dist = parse_service_spec(spec.service)
     sep = "&" if "?" in spec.path else "?"
-    return [f"{spec.path}{sep}t={dist.sample(rng):.6f}" for _ in range(count)]
+    return [f"{spec.path}{sep}t={draw(dist, rng):.6f}" for _ in range(count)]

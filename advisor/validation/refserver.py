@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .distributions import ServiceTime
 from .endpoints import Endpoint, parse_endpoint, remove_stale_unix_socket
 from .procutil import stop_process_group
+from .service_spec import parse_service_spec
 
 MAX_WORKERS = 64
 MAX_SECONDS_CAP = 24 * 3600.0
@@ -44,7 +44,7 @@ class RefServerConfig:
     check_interval_s: float = 1.0  # how often the master wakes (gunicorn: 1 s)
     restart_delay_s: float = 0.0  # master waits this long before replacing a dead worker
     boot_delay_s: float = 0.0  # each worker sleeps this long before its first accept (app import time)
-    service: str = "const:0"  # ServiceTime spec: const:S, exp:MEAN, lognormal:P50,P99
+    service: str = "const:0"  # service_spec: const:S, exp:MEAN, lognormal:P50,P99, or 50ms, p50=..,p99=..
     mode: str = "sleep"  # sleep | cpu | block (block ignores signals: only SIGKILL ends it)
     seed: int | None = None
     max_seconds: float = 300.0  # hard cap: everything exits by itself after this
@@ -69,7 +69,7 @@ class RefServerConfig:
             raise ValueError(f"max_seconds must be in (0, {MAX_SECONDS_CAP:.0f}], got {self.max_seconds!r}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        ServiceTime.parse(self.service)
+        parse_service_spec(self.service)
 
     def to_argv(self) -> list[str]:
         argv = [

@@ -17,10 +17,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .distributions import ServiceTime
 from .endpoints import Endpoint
 from .refserver_worker import EXIT_BOOT_ERROR, WORKER_SIGNALS, Worker
 from .scoreboard import Scoreboard
+from .service_spec import parse_service_spec
 
 QUICK_STOP_S = 2.0
 
@@ -64,7 +64,7 @@ class Arbiter:
         self.stats_path = stats_path
         self.parent_pid = parent_pid
         self.on_ready = on_ready
-        self.service = ServiceTime.parse(config.service)
+        self.service = parse_service_spec(config.service)
         self.board = Scoreboard(config.workers)
         self.workers: dict[int, _WorkerRecord] = {}
         self.respawn_at: dict[int, float] = {slot: 0.0 for slot in range(config.workers)}

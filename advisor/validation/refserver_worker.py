@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 
-from .distributions import ServiceTime
 from .procutil import set_parent_death_signal
 from .scoreboard import Scoreboard
+from .service_spec import ServiceTime, draw
 
 MODES = ("sleep", "cpu", "block")
 WORKER_SIGNALS = frozenset({signal.SIGABRT, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
@@ -60,7 +60,7 @@ class Worker:
         deadline: float,
         timeout_s: float,
         boot_delay_s: float,
-        service: ServiceTime,
+        service: ServiceTime | None,
         mode: str,
         seed: int | None,
         max_service_s: float,
@@ -248,7 +248,7 @@ class Worker:
             if not (math.isfinite(service) and service >= 0):
                 raise BadRequest
         else:
-            service = self.service.sample(self.rng)
+            service = draw(self.service, self.rng)
         return min(service, self.max_service_s), mode
 
     def _work(self, service: float, mode: str) -> None:
