@@ -1,0 +1,289 @@
+"""Run a real gunicorn (sync workers) with a synthetic WSGI app on a loopback/unix address, for validation runs.
+
+The app is written by us into a private temp dir (the user's app and config are never run): ``?t=<seconds>``
+sleeps that long and answers 200 ``ok``. Each worker marks itself ready after importing the app, and with
+``request_log`` every request appends ``{"pid", "start", "done"}`` (CLOCK_MONOTONIC, comparable with the load
+generator's times) so the validation can measure utilisation.
+
+gunicorn runs under coreutils ``timeout`` (it stops by itself after ``max_seconds``) and dies with the starting
+process (PR_SET_PDEATHSIG); ``stop()`` sends TERM, KILLs the group if it lingers, checks the workers are gone and
+removes the temp dir (socket, logs, heartbeat files, control files).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
+from .procutil import set_parent_death_signal, stop_process_group, wait_gone
+
+MAX_WORKERS = 32  # full Python processes (~25 MB each); more does not schedule reliably on a 2-core machine
+
+SYNTHETIC_APP = textwrap.dedent(
+    """
+    # Written by advisor.validation.gunicorn_runner: a synthetic app for validation runs.
+    import json
+    import os
+    import time
+    from urllib.parse import parse_qs
+
+    time.sleep(float(os.environ.get("ADVISOR_APP_BOOT_DELAY", "0")))
+    _READY_DIR = os.environ.get("ADVISOR_APP_READY_DIR")
+    if _READY_DIR:
+        open(os.path.join(_READY_DIR, str(os.getpid())), "w").close()
+    _LOG = os.environ.get("ADVISOR_APP_LOG")
+    _LOG_FD = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if _LOG else None
+
+
+    def app(environ, start_response):
+        start = time.monotonic()
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        time.sleep(float(query.get("t", ["0"])[0]))
+        body = b"ok\\n"
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        if _LOG_FD is not None:
+            line = json.dumps({"pid": os.getpid(), "start": start, "done": time.monotonic()})
+            os.write(_LOG_FD, (line + "\\n").encode())
+        return [body]
+    """
+)
+
+
+class GunicornError(RuntimeError):
+    pass
+
+
+def gunicorn_available() -> bool:
+    return importlib.util.find_spec("gunicorn") is not None
+
+
+@dataclass(frozen=True)
+class GunicornConfig:
+    """gunicorn settings for a validation run (sync worker class only)."""
+
+    bind: str = "127.0.0.1:0"  # 127.0.0.1:PORT, [::1]:PORT (0: a free port), unix:/path, or "unix:" (temp path)
+    workers: int = 1
+    backlog: int = 2048
+    timeout_s: int = 30  # gunicorn's --timeout is whole seconds; 0 disables
+    graceful_timeout_s: int = 1
+    boot_delay_s: float = 0.0  # the app import sleeps this long in every worker
+    max_seconds: float = 300.0
+    request_log: bool = False
+    wait_for_workers: bool = True  # start() returns once every worker imported the app (else: once it listens)
+
+    def validate(self) -> Endpoint | None:
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ValueError(f"gunicorn workers must be between 1 and {MAX_WORKERS}, got {self.workers}")
+        if self.backlog < 0:
+            raise ValueError(f"backlog must be >= 0, got {self.backlog}")
+        if not isinstance(self.timeout_s, int) or self.timeout_s < 0:
+            raise ValueError(f"gunicorn's timeout is a whole number of seconds >= 0, got {self.timeout_s!r}")
+        if not 0 < self.max_seconds <= 24 * 3600:
+            raise ValueError(f"max_seconds must be in (0, 86400], got {self.max_seconds!r}")
+        if self.bind == "unix:":
+            return None
+        return parse_endpoint(self.bind, allow_port_zero=True)
+
+
+class GunicornHandle:
+    """A running gunicorn. Context manager; ``stop()`` is idempotent."""
+
+    def __init__(self, proc: subprocess.Popen, address: Endpoint, config: GunicornConfig, tmpdir: str) -> None:
+        self._proc = proc
+        self.address = address
+        self.config = config
+        self._tmpdir = tmpdir
+        self._final_log: str | None = None
+        self._final_records: list[dict] | None = None
+
+    def __enter__(self) -> "GunicornHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def master_pid(self) -> int | None:
+        """gunicorn's master (the child of the ``timeout`` wrapper, or the process itself without one)."""
+        if not self.running:
+            return None
+        if Path(self._proc.args[0]).name != "timeout":
+            return self._proc.pid
+        children = _children(self._proc.pid)
+        return children[0] if children else None
+
+    def worker_pids(self) -> list[int]:
+        master = self.master_pid()
+        return _children(master) if master else []
+
+    def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return _read(Path(self._tmpdir, "gunicorn.log"))
+
+    def request_records(self) -> list[dict]:
+        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
+        if self._final_records is not None:
+            return self._final_records
+        return _read_records(Path(self._tmpdir, "requests.jsonl"))
+
+    def stop(self) -> None:
+        if self._final_log is not None:
+            return
+        workers = self.worker_pids()
+        try:
+            stop_process_group(self._proc, signal.SIGTERM, self.config.graceful_timeout_s + 5.0)
+            leftover = wait_gone(workers, 5.0)
+            for pid in leftover:  # cannot happen with gunicorn's own shutdown; never leave a worker behind
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        finally:
+            self._final_log = _read(Path(self._tmpdir, "gunicorn.log"))
+            self._final_records = _read_records(Path(self._tmpdir, "requests.jsonl"))
+            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
+                try:
+                    remove_stale_unix_socket(self.address.path)
+                except (OSError, ValueError):
+                    pass
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def start_gunicorn(config: GunicornConfig, *, ready_timeout_s: float = 20.0) -> GunicornHandle:
+    """Start gunicorn with the synthetic app and wait until it listens (and its workers are ready)."""
+    endpoint = config.validate()
+    if not gunicorn_available():
+        raise GunicornError("gunicorn is not installed (pip install 'gunicorn>=22')")
+    tmpdir = tempfile.mkdtemp(prefix="advisor-gunicorn-")
+    try:
+        return _start(config, endpoint, tmpdir, ready_timeout_s)
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+
+
+def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready_timeout_s: float) -> GunicornHandle:
+    Path(tmpdir, "advisor_synthetic_app.py").write_text(SYNTHETIC_APP, encoding="utf-8")
+    ready_dir = Path(tmpdir, "ready")
+    ready_dir.mkdir()
+    last_log = ""
+    for _ in range(3):  # a probed free port can be taken before gunicorn binds it
+        address = _concrete_address(endpoint, tmpdir)
+        proc = _spawn(config, address, tmpdir, ready_dir)
+        handle = GunicornHandle(proc, address, config, tmpdir)
+        if _wait_ready(handle, ready_dir, ready_timeout_s):
+            return handle
+        last_log = handle.log()
+        stop_process_group(proc, signal.SIGKILL, 1.0)
+        if endpoint is not None and (endpoint.is_unix or endpoint.port):
+            break  # a fixed address: retrying cannot help
+    raise GunicornError(f"gunicorn did not start: {last_log.strip()[-2000:] or 'no output'}")
+
+
+def _concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
+    if endpoint is None:
+        return parse_endpoint(f"unix:{tmpdir}/app.sock")
+    if not endpoint.is_unix and endpoint.port == 0:
+        host = endpoint.host or "127.0.0.1"
+        return Endpoint(host=host, port=free_tcp_port(host))
+    return endpoint
+
+
+def _spawn(config: GunicornConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:
+    for name in os.listdir(ready_dir):
+        os.unlink(ready_dir / name)
+    env = dict(os.environ)
+    env.update(
+        HOME=tmpdir,  # gunicorn's per-user files (control socket dir) land in the temp dir
+        XDG_RUNTIME_DIR=tmpdir,
+        TMPDIR=tmpdir,
+        PYTHONDONTWRITEBYTECODE="1",
+        ADVISOR_APP_BOOT_DELAY=repr(config.boot_delay_s),
+        ADVISOR_APP_READY_DIR=str(ready_dir),
+    )
+    env.pop("GUNICORN_CMD_ARGS", None)
+    if config.request_log:
+        env["ADVISOR_APP_LOG"] = os.path.join(tmpdir, "requests.jsonl")
+    argv = [
+        sys.executable, "-m", "gunicorn",
+        "--config", os.devnull,  # never pick up a gunicorn.conf.py from the working directory
+        "--bind", str(address),
+        "--workers", str(config.workers),
+        "--worker-class", "sync",
+        "--backlog", str(config.backlog),
+        "--timeout", str(config.timeout_s),
+        "--graceful-timeout", str(config.graceful_timeout_s),
+        "--worker-tmp-dir", tmpdir,
+        "--no-control-socket",
+        "--chdir", tmpdir,
+        "advisor_synthetic_app:app",
+    ]
+    timeout_bin = shutil.which("timeout")
+    if timeout_bin:  # coreutils timeout: TERM after max_seconds, KILL 5 s later
+        argv = [timeout_bin, "--kill-after=5s", f"{config.max_seconds:g}s", *argv]
+    with open(os.path.join(tmpdir, "gunicorn.log"), "wb") as log:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=tmpdir,
+                                start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _wait_ready(handle: GunicornHandle, ready_dir: Path, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    if not wait_listening(handle.address, timeout_s, alive=lambda: handle.running):
+        return False
+    if not handle.config.wait_for_workers:
+        return handle.running
+    while time.monotonic() < deadline and handle.running:
+        if len(os.listdir(ready_dir)) >= handle.config.workers:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            children.append(int(entry))
+    return sorted(children)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _read_records(path: Path) -> list[dict]:
+    records = []
+    for line in _read(path).splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut by a killed worker
+    return records
+
+
+def _die_with_parent() -> None:
+    set_parent_death_signal(signal.SIGTERM)
