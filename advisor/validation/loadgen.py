@@ -19,6 +19,7 @@ import random
 import select
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .endpoints import Endpoint, parse_endpoint
@@ -50,6 +51,7 @@ class LoadSpec:
     seed: int | None = None
     method: str = "GET"
     host_header: str = "localhost"
+    tag_requests: bool = False  # add &i=<index> to each target, to join server/nginx logs to the records
 
     def validate(self) -> Endpoint:
         endpoint = parse_endpoint(self.target)
@@ -376,9 +378,11 @@ def _connect_error_outcome(err: int, unix: bool) -> str:
     return "error"
 
 
-def run_load(spec: LoadSpec) -> LoadResult:
+def run_load(spec: LoadSpec, *, observer: Callable[[list[RequestRecord], float], None] | None = None) -> LoadResult:
     """Run one open-loop load and return every request's record.
 
+    ``observer(records, t0)`` is called once before the first send with the (live) record list and the monotonic
+    start time, e.g. for a progress thread that reads outcomes while the run goes on.
     Raises ValueError (with a message) for a non-loopback target or invalid settings, before sending anything.
     """
     endpoint = spec.validate()
@@ -390,6 +394,8 @@ def run_load(spec: LoadSpec) -> LoadResult:
     records = [RequestRecord(index=k, scheduled=t0 + off) for k, off in enumerate(offsets)]
     last = t0 + (offsets[-1] if offsets else 0.0)
     hard_stop = last + spec.connect_timeout_s + spec.read_timeout_s + EOF_GRACE_S + 1.0
+    if observer is not None:
+        observer(records, t0)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a full collection over the records is a multi-ms pause in the middle of the schedule
     try:
@@ -410,8 +416,36 @@ def run_load(spec: LoadSpec) -> LoadResult:
 def request_paths(spec: LoadSpec, count: int) -> list[str]:
     """The request targets in send order: ``path``, plus ``?t=<drawn>`` when ``spec.service`` is set (seeded)."""
     rng = random.Random(None if spec.seed is None else spec.seed + 1)
-    if spec.service is None:
-        return [spec.path] * count
-    dist = parse_service_spec(spec.service)
     sep = "&" if "?" in spec.path else "?"
-    return [f"{spec.path}{sep}t={draw(dist, rng):.6f}" for _ in range(count)]
+    if spec.service is None:
+        paths = [spec.path] * count
+    else:
+        dist = parse_service_spec(spec.service)
+        paths = [f"{spec.path}{sep}t={draw(dist, rng):.6f}" for _ in range(count)]
+        sep = "&"
+    if spec.tag_requests:
+        paths = [f"{path}{sep}i={index}" for index, path in enumerate(paths)]
+    return paths
+
+
+def request_index(target: str) -> int | None:
+    """The ``i=<index>`` a tagged request carries (see ``LoadSpec.tag_requests``), or None."""
+    query = target.partition("?")[2]
+    for item in query.split("&"):
+        name, _, value = item.partition("=")
+        if name == "i" and value.isdigit():
+            return int(value)
+    return None
+
+
+def requested_service_s(target: str) -> float | None:
+    """The ``t=<seconds>`` service time a request asked for, or None."""
+    query = target.partition("?")[2]
+    for item in query.split("&"):
+        name, _, value = item.partition("=")
+        if name == "t":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None

@@ -36,7 +36,10 @@ def parse_service_spec(spec: "str | ServiceTime | None") -> ServiceTime | None:
         return _parse_short(text, kind, args)
     if text.replace(" ", "").lower() in _ZERO_FORMS:
         return None
-    return parse_service_time(text)
+    try:
+        return parse_service_time(text)
+    except ValueError as err:
+        raise ValueError(f"invalid service-time spec {text!r}: {err}") from None
 
 
 def _parse_short(text: str, kind: str, args: str) -> ServiceTime | None:

@@ -40,8 +40,8 @@ def test_findings_exit_1_with_concise_lines():
     assert code == 1 and err == ""
     lines = out.splitlines()
     assert lines == [
-        f"{BROKEN}/nginx.conf:11:1: TMO004 [warning] " + lines[0].split("[warning] ", 1)[1],
-        f"{BROKEN}/nginx.conf:13:1: TMO002 [warning] " + lines[1].split("[warning] ", 1)[1],
+        f"{BROKEN}/nginx.conf:11:9: TMO004 [warning] " + lines[0].split("[warning] ", 1)[1],
+        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] " + lines[1].split("[warning] ", 1)[1],
         "Found 2 problems (0 errors, 2 warnings, 0 info).",
     ]
     assert all(re.match(r"^\S+:\d+:\d+: [A-Z]{3}\d{3} \[(error|warning|info)\] \S", line) for line in lines[:2])
@@ -52,7 +52,7 @@ def test_full_format_shows_source_fix_and_related():
     assert code == 1
     block = out.split("\n\n")[1]
     assert block.splitlines() == [
-        f"{BROKEN}/nginx.conf:13:1: TMO002 [warning] proxy_read_timeout is 60s (the nginx default) but gunicorn "
+        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout is 60s (the nginx default) but gunicorn "
         "lets a request run 120s: requests taking between the two end as 504 for the client while the worker keeps "
         "working (its side effects still happen, and gunicorn logs 200)",
         "    13 |         location / {",

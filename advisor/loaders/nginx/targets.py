@@ -10,6 +10,7 @@ from advisor.loaders.nginx.walker import PassSite
 from advisor.model.addresses import parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import Diagnostic, Route, Target, Upstream
 from advisor.model.provenance import Setting, Source
+from advisor.loaders.nginx.columns import directive_column
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443, "uwsgi": 80, "suwsgi": 443}
 _URI_VARIABLES = ("$request_uri", "$uri", "$document_uri", "$is_args", "$args", "$query_string")
@@ -39,7 +40,8 @@ class RouteBuilder:
         args = stmt["args"]
         path = site.source.display
         line = stmt["line"]
-        pass_setting = Setting(args[0] if args else "", Source("file", path, line),
+        pass_setting = Setting(args[0] if args else "",
+                               Source("file", path, line, directive_column(path, line, stmt["directive"])),
                                args[0] if len(args) == 1 else " ".join(args))
         settings = dict(self.kind_defaults[site.kind])  # explicit values replace defaults in place (order kept)
         keys = _ROUTE_KEY_SETS[site.kind]
@@ -65,7 +67,9 @@ class RouteBuilder:
             route_id += f" {site.condition} at line {line}"
         return Route(id=route_id, kind=site.kind, server_names=site.server.names,  # type: ignore[arg-type]
                      listens=site.server.listens, location=site.location,
-                     source=Source("file", block_path, block_line), pass_directive=pass_setting,
+                     source=Source("file", block_path, block_line,
+                                    directive_column(block_path, block_line, label.split(" ")[0])),
+                     pass_directive=pass_setting,
                      target=self.target(site), settings=settings, headers=headers)
 
     def target(self, site: PassSite) -> Target:
@@ -132,7 +136,8 @@ class RouteBuilder:
             detail = (f"no upstream block named {authority!r}" + ("" if self.complete else " was loaded")
                       + f": read as host {authority} port {address.port}")
         return Target(raw=authority, scheme=scheme, upstream=None,
-                      addresses=[Setting(address, Source("file", path, line, None, detail), authority)])
+                      addresses=[Setting(address, Source("file", path, line, directive_column(path, line, authority), detail),
+                                          authority)])
 
 
 def _strip_uri_variable(authority: str) -> str:

@@ -17,6 +17,7 @@ from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.addresses import parse_nginx_address
 from advisor.model.deployment import Upstream, UpstreamServer
 from advisor.model.provenance import Setting, Source
+from advisor.loaders.nginx.columns import directive_column
 
 if TYPE_CHECKING:
     from advisor.loaders.nginx.walker import ConfigWalker
@@ -32,7 +33,9 @@ def read_upstream(walker: "ConfigWalker", name: str, stmt: Stmt, source: SourceF
     _read_block(walker, name, stmt.get("block") or [], source, stack, settings, servers, set())
     if not servers:
         walker.diag("ADV006", "error", f'no servers are inside upstream "{name}"', source.display, stmt["line"])
-    return Upstream(name=name, source=Source("file", source.display, stmt["line"]), servers=servers,
+    return Upstream(name=name, source=Source("file", source.display, stmt["line"],
+                                                  directive_column(source.display, stmt["line"], "upstream")),
+                    servers=servers,
                     settings=settings)
 
 
@@ -57,7 +60,8 @@ def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: So
             continue
         seen.add(key)
         if spec is None:
-            settings["balancer"] = Setting(directive, Source("file", source.display, child["line"]),
+            settings["balancer"] = Setting(directive, Source("file", source.display, child["line"],
+                                                             directive_column(source.display, child["line"], directive)),
                                            " ".join([directive, *child["args"]]))
             continue
         setting = walker.setting(directive, spec, child, source, None)
@@ -77,7 +81,7 @@ def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: So
 def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> UpstreamServer:
     args = stmt["args"]
     line = stmt["line"]
-    position = Source("file", source.display, line)
+    position = Source("file", source.display, line, directive_column(source.display, line, "server"))
     params = dict(walker.server_param_defaults)
     if not args:
         walker.diag("ADV006", "error", 'invalid number of arguments in "server" directive', source.display, line)

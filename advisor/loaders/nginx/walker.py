@@ -21,6 +21,7 @@ from advisor.loaders.nginx.upstreams import read_upstream
 from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.deployment import Diagnostic, HostFacts, Upstream
 from advisor.model.provenance import Setting, Source
+from advisor.loaders.nginx.columns import directive_column
 
 Stmt = dict[str, Any]
 _HEADER_DIRECTIVE_NAMES = frozenset(HEADER_DIRECTIVES.values())
@@ -138,7 +139,8 @@ class ConfigWalker:
             self.diag("ADV006", "error", str(error), source.display, line)
             return Setting.unknown(str(error), source.display, line, raw=raw)
         detail = note if source.note is None else (source.note if note is None else f"{source.note}; {note}")
-        return Setting(value, Source("file", source.display, line, None, detail), raw)
+        return Setting(value, Source("file", source.display, line, directive_column(source.display, line, directive),
+                                     detail), raw)
 
     def _record_variables(self, directive: str, args: list[str]) -> None:
         """Upper-case names defined by the config itself are nginx variables, not envsubst placeholders."""
@@ -179,7 +181,8 @@ class ConfigWalker:
         setting = self.setting(directive, spec, stmt, source, None)
         if directive == "worker_processes" and setting.value == "auto":
             cpus = self.host.cpus
-            position = Source("file", source.display, stmt["line"])
+            position = Source("file", source.display, stmt["line"],
+                              directive_column(source.display, stmt["line"], directive))
             if cpus.known and cpus.value is not None:
                 setting = Setting(cpus.value, Source.derived("worker_processes auto = CPU count", position,
                                                              cpus.source), "auto")
@@ -270,7 +273,8 @@ class ConfigWalker:
                     replaced[args[0].lower()] = Setting.unknown(reason, src.display, stmt["line"], raw=raw)
                     continue
                 detail = note if src.note is None else (src.note if note is None else f"{src.note}; {note}")
-                position = Source("file", src.display, stmt["line"], None, detail)
+                position = Source("file", src.display, stmt["line"],
+                                  directive_column(src.display, stmt["line"], stmt["directive"]), detail)
                 replaced[args[0].lower()] = Setting(args[1], position, raw)
             result[directive] = replaced
         return result
@@ -315,7 +319,8 @@ class ConfigWalker:
             if reason is not None:
                 server.listens.append(Setting.unknown(reason, source.display, line, raw=raw))
                 return
-        server.listens.append(Setting(raw, Source("file", source.display, line), raw))
+        server.listens.append(Setting(raw, Source("file", source.display, line,
+                                                  directive_column(source.display, line, "listen")), raw))
         for arg in args[1:]:
             if arg.startswith("backlog="):
                 text = arg[len("backlog="):]
@@ -323,7 +328,8 @@ class ConfigWalker:
                     self.diag("ADV006", "error", f'invalid backlog "{text}" in "listen" directive', source.display,
                               line)
                     continue
-                backlog = Setting(int(text), Source("file", source.display, line), arg)
+                backlog = Setting(int(text), Source("file", source.display, line,
+                                                     directive_column(source.display, line, arg)), arg)
                 if server.backlog is None or backlog.value > server.backlog.value:
                     server.backlog = backlog
 

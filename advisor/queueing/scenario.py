@@ -1,0 +1,698 @@
+"""One nginx route -> gunicorn link of the deployment as a queue, with the source of every number (queueing.md §1).
+
+Mapping (the judgement calls are documented here and printed as notes by `advisor model`):
+
+* c, the concurrent request slots:
+  * ``sync``: ``workers`` (``threads > 1`` makes gunicorn run gthread, as gunicorn itself does);
+  * ``gthread``: ``workers × min(threads, worker_connections)``;
+  * ``gevent``/``eventlet``: ``workers × worker_connections`` greenlets. The model then assumes the event loop (CPU)
+    is never the bottleneck, i.e. the service time is time spent waiting on I/O.
+  * event-loop workers without a concurrency limit (``asgi``, ``uvicorn_worker.UvicornWorker``, ``tornado``,
+    standalone uvicorn) are **refused** (:class:`ScenarioError`): there is no pool of c slots and no queue in front
+    of it, so any c would be invented (uvicorn's ``limit_concurrency`` turns excess into immediate 503s).
+* Q, the waiting room: ``min(backlog, net.core.somaxconn) + 1`` in the kernel accept queue. A gthread worker also
+  accepts connections beyond its threads, up to ``worker_connections``, and queues them inside the worker, where
+  nginx cannot see them (failure-modes.md P25): Q then adds ``workers × (worker_connections − threads)``. The model
+  treats both as one FIFO queue (the in-worker part is per worker in reality).
+* T = ``proxy_read_timeout`` (the route's ``<kind>_read_timeout``), Tc = ``proxy_connect_timeout``.
+* Tw = gunicorn ``timeout`` for sync workers only (0 disables it). For other worker classes the timeout is a
+  heartbeat, not a bound on a request (P10), so the model has no Tw.
+* the socket kind (unix/tcp) comes from the address nginx connects to; the status of a request whose worker is
+  killed from the gunicorn version (>= 22: 500 written by gunicorn, else 502).
+
+:func:`recommend` turns the knobs (proxy_connect_timeout, workers, the queue size, timeout) one after another and
+predicts each change's effect with the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from advisor.model.deployment import DEFAULT_GUNICORN_VERSION, AppServer, Deployment, Link, Route, Version
+from advisor.model.provenance import Setting, Source
+
+from .analytic import Prediction, default_backlog_grid, predict
+from .params import LINEAR_SYN_RETRIES_S, QueueParams, ServiceTime
+
+__all__ = [
+    "OVERLOAD_FACTOR",
+    "Parameter",
+    "PoolSettings",
+    "Recommendation",
+    "Scenario",
+    "ScenarioError",
+    "describe_source",
+    "recommend",
+    "scenario_for_link",
+]
+
+OVERLOAD_FACTOR = 1.2  # "in overload" means 1.2x the capacity c/E[H] (the queueing.md §6 table row)
+TIMEOUT_MARGIN_S = 2.0  # gunicorn kills at Tw + up to 1 s (arbiter loop), plus 1 s to spare before nginx's 504
+SHORT_CONNECT_TIMEOUT_S = 0.5  # below the first SYN retransmission (1 s): TCP overflow becomes a clean loss
+RESTART_DEFAULT_S = 0.5  # R: fork + app import of a replacement worker (model default)
+WORKER_500_SINCE = Version(22, 0, 0)  # failure-modes.md §2.2
+
+# gunicorn worker classes by their last dotted component (lower case) -> concurrency family.
+_FAMILIES = {
+    "sync": "sync", "syncworker": "sync",
+    "gthread": "gthread", "threadworker": "gthread",
+    "gevent": "gevent", "gevent_wsgi": "gevent", "gevent_pywsgi": "gevent", "geventworker": "gevent",
+    "geventpywsgiworker": "gevent", "eventlet": "gevent", "eventletworker": "gevent",
+    "tornado": "event-loop", "tornadoworker": "event-loop", "asgi": "event-loop", "asgiworker": "event-loop",
+    "uvicornworker": "event-loop", "uvicornh11worker": "event-loop",
+}
+
+
+class ScenarioError(Exception):
+    """The link cannot be modelled (an unknown value, an unsupported worker model); the message says what to do."""
+
+
+def describe_source(source: Source) -> str:
+    """Short provenance: ``file:line`` (with the loader's detail), ``default (...)``, the option, or the formula."""
+    if source.kind == "file":
+        where = f"{source.path}:{source.line}" if source.line is not None else str(source.path)
+        return f"{where} ({source.detail})" if source.detail else where
+    if source.kind == "option":
+        return str(source.detail)
+    if source.kind == "default":
+        return f"default ({source.detail})"
+    if source.kind == "derived":
+        inputs = [describe_source(item) for item in source.inputs]
+        return f"{source.detail}" + (f" [{'; '.join(inputs)}]" if inputs else "")
+    at = f" at {source.path}:{source.line}" if source.path and source.line else ""
+    return f"unknown: {source.detail}{at}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model input with what it means here and the config values it came from (name, provenance) pairs."""
+
+    symbol: str
+    value: Any
+    meaning: str
+    sources: tuple[tuple[str, Source], ...]
+
+    def where(self) -> str:
+        if len(self.sources) == 1:
+            return describe_source(self.sources[0][1])
+        return "; ".join(f"{name}: {describe_source(source)}" for name, source in self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.where(), "meaning": self.meaning,
+                "provenance": {name: source.to_dict() for name, source in self.sources}}
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The settings of one link that the model reads (and that recommendations change)."""
+
+    family: str  # "sync", "gthread" or "gevent"
+    workers: int
+    threads: int
+    worker_connections: int
+    backlog: int
+    somaxconn: int
+    read_timeout_s: float | None
+    connect_timeout_s: float
+    worker_timeout_s: float  # gunicorn `timeout` as configured; 0 = off
+    socket: str  # "unix" or "tcp"
+    worker_timeout_status: int  # 500 or 502
+    restart_s: float = RESTART_DEFAULT_S
+
+    @property
+    def slots_per_worker(self) -> int:
+        if self.family == "gthread":
+            return max(1, min(self.threads, self.worker_connections))
+        if self.family == "gevent":
+            return max(1, self.worker_connections)
+        return 1
+
+    @property
+    def servers(self) -> int:
+        return self.workers * self.slots_per_worker
+
+    @property
+    def kernel_queue_room(self) -> int:
+        return min(self.backlog, self.somaxconn) + 1
+
+    @property
+    def worker_queue_room(self) -> int:
+        """Connections a gthread worker accepts beyond its threads (queued inside the worker, invisible to nginx)."""
+        if self.family != "gthread":
+            return 0
+        return self.workers * max(0, self.worker_connections - self.threads)
+
+    @property
+    def queue_room(self) -> int:
+        return self.kernel_queue_room + self.worker_queue_room
+
+    @property
+    def model_worker_timeout_s(self) -> float | None:
+        """Tw as the model sees it: only a sync worker's timeout bounds one request."""
+        if self.family == "sync" and self.worker_timeout_s > 0:
+            return float(self.worker_timeout_s)
+        return None
+
+    def queue_params(self, rps: float, service: ServiceTime) -> QueueParams:
+        return QueueParams(
+            servers=self.servers,
+            queue_room=self.queue_room,
+            arrival_rate=rps,
+            service=service,
+            read_timeout_s=self.read_timeout_s,
+            connect_timeout_s=self.connect_timeout_s,
+            worker_timeout_s=self.model_worker_timeout_s,
+            restart_s=self.restart_s,
+            socket=self.socket,
+            worker_timeout_status=self.worker_timeout_status,
+            syn_retry_schedule_s=LINEAR_SYN_RETRIES_S,
+            backlog=self.backlog,
+            somaxconn=self.somaxconn,
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A link as a queue: the settings, the QueueParams at the given load, every parameter with its provenance."""
+
+    label: str  # "nginx.conf:23 location / -> gunicorn.conf.py"
+    upstream: str  # the address as nginx names it: "127.0.0.1:8000" or "unix:/run/app.sock"
+    route: Route
+    app: AppServer
+    settings: PoolSettings
+    rps: float
+    service: ServiceTime
+    params: QueueParams
+    parameters: dict[str, Parameter]
+    setting_sources: dict[str, Source]  # config setting name -> where its value came from
+    notes: tuple[str, ...] = ()
+    nginx_prefix: str = "proxy"  # proxy, uwsgi, grpc...: the nginx directives are <prefix>_read_timeout etc.
+    upstream_keepalive: int = 0  # idle keep-alive connections nginx keeps to this upstream (all nginx workers)
+    shared_with: int = 1  # how many links (routes) reach the same app server
+
+    def with_settings(self, **changes: Any) -> Scenario:
+        """The same link with some settings changed (parameters and sources describe the original config)."""
+        settings = replace(self.settings, **changes)
+        return replace(self, settings=settings, params=settings.queue_params(self.rps, self.service))
+
+    def at_rps(self, rps: float) -> QueueParams:
+        return self.settings.queue_params(rps, self.service)
+
+    @property
+    def capacity_rps(self) -> float:
+        """Max throughput c / E[H]."""
+        return self.params.servers / self.params.mean_holding_s
+
+    def narrative_sources(self) -> dict[str, str]:
+        """Setting name -> location, in the form `narrative.what_happens_when_busy` quotes after a value."""
+        names = {"workers": "workers", "backlog": "backlog", "somaxconn": "somaxconn", "timeout": "timeout",
+                 "proxy_read_timeout": f"{self.nginx_prefix}_read_timeout",
+                 "proxy_connect_timeout": f"{self.nginx_prefix}_connect_timeout"}
+        out = {}
+        for key, name in names.items():
+            source = self.setting_sources.get(name)
+            if source is not None:
+                out[key] = describe_source(source)
+        return out
+
+
+# -- building a scenario from a link ------------------------------------------------------------------------------
+
+
+def worker_family(worker_class: str) -> str | None:
+    """sync/gthread/gevent/event-loop for gunicorn's worker classes (by the last dotted part); None if custom."""
+    text = str(worker_class).strip().strip("\"'")
+    if "#" in text:
+        text = text.rsplit("#", 1)[1]
+    return _FAMILIES.get(text.rsplit(".", 1)[-1].lower())
+
+
+def _unknown_message(label: str, owner: str, name: str, setting: Setting) -> str:
+    reason = setting.source.detail or "its value is not known"
+    at = ""
+    if setting.source.path:
+        at = f"{setting.source.path}:{setting.source.line}: " if setting.source.line else f"{setting.source.path}: "
+    hint = ""
+    if "pass --" not in reason:
+        hint = (" Give it a literal value in the config (advisor never runs configs), or pass --env NAME=VALUE / "
+                "--cpus N when it depends on the environment or the host.")
+    return f"{at}cannot model {label}: {owner} setting `{name}` is unknown: {reason}.{hint}"
+
+
+def _require(settings: dict[str, Setting], name: str, label: str, owner: str) -> Setting:
+    setting = settings.get(name)
+    if setting is None:
+        raise ScenarioError(f"cannot model {label}: {owner} has no value for `{name}`")
+    if not setting.known or setting.value is None:
+        raise ScenarioError(_unknown_message(label, owner, name, setting))
+    return setting
+
+
+def _int_setting(settings: dict[str, Setting], name: str, label: str, owner: str, minimum: int) -> int:
+    setting = _require(settings, name, label, owner)
+    try:
+        value = int(setting.value)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is "
+                            f"{setting.value!r}, not a number") from None
+    if value < minimum:
+        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is {value}; "
+                            f"it must be at least {minimum}")
+    return value
+
+
+def _seconds_setting(settings: dict[str, Setting], name: str, label: str, owner: str) -> float:
+    setting = _require(settings, name, label, owner)
+    try:
+        value = float(setting.value)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is "
+                            f"{setting.value!r}, not a duration") from None
+    return value
+
+
+def _worker_timeout_status(deployment: Deployment) -> tuple[int, Source]:
+    version = deployment.host.gunicorn_version
+    status = 500 if not version < WORKER_500_SINCE else 502
+    if version == DEFAULT_GUNICORN_VERSION:
+        source = Source.default(f"gunicorn {version} assumed; pass --gunicorn-version")
+    else:
+        source = Source.option(f"--gunicorn-version {version}")
+    return status, source
+
+
+def _upstream_keepalive(route: Route, deployment: Deployment) -> int:
+    """Idle keep-alive connections nginx may hold to this upstream: `keepalive N` per nginx worker process."""
+    upstream = route.target.upstream
+    if upstream is None:
+        return 0
+    setting = upstream.settings.get("keepalive")
+    if setting is None or not setting.known or not isinstance(setting.value, (int, float)) or setting.value <= 0:
+        return 0
+    processes = 1
+    if deployment.nginx is not None:
+        workers = deployment.nginx.settings.get("worker_processes")
+        if workers is not None and workers.known and isinstance(workers.value, int) and workers.value > 0:
+            processes = workers.value
+    return int(setting.value) * processes
+
+
+def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: ServiceTime) -> Scenario:
+    """Map ``link`` at ``rps`` requests/s with ``service`` onto the queueing model.
+
+    Raises :class:`ScenarioError` (exit 2 for the command) when a value the model needs is unknown, naming the
+    setting, the reason and the option to pass, or when the worker class is not a pool of request slots.
+    """
+    route, app = link.route, link.app
+    label = f"{route.id} -> {app.id}"
+    if app.kind != "gunicorn":
+        raise ScenarioError(
+            f"cannot model {label}: standalone {app.kind} runs one event loop per worker, not a pool of c request "
+            "slots, so the M/M/c/K model does not apply (uvicorn's limit_concurrency answers excess with immediate "
+            "503s instead of queueing)")
+    address = link.address.value
+    kind = getattr(address, "kind", None)
+    if kind not in ("unix", "tcp"):
+        raise ScenarioError(f"cannot model {label}: nginx connects to {address!r}, neither a unix socket nor TCP")
+    gunicorn = f"gunicorn ({app.id})"
+    sources: dict[str, Source] = {}
+
+    def take(name: str, setting: Setting) -> Setting:
+        sources[name] = setting.source
+        return setting
+
+    worker_class = take("worker_class", _require(app.settings, "worker_class", label, gunicorn))
+    threads = _int_setting(app.settings, "threads", label, gunicorn, 0)
+    sources["threads"] = app.settings["threads"].source
+    family = worker_family(worker_class.value)
+    if family is None:
+        raise ScenarioError(
+            f"{describe_source(worker_class.source)}: cannot model {label}: custom worker class "
+            f"{worker_class.value!r}: its concurrency model is not known (the model covers sync, gthread and gevent)")
+    if family == "sync" and threads > 1:
+        family = "gthread"  # gunicorn runs a sync worker with threads > 1 as gthread
+    if family == "event-loop":
+        raise ScenarioError(
+            f"{describe_source(worker_class.source)}: cannot model {label}: worker class {worker_class.value!r} "
+            "runs an event loop without a concurrency limit, not a pool of c request slots; the M/M/c/K model "
+            "would need an invented c. Model a sync, gthread or gevent deployment, or measure with "
+            "`advisor validate`")
+    workers = _int_setting(app.settings, "workers", label, gunicorn, 1)
+    sources["workers"] = app.settings["workers"].source
+    worker_connections = 1000
+    if family in ("gthread", "gevent"):
+        worker_connections = _int_setting(app.settings, "worker_connections", label, gunicorn, 1)
+        sources["worker_connections"] = app.settings["worker_connections"].source
+    backlog = _int_setting(app.settings, "backlog", label, gunicorn, 0)
+    sources["backlog"] = app.settings["backlog"].source
+    somaxconn_setting = deployment.host.somaxconn
+    if not somaxconn_setting.known:
+        raise ScenarioError(_unknown_message(label, "host", "somaxconn", somaxconn_setting))
+    somaxconn = int(somaxconn_setting.value)
+    sources["somaxconn"] = somaxconn_setting.source
+    timeout = _seconds_setting(app.settings, "timeout", label, gunicorn) if family == "sync" else 0.0
+    if "timeout" in app.settings:
+        sources["timeout"] = app.settings["timeout"].source
+
+    prefix = route.kind
+    nginx = f"nginx ({route.id})"
+    read_name, connect_name = f"{prefix}_read_timeout", f"{prefix}_connect_timeout"
+    read_timeout = _seconds_setting(route.settings, read_name, label, nginx)
+    connect_timeout = _seconds_setting(route.settings, connect_name, label, nginx)
+    sources[read_name] = route.settings[read_name].source
+    sources[connect_name] = route.settings[connect_name].source
+    for name, value in ((read_name, read_timeout), (connect_name, connect_timeout)):
+        if value <= 0:
+            raise ScenarioError(f"{describe_source(sources[name])}: cannot model {label}: {name} is {value:g} s; "
+                                "the model needs a positive timeout")
+    status, status_source = _worker_timeout_status(deployment)
+
+    settings = PoolSettings(
+        family=family, workers=workers, threads=max(1, threads), worker_connections=worker_connections,
+        backlog=backlog, somaxconn=somaxconn, read_timeout_s=read_timeout, connect_timeout_s=connect_timeout,
+        worker_timeout_s=timeout, socket=kind, worker_timeout_status=status,
+    )
+    params = settings.queue_params(rps, service)
+    parameters = _parameters(settings, params, sources, link, rps, service, status_source, prefix)
+    shared = sum(1 for other in deployment.links if other.app is app)
+    scenario = Scenario(
+        label=label, upstream=str(address), route=route, app=app, settings=settings, rps=rps, service=service,
+        params=params, parameters=parameters, setting_sources=sources, nginx_prefix=prefix,
+        upstream_keepalive=_upstream_keepalive(route, deployment), shared_with=shared,
+    )
+    return replace(scenario, notes=tuple(_notes(scenario)))
+
+
+def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, Source], link: Link, rps: float,
+                service: ServiceTime, status_source: Source, prefix: str) -> dict[str, Parameter]:
+    s = settings
+    if s.family == "sync":
+        c = Parameter("c", s.servers, f"sync workers ({s.workers})", (("workers", sources["workers"]),))
+    elif s.family == "gthread":
+        per = (f"threads {s.threads}" if s.threads <= s.worker_connections
+               else f"worker_connections {s.worker_connections} (< threads {s.threads})")
+        c = Parameter("c", s.servers, f"workers {s.workers} x {per}",
+                      (("workers", sources["workers"]), ("threads", sources["threads"])))
+    else:
+        c = Parameter("c", s.servers, f"workers {s.workers} x worker_connections {s.worker_connections} greenlets",
+                      (("workers", sources["workers"]), ("worker_connections", sources["worker_connections"])))
+    capped = " - the backlog is capped by somaxconn (P22)" if s.backlog > s.somaxconn else ""
+    meaning = f"accept queue min(backlog {s.backlog}, somaxconn {s.somaxconn}) + 1 = {s.kernel_queue_room}{capped}"
+    q_sources: list[tuple[str, Source]] = [("backlog", sources["backlog"]), ("somaxconn", sources["somaxconn"])]
+    if s.worker_queue_room:
+        meaning += (f", + gthread in-worker queue workers {s.workers} x (worker_connections {s.worker_connections}"
+                    f" - threads {s.threads}) = {s.worker_queue_room}")
+        q_sources.append(("worker_connections", sources["worker_connections"]))
+    out = {
+        "c": c,
+        "Q": Parameter("Q", s.queue_room, meaning, tuple(q_sources)),
+        "K": Parameter("K", params.capacity, "c + Q, the most connections the pool holds",
+                       (("c", Source.derived("c + Q")),)),
+        "backlog": Parameter("backlog", s.backlog, "gunicorn backlog (listen(2) argument)",
+                             (("backlog", sources["backlog"]),)),
+        "somaxconn": Parameter("somaxconn", s.somaxconn, "net.core.somaxconn of the app host (caps the backlog)",
+                               (("somaxconn", sources["somaxconn"]),)),
+        "lambda": Parameter("lambda", rps, "offered load, requests/s (Poisson arrivals)",
+                            (("--rps", Source.option(f"--rps {rps:g}")),)),
+        "S": Parameter("S", service.mean_s, f"mean service time: {service.describe()}",
+                       (("--service-time", Source.option("--service-time")),)),
+        "T": Parameter("T", s.read_timeout_s, f"{prefix}_read_timeout: deadline on queue wait + service (504)",
+                       ((f"{prefix}_read_timeout", sources[f"{prefix}_read_timeout"]),)),
+        "Tc": Parameter("Tc", s.connect_timeout_s,
+                        f"{prefix}_connect_timeout" + (": how long a dropped SYN is retried (504)" if s.socket == "tcp"
+                                                       else " (not used: a full unix socket refuses at once)"),
+                        ((f"{prefix}_connect_timeout", sources[f"{prefix}_connect_timeout"]),)),
+    }
+    if s.family == "sync":
+        tw_meaning = ("gunicorn timeout: a sync worker running longer is killed" if s.worker_timeout_s > 0
+                      else "gunicorn timeout 0: off, a slow request holds its worker until it finishes")
+    else:
+        tw_meaning = (f"none: for {s.family} workers gunicorn's timeout is a heartbeat, not a limit on one request "
+                      "(P10)")
+    tw_sources = (("timeout", sources["timeout"]),) if "timeout" in sources else ()
+    out["Tw"] = Parameter("Tw", s.model_worker_timeout_s, tw_meaning, tw_sources)
+    out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker (fork + app import)",
+                         (("R", Source.default("model assumption")),))
+    out["socket"] = Parameter("socket", s.socket, f"nginx connects to {link.address.value}",
+                              (("address", link.address.source),))
+    out["worker_timeout_status"] = Parameter(
+        "worker_timeout_status", s.worker_timeout_status,
+        "status of a request whose worker is killed (gunicorn >= 22 writes 500; older: 502)",
+        (("gunicorn_version", status_source),))
+    return out
+
+
+def _notes(scenario: Scenario) -> list[str]:
+    s = scenario.settings
+    notes: list[str] = []
+    if scenario.shared_with > 1:
+        notes.append(f"{scenario.shared_with} routes reach this app server and share its workers: --rps is taken as "
+                     "the total load on the app server, and each route is modelled with its own nginx timeouts.")
+    if s.family == "gthread":
+        notes.append(
+            f"gthread: each worker accepts up to worker_connections {s.worker_connections} "
+            f"({describe_source(scenario.setting_sources['worker_connections'])}) and queues connections beyond its "
+            f"{s.threads} threads inside the worker, where nginx cannot see them (P25): nginx's connect succeeds at "
+            f"once, so those requests can only time out (504), never be refused fast. The model counts these "
+            f"{s.worker_queue_room} places as queue room and treats the in-worker queues as one FIFO queue.")
+        if scenario.upstream_keepalive:
+            notes.append(f"nginx keeps up to {scenario.upstream_keepalive} idle keep-alive connections to this "
+                         "upstream; in gthread they hold worker_connections slots (not modelled).")
+    if s.family in ("gthread", "gevent"):
+        at = scenario.setting_sources.get("timeout")
+        notes.append(f"gunicorn's timeout ({describe_source(at) if at else 'default'}) does not bound a request for "
+                     f"{s.family} workers (P10): only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow request, "
+                     "and the worker keeps running it.")
+    if s.family == "gevent":
+        notes.append("gevent: the model assumes the event loop is never the bottleneck (the service time is time "
+                     "spent waiting on I/O); CPU-bound requests serialise in the loop and make this optimistic.")
+    if s.backlog > s.somaxconn:
+        notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it "
+                     f"(P22), so the accept queue holds {s.kernel_queue_room}.")
+    return notes
+
+
+# -- recommendations ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One setting to change, where, the line to write, and the predicted outcome before and after (cumulative:
+    ``before`` already includes the recommendations listed earlier)."""
+
+    setting: str
+    file: str  # "gunicorn" or "nginx"
+    current: Any
+    recommended: Any
+    where: str
+    line: str
+    reason: str
+    before: Prediction
+    after: Prediction
+    overload_rps: float
+    overload_before: Prediction
+    overload_after: Prediction
+
+    def to_dict(self, link: str) -> dict[str, Any]:
+        return {"link": link, "setting": self.setting, "file": self.file, "current": self.current,
+                "recommended": self.recommended, "where": self.where, "line": self.line, "reason": self.reason,
+                "predicted": outcome_summary(self.after), "before": outcome_summary(self.before),
+                "overload_rps": self.overload_rps, "predicted_overload": outcome_summary(self.overload_after),
+                "before_overload": outcome_summary(self.overload_before)}
+
+
+def outcome_summary(p: Prediction) -> dict[str, Any]:
+    return {"p_ok": p.p_ok, "p_502": p.p_502, "p_504": p.p_504, "p_504_connect": p.p_504_connect, "p_500": p.p_500,
+            "error_share": error_share(p), "utilization": p.utilization, "latency_p50_s": p.latency_p50_s,
+            "latency_p99_s": p.latency_p99_s}
+
+
+def error_share(p: Any) -> float:
+    return max(0.0, p.p_502 + p.p_504 + p.p_504_connect + p.p_500)
+
+
+@dataclass
+class _Chain:
+    scenario: Scenario
+    items: list[Recommendation] = field(default_factory=list)
+
+    def apply(self, setting: str, file: str, current: Any, recommended: Any, where: str, line: str, reason: str,
+              **changes: Any) -> None:
+        before = self.scenario
+        after = before.with_settings(**changes)
+        overload = OVERLOAD_FACTOR * before.capacity_rps
+        self.items.append(Recommendation(
+            setting=setting, file=file, current=current, recommended=recommended, where=where, line=line,
+            reason=reason, before=predict(before.params), after=predict(after.params), overload_rps=overload,
+            overload_before=predict(before.at_rps(overload), latencies=False),
+            overload_after=predict(after.at_rps(overload), latencies=False)))
+        self.scenario = after
+
+
+def _gunicorn_line(scenario: Scenario, name: str, value: Any) -> tuple[str, str]:
+    """(where, line) for setting gunicorn's `name` to `value` in the app's config or command line."""
+    source = scenario.setting_sources.get(name)
+    config = scenario.app.source.path or scenario.app.id
+    python_config = str(config).endswith(".py")
+    line = f"{name} = {value!r}" if python_config else f"--{name.replace('_', '-')} {value}"
+    if source is not None and source.kind == "file":
+        return describe_source(source), line
+    return f"{config} (not set there; add it)", line
+
+
+def _nginx_line(scenario: Scenario, name: str, value: str) -> tuple[str, str]:
+    source = scenario.setting_sources.get(name)
+    line = f"{name} {value};"
+    if source is not None and source.kind == "file":
+        return describe_source(source), line
+    block = scenario.route.source
+    at = f"{block.path}:{block.line}" if block.line is not None else str(block.path)
+    return f"{at} (not set; add it in this block)", line
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
+
+
+def recommend(scenario: Scenario, *, cpus: int | None = None, target_utilization: float = 0.7,
+              error_budget: float = 0.001) -> tuple[list[Recommendation], Scenario]:
+    """Recommendations in a fixed order, each predicted on top of the earlier ones, and the resulting scenario.
+
+    1. TCP with proxy_connect_timeout >= the first SYN retry (1 s): 0.5 s (or a unix socket).
+    2. workers for utilisation <= ``target_utilization`` (compared with the 2 x cpus + 1 guidance when known).
+    3. the queue size that maximises P(ok) at this load; among sizes within min(1e-4, budget/10) of the best, the
+       one that does best at 1.2x capacity (small queues turn overload into fast errors instead of 504s for all).
+       For gthread this sets worker_connections (threads + keep-alive headroom) and backlog.
+    4. sync: gunicorn timeout below proxy_read_timeout with a margin (P08/P09).
+    """
+    chain = _Chain(scenario)
+    _recommend_connect_timeout(chain)
+    _recommend_workers(chain, cpus, target_utilization)
+    _recommend_queue(chain, error_budget)
+    _recommend_timeout(chain)
+    return chain.items, chain.scenario
+
+
+def _recommend_connect_timeout(chain: _Chain) -> None:
+    s = chain.scenario.settings
+    if s.socket != "tcp" or s.connect_timeout_s < LINEAR_SYN_RETRIES_S[0]:
+        return
+    name = f"{chain.scenario.nginx_prefix}_connect_timeout"
+    where, line = _nginx_line(chain.scenario, name, _fmt_s(SHORT_CONNECT_TIMEOUT_S))
+    chain.apply(
+        name, "nginx", s.connect_timeout_s, SHORT_CONNECT_TIMEOUT_S, where, line,
+        f"over TCP a full accept queue silently drops nginx's SYN; with {name} {_fmt_s(s.connect_timeout_s)} the SYN "
+        "is retried after 1 s, 2 s, ... (latency jumps, half-open connections under load, queueing.md §2.7). Below "
+        "1 s the overflow is a clean, fast 504 - or bind gunicorn to a unix socket for an immediate 502 (P12, P23)",
+        connect_timeout_s=SHORT_CONNECT_TIMEOUT_S)
+
+
+def _recommend_workers(chain: _Chain, cpus: int | None, target: float) -> None:
+    scenario = chain.scenario
+    s = scenario.settings
+    busy = scenario.rps * scenario.params.mean_holding_s  # busy request slots needed (Erlangs)
+    needed = max(1, math.ceil(busy / (target * s.slots_per_worker) - 1e-9))
+    if needed <= s.workers:
+        return
+    where, line = _gunicorn_line(scenario, "workers", needed)
+    reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request slots "
+              f"busy on average; {needed} workers keep the utilisation at or below {target:.0%}")
+    if cpus is not None:
+        guidance = 2 * cpus + 1
+        if needed > guidance:
+            reason += (f". That is above gunicorn's 2 x cpus + 1 = {guidance} guidance for {cpus} CPUs: it only "
+                       "helps if requests mostly wait on I/O; for CPU-bound requests add CPUs or hosts instead "
+                       "(CPU contention is not modelled)")
+        else:
+            reason += f" (within gunicorn's 2 x cpus + 1 = {guidance} guidance for {cpus} CPUs)"
+    else:
+        reason += "; pass --cpus N to compare with gunicorn's 2 x cpus + 1 guidance"
+    chain.apply("workers", "gunicorn", s.workers, needed, where, line, reason, workers=needed)
+
+
+def _queue_variants(scenario: Scenario) -> tuple[int, list[int]]:
+    """(worker_connections to use, backlog grid) for the queue scan."""
+    s = scenario.settings
+    if s.family != "gthread":
+        return s.worker_connections, default_backlog_grid(s.somaxconn)
+    headroom = math.ceil(scenario.upstream_keepalive / s.workers) if scenario.upstream_keepalive else 0
+    return s.threads + headroom, default_backlog_grid(s.somaxconn)
+
+
+def _recommend_queue(chain: _Chain, error_budget: float) -> None:
+    scenario = chain.scenario
+    s = scenario.settings
+    connections, grid = _queue_variants(scenario)
+    overload = OVERLOAD_FACTOR * scenario.capacity_rps
+    candidates = []
+    for backlog in grid:
+        variant = replace(s, backlog=backlog, worker_connections=connections)
+        here = predict(variant.queue_params(scenario.rps, scenario.service), latencies=False).p_ok
+        candidates.append((backlog, here, variant))
+    best_here = max(here for _, here, _ in candidates)
+    tolerance = min(1e-4, error_budget / 10) if error_budget > 0 else 1e-9
+    close = [(backlog, variant) for backlog, here, variant in candidates if here >= best_here - tolerance]
+    best_backlog, best_over = close[0][0], -1.0
+    for backlog, variant in close:
+        over = predict(variant.queue_params(overload, scenario.service), latencies=False).p_ok
+        if over > best_over + 1e-9:
+            best_backlog, best_over = backlog, over
+    current_here = predict(scenario.params, latencies=False).p_ok
+    current_over = predict(scenario.at_rps(overload), latencies=False).p_ok
+    gain_here, gain_over = best_here - current_here, best_over - current_over
+    if gain_here < max(1e-4, error_budget / 10) and gain_over < 0.01:
+        return
+    why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s"
+           f" ({current_here:.1%} -> {best_here:.1%}) and, among equally good sizes, at {OVERLOAD_FACTOR:g}x capacity"
+           f" ({current_over:.1%} -> {best_over:.1%}): a short queue turns excess load into fast errors, a long one "
+           "makes every queued request wait longer than the read timeout (504s for all, queueing.md §6)")
+    if s.family == "gthread" and connections != s.worker_connections:
+        where, line = _gunicorn_line(scenario, "worker_connections", connections)
+        headroom = connections - s.threads
+        extra = (f" plus {headroom} per worker for nginx's idle keep-alive connections" if headroom else "")
+        chain.apply("worker_connections", "gunicorn", s.worker_connections, connections, where, line,
+                    f"stop gthread workers from queueing connections inside the worker (invisible to nginx, P25): "
+                    f"threads {s.threads}{extra}; the queue then lives in the kernel backlog", worker_connections=connections)
+    if best_backlog != s.backlog:
+        where, line = _gunicorn_line(chain.scenario, "backlog", best_backlog)
+        chain.apply("backlog", "gunicorn", s.backlog, best_backlog, where, line, why, backlog=best_backlog)
+
+
+def _recommend_timeout(chain: _Chain) -> None:
+    scenario = chain.scenario
+    s = scenario.settings
+    deadline = s.read_timeout_s
+    if s.family != "sync" or deadline is None:
+        return
+    read_name = f"{scenario.nginx_prefix}_read_timeout"
+    kill_by = s.worker_timeout_s + scenario.params.kill_lag_max_s
+    if s.worker_timeout_s > 0 and kill_by + 1.0 <= deadline:
+        return
+    target = math.floor(deadline - TIMEOUT_MARGIN_S)
+    if s.worker_timeout_s == 0:
+        problem = "gunicorn's timeout is 0 (off): a stuck request holds its sync worker for ever"
+    else:
+        problem = (f"gunicorn kills a slow sync worker at timeout {s.worker_timeout_s:g} s + up to 1 s, not clearly "
+                   f"before nginx's {read_name} {deadline:g} s: nginx answers 504 first while the worker keeps "
+                   "working (P08/P09)")
+    if target >= 1:
+        where, line = _gunicorn_line(scenario, "timeout", target)
+        chain.apply("timeout", "gunicorn", s.worker_timeout_s, target, where, line,
+                    f"{problem}; {target} s leaves a {deadline - target:g}-s margin, so gunicorn frees the worker and "
+                    f"the client gets a {s.worker_timeout_status} instead of a 504 with the work still running",
+                    worker_timeout_s=float(target))
+    elif s.worker_timeout_s > 0:
+        raised = s.worker_timeout_s + TIMEOUT_MARGIN_S
+        where, line = _nginx_line(scenario, read_name, _fmt_s(raised))
+        chain.apply(read_name, "nginx", deadline, raised, where, line,
+                    f"{problem}; the read timeout is too short to sit above gunicorn's timeout, so raise it",
+                    read_timeout_s=raised)
+
+
+def iter_parameter_rows(scenario: Scenario) -> Iterable[Parameter]:
+    order = ("c", "Q", "K", "backlog", "somaxconn", "lambda", "S", "T", "Tc", "Tw", "R", "socket",
+             "worker_timeout_status")
+    return (scenario.parameters[key] for key in order if key in scenario.parameters)

@@ -1,0 +1,97 @@
+"""Turn a load run into the queueing model's measured quantities (same keys as ``Prediction`` / ``SimResult``).
+
+Only requests scheduled inside the measurement window count (the warm-up is discarded, as the simulator does).
+Behind nginx, 504s are split into read timeouts (``p_504``) and connect timeouts (``p_504_connect``) with the
+access log; with the built-in proxy the load generator already tells them apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from .loadgen import requested_service_s
+from .loadresult import LoadResult, RequestRecord, quantile
+from .nginx_accesslog import AccessEntry
+
+SHARE_KEYS = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other")
+
+_CLASS_OF_OUTCOME = {
+    "ok": "ok",
+    "http_502": "502",
+    "eagain": "502",
+    "reset": "502",
+    "refused": "502",
+    "http_500": "500",
+    "read_timeout": "504",
+    "connect_timeout": "504_connect",
+}
+
+
+def classify(record: RequestRecord, access: dict[int, AccessEntry] | None) -> str:
+    """ok / 502 / 504 (read) / 504_connect / 500 / other (anything the model has no name for)."""
+    if record.outcome == "http_504":
+        entry = access.get(record.index) if access is not None else None
+        return "504_connect" if entry is not None and not entry.connected else "504"
+    return _CLASS_OF_OUTCOME.get(record.outcome, "other")
+
+
+def window_records(result: LoadResult, warmup_s: float, duration_s: float) -> list[RequestRecord]:
+    """Records scheduled in [warm-up, warm-up + duration) after the run's start."""
+    t0 = result.extra["t0_monotonic"]
+    lo, hi = t0 + warmup_s, t0 + warmup_s + duration_s
+    return [r for r in result.records if lo <= r.scheduled < hi]
+
+
+def busy_fraction(spans: list[tuple[float, float]], workers: int, start: float, end: float) -> float:
+    """Share of ``workers`` x [start, end] that the workers spent on requests (zombie work included)."""
+    if workers < 1 or end <= start:
+        return math.nan
+    busy = math.fsum(max(0.0, min(done, end) - max(begin, start)) for begin, done in spans)
+    return busy / (workers * (end - start))
+
+
+def measure(result: LoadResult, *, warmup_s: float, duration_s: float, workers: int,
+            targets: list[str], access: dict[int, AccessEntry] | None = None,
+            busy_spans: list[tuple[float, float]] | None = None) -> dict:
+    """The measured shares, latency quantiles of ok requests, utilisation and the realised load.
+
+    ``targets`` are the request targets in send order (``loadgen.request_paths``), for the realised service
+    times; ``busy_spans`` are (start, done) monotonic times of the server's work per request.
+    """
+    records = window_records(result, warmup_s, duration_s)
+    n = len(records)
+    classes = Counter(classify(r, access) for r in records)
+    ok_latency = [r.latency_s for r in records if r.outcome == "ok"]
+    lags = [r.send_lag_s for r in records if not math.isnan(r.started)]
+    services = [s for s in (requested_service_s(targets[r.index]) for r in records) if s is not None]
+    t0 = result.extra["t0_monotonic"]
+    start, end = t0 + warmup_s, t0 + warmup_s + duration_s
+
+    def share(name: str) -> float:
+        return classes.get(name, 0) / n if n else math.nan
+
+    mean_service = math.fsum(services) / len(services) if services else math.nan
+    offered = n / duration_s
+    unmatched = 0
+    if access is not None:
+        unmatched = sum(1 for r in records if r.outcome.startswith("http_") and r.index not in access)
+    return {
+        "n": n,
+        "counts": {name: classes.get(name, 0) for name in ("ok", "502", "504", "504_connect", "500", "other")},
+        "outcomes": dict(Counter(r.outcome for r in records)),
+        "p_ok": share("ok"),
+        "p_502": share("502"),
+        "p_504": share("504"),
+        "p_504_connect": share("504_connect"),
+        "p_500": share("500"),
+        "p_other": share("other"),
+        "latency_p50_s": quantile(ok_latency, 0.5) if ok_latency else None,
+        "latency_p99_s": quantile(ok_latency, 0.99) if ok_latency else None,
+        "utilization": busy_fraction(busy_spans, workers, start, end) if busy_spans is not None else None,
+        "offered_rps": offered,
+        "mean_service_s": mean_service,
+        "rho": offered * mean_service / workers if services else None,
+        "send_lag_p99_s": quantile(lags, 0.99) if lags else None,
+        "access_log_unmatched": unmatched,
+    }
