@@ -184,7 +184,149 @@ def rule_explain(
     raise typer.Exit(explain_rule_command(code_or_name, list(rules or []), output_format))
 
 
+@app.command()
+def model(
+    paths: PathsArg = None,
+    nginx: NginxOpt = None,
+    app_: AppOpt = None,
+    app_format: AppFormatOpt = None,
+    cpus: CpusOpt = None,
+    somaxconn: SomaxconnOpt = None,
+    nginx_version: NginxVersionOpt = None,
+    gunicorn_version: GunicornVersionOpt = None,
+    env: EnvOpt = None,
+    rps: Annotated[Optional[float], typer.Option(
+        "--rps", help="Offered load on the app server, requests/s (required).", show_default=False)] = None,
+    service_time: Annotated[Optional[str], typer.Option(
+        "--service-time", help="Service time per request (required): mean 80ms (exponential), p50=80ms,p99=900ms "
+                               "(lognormal) or constant=50ms.", show_default=False)] = None,
+    error_budget: Annotated[float, typer.Option(
+        "--error-budget", help="Acceptable share of failed requests (502 + 504 + 500); above it the exit code is 1.")]
+    = 0.001,
+    target_utilization: Annotated[float, typer.Option(
+        "--target-utilization", help="Utilisation the workers recommendation aims for.")] = 0.7,
+    simulate: Annotated[bool, typer.Option(
+        "--simulate", help="Report the discrete-event simulator's numbers instead of the formulas.")] = False,
+    duration: Annotated[float, typer.Option(
+        "--duration", help="Simulated seconds measured per run with --simulate (after an automatic warm-up).")]
+    = 60.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed for --simulate.")] = 0,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", help="Also draw the outcome shares against load to FILE.png or FILE.svg (needs matplotlib: "
+                       "pip install 'advisor[plot]').", show_default=False)] = None,
+    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
+    debug: DebugOpt = False,
+) -> None:
+    """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
+    from advisor.commands.options import Inputs
+
+    try:
+        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
+    except ValueError as error:
+        _fail_usage(str(error))
+    from advisor.commands.model_cmd import ModelOptions, run
+
+    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
+    raise typer.Exit(run(ModelOptions(
+        inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
+        target_utilization=target_utilization, simulate=simulate, duration_s=duration, seed=seed, plot=plot,
+        output_format=output_format, color=color, debug=debug)))
+
+
 # === model command (queueing helper inserts `advisor model` above this line) ===
+
+
+@app.command()
+def validate(
+    paths: PathsArg = None,
+    nginx: NginxOpt = None,
+    app_: AppOpt = None,
+    app_format: AppFormatOpt = None,
+    cpus: CpusOpt = None,
+    somaxconn: SomaxconnOpt = None,
+    nginx_version: NginxVersionOpt = None,
+    gunicorn_version: GunicornVersionOpt = None,
+    env: EnvOpt = None,
+    rps: Annotated[Optional[float], typer.Option(
+        "--rps", help="Offered load on the app server, requests/s (required).", show_default=False)] = None,
+    service_time: Annotated[Optional[str], typer.Option(
+        "--service-time", help="Service time per request (required): mean 80ms (exponential), p50=80ms,p99=900ms "
+                               "(lognormal) or constant=50ms.", show_default=False)] = None,
+    duration: Annotated[str, typer.Option("--duration", help="Measured part of the run (wall clock), max 600s.")]
+    = "20s",
+    warmup: Annotated[str, typer.Option("--warmup", help="Discarded start of the run, max 120s.")] = "2s",
+    proxy: Annotated[str, typer.Option(
+        "--proxy", help="auto (nginx when installed), nginx (real nginx), builtin (load generator emulates nginx's "
+                        "connect/read timeouts).")] = "auto",
+    server: Annotated[str, typer.Option(
+        "--server", help="ref (reference pre-fork server) or gunicorn (real gunicorn, synthetic app).")] = "ref",
+    time_scale: Annotated[float, typer.Option(
+        "--time-scale", help="Multiply service times and every timeout by F (and divide the rate by F): same ρ and "
+                             "timeout/service ratios, shorter or slower runs.")] = 1.0,
+    link: Annotated[Optional[int], typer.Option(
+        "--link", min=1, help="Which route -> app link to run (1-based, as `advisor show` lists them).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for arrivals, service times and the band.")] = 1,
+    band_level: Annotated[float, typer.Option(
+        "--band-level", help="Coverage of the simulated band a correct model's run falls in.")] = 0.95,
+    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Run the link for real on private loopback/unix addresses and compare measured 502/504 shares with the model."""
+    from advisor.commands.options import Inputs
+
+    if rps is None or service_time is None:
+        _fail_usage("validate needs --rps and --service-time (e.g. --rps 64 --service-time 50ms)")
+    try:
+        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
+    except ValueError as error:
+        _fail_usage(str(error))
+    from advisor.commands.validate_cmd import ValidateOptions, run
+
+    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
+    raise typer.Exit(run(ValidateOptions(
+        inputs=inputs, host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup, proxy=proxy,
+        server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
+        band_level=band_level, debug=debug)))
+
+
+@app.command()
+def refserver(
+    bind: Annotated[str, typer.Option(
+        "--bind", help="127.0.0.1:PORT, [::1]:PORT or unix:/path (loopback and unix sockets only).")],
+    workers: Annotated[int, typer.Option("--workers", help="Pre-forked sync workers (max 64).")] = 1,
+    backlog: Annotated[int, typer.Option("--backlog", help="listen(2) backlog.")] = 2048,
+    timeout: Annotated[float, typer.Option("--timeout", help="Worker timeout in seconds; 0 disables.")] = 30.0,
+    graceful_timeout: Annotated[float, typer.Option("--graceful-timeout", help="Seconds to finish on SIGTERM.")]
+    = 30.0,
+    check_interval: Annotated[float, typer.Option(
+        "--check-interval", help="How often the master checks worker heartbeats (gunicorn: 1 s).")] = 1.0,
+    restart_delay: Annotated[float, typer.Option(
+        "--restart-delay", help="Seconds before a dead worker is replaced.")] = 0.0,
+    boot_delay: Annotated[float, typer.Option(
+        "--boot-delay", help="Seconds each worker sleeps before its first accept (app import time).")] = 0.0,
+    service: Annotated[str, typer.Option(
+        "--service", help="Service time when a request has no ?t=: exp:MEAN, const:S, lognormal:P50,P99, or 50ms, "
+                          "p50=40ms,p99=400ms.")] = "const:0",
+    mode: Annotated[str, typer.Option("--mode", help="sleep, cpu, or block (ignores signals).")] = "sleep",
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for sampled service times.")] = None,
+    max_seconds: Annotated[float, typer.Option("--max-seconds", help="Stop by itself after this many seconds.")]
+    = 300.0,
+    request_log: Annotated[Optional[str], typer.Option(
+        "--request-log", help="Append one JSON line per request to this file.")] = None,
+) -> None:
+    """Run the reference pre-fork server (gunicorn sync-worker semantics, synthetic app: ?t=SECONDS sleeps)."""
+    from advisor.validation.refserver import main as refserver_main
+
+    argv = ["--bind", bind, "--workers", str(workers), "--backlog", str(backlog), "--timeout", repr(timeout),
+            "--graceful-timeout", repr(graceful_timeout), "--check-interval", repr(check_interval),
+            "--restart-delay", repr(restart_delay), "--boot-delay", repr(boot_delay), "--service", service,
+            "--mode", mode, "--max-seconds", repr(max_seconds)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if request_log:
+        argv += ["--request-log", request_log]
+    raise typer.Exit(refserver_main(argv))
 
 
 # === validate/refserver commands (validation helper inserts them above this line) ===

@@ -7,7 +7,7 @@ a line here.
 
 from __future__ import annotations
 
-SCOPES = ("route", "upstream", "app", "link", "deployment", "diagnostic")
+SCOPES = ("route", "upstream", "app", "link", "deployment", "diagnostic", "unknown_setting")
 
 SCOPE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "route": ("route", "upstream", "nginx", "host"),
@@ -16,6 +16,7 @@ SCOPE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "link": ("route", "upstream", "app", "link", "nginx", "host"),
     "deployment": ("deployment", "nginx", "host"),
     "diagnostic": ("diagnostic", "host"),
+    "unknown_setting": ("unknown_setting", "app", "host"),
 }
 
 _PROXY_LIKE = ("proxy", "uwsgi", "fastcgi", "scgi", "grpc", "memcached")
@@ -38,13 +39,16 @@ ROUTE_SETTINGS = frozenset(
 ROUTE_DERIVED = frozenset({
     "id", "location", "kind", "prefix", "headers", "server_names", "scheme", "target_raw", "target_is_upstream",
     "target_count", "target_kind", "read_timeout", "connect_timeout", "http_version",
+    "buffering", "request_buffering", "next_upstream", "next_upstream_tries", "next_upstream_timeout",
+    "connection_header_cleared", "stream_hint",
     "link_status", "link_target", "link_bind", "link_bind_assumed", "link_detail", "linked",
 })
 
 UPSTREAM_SETTINGS = frozenset({"keepalive", "keepalive_timeout", "keepalive_requests", "keepalive_time", "zone",
                                "hash", "ip_hash", "least_conn", "random", "queue", "resolver", "balancer",
                                "keepalive_local"})
-UPSTREAM_DERIVED = frozenset({"name", "explicit", "server_count"})
+UPSTREAM_DERIVED = frozenset({"name", "explicit", "server_count", "failure_counted_servers",
+                              "longest_fail_timeout"})
 
 GUNICORN_SETTINGS = frozenset({
     "bind", "backlog", "workers", "worker_class", "threads", "worker_connections", "max_requests",
@@ -74,6 +78,7 @@ UVICORN_SETTINGS = frozenset({
 APP_DERIVED = frozenset({
     "id", "kind", "service_name", "effective_worker_class", "is_async", "slots_per_worker", "concurrency",
     "accept_queue", "timeout_bounds_requests", "max_request_time", "backend_idle", "bind_count", "unix_bind",
+    "queue_capacity", "workers_from_cpu_count",
 })
 
 NGINX_SETTINGS = frozenset({
@@ -84,10 +89,13 @@ NGINX_SETTINGS = frozenset({
 })
 NGINX_DERIVED = frozenset({"root", "version", "file_count"})
 
-LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive_on", "connection_header_cleared"})
-HOST_FACTS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env"})
-DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count"})
+LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive_on", "connection_header_cleared",
+                        "keepalive_pool"})
+HOST_FACTS = frozenset({"cpus", "somaxconn", "somaxconn_assumed", "nginx_version", "gunicorn_version", "env"})
+DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count",
+                              "loader_errors"})
 DIAGNOSTIC_FACTS = frozenset({"code", "message", "path", "line", "column", "fix", "severity"})
+UNKNOWN_SETTING_FACTS = frozenset({"name", "suggestion", "server"})
 
 NAMESPACE_FACTS: dict[str, frozenset[str]] = {
     "route": ROUTE_SETTINGS | ROUTE_DERIVED,
@@ -98,10 +106,11 @@ NAMESPACE_FACTS: dict[str, frozenset[str]] = {
     "host": HOST_FACTS,
     "deployment": DEPLOYMENT_FACTS,
     "diagnostic": DIAGNOSTIC_FACTS,
+    "unknown_setting": UNKNOWN_SETTING_FACTS,
 }
 
 # Namespaces whose object owns a file location (used when a fact has no position of its own).
-OWNER_NAMESPACES = frozenset({"route", "upstream", "app", "nginx", "link", "diagnostic"})
+OWNER_NAMESPACES = frozenset({"route", "upstream", "app", "nginx", "link", "diagnostic", "unknown_setting"})
 
 
 def is_known_fact(namespace: str, attr: str) -> bool:

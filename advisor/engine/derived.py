@@ -154,10 +154,12 @@ def upstream_keepalive_on(upstream: Upstream | None, pass_source: Source, versio
 
 
 def connection_header_cleared(headers: dict[str, Setting], nginx_version: Version, pass_source: Source) -> Setting:
-    """Whether nginx sends no `Connection` header upstream (required for keep-alive before 1.29.7).
+    """Whether nginx does *not* send `Connection: close` upstream (required for keep-alive before 1.29.7).
 
     Before 1.29.7 nginx sends `Connection: close` unless `proxy_set_header Connection "";` clears it; since 1.29.7
-    it sends none by default. A value holding a variable (`$connection_upgrade`) cannot be decided statically.
+    it sends none by default. Only `close` stops the backend from keeping the connection: an explicit
+    `keep-alive` or `upgrade` leaves it reusable (nginx caches a connection whose response did not ask to close).
+    A value holding a variable (`$connection_upgrade`, usually mapped to `close`) cannot be decided statically.
     """
     for name, setting in headers.items():
         if name.lower() != "connection":
@@ -168,8 +170,119 @@ def connection_header_cleared(headers: dict[str, Setting], nginx_version: Versio
         if "$" in value:
             return Setting(None, Source.unknown(f"the Connection header is set from a variable ({value})",
                                                 setting.source.path, setting.source.line, setting.source.column))
-        return Setting(value == "", Source.derived('proxy_set_header Connection ""', setting.source))
+        tokens = {token.strip().lower() for token in value.split(",")}
+        return Setting("close" not in tokens, setting.source, setting.raw)  # the header's own provenance
     cleared = not nginx_version < KEEPALIVE_DEFAULT_VERSION
     detail = (f"nginx {nginx_version} sends no Connection header by default" if cleared
               else f"nginx {nginx_version} sends Connection: close unless it is cleared")
     return Setting(cleared, Source.derived(detail, pass_source))
+
+
+def keepalive_pool(upstream: Upstream | None, keepalive_on: Setting, cleared: Setting, asynchronous: Setting,
+                   pass_source: Source) -> Setting:
+    """Idle upstream connections one nginx worker can keep to this backend: the upstream's `keepalive` when pooling
+    is on, nginx does not send `Connection: close`, and the worker class keeps connections (sync workers answer
+    every request with `Connection: close`, so their pool stays empty). 0 otherwise."""
+    if upstream is None:
+        return Setting(0, Source.derived("implicit upstreams do not keep connections alive", pass_source))
+    keepalive = setting_or_missing(upstream.settings, "keepalive", f"upstream {upstream.name}")
+
+    def compute(on: Any, no_close: Any, is_async_class: Any, connections: Any) -> int:
+        return int(connections or 0) if on and no_close and is_async_class else 0
+
+    return derive("upstream keepalive when pooling is on and the backend keeps connections", compute,
+                  keepalive_on, cleared, asynchronous, keepalive)
+
+
+def queue_capacity(app: AppServer, effective_class: Setting, accept: Setting) -> Setting:
+    """Requests that can wait for a free worker slot (queueing.md §1, failure-modes.md P25): the accept queue for
+    sync workers; for gthread also what each worker accepts beyond its threads (up to worker_connections) and
+    queues internally, invisible to nginx. Unknown for other worker classes (no bounded FIFO to model)."""
+    if not effective_class.known:
+        return effective_class
+    family = effective_class.value
+    if family == "sync":
+        return accept
+    if family == "gthread":
+        workers = setting_or_missing(app.settings, "workers", app.id)
+        threads = setting_or_missing(app.settings, "threads", app.id)
+        connections = setting_or_missing(app.settings, "worker_connections", app.id)
+        return derive("accept queue + workers × (worker_connections − threads) queued inside gthread workers",
+                      lambda queue, count, per, limit: int(queue) + int(count) * max(int(limit) - int(per), 0),
+                      accept, workers, threads, connections)
+    return Setting(None, Source.unknown(f"{family} workers have no bounded request queue advisor can model",
+                                        effective_class.source.path, effective_class.source.line))
+
+
+_CPU_COUNT_MARKERS = ("cpu_count(", "sched_getaffinity")
+
+
+def workers_from_cpu_count(app: AppServer) -> Setting:
+    """Whether `workers` is computed from the host's CPU count (`multiprocessing.cpu_count()`, `os.cpu_count()`,
+    `len(os.sched_getaffinity(0))` ...): known from the loader's evaluation note even when --cpus is not given."""
+    workers = setting_or_missing(app.settings, "workers", app.id)
+    texts = [workers.source.detail or "", workers.raw or ""]
+    texts.extend(item.detail or "" for item in workers.source.inputs)
+    found = any(marker in text for text in texts for marker in _CPU_COUNT_MARKERS)
+    position = workers.source if workers.source.position() is not None else app.source
+    return Setting(found, Source.derived("workers computed from the host CPU count", position))
+
+
+_STREAM_WORDS = frozenset({
+    "sse", "stream", "streams", "streaming", "events", "event", "eventsource", "eventstream", "ws", "wss",
+    "websocket", "websockets", "socket", "sockets", "socketio", "cable", "live", "poll", "longpoll", "subscribe",
+    "subscriptions", "push", "realtime", "notifications", "channels",
+})
+STREAM_READ_TIMEOUT = 3600.0  # a read timeout of an hour or more is set for long-lived streams
+
+
+def stream_hint(route_settings: dict[str, Setting], headers: dict[str, Setting], location: str | None,
+                route_kind: str, block: Source) -> Setting:
+    """Why a route looks like a stream (SSE, long-poll, WebSocket; failure-modes.md P14), or "" when nothing says so:
+    an `Upgrade` header passed upstream, a location named like a stream (`/events/`, `/ws/`, `/stream`), or a read
+    timeout of an hour or more."""
+    import re
+
+    reasons: list[str] = []
+    inputs: list[Source] = [block]
+    upgrade = next((setting for name, setting in headers.items() if name.lower() == "upgrade"), None)
+    if upgrade is not None and upgrade.known:
+        reasons.append("it passes the WebSocket Upgrade header")
+        inputs.append(upgrade.source)
+    if location:
+        words = {word.lower() for word in re.split(r"[^A-Za-z0-9]+", location) if word}
+        if words & _STREAM_WORDS:
+            reasons.append(f"location {location} is named like a stream")
+    read_timeout = route_settings.get(f"{route_kind}_read_timeout")
+    if read_timeout is not None and read_timeout.known and isinstance(read_timeout.value, (int, float)) \
+            and read_timeout.value >= STREAM_READ_TIMEOUT:
+        reasons.append(f"{route_kind}_read_timeout is {read_timeout.raw or read_timeout.value}")
+        inputs.append(read_timeout.source)
+    return Setting("; ".join(reasons), Source.derived("stream signals of the route", *inputs))
+
+
+def failure_counted_servers(upstream: Upstream) -> Setting:
+    """Servers of an upstream group that nginx marks unavailable after failures (max_fails > 0 and fail_timeout > 0,
+    not `backup`/`down`): when every server of a group can be marked, failures can leave no live upstream."""
+    count = 0
+    for server in upstream.servers:
+        params = server.params
+        values = {name: params.get(name) for name in ("max_fails", "fail_timeout", "backup", "down")}
+        if any(setting is None or not setting.known for setting in values.values()):
+            return Setting(None, Source.unknown("an upstream server parameter is not known",
+                                                server.source.path, server.source.line))
+        if values["backup"].value or values["down"].value:  # type: ignore[union-attr]
+            continue
+        if values["max_fails"].value > 0 and values["fail_timeout"].value > 0:  # type: ignore[union-attr]
+            count += 1
+    return Setting(count, Source.derived("servers with max_fails > 0 and fail_timeout > 0", upstream.source))
+
+
+def longest_fail_timeout(upstream: Upstream) -> Setting:
+    """The longest `fail_timeout` of the group's servers (how long a server stays marked unavailable)."""
+    values = [server.params.get("fail_timeout") for server in upstream.servers]
+    known = [setting.value for setting in values if setting is not None and setting.known]
+    if not known or len(known) != len(values):
+        return Setting(None, Source.unknown("fail_timeout of an upstream server is not known", upstream.source.path,
+                                            upstream.source.line))
+    return Setting(float(max(known)), Source.derived("longest fail_timeout of the group", upstream.source))

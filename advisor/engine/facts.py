@@ -13,7 +13,9 @@ from typing import Any
 
 from advisor.engine import derived
 from advisor.engine.expressions import FactUnavailable
-from advisor.model.deployment import AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, Upstream
+from advisor.model.deployment import (
+    AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, UnknownSetting, Upstream,
+)
 
 
 class Namespace:
@@ -111,6 +113,7 @@ class FactIndex:
         facts = {
             "cpus": host.cpus,
             "somaxconn": host.somaxconn,
+            "somaxconn_assumed": Setting(host.somaxconn.source.kind == "default", host.somaxconn.source),
             "nginx_version": Setting(host.nginx_version.as_tuple(),
                                      Source.default(f"nginx version {host.nginx_version} (--nginx-version)")),
             "gunicorn_version": Setting(host.gunicorn_version.as_tuple(),
@@ -139,6 +142,8 @@ class FactIndex:
             facts["explicit"] = Setting(True, upstream.source)
             facts["server_count"] = _fact(len(upstream.servers), "server lines in the upstream block",
                                           upstream.source)
+            facts["failure_counted_servers"] = derived.failure_counted_servers(upstream)
+            facts["longest_fail_timeout"] = derived.longest_fail_timeout(upstream)
             self._upstreams[key] = Namespace("upstream", facts, upstream.source, f"upstream {upstream.name}")
         return self._upstreams[key]
 
@@ -182,11 +187,15 @@ class FactIndex:
         facts["target_kind"] = (_fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds",
                                       pass_source) if kinds
                                 else Setting.unknown("the route's target addresses are not known"))
-        for generic in ("read_timeout", "connect_timeout"):
+        for generic in ("read_timeout", "connect_timeout", "buffering", "request_buffering", "next_upstream",
+                        "next_upstream_tries", "next_upstream_timeout"):
             specific = route.settings.get(f"{prefix}_{generic}")
             if specific is not None:
                 facts[generic] = specific
         facts["http_version"] = derived.http_version(route.settings, route.kind, route.id)
+        facts["connection_header_cleared"] = derived.connection_header_cleared(
+            route.headers, self.deployment.host.nginx_version, pass_source)
+        facts["stream_hint"] = derived.stream_hint(route.settings, route.headers, route.location, route.kind, block)
         diagnosis = self.deployment.route_diagnoses.get(route.id)
         if diagnosis is not None:
             facts["link_status"] = Setting(diagnosis.status, pass_source)
@@ -229,7 +238,10 @@ class FactIndex:
         slots = derived.slots_per_worker(app, effective)
         facts["slots_per_worker"] = slots
         facts["concurrency"] = derived.concurrency(app, slots)
-        facts["accept_queue"] = derived.accept_queue(app, self.deployment.host.somaxconn)
+        accept = derived.accept_queue(app, self.deployment.host.somaxconn)
+        facts["accept_queue"] = accept
+        facts["queue_capacity"] = derived.queue_capacity(app, effective, accept)
+        facts["workers_from_cpu_count"] = derived.workers_from_cpu_count(app)
         bounds = derived.timeout_bounds_requests(app, effective)
         facts["timeout_bounds_requests"] = bounds
         facts["max_request_time"] = derived.max_request_time(app, bounds)
@@ -248,15 +260,18 @@ class FactIndex:
         bind_source = bind_setting.source if bind_setting is not None else link.app.source
         pass_source = route.pass_directive.source
         http_version = derived.http_version(route.settings, route.kind, route.id)
+        keepalive_on = derived.upstream_keepalive_on(route.target.upstream, pass_source, http_version)
+        cleared = derived.connection_header_cleared(route.headers, host.nginx_version, pass_source)
+        app_facts = self.app_namespace(link.app)
         facts = {
             "socket": Setting(link.bind.kind, bind_source),
             "target": link.address,
             "bind": Setting(link.bind, bind_source, str(link.bind)),
             "match": Setting(link.match, link.address.source),
-            "upstream_keepalive_on": derived.upstream_keepalive_on(route.target.upstream, pass_source,
-                                                                   http_version),
-            "connection_header_cleared": derived.connection_header_cleared(route.headers, host.nginx_version,
-                                                                           pass_source),
+            "upstream_keepalive_on": keepalive_on,
+            "connection_header_cleared": cleared,
+            "keepalive_pool": derived.keepalive_pool(route.target.upstream, keepalive_on, cleared,
+                                                     app_facts.setting_of("is_async") or Setting.unknown("no worker class"), pass_source),
         }
         return Namespace("link", facts, link.address.source, f"{route.id} -> {link.app.id}")
 
@@ -307,21 +322,43 @@ class FactIndex:
             "has_nginx": _fact(deployment.nginx is not None, "an nginx config was given", source),
             "has_app": _fact(bool(deployment.apps), "an app config was given", source),
             "file_count": _fact(nginx_files + len(deployment.apps), "files read", source),
+            "loader_errors": _fact(sum(1 for item in deployment.diagnostics if item.severity == "error"),
+                                   "loader diagnostics of severity error", source),
         }
         names = {"deployment": Namespace("deployment", facts, anchor, "the deployment"), "nginx": self._nginx,
                  "host": self._host}
         return [ScopeInstance("deployment", "deployment", names, anchor)]
 
     def _build_diagnostic(self) -> list[ScopeInstance]:
+        return [self.diagnostic_instance(diagnostic, f"#{number}")
+                for number, diagnostic in enumerate(self.deployment.diagnostics)]
+
+    def diagnostic_instance(self, diagnostic: Diagnostic, label: str) -> ScopeInstance:
+        """The scope instance a meta rule is evaluated on for one diagnostic (also for engine-made ones)."""
+        source = Source.file(diagnostic.path, diagnostic.line, diagnostic.column) if diagnostic.path else None
+        facts = {key: Setting(getattr(diagnostic, key), source or Source.derived("loader diagnostic"))
+                 for key in ("code", "message", "path", "line", "column", "fix", "severity")}
+        names = {"diagnostic": Namespace("diagnostic", facts, source, f"diagnostic {diagnostic.code}"),
+                 "host": self._host}
+        where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.path else "no file"
+        return ScopeInstance("diagnostic", f"{diagnostic.code} {label} ({where})", names, source, diagnostic)
+
+    def _build_unknown_setting(self) -> list[ScopeInstance]:
         instances = []
-        for number, diagnostic in enumerate(self.deployment.diagnostics):
-            source = (Source.file(diagnostic.path, diagnostic.line, diagnostic.column) if diagnostic.path
-                      else None)
-            facts = {key: Setting(getattr(diagnostic, key), source or Source.derived("loader diagnostic"))
-                     for key in ("code", "message", "path", "line", "column", "fix", "severity")}
-            names = {"diagnostic": Namespace("diagnostic", facts, source, f"diagnostic {diagnostic.code}"),
-                     "host": self._host}
-            where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.path else "no file"
-            instances.append(ScopeInstance("diagnostic", f"{diagnostic.code} #{number} ({where})", names, source,
-                                           diagnostic))
+        for app in self.deployment.apps:
+            for unknown in app.unknown_settings:
+                names = {"unknown_setting": self._unknown_setting_namespace(app, unknown),
+                         "app": self.app_namespace(app), "host": self._host}
+                instances.append(ScopeInstance("unknown_setting", f"{app.id}: {unknown.name}", names,
+                                               unknown.source))
         return instances
+
+    @staticmethod
+    def _unknown_setting_namespace(app: AppServer, unknown: UnknownSetting) -> Namespace:
+        source = unknown.source
+        facts = {
+            "name": Setting(unknown.name, source, unknown.name),
+            "suggestion": Setting(unknown.suggestion, source),
+            "server": Setting(app.kind, app.source),
+        }
+        return Namespace("unknown_setting", facts, source, f"{unknown.name} in {app.id}")

@@ -1,5 +1,6 @@
 """Run rules over a deployment: evaluate each selected rule once per instance of its scope, locate the findings,
-turn loader diagnostics into findings (meta rules, scope `diagnostic`), deduplicate and apply suppressions."""
+turn loader diagnostics into findings (meta rules, scope `diagnostic`), deduplicate and apply suppressions, then
+report stale or misspelled suppressions (ADV100/ADV101, when selected)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Iterable
 from advisor.engine.expressions import Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, Skip, SuppressedFinding
+from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
 from advisor.engine.locate import primary_location, related_locations
 from advisor.engine.rules import Rule
 from advisor.engine.suppress import SuppressionIndex
@@ -61,14 +63,33 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
             findings.setdefault(finding.dedup_key, finding)
 
     suppressions = SuppressionIndex(deployment.suppressions)
-    for finding in sorted(findings.values(), key=lambda item: item.sort_key):
+    _apply_suppressions(findings.values(), suppressions, result)
+    result.skips = list(skips.values())
+    by_code = {rule.code: rule for rule in selected}
+    hygiene_rules = [by_code[code] for code in (UNUSED_CODE, UNKNOWN_CODE) if code in by_code]
+    if hygiene_rules and deployment.suppressions:
+        extra = suppression_diagnostics(
+            deployment.suppressions, result.suppressed, rules, frozenset(by_code), result.skips,
+            {diagnostic.code for diagnostic in deployment.diagnostics},
+            report_unused=UNUSED_CODE in by_code, report_unknown=UNKNOWN_CODE in by_code)
+        hygiene: dict[tuple[Any, ...], Finding] = {}
+        for number, diagnostic in enumerate(extra):
+            instance = index.diagnostic_instance(diagnostic, f"suppression {number}")
+            finding = _evaluate(by_code[diagnostic.code], instance, evaluator)
+            if finding is not None:
+                hygiene.setdefault(finding.dedup_key, finding)
+        _apply_suppressions(hygiene.values(), suppressions, result)
+    result.findings.sort(key=lambda item: item.sort_key)
+    return result
+
+
+def _apply_suppressions(findings: Iterable[Finding], suppressions: SuppressionIndex, result: EngineResult) -> None:
+    for finding in sorted(findings, key=lambda item: item.sort_key):
         suppression = suppressions.find(finding) if suppressions else None
         if suppression is not None:
             result.suppressed.append(SuppressedFinding(finding, suppression))
         else:
             result.findings.append(finding)
-    result.skips = list(skips.values())
-    return result
 
 
 def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Finding | None:

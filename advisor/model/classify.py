@@ -7,10 +7,11 @@ from pathlib import PurePath
 
 NGINX = "nginx"
 GUNICORN_PY = "gunicorn"
-APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell")
+APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown")
 
 _COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
-_SNIFF_BYTES = 4096
+_SNIFF_BYTES = 65536
+_SERVER_COMMAND = re.compile(r"\b(gunicorn|uvicorn)\b")
 
 
 def _head(path: str) -> str:
@@ -29,7 +30,8 @@ def classify_path(path: str) -> str:
         return GUNICORN_PY
     if _COMPOSE_NAMES.match(lower):
         return "compose"
-    if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+    if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) \
+            or lower.endswith((".dockerfile", ".containerfile")):
         return "dockerfile"
     if lower == "procfile" or lower.startswith("procfile."):
         return "procfile"
@@ -37,6 +39,8 @@ def classify_path(path: str) -> str:
         return "systemd"
     if lower.endswith((".sh", ".bash")):
         return "shell"
+    if lower.endswith((".md", ".markdown")):
+        return "markdown"
     head = _head(path)
     if lower.endswith((".yml", ".yaml")) and re.search(r"^services\s*:", head, re.M):
         return "compose"
@@ -44,6 +48,6 @@ def classify_path(path: str) -> str:
         return "supervisor"
     if re.search(r"^\[(Service|Unit)\]", head, re.M):
         return "systemd"
-    if head.startswith("#!") and re.search(r"\b(gunicorn|uvicorn)\b", head):
+    if head.startswith("#!") and _SERVER_COMMAND.search(head):
         return "shell"
     return NGINX

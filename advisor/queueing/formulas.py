@@ -111,6 +111,8 @@ def mmck_blocking(c: int, a: float, capacity: int) -> float:
     if a <= 0:
         return 0.0
     b = erlang_b(c, a)
+    if b == 0.0:  # B(c, a) underflows when c >> a (e.g. 2000 gevent greenlets): nothing is blocked
+        return 0.0
     rho = a / c
     room = capacity - c
     if room == 0:

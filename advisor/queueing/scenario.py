@@ -96,6 +96,8 @@ class Parameter:
     sources: tuple[tuple[str, Source], ...]
 
     def where(self) -> str:
+        if not self.sources:
+            return "derived"
         if len(self.sources) == 1:
             return describe_source(self.sources[0][1])
         return "; ".join(f"{name}: {describe_source(source)}" for name, source in self.sources)
@@ -192,6 +194,7 @@ class Scenario:
     nginx_prefix: str = "proxy"  # proxy, uwsgi, grpc...: the nginx directives are <prefix>_read_timeout etc.
     upstream_keepalive: int = 0  # idle keep-alive connections nginx keeps to this upstream (all nginx workers)
     shared_with: int = 1  # how many links (routes) reach the same app server
+    cpus: int | None = None  # CPUs of the app host (--cpus), for the 2 x cpus + 1 workers guidance
 
     def with_settings(self, **changes: Any) -> Scenario:
         """The same link with some settings changed (parameters and sources describe the original config)."""
@@ -231,7 +234,7 @@ def worker_family(worker_class: str) -> str | None:
 
 
 def _unknown_message(label: str, owner: str, name: str, setting: Setting) -> str:
-    reason = setting.source.detail or "its value is not known"
+    reason = (setting.source.detail or "its value is not known").rstrip(".")
     at = ""
     if setting.source.path:
         at = f"{setting.source.path}:{setting.source.line}: " if setting.source.line else f"{setting.source.path}: "
@@ -242,36 +245,45 @@ def _unknown_message(label: str, owner: str, name: str, setting: Setting) -> str
     return f"{at}cannot model {label}: {owner} setting `{name}` is unknown: {reason}.{hint}"
 
 
-def _require(settings: dict[str, Setting], name: str, label: str, owner: str) -> Setting:
-    setting = settings.get(name)
-    if setting is None:
-        raise ScenarioError(f"cannot model {label}: {owner} has no value for `{name}`")
-    if not setting.known or setting.value is None:
-        raise ScenarioError(_unknown_message(label, owner, name, setting))
-    return setting
+class _Reader:
+    """Reads the settings the model needs, records where each came from, and fails clearly on unknown values."""
 
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.sources: dict[str, Source] = {}
 
-def _int_setting(settings: dict[str, Setting], name: str, label: str, owner: str, minimum: int) -> int:
-    setting = _require(settings, name, label, owner)
-    try:
-        value = int(setting.value)
-    except (TypeError, ValueError):
-        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is "
-                            f"{setting.value!r}, not a number") from None
-    if value < minimum:
-        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is {value}; "
-                            f"it must be at least {minimum}")
-    return value
+    def setting(self, settings: dict[str, Setting], name: str, owner: str) -> Setting:
+        setting = settings.get(name)
+        if setting is None:
+            raise ScenarioError(f"cannot model {self.label}: {owner} has no value for `{name}`")
+        if not setting.known or setting.value is None:
+            raise ScenarioError(_unknown_message(self.label, owner, name, setting))
+        self.sources[name] = setting.source
+        return setting
 
+    def integer(self, settings: dict[str, Setting], name: str, owner: str, minimum: int) -> int:
+        setting = self.setting(settings, name, owner)
+        try:
+            value = int(setting.value)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
+                                f"{setting.value!r}, not a number") from None
+        if value < minimum:
+            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is {value}; "
+                                f"it must be at least {minimum}")
+        return value
 
-def _seconds_setting(settings: dict[str, Setting], name: str, label: str, owner: str) -> float:
-    setting = _require(settings, name, label, owner)
-    try:
-        value = float(setting.value)
-    except (TypeError, ValueError):
-        raise ScenarioError(f"{describe_source(setting.source)}: cannot model {label}: `{name}` is "
-                            f"{setting.value!r}, not a duration") from None
-    return value
+    def seconds(self, settings: dict[str, Setting], name: str, owner: str, *, positive: bool) -> float:
+        setting = self.setting(settings, name, owner)
+        try:
+            value = float(setting.value)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
+                                f"{setting.value!r}, not a duration") from None
+        if value < 0 or (positive and value == 0):
+            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
+                                f"{value:g} s; the model needs a {'positive' if positive else 'non-negative'} value")
+        return value
 
 
 def _worker_timeout_status(deployment: Deployment) -> tuple[int, Source]:
@@ -317,57 +329,45 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     kind = getattr(address, "kind", None)
     if kind not in ("unix", "tcp"):
         raise ScenarioError(f"cannot model {label}: nginx connects to {address!r}, neither a unix socket nor TCP")
-    gunicorn = f"gunicorn ({app.id})"
-    sources: dict[str, Source] = {}
-
-    def take(name: str, setting: Setting) -> Setting:
-        sources[name] = setting.source
-        return setting
-
-    worker_class = take("worker_class", _require(app.settings, "worker_class", label, gunicorn))
-    threads = _int_setting(app.settings, "threads", label, gunicorn, 0)
-    sources["threads"] = app.settings["threads"].source
+    read = _Reader(label)
+    gunicorn, nginx = "gunicorn", "nginx"
+    worker_class = read.setting(app.settings, "worker_class", gunicorn)
     family = worker_family(worker_class.value)
     if family is None:
         raise ScenarioError(
             f"{describe_source(worker_class.source)}: cannot model {label}: custom worker class "
             f"{worker_class.value!r}: its concurrency model is not known (the model covers sync, gthread and gevent)")
-    if family == "sync" and threads > 1:
-        family = "gthread"  # gunicorn runs a sync worker with threads > 1 as gthread
     if family == "event-loop":
         raise ScenarioError(
             f"{describe_source(worker_class.source)}: cannot model {label}: worker class {worker_class.value!r} "
             "runs an event loop without a concurrency limit, not a pool of c request slots; the M/M/c/K model "
             "would need an invented c. Model a sync, gthread or gevent deployment, or measure with "
             "`advisor validate`")
-    workers = _int_setting(app.settings, "workers", label, gunicorn, 1)
-    sources["workers"] = app.settings["workers"].source
+    threads = 1
+    if family in ("sync", "gthread"):
+        threads = max(1, read.integer(app.settings, "threads", gunicorn, 0))
+        if family == "sync" and threads > 1:
+            family = "gthread"  # gunicorn runs a sync worker with threads > 1 as gthread
+    workers = read.integer(app.settings, "workers", gunicorn, 1)
     worker_connections = 1000
     if family in ("gthread", "gevent"):
-        worker_connections = _int_setting(app.settings, "worker_connections", label, gunicorn, 1)
-        sources["worker_connections"] = app.settings["worker_connections"].source
-    backlog = _int_setting(app.settings, "backlog", label, gunicorn, 0)
-    sources["backlog"] = app.settings["backlog"].source
+        worker_connections = read.integer(app.settings, "worker_connections", gunicorn, 1)
+    backlog = read.integer(app.settings, "backlog", gunicorn, 0)
     somaxconn_setting = deployment.host.somaxconn
     if not somaxconn_setting.known:
         raise ScenarioError(_unknown_message(label, "host", "somaxconn", somaxconn_setting))
     somaxconn = int(somaxconn_setting.value)
-    sources["somaxconn"] = somaxconn_setting.source
-    timeout = _seconds_setting(app.settings, "timeout", label, gunicorn) if family == "sync" else 0.0
-    if "timeout" in app.settings:
-        sources["timeout"] = app.settings["timeout"].source
+    read.sources["somaxconn"] = somaxconn_setting.source
+    timeout = 0.0
+    if family == "sync":
+        timeout = read.seconds(app.settings, "timeout", gunicorn, positive=False)
+    elif "timeout" in app.settings:
+        read.sources["timeout"] = app.settings["timeout"].source  # quoted in the P10 note
 
     prefix = route.kind
-    nginx = f"nginx ({route.id})"
-    read_name, connect_name = f"{prefix}_read_timeout", f"{prefix}_connect_timeout"
-    read_timeout = _seconds_setting(route.settings, read_name, label, nginx)
-    connect_timeout = _seconds_setting(route.settings, connect_name, label, nginx)
-    sources[read_name] = route.settings[read_name].source
-    sources[connect_name] = route.settings[connect_name].source
-    for name, value in ((read_name, read_timeout), (connect_name, connect_timeout)):
-        if value <= 0:
-            raise ScenarioError(f"{describe_source(sources[name])}: cannot model {label}: {name} is {value:g} s; "
-                                "the model needs a positive timeout")
+    read_timeout = read.seconds(route.settings, f"{prefix}_read_timeout", nginx, positive=True)
+    connect_timeout = read.seconds(route.settings, f"{prefix}_connect_timeout", nginx, positive=True)
+    sources = read.sources
     status, status_source = _worker_timeout_status(deployment)
 
     settings = PoolSettings(
@@ -382,6 +382,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
         label=label, upstream=str(address), route=route, app=app, settings=settings, rps=rps, service=service,
         params=params, parameters=parameters, setting_sources=sources, nginx_prefix=prefix,
         upstream_keepalive=_upstream_keepalive(route, deployment), shared_with=shared,
+        cpus=int(deployment.host.cpus.value) if deployment.host.cpus.known else None,
     )
     return replace(scenario, notes=tuple(_notes(scenario)))
 
@@ -409,8 +410,7 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
     out = {
         "c": c,
         "Q": Parameter("Q", s.queue_room, meaning, tuple(q_sources)),
-        "K": Parameter("K", params.capacity, "c + Q, the most connections the pool holds",
-                       (("c", Source.derived("c + Q")),)),
+        "K": Parameter("K", params.capacity, "c + Q, the most connections the pool holds", ()),
         "backlog": Parameter("backlog", s.backlog, "gunicorn backlog (listen(2) argument)",
                              (("backlog", sources["backlog"]),)),
         "somaxconn": Parameter("somaxconn", s.somaxconn, "net.core.somaxconn of the app host (caps the backlog)",
@@ -464,11 +464,17 @@ def _notes(scenario: Scenario) -> list[str]:
     if s.family in ("gthread", "gevent"):
         at = scenario.setting_sources.get("timeout")
         notes.append(f"gunicorn's timeout ({describe_source(at) if at else 'default'}) does not bound a request for "
-                     f"{s.family} workers (P10): only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow request, "
+                     f"{s.family} workers (P10): only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow "
+                     "request, "
                      "and the worker keeps running it.")
     if s.family == "gevent":
         notes.append("gevent: the model assumes the event loop is never the bottleneck (the service time is time "
                      "spent waiting on I/O); CPU-bound requests serialise in the loop and make this optimistic.")
+    deadline = s.read_timeout_s
+    if s.family == "sync" and deadline is not None and deadline < TIMEOUT_MARGIN_S + 1:
+        notes.append(f"{scenario.nginx_prefix}_read_timeout {deadline:g} s is too short for gunicorn's timeout "
+                     f"(whole seconds) to fire before it: a request running longer ends as a 504 while its sync "
+                     f"worker keeps working until it finishes or the timeout {s.worker_timeout_s:g} s kills it (P09).")
     if s.backlog > s.somaxconn:
         notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it "
                      f"(P22), so the accept queue holds {s.kernel_queue_room}.")
@@ -557,12 +563,12 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
 
 
-def recommend(scenario: Scenario, *, cpus: int | None = None, target_utilization: float = 0.7,
+def recommend(scenario: Scenario, *, target_utilization: float = 0.7,
               error_budget: float = 0.001) -> tuple[list[Recommendation], Scenario]:
     """Recommendations in a fixed order, each predicted on top of the earlier ones, and the resulting scenario.
 
     1. TCP with proxy_connect_timeout >= the first SYN retry (1 s): 0.5 s (or a unix socket).
-    2. workers for utilisation <= ``target_utilization`` (compared with the 2 x cpus + 1 guidance when known).
+    2. workers for utilisation <= ``target_utilization`` (compared with 2 x cpus + 1 when --cpus is known).
     3. the queue size that maximises P(ok) at this load; among sizes within min(1e-4, budget/10) of the best, the
        one that does best at 1.2x capacity (small queues turn overload into fast errors instead of 504s for all).
        For gthread this sets worker_connections (threads + keep-alive headroom) and backlog.
@@ -570,7 +576,7 @@ def recommend(scenario: Scenario, *, cpus: int | None = None, target_utilization
     """
     chain = _Chain(scenario)
     _recommend_connect_timeout(chain)
-    _recommend_workers(chain, cpus, target_utilization)
+    _recommend_workers(chain, target_utilization)
     _recommend_queue(chain, error_budget)
     _recommend_timeout(chain)
     return chain.items, chain.scenario
@@ -590,9 +596,9 @@ def _recommend_connect_timeout(chain: _Chain) -> None:
         connect_timeout_s=SHORT_CONNECT_TIMEOUT_S)
 
 
-def _recommend_workers(chain: _Chain, cpus: int | None, target: float) -> None:
+def _recommend_workers(chain: _Chain, target: float) -> None:
     scenario = chain.scenario
-    s = scenario.settings
+    s, cpus = scenario.settings, scenario.cpus
     busy = scenario.rps * scenario.params.mean_holding_s  # busy request slots needed (Erlangs)
     needed = max(1, math.ceil(busy / (target * s.slots_per_worker) - 1e-9))
     if needed <= s.workers:
@@ -627,38 +633,53 @@ def _recommend_queue(chain: _Chain, error_budget: float) -> None:
     s = scenario.settings
     connections, grid = _queue_variants(scenario)
     overload = OVERLOAD_FACTOR * scenario.capacity_rps
-    candidates = []
-    for backlog in grid:
-        variant = replace(s, backlog=backlog, worker_connections=connections)
-        here = predict(variant.queue_params(scenario.rps, scenario.service), latencies=False).p_ok
-        candidates.append((backlog, here, variant))
-    best_here = max(here for _, here, _ in candidates)
-    tolerance = min(1e-4, error_budget / 10) if error_budget > 0 else 1e-9
-    close = [(backlog, variant) for backlog, here, variant in candidates if here >= best_here - tolerance]
-    best_backlog, best_over = close[0][0], -1.0
-    for backlog, variant in close:
-        over = predict(variant.queue_params(overload, scenario.service), latencies=False).p_ok
+
+    def ok_at(variant: PoolSettings, rps: float) -> float:
+        return predict(variant.queue_params(rps, scenario.service), latencies=False).p_ok
+
+    candidates = [(backlog, replace(s, backlog=backlog, worker_connections=connections)) for backlog in grid]
+    here = {backlog: ok_at(variant, scenario.rps) for backlog, variant in candidates}
+    best_here = max(here.values())
+    tolerance = min(1e-5, error_budget / 100) if error_budget > 0 else 1e-9
+    best_backlog, best_over = candidates[0][0], -1.0
+    for backlog, variant in candidates:
+        if here[backlog] < best_here - tolerance:
+            continue
+        over = ok_at(variant, overload)
         if over > best_over + 1e-9:
             best_backlog, best_over = backlog, over
-    current_here = predict(scenario.params, latencies=False).p_ok
-    current_over = predict(scenario.at_rps(overload), latencies=False).p_ok
-    gain_here, gain_over = best_here - current_here, best_over - current_over
-    if gain_here < max(1e-4, error_budget / 10) and gain_over < 0.01:
+    chosen = replace(s, backlog=best_backlog, worker_connections=connections)
+    if not _worth_it(s, chosen, scenario, overload, error_budget):
         return
-    why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s"
-           f" ({current_here:.1%} -> {best_here:.1%}) and, among equally good sizes, at {OVERLOAD_FACTOR:g}x capacity"
-           f" ({current_over:.1%} -> {best_over:.1%}): a short queue turns excess load into fast errors, a long one "
-           "makes every queued request wait longer than the read timeout (504s for all, queueing.md §6)")
+    why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s ({best_here:.2%}) and, "
+           f"among sizes within {tolerance:.0e} of that, at {OVERLOAD_FACTOR:g}x capacity ({best_over:.1%}): a short "
+           "queue turns excess load into fast errors, a long one makes queued requests wait longer than the read "
+           "timeout (504s for all, queueing.md §6)")
     if s.family == "gthread" and connections != s.worker_connections:
         where, line = _gunicorn_line(scenario, "worker_connections", connections)
         headroom = connections - s.threads
-        extra = (f" plus {headroom} per worker for nginx's idle keep-alive connections" if headroom else "")
+        extra = f" plus {headroom} per worker for nginx's idle keep-alive connections" if headroom else ""
         chain.apply("worker_connections", "gunicorn", s.worker_connections, connections, where, line,
                     f"stop gthread workers from queueing connections inside the worker (invisible to nginx, P25): "
-                    f"threads {s.threads}{extra}; the queue then lives in the kernel backlog", worker_connections=connections)
-    if best_backlog != s.backlog:
+                    f"threads {s.threads}{extra}; the queue then lives in the kernel backlog",
+                    worker_connections=connections)
+    current = chain.scenario.settings
+    if best_backlog != current.backlog and _worth_it(current, chosen, chain.scenario, overload, error_budget):
         where, line = _gunicorn_line(chain.scenario, "backlog", best_backlog)
-        chain.apply("backlog", "gunicorn", s.backlog, best_backlog, where, line, why, backlog=best_backlog)
+        chain.apply("backlog", "gunicorn", current.backlog, best_backlog, where, line, why, backlog=best_backlog)
+
+
+def _worth_it(current: PoolSettings, proposed: PoolSettings, scenario: Scenario, overload_rps: float,
+              error_budget: float) -> bool:
+    """A change is worth recommending if it gains at this load (beyond noise) or clearly in overload."""
+    if proposed == current:
+        return False
+    rps, service = scenario.rps, scenario.service
+    now = predict(current.queue_params(rps, service), latencies=False).p_ok
+    then = predict(proposed.queue_params(rps, service), latencies=False).p_ok
+    now_over = predict(current.queue_params(overload_rps, service), latencies=False).p_ok
+    then_over = predict(proposed.queue_params(overload_rps, service), latencies=False).p_ok
+    return then - now >= max(1e-4, error_budget / 10) or then_over - now_over >= 0.01
 
 
 def _recommend_timeout(chain: _Chain) -> None:
@@ -678,18 +699,13 @@ def _recommend_timeout(chain: _Chain) -> None:
         problem = (f"gunicorn kills a slow sync worker at timeout {s.worker_timeout_s:g} s + up to 1 s, not clearly "
                    f"before nginx's {read_name} {deadline:g} s: nginx answers 504 first while the worker keeps "
                    "working (P08/P09)")
-    if target >= 1:
-        where, line = _gunicorn_line(scenario, "timeout", target)
-        chain.apply("timeout", "gunicorn", s.worker_timeout_s, target, where, line,
-                    f"{problem}; {target} s leaves a {deadline - target:g}-s margin, so gunicorn frees the worker and "
-                    f"the client gets a {s.worker_timeout_status} instead of a 504 with the work still running",
-                    worker_timeout_s=float(target))
-    elif s.worker_timeout_s > 0:
-        raised = s.worker_timeout_s + TIMEOUT_MARGIN_S
-        where, line = _nginx_line(scenario, read_name, _fmt_s(raised))
-        chain.apply(read_name, "nginx", deadline, raised, where, line,
-                    f"{problem}; the read timeout is too short to sit above gunicorn's timeout, so raise it",
-                    read_timeout_s=raised)
+    if target < 1:
+        return  # T < 3 s: gunicorn's timeout (whole seconds, >= 1) cannot sit below it; a note says so
+    where, line = _gunicorn_line(scenario, "timeout", target)
+    chain.apply("timeout", "gunicorn", s.worker_timeout_s, target, where, line,
+                f"{problem}; {target} s leaves a {deadline - target:g}-s margin, so gunicorn frees the worker and "
+                f"the client gets a {s.worker_timeout_status} instead of a 504 with the work still running",
+                worker_timeout_s=float(target))
 
 
 def iter_parameter_rows(scenario: Scenario) -> Iterable[Parameter]:

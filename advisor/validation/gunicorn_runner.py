@@ -186,7 +186,12 @@ def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready
         address = _concrete_address(endpoint, tmpdir)
         proc = _spawn(config, address, tmpdir, ready_dir)
         handle = GunicornHandle(proc, address, config, tmpdir)
-        if _wait_ready(handle, ready_dir, ready_timeout_s):
+        try:
+            ready = _wait_ready(handle, ready_dir, ready_timeout_s)
+        except BaseException:  # Ctrl-C while it boots: do not leave it running
+            stop_process_group(proc, signal.SIGKILL, 1.0)
+            raise
+        if ready:
             return handle
         last_log = handle.log()
         stop_process_group(proc, signal.SIGKILL, 1.0)

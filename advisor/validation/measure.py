@@ -28,12 +28,36 @@ _CLASS_OF_OUTCOME = {
 }
 
 
-def classify(record: RequestRecord, access: dict[int, AccessEntry] | None) -> str:
-    """ok / 502 / 504 (read) / 504_connect / 500 / other (anything the model has no name for)."""
+# One character per measured request, in schedule order (runs with the same seed can be compared request by request).
+_CODE = {"ok": "o", "502": "2", "504": "4", "504_connect": "c", "500": "5", "other": "x"}
+OUTCOME_CODES = {code: name for name, code in _CODE.items()}
+
+
+def classify(record: RequestRecord, access: dict[int, AccessEntry] | None, via_nginx: bool = False) -> str:
+    """ok / 502 / 504 (read) / 504_connect / 500 / other (anything the model has no name for).
+
+    Behind nginx only nginx's answers count: a connection the generator itself gave up on (its own timeout, a reset
+    from nginx) is "other", because nginx should have answered first.
+    """
     if record.outcome == "http_504":
         entry = access.get(record.index) if access is not None else None
         return "504_connect" if entry is not None and not entry.connected else "504"
+    if via_nginx and is_cut_by_read_timeout(record):
+        return "504"
+    if via_nginx and not record.outcome.startswith("http_") and record.outcome != "ok":
+        return "other"
     return _CLASS_OF_OUTCOME.get(record.outcome, "other")
+
+
+def is_cut_by_read_timeout(record: RequestRecord) -> bool:
+    """Behind nginx, a response whose body stopped after the header: nginx's read timeout fired mid-response.
+
+    nginx does not re-arm a timer whose new expiry differs by less than 300 ms (NGX_TIMER_LAZY_DELAY), so with a
+    proxy_read_timeout below that a header that arrives just before the deadline leaves the body with only the
+    rest of it ("upstream timed out ... while reading upstream"). The request failed on the read timeout, so it is
+    counted as a 504 read timeout (and reported separately as ``cut_by_read_timeout``).
+    """
+    return record.outcome == "reset" and record.detail == "truncated response"
 
 
 def window_records(result: LoadResult, warmup_s: float, duration_s: float) -> list[RequestRecord]:
@@ -53,7 +77,7 @@ def busy_fraction(spans: list[tuple[float, float]], workers: int, start: float, 
 
 def measure(result: LoadResult, *, warmup_s: float, duration_s: float, workers: int,
             targets: list[str], access: dict[int, AccessEntry] | None = None,
-            busy_spans: list[tuple[float, float]] | None = None) -> dict:
+            busy_spans: list[tuple[float, float]] | None = None, via_nginx: bool = False) -> dict:
     """The measured shares, latency quantiles of ok requests, utilisation and the realised load.
 
     ``targets`` are the request targets in send order (``loadgen.request_paths``), for the realised service
@@ -61,7 +85,7 @@ def measure(result: LoadResult, *, warmup_s: float, duration_s: float, workers: 
     """
     records = window_records(result, warmup_s, duration_s)
     n = len(records)
-    classes = Counter(classify(r, access) for r in records)
+    classes = Counter(classify(r, access, via_nginx) for r in records)
     ok_latency = [r.latency_s for r in records if r.outcome == "ok"]
     lags = [r.send_lag_s for r in records if not math.isnan(r.started)]
     services = [s for s in (requested_service_s(targets[r.index]) for r in records) if s is not None]
@@ -94,4 +118,6 @@ def measure(result: LoadResult, *, warmup_s: float, duration_s: float, workers: 
         "rho": offered * mean_service / workers if services else None,
         "send_lag_p99_s": quantile(lags, 0.99) if lags else None,
         "access_log_unmatched": unmatched,
+        "outcome_codes": "".join(_CODE[classify(r, access, via_nginx)] for r in records),
+        "cut_by_read_timeout": sum(1 for r in records if is_cut_by_read_timeout(r)) if via_nginx else 0,
     }

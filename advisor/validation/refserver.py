@@ -325,7 +325,14 @@ def start_refserver(config: RefServerConfig, *, ready_timeout_s: float = 15.0) -
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
-    line = _read_ready_line(proc, ready_timeout_s)
+    try:
+        line = _read_ready_line(proc, ready_timeout_s)
+    except BaseException:  # Ctrl-C while it starts: stop it and remove its temp dir
+        stop_process_group(proc, signal.SIGKILL, 1.0)
+        if proc.stdout:
+            proc.stdout.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
     if line is None:
         stop_process_group(proc, signal.SIGKILL, 1.0)
         if proc.stdout:

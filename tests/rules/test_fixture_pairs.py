@@ -67,7 +67,7 @@ def _run_texts(tmp_path: Path, nginx: str, gunicorn: str):
 
 
 NGINX = "server {\n  location / {\n    proxy_pass http://127.0.0.1:8000;\n    proxy_connect_timeout 100s;\n  }\n}\n"
-GUNICORN = 'bind = "127.0.0.1:8000"\ntimeout = 0\n'
+GUNICORN = 'bind = "127.0.0.1:8000"\ntimeout = 0\nbacklog = 64\n'
 
 
 def test_inline_suppressions_through_the_real_loaders(tmp_path: Path):
@@ -76,13 +76,13 @@ def test_inline_suppressions_through_the_real_loaders(tmp_path: Path):
     suppressed = _run_texts(
         tmp_path, "# advisor: file-ignore[TMO]\n" + NGINX,
         'bind = "127.0.0.1:8000"\n# advisor: ignore[worker-timeout-disabled] -- batch jobs run for hours\n'
-        "timeout = 0\n")
+        "timeout = 0\nbacklog = 64\n")
     assert suppressed.findings == []
     assert sorted(item.finding.code for item in suppressed.suppressed) == ["TMO004", "TMO006"]
     assert {item.suppression.file_level for item in suppressed.suppressed} == {True, False}
 
 
 def test_suppression_for_another_code_keeps_the_finding(tmp_path: Path):
-    result = _run_texts(tmp_path, NGINX, 'bind = "127.0.0.1:8000"\ntimeout = 0  # advisor: ignore[TMO001]\n')
+    result = _run_texts(tmp_path, NGINX, 'bind = "127.0.0.1:8000"\ntimeout = 0  # advisor: ignore[TMO001]\nbacklog = 64\n')
     assert "TMO006" in {f.code for f in result.findings}
     assert result.used_suppressions == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,41 @@ def gunicorn_server():
                 assert not os.path.exists(server.address.path)
 
     return start
+
+
+# -- `advisor validate` runs shared by the agreement and parity tests -------------------------------------------
+
+FIXTURE_PAIRS = Path(__file__).parent / "fixtures"
+CAPACITY_RPS = 80.0  # c / S = 4 / 50 ms
+# Every test module compares ~20 informative shares with their bands; a 99.8 % band per comparison keeps the chance
+# that a correct model fails one of them (family-wise, Bonferroni) at about 4 % for fresh seeds. The seed is fixed,
+# so a run repeats its arrivals and service times and only timing jitter varies.
+BAND_LEVEL = 0.998
+RUN_DURATION = "10s"
+RUN_WARMUP = "2s"
+RUN_SEED = 1
+
+
+@pytest.fixture(scope="session")
+def validate_report():
+    """``validate_report(pair, rho, server="ref")`` -> the report dict of one real `advisor validate` run behind
+    real nginx (cached per session: the agreement and the parity tests share the reference-server runs)."""
+    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.validate_cmd import ValidateOptions, execute
+
+    cache: dict[tuple, dict] = {}
+
+    def run(pair: str, rho: float, server: str = "ref") -> dict:
+        key = (pair, rho, server)
+        if key not in cache:
+            directory = FIXTURE_PAIRS / pair
+            options = ValidateOptions(
+                inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
+                host=HostOptions(), rps=rho * CAPACITY_RPS, service_time="50ms", duration=RUN_DURATION,
+                warmup=RUN_WARMUP, proxy="nginx", server=server, seed=RUN_SEED, band_level=BAND_LEVEL,
+                progress=False,
+            )
+            cache[key] = execute(options)[0]
+        return cache[key]
+
+    return run

@@ -6,6 +6,9 @@ nginx error-log signatures must be identical (and equal to what the accept-queue
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import pytest
 
 from advisor.validation.endpoints import free_tcp_port, parse_endpoint
@@ -76,3 +79,55 @@ def test_request_longer_than_worker_timeout_is_500_from_both(transport, gunicorn
     assert gunicorn_errors.counts == ref_errors.counts == {}
     assert "WORKER TIMEOUT" in gunicorn_log and "WORKER TIMEOUT" in ref_log
     assert server.stats()["aborted"] == 1
+
+
+# -- Poisson load: the reference server vs gunicorn 27 behind nginx, shares compared with a derived tolerance ------
+
+def _tolerance(band: tuple[float, float], level: float, p: float, n: int) -> float:
+    """How far two independent runs of the same scenario may differ at the 99.8 % level.
+
+    One run's standard deviation comes from the simulated band (its width spans ±z of the run-to-run scatter,
+    queueing correlations included) or, if larger, from the binomial sd sqrt(p(1-p)/n); the difference of two
+    independent runs has sqrt(2) times that. Both runs here use the same seed (the same arrivals and service
+    times), which makes them positively correlated, so this bound is conservative.
+    """
+    z_band = NormalDist().inv_cdf(0.5 + level / 2)
+    z_test = NormalDist().inv_cdf(0.999)
+    sd_run = max((band[1] - band[0]) / (2 * z_band), math.sqrt(max(p * (1 - p), 0.0) / n))
+    return z_test * math.sqrt(2) * sd_run
+
+
+def _mcnemar_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar test: with identical behaviour a discordant pair goes either way with probability 1/2."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rho", [0.5, 0.8, 1.2])
+def test_reference_server_and_gunicorn_agree_under_poisson_load(validate_report, rho):
+    pytest.importorskip("gunicorn", reason="gunicorn (test extra) not installed")
+    ref = validate_report("unix-b8", rho, "ref")
+    real = validate_report("unix-b8", rho, "gunicorn")
+    assert real["parameters"]["server"] == "gunicorn" and ref["parameters"]["server"] == "ref"
+    assert real["band"] == ref["band"]  # same executed system, same band
+    n = min(ref["measured"]["n"], real["measured"]["n"])
+    # 1. the shares, as two independent runs of the same scenario
+    for key in ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other"):
+        band = tuple(ref["band"].get(key, (0.0, 0.0)))
+        pooled = (ref["measured"][key] + real["measured"][key]) / 2
+        tolerance = _tolerance(band, ref["band_level"], pooled, n)
+        difference = abs(ref["measured"][key] - real["measured"][key])
+        assert difference <= tolerance + 1e-12, (key, ref["measured"][key], real["measured"][key], tolerance)
+    # 2. request by request: the same seed sends the same requests with the same service times to both, so any
+    #    difference in how often one server turns an outcome into another must be symmetric (99.8 % level)
+    codes_ref, codes_real = ref["measured"]["outcome_codes"], real["measured"]["outcome_codes"]
+    assert len(codes_ref) == len(codes_real) == n
+    for code in set(codes_ref) | set(codes_real):
+        only_ref = sum(1 for a, b in zip(codes_ref, codes_real) if a == code != b)
+        only_real = sum(1 for a, b in zip(codes_ref, codes_real) if b == code != a)
+        assert _mcnemar_p(only_ref, only_real) >= 0.002, (code, only_ref, only_real)
+    assert real["verdict"] == "inside", real["rows"]

@@ -101,7 +101,7 @@ class FileSet:
             return
         self._cap_reported.add(what)
         path, line = site if site else (self.main_path, None)
-        self.diagnostics.append(Diagnostic("ADV004", "warning", message, path, line))
+        self.diagnostics.append(Diagnostic("ADV005", "warning", message, path, line))
 
     # -- include resolution ---------------------------------------------------------------------------------
     def include(self, arg: str, site_path: str, site_line: int) -> list[SourceFile]:

@@ -29,7 +29,7 @@ def load_nginx(path: str, host: HostFacts) -> NginxLoadResult:
     """Load the nginx configuration at `path` (as given on the command line; it names the main file in Sources).
 
     Never raises for bad input: unreadable files, syntax errors, missing includes and invalid values become
-    Diagnostics (ADV001 parse error, ADV002 missing include, ADV003 stock include assumed, ADV004 include loop or
+    Diagnostics (ADV001 parse error, ADV002 missing include, ADV003 stock include assumed, ADV005 include loop or
     limit, ADV006 invalid value).
     """
     # Loading allocates one object per directive and value and creates no reference cycles worth collecting;

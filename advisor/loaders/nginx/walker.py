@@ -107,7 +107,7 @@ class ConfigWalker:
         result = []
         for included in self.files.include(args[0], source.display, stmt["line"]):
             if included.key in stack:
-                self.diag("ADV004", "warning", f"include loop: {included.display} includes itself "
+                self.diag("ADV005", "warning", f"include loop: {included.display} includes itself "
                           f"(via {source.display}:{stmt['line']}); not followed again", source.display, stmt["line"])
                 continue
             result.append((included, stack + (included.key,)))

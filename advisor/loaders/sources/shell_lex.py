@@ -81,7 +81,8 @@ class LexResult:
 
 
 class _Lexer:
-    def __init__(self, source: PText) -> None:
+    def __init__(self, source: PText, shell: bool = True) -> None:
+        self.shell = shell  # False: shlex.split's rules only (no operators, no comments)
         self.source = source
         self.text = source.text
         self.i = 0
@@ -105,7 +106,7 @@ class _Lexer:
                 self.i += 1
             elif char == "\\" and self.peek(1) == "\n":
                 self.i += 2
-            elif char == "#":
+            elif char == "#" and self.shell:
                 while self.i < len(text) and text[self.i] != "\n":
                     self.i += 1
             elif char == "\n":
@@ -121,7 +122,7 @@ class _Lexer:
                     self.result.tokens.append(Op(operator, self.source[start:self.i]))
                     if operator in ("<<", "<<-"):
                         self.note_heredoc(operator == "<<-")
-                elif re.match(r"\d+[<>]", text[self.i:self.i + 12]):
+                elif self.shell and re.match(r"\d+[<>]", text[self.i:self.i + 12]):
                     while text[self.i].isdigit():  # `2>&1`: the digits name a file descriptor
                         self.i += 1
                 else:
@@ -129,6 +130,8 @@ class _Lexer:
         return self.result
 
     def match_operator(self) -> str | None:
+        if not self.shell:
+            return None
         for operator in _OPERATORS:
             if self.text.startswith(operator, self.i):
                 return operator
@@ -275,7 +278,7 @@ class _Lexer:
         return None
 
     def matching(self, open_index: int, opening: str, closing: str) -> int:
-        """Index just past the bracket that closes the one at `open_index` (quotes skipped)."""
+        """Index just past the bracket that closes the one at `open_index` (quotes and escapes skipped)."""
         text = self.text
         depth = 0
         index = open_index
@@ -284,9 +287,12 @@ class _Lexer:
             if char == "\\":
                 index += 2
                 continue
-            if char in "'\"":
-                end = text.find(char, index + 1)
+            if char == "'":
+                end = text.find("'", index + 1)
                 index = len(text) if end == -1 else end + 1
+                continue
+            if char == '"':
+                index = self.skip_double_quoted(index)
                 continue
             if char == opening:
                 depth += 1
@@ -296,6 +302,23 @@ class _Lexer:
                     return index + 1
             index += 1
         self.error(open_index, f"unterminated {opening}")
+        return len(text)
+
+    def skip_double_quoted(self, start: int) -> int:
+        text = self.text
+        index = start + 1
+        while index < len(text):
+            char = text[index]
+            if char == "\\":
+                index += 2
+            elif char == '"':
+                return index + 1
+            elif text.startswith("$(", index):
+                index = self.matching(index + 1, "(", ")")
+            elif text.startswith("${", index):
+                index = self.matching(index + 1, "{", "}")
+            else:
+                index += 1
         return len(text)
 
     def read_braced(self, quoted: bool) -> Part:
@@ -373,9 +396,10 @@ class _Lexer:
         return Lit(PText.join(chunks), True)
 
 
-def tokenize(source: PText) -> LexResult:
-    """Split shell text into words and operators (newlines are `Op("\\n")`)."""
-    return _Lexer(source).run()
+def tokenize(source: PText, *, shell: bool = True) -> LexResult:
+    """Split shell text into words and operators (newlines are `Op("\\n")`). With `shell=False` only blanks, quotes
+    and backslashes matter, as in `shlex.split` (no operators, no comments)."""
+    return _Lexer(source, shell).run()
 
 
 def is_redirection(operator: str) -> bool:

@@ -64,6 +64,7 @@ class VarUse(Tag):
     name: str
     source: Source | None
     value: str
+    site: Pos | None = None  # where the expansion (`$NAME`) is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,11 @@ class PText:
 
     def with_tag(self, tag: Tag) -> "PText":
         return PText(self.text, self.origins, tuple(tags + (tag,) for tags in self.tags))
+
+    def without(self, tag_type: type) -> "PText":
+        """The same text without tags of `tag_type` (e.g. ExecLiteral once a shell does read the text)."""
+        return PText(self.text, self.origins,
+                     tuple(tuple(tag for tag in tags if not isinstance(tag, tag_type)) for tags in self.tags))
 
     def at(self, fallback: Pos | None = None) -> Pos | None:
         """The position of the first character that has one."""

@@ -115,7 +115,7 @@ def test_include_loop_terminates_with_a_warning(tmp_path: Path) -> None:
     write(tmp_path, "a.conf", "include b.conf;\nserver { location / { proxy_pass http://127.0.0.1:1; } }\n")
     write(tmp_path, "b.conf", "include a.conf;\n")
     result = load_nginx(str(main), HostFacts.build())
-    loop = only(result, "ADV004")
+    loop = only(result, "ADV005")
     assert loop.severity == "warning" and "include loop" in loop.message
     assert loop.path == str(tmp_path / "b.conf") and loop.line == 1
     assert len(result.routes) == 1
@@ -123,7 +123,7 @@ def test_include_loop_terminates_with_a_warning(tmp_path: Path) -> None:
 
 def test_self_including_main_file(tmp_path: Path) -> None:
     main = write(tmp_path, "nginx.conf", "include nginx.conf;\n")
-    assert codes(load_nginx(str(main), HostFacts.build())) == ["ADV004"]
+    assert codes(load_nginx(str(main), HostFacts.build())) == ["ADV005"]
 
 
 def test_huge_glob_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +133,7 @@ def test_huge_glob_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         write(tmp_path, f"conf.d/{index:02d}.conf",
               f"server {{ location /{index} {{ proxy_pass http://127.0.0.1:{8000 + index}; }} }}\n")
     result = load_nginx(str(main), HostFacts.build())
-    capped = [d for d in result.diagnostics if d.code == "ADV004"]
+    capped = [d for d in result.diagnostics if d.code == "ADV005"]
     assert capped and all(d.line == 2 for d in capped)
     assert len(result.config.files) <= 5
     assert 0 < len(result.routes) < 12
@@ -146,7 +146,7 @@ def test_exponential_include_fan_out_is_capped(tmp_path: Path, monkeypatch: pyte
         write(tmp_path, f"l{level}.conf", f"include l{level + 1}.conf;\ninclude l{level + 1}.conf;\n")
     write(tmp_path, "l12.conf", "server { location / { proxy_pass http://127.0.0.1:1; } }\n")
     result = load_nginx(str(main), HostFacts.build())
-    assert any(d.code == "ADV004" and "inclusions" in d.message for d in result.diagnostics)
+    assert any(d.code == "ADV005" and "inclusions" in d.message for d in result.diagnostics)
 
 
 def test_absolute_etc_nginx_include_prefers_the_repository_tree(tmp_path: Path) -> None:

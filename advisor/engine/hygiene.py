@@ -1,0 +1,92 @@
+"""Suppression hygiene (linter-conventions.md §6.7): suppressions that suppressed nothing (ADV100) and suppressions
+naming no rule (ADV101), reported as loader-style diagnostics so the meta rules' messages and severities apply.
+
+A code in a suppression is judged "unused" only when the run could have used it: every default-enabled rule it
+names was selected, at least one rule it names ran, and none of those rules had to skip a scope because a fact was
+unknown (the finding might have been there). So `--select TMO002` never reports an `ignore[TMO001]` as stale.
+Codes naming ADV100 itself are never judged.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+from advisor.engine.findings import Skip, SuppressedFinding
+from advisor.engine.rules import Rule
+from advisor.engine.suppress import code_matches
+from advisor.model.deployment import Diagnostic
+from advisor.model.suppressions import Suppression
+
+UNUSED_CODE = "ADV100"
+UNKNOWN_CODE = "ADV101"
+
+
+def _comment(suppression: Suppression) -> str:
+    kind = "file-ignore" if suppression.file_level else "ignore"
+    return f"# advisor: {kind}[{', '.join(suppression.codes)}]"
+
+
+def _suggestion(code: str, rules: list[Rule]) -> str | None:
+    choices = sorted({rule.code for rule in rules} | {rule.name for rule in rules})
+    matches = difflib.get_close_matches(code, choices, n=1, cutoff=0.6)
+    if not matches:
+        matches = difflib.get_close_matches(code.upper(), choices, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _used_codes(suppressed: Iterable[SuppressedFinding]) -> dict[int, set[str]]:
+    """For each suppression (by identity), the codes of it that matched a suppressed finding."""
+    used: dict[int, set[str]] = {}
+    for item in suppressed:
+        codes = used.setdefault(id(item.suppression), set())
+        codes.update(code for code in item.suppression.codes
+                     if code_matches(code, item.finding.code, item.finding.name))
+    return used
+
+
+def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[SuppressedFinding],
+                            rules: list[Rule], selected: frozenset[str], skips: list[Skip],
+                            diagnostic_codes: Iterable[str] = (), report_unused: bool = True,
+                            report_unknown: bool = True) -> list[Diagnostic]:
+    """ADV100/ADV101 diagnostics for `suppressions` after a run that selected the rule codes `selected`."""
+    used = _used_codes(suppressed)
+    uncertain = {skip.code for skip in skips if skip.kind in ("unknown", "error")}
+    extra_codes = frozenset(diagnostic_codes) - {rule.code for rule in rules}
+    diagnostics: list[Diagnostic] = []
+    for suppression in suppressions:
+        unused: list[str] = []
+        unknown: list[str] = []
+        for code in suppression.codes:
+            named = [rule for rule in rules if code_matches(code, rule.code, rule.name)]
+            if not named:
+                if not any(code_matches(code, other, "") for other in extra_codes):
+                    unknown.append(code)
+                continue
+            if code in used.get(id(suppression), ()) or any(rule.code == UNUSED_CODE for rule in named):
+                continue
+            ran = [rule for rule in named if rule.code in selected]
+            complete = all(rule.code in selected for rule in named if rule.enabled)
+            if ran and complete and not any(rule.code in uncertain for rule in ran):
+                unused.append(code)
+        if report_unknown and unknown:
+            hints = [(code, _suggestion(code, rules)) for code in unknown]
+            described = ", ".join(f"{code!r}" + (f" (did you mean {hint}?)" if hint else "") for code, hint in hints)
+            diagnostics.append(Diagnostic(
+                UNKNOWN_CODE, "warning",
+                f"{_comment(suppression)} names no advisor rule: {described}; a misspelled code suppresses "
+                "nothing, so the finding it was meant for is still reported (or will be, once it appears)",
+                suppression.path, suppression.line, None,
+                "use a rule code (TMO002), a code prefix (TMO), a rule name or ALL; `advisor rules` lists them"))
+        if report_unused and unused:
+            scope = "this file" if suppression.file_level else f"line {suppression.applies_to_line}"
+            which = ", ".join(unused)
+            partly = bool(used.get(id(suppression)))
+            diagnostics.append(Diagnostic(
+                UNUSED_CODE, "info",
+                f"{_comment(suppression)}: {which} suppressed nothing on {scope}"
+                + (" (the other codes did)" if partly else "")
+                + "; a stale suppression would silently hide the problem if it came back",
+                suppression.path, suppression.line, None,
+                f"remove {which} from the comment" if partly else "remove the comment"))
+    return diagnostics

@@ -1,0 +1,126 @@
+"""Follow a command (an argv, or a script) to the gunicorn/uvicorn processes it starts.
+
+Format loaders (compose, Dockerfile, Procfile, unit files, ...) hand the Collector what they start: an argv with
+the process environment, or shell code. The Collector recognises the server through wrappers, reads `sh -c`
+scripts and script files it can find on this machine, and keeps one FoundServer per distinct command.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from advisor.loaders.sources.expand import Environment, VarValue
+from advisor.loaders.sources.paths import PathResolver
+from advisor.loaders.sources.programs import NestedScript, ScriptFile, ServerInvocation, recognise
+from advisor.loaders.sources.shell_script import scan_script
+from advisor.loaders.sources.text import ExecLiteral, PText, Pos, SourceText, Unresolved, source_at
+from advisor.model.deployment import Diagnostic
+from advisor.model.provenance import Setting
+
+MAX_DEPTH = 6  # scripts calling scripts
+
+
+@dataclass(slots=True)
+class LaunchContext:
+    path: str  # the file being loaded (ids and diagnostics)
+    via: str  # what starts the command, for provenance: "compose service web: command"
+    resolver: PathResolver
+    label: str | None = None  # service / process type / program name; None: the command's line; "": the file
+    service_name: str | None = None  # docker-compose service name other containers use
+    extra_settings: dict[str, Setting] = field(default_factory=dict)  # e.g. compose ports, added to the app
+
+
+@dataclass(slots=True)
+class FoundServer:
+    invocation: ServerInvocation
+    env: Environment  # what the server process inherits
+    cwd: PText | None
+    context: LaunchContext
+
+    @property
+    def position(self) -> Pos | None:
+        return self.invocation.program.at()
+
+
+@dataclass(slots=True)
+class Collector:
+    found: list[FoundServer] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _seen: set[tuple] = field(default_factory=set)
+    _reading: set[str] = field(default_factory=set)
+
+    def argv(self, argv: list[PText], env: Environment, context: LaunchContext, cwd: PText | None = None,
+             depth: int = 0) -> None:
+        if not argv or depth > MAX_DEPTH:
+            return
+        recognised = recognise(argv)
+        if recognised is None:
+            return
+        env = _with_prefix(env, recognised.prefix_env)
+        if isinstance(recognised, ServerInvocation):
+            key = (recognised.program.at(), tuple(arg.text for arg in recognised.args), context.label)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.found.append(FoundServer(recognised, env, cwd, context))
+            return
+        if isinstance(recognised, NestedScript):  # a shell does expand what exec form passed as written
+            self.script(recognised.script.without(ExecLiteral), _exported(env), context, cwd, depth + 1)
+            return
+        self.script_file(recognised, env, context, cwd, depth)
+
+    def script(self, script: PText, env: Environment, context: LaunchContext, cwd: PText | None = None,
+               depth: int = 0) -> None:
+        """Shell code: every command in it, with the variables it sees."""
+        if depth > MAX_DEPTH:
+            return
+        scan = scan_script(script, env.copy())
+        for position, message in scan.errors:
+            self.diagnostics.append(Diagnostic("ADV004", "warning", f"shell syntax: {message}; advisor read the "
+                                               "rest of the command as well as it could",
+                                               position.path if position else context.path,
+                                               position.line if position else None,
+                                               position.column if position else None))
+        for command in scan.commands:
+            self.argv(command.argv, command.env, context, command.cwd or cwd, depth)
+
+    def script_file(self, call: ScriptFile, env: Environment, context: LaunchContext, cwd: PText | None,
+                    depth: int) -> None:
+        """`/docker-entrypoint.sh gunicorn ...`: read the script when it is here; otherwise look at its arguments
+        (entrypoint scripts usually `exec "$@"`)."""
+        before = len(self.found)
+        unresolved = any(isinstance(tag, Unresolved) for tag in call.path.all_tags())
+        local = None if unresolved else context.resolver.resolve(call.path.text)
+        if local is not None and os.path.realpath(local) not in self._reading:
+            text = _read(local)
+            if text is not None:
+                self._reading.add(os.path.realpath(local))
+                script_context = replace(context, resolver=replace(context.resolver,
+                                                                   base_dir=os.path.dirname(local)))
+                self.script(SourceText(local, text).ptext(), _exported(env), script_context, cwd, depth + 1)
+                self._reading.discard(os.path.realpath(local))
+        if len(self.found) == before:
+            self.argv(call.rest, env, context, cwd, depth + 1)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _with_prefix(env: Environment, prefix: list[tuple[str, PText]]) -> Environment:
+    if not prefix:
+        return env
+    env = env.copy()
+    for name, value in prefix:
+        env.set(VarValue(name, value, source_at(value.at(), f"{name}={value.text}"), exported=True))
+    return env
+
+
+def _exported(env: Environment) -> Environment:
+    """A new process (sh -c, a script) sees only the exported variables."""
+    clone = Environment(env.exported(), env.unset_hint)
+    return clone

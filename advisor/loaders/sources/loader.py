@@ -1,0 +1,158 @@
+"""Load one app-server source file of a given kind: find the gunicorn/uvicorn commands it starts, build them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from advisor.loaders.sources.compose import NginxMount, load_compose
+from advisor.loaders.sources.dockerfile import parse_dockerfile
+from advisor.loaders.sources.launch import Collector, LaunchContext
+from advisor.loaders.sources.paths import PathResolver, source_dir
+from advisor.loaders.sources.scripts import (
+    _SHELL_LANGUAGES, load_lines, load_procfile, load_shell, markdown_blocks,
+)
+from advisor.loaders.sources.servers import LoadedServer, app_ids, build_server
+from advisor.loaders.sources.supervisor import load_supervisor
+from advisor.loaders.sources.systemd import load_systemd
+from advisor.loaders.sources.expand import VarValue
+from advisor.loaders.sources.text import PText, SourceText, source_at
+from advisor.model.deployment import AppServer, Diagnostic, HostFacts
+from advisor.model.provenance import Setting
+from advisor.model.suppressions import Suppression, parse_suppression_comment
+
+SOURCE_KINDS = ("compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown")
+_DESCRIPTIONS = {"compose": "docker-compose file", "dockerfile": "Dockerfile", "procfile": "Procfile",
+                 "systemd": "systemd unit", "supervisor": "supervisord config", "shell": "shell script",
+                 "markdown": "Markdown document"}
+
+
+@dataclass(slots=True)
+class SourceLoadResult:
+    servers: list[LoadedServer] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    nginx_mounts: list[NginxMount] = field(default_factory=list)
+
+    @property
+    def apps(self) -> list[AppServer]:
+        return [server.result.app for server in self.servers]
+
+
+def _read(path: str) -> tuple[str | None, str | None]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(), None
+    except OSError as error:
+        return None, error.strerror or str(error)
+
+
+def load_source(path: str, kind: str, host: HostFacts) -> SourceLoadResult:
+    """Every gunicorn/uvicorn process `path` (of `kind`, one of SOURCE_KINDS) starts, as AppServers.
+
+    Never raises for bad input: unreadable files, syntax errors and sources without a server are diagnostics."""
+    result = SourceLoadResult()
+    text, error = _read(path)
+    if text is None:
+        result.diagnostics.append(Diagnostic("ADV004", "error", f"cannot read {path}: {error}", path))
+        return result
+    source = SourceText(path, text)
+    collector = Collector()
+    _dispatch(kind, source, dict(host.env), collector, result)
+    result.diagnostics.extend(collector.diagnostics)
+    for found, app_id in zip(collector.found, app_ids(collector.found)):
+        loaded = build_server(found, host, app_id)
+        result.servers.append(loaded)
+        result.diagnostics.extend(loaded.result.diagnostics)
+        result.suppressions.extend(loaded.result.suppressions)
+    if not result.servers and not any(d.severity == "error" for d in result.diagnostics):
+        result.diagnostics.append(Diagnostic(
+            "ADV004", "warning", f"no gunicorn or uvicorn command found in this {_DESCRIPTIONS.get(kind, kind)}; "
+            "its app server settings were not checked (pass the file that starts the server, or "
+            "--app-format if the kind was guessed wrong)", path))
+    result.suppressions.extend(collect_suppressions(source))
+    return result
+
+
+def _dispatch(kind: str, source: SourceText, host_env: dict[str, str], collector: Collector,
+              result: SourceLoadResult) -> None:
+    if kind == "compose":
+        compose = load_compose(source, host_env, collector)
+        result.diagnostics.extend(compose.diagnostics)
+        result.nginx_mounts.extend(compose.nginx_mounts)
+    elif kind == "dockerfile":
+        load_dockerfile(source, host_env, collector, result)
+    elif kind == "procfile":
+        load_procfile(source, host_env, collector)
+    elif kind == "systemd":
+        result.diagnostics.extend(load_systemd(source, host_env, collector))
+    elif kind == "supervisor":
+        load_supervisor(source, host_env, collector)
+    elif kind == "shell":
+        load_shell(source, host_env, collector)
+    elif kind == "markdown":
+        for language, block in markdown_blocks(source):
+            if language in _SHELL_LANGUAGES:
+                load_shell(block, host_env, collector)
+            elif language in ("yaml", "yml") and "services:" in block.text:
+                _dispatch("compose", block, host_env, collector, result)
+            elif language == "dockerfile":
+                _dispatch("dockerfile", block, host_env, collector, result)
+            elif "[Service]" in block.text:
+                result.diagnostics.extend(load_systemd(block, host_env, collector))
+            elif "[program:" in block.text:
+                load_supervisor(block, host_env, collector)
+            elif language not in ("nginx", "python", "py", "json", "toml", "haproxy", "text", "txt", "http"):
+                load_lines(block, host_env, collector)
+    else:
+        raise ValueError(f"unknown source kind {kind!r}")
+
+
+def load_dockerfile(source: SourceText, host_env: dict[str, str], collector: Collector,
+                    result: SourceLoadResult) -> None:
+    dockerfile = parse_dockerfile(source)
+    result.diagnostics.extend(dockerfile.diagnostics)
+    stage = dockerfile.final
+    if stage is None:
+        return
+    argv, via = stage.argv()
+    env = stage.environment()
+    for name, value in host_env.items():
+        env.set(VarValue(name, PText(value), None, exported=True))
+    directory = source_dir(source.path)
+    resolver = PathResolver(base_dir=directory, mounts=list(stage.copies), roots=[directory],
+                            working_dir=stage.workdir, runs_near_source=False)
+    extra: dict[str, Setting] = {}
+    if stage.exposes:
+        extra["exposed_ports"] = Setting([port.text for port in stage.exposes],
+                                         source_at(stage.exposes[0].at(), "EXPOSE"),
+                                         " ".join(port.text for port in stage.exposes))
+    collector.argv(argv, env, LaunchContext(source.path, via, resolver, label="", extra_settings=extra))
+
+
+def collect_suppressions(source: SourceText) -> list[Suppression]:
+    """`# advisor: ignore[CODE]` on a line covers that line, on a line of its own the next line with content;
+    `# advisor: file-ignore[CODE]` the whole file."""
+    found: list[Suppression] = []
+    lines = list(source.lines())
+    for position, (number, start, end) in enumerate(lines):
+        line = source.text[start:end]
+        hash_at = line.find("#")
+        if hash_at == -1:
+            continue
+        parsed = parse_suppression_comment(line[hash_at:])
+        if parsed is None:
+            continue
+        file_level, codes, reason = parsed
+        target: int | None = None
+        if not file_level:
+            if line[:hash_at].strip():
+                target = number
+            else:
+                target = next((other for other, s, e in lines[position + 1:]
+                               if source.text[s:e].strip() and not source.text[s:e].lstrip().startswith("#")), None)
+        found.append(Suppression(source.path, number, codes, file_level, target, reason))
+    return found
+
+
+__all__ = ["SOURCE_KINDS", "SourceLoadResult", "collect_suppressions", "load_source"]

@@ -1,0 +1,287 @@
+"""systemd units: `ExecStart=` (with continuation lines, prefixes, quoting, `$VAR`/`${VAR}` and specifiers),
+`Environment=`, `EnvironmentFile=`, `WorkingDirectory=`; socket activation through a `.socket` unit.
+
+systemd runs ExecStart without a shell. `${FOO}` becomes exactly one argument, a bare `$FOO` word is split at
+whitespace, `$$` is a dollar, `%%` a percent; other specifiers (`%i`, `%h`...) depend on the instance. Variables
+come from Environment= and then EnvironmentFile= (which overrides it); `--env` overrides both. When the service
+is socket-activated (`gunicorn.socket` next to `gunicorn.service`), gunicorn serves the sockets systemd passes in
+(LISTEN_FDS) and ignores its own bind, so the bind is the socket unit's `ListenStream=`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from advisor.loaders.sources.envfile import parse_env_file
+from advisor.loaders.sources.expand import Environment, VarValue
+from advisor.loaders.sources.launch import Collector, LaunchContext
+from advisor.loaders.sources.paths import PathResolver, source_dir
+from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, source_at
+from advisor.model.addresses import Address, parse_gunicorn_bind
+from advisor.model.deployment import Diagnostic
+from advisor.model.provenance import Setting
+
+_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*")
+_C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f",
+              "v": "\v", "s": " "}
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$|%%|%([A-Za-z])")
+
+
+@dataclass(slots=True)
+class UnitEntry:
+    section: str
+    key: str
+    value: PText
+    position: Pos | None
+
+
+def unit_entries(source: SourceText) -> list[UnitEntry]:
+    """Key=value entries by section; continuation lines (trailing backslash) are joined with a space."""
+    entries: list[UnitEntry] = []
+    section = ""
+    pending: list[PText] = []
+    pending_start: int | None = None
+    text = source.text
+    for _, start, end in source.lines():
+        line = text[start:end].rstrip("\r")
+        stripped = line.strip()
+        if stripped.startswith(("#", ";")) or (not stripped and not pending):
+            continue
+        if not pending and stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1]
+            continue
+        if pending_start is None:
+            pending_start = start
+        body = line.rstrip()
+        if body.endswith("\\"):
+            pending.append(source.ptext(start, start + len(body) - 1))
+            pending.append(PText(" ", (source.pos(start + len(body) - 1),)))
+            continue
+        pending.append(source.ptext(start, start + len(line)))
+        logical = PText.join(pending)
+        pending, pending_start = [], None
+        match = _KEY.match(logical.text)
+        if match:
+            entries.append(UnitEntry(section, match.group(1), logical[match.end():].strip(),
+                                     logical.at()))
+    return entries
+
+
+def split_words(value: PText) -> list[tuple[PText, bool]]:
+    """systemd's word splitting: whitespace separates, quotes group, C escapes. (word, had quotes)."""
+    words: list[tuple[PText, bool]] = []
+    raw = value.text
+    index = 0
+    while index < len(raw):
+        while index < len(raw) and raw[index].isspace():
+            index += 1
+        if index >= len(raw):
+            break
+        chunks: list[PText] = []
+        quoted = False
+        quote: str | None = None
+        while index < len(raw):
+            char = raw[index]
+            if quote is None and char.isspace():
+                break
+            if char in "\"'" and quote is None:
+                quote, quoted = char, True
+                index += 1
+                continue
+            if quote is not None and char == quote:
+                quote = None
+                index += 1
+                continue
+            if char == "\\" and index + 1 < len(raw):
+                escaped = _C_ESCAPES.get(raw[index + 1], raw[index + 1])
+                chunks.append(PText(escaped, (value.origins[index],)))
+                index += 2
+                continue
+            chunks.append(value[index:index + 1])
+            index += 1
+        words.append((PText.join(chunks), quoted))
+    return words
+
+
+def expand_word(word: PText, quoted: bool, env: Environment) -> list[PText]:
+    """ExecStart variable and specifier expansion of one word."""
+    bare = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", word.text)
+    if bare and not quoted:
+        variable = env.get(bare.group(1))
+        value = _value(word, bare.group(1), variable)
+        if any(isinstance(tag, Unresolved) for tag in value.all_tags()):
+            return [value]
+        parts, start = [], None
+        for position, char in enumerate(value.text + " "):
+            if char.isspace():
+                if start is not None:
+                    parts.append(value[start:position])
+                start = None
+            elif start is None:
+                start = position
+        return parts
+    out: list[PText] = []
+    last = 0
+    for match in _VARIABLE.finditer(word.text):
+        out.append(word[last:match.start()])
+        token = match.group(0)
+        if token == "$$":
+            out.append(word[match.start():match.start() + 1])
+        elif token == "%%":
+            out.append(word[match.start():match.start() + 1])
+        elif match.group(1):
+            out.append(_value(word[match.start():match.end()], match.group(1), env.get(match.group(1))))
+        else:
+            out.append(word[match.start():match.end()].with_tag(Unresolved(
+                f"{token} is a systemd specifier filled in when the unit starts")))
+        last = match.end()
+    out.append(word[last:])
+    return [PText.join(out)]
+
+
+def _value(raw: PText, name: str, variable: VarValue | None) -> PText:
+    if variable is None:
+        return raw.with_tag(Unresolved(f"${name} is not set by Environment= or EnvironmentFile= (systemd would pass "
+                                       f"an empty string; pass --env {name}=... if it is set elsewhere)"))
+    if not variable.known:
+        return raw.with_tag(Unresolved(variable.reason or f"${name} is not known"))
+    return variable.text.with_tag(VarUse(name, variable.source, variable.text.text))  # type: ignore[union-attr]
+
+
+def _diagnostic(severity: str, message: str, position: Pos | None, path: str, code: str = "ADV004") -> Diagnostic:
+    return Diagnostic(code, severity, message, position.path if position else path,  # type: ignore[arg-type]
+                      position.line if position else None, position.column if position else None)
+
+
+def load_systemd(source: SourceText, host_env: dict[str, str], collector: Collector) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    entries = unit_entries(source)
+    directory = source_dir(source.path)
+    resolver = PathResolver(base_dir=directory, roots=[directory], host_paths=True)
+    service = [entry for entry in entries if entry.section == "Service"]
+    if not service:
+        if any(entry.section == "Socket" for entry in entries):
+            diagnostics.append(_diagnostic("info", f"{os.path.basename(source.path)} is a socket unit; advisor reads "
+                                           "it together with its .service unit: pass that file", None, source.path,
+                                           "ADV007"))
+        return diagnostics
+    env = Environment()
+    file_vars: list[VarValue] = []
+    working_dir: str | None = None
+    commands: list[UnitEntry] = []
+    for entry in service:
+        if entry.key == "Environment":
+            if not entry.value.text:
+                env = Environment()
+            for word, _ in split_words(entry.value):
+                name, equals, _ = word.text.partition("=")
+                if equals and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                    env.set(VarValue(name, word[len(name) + 1:], source_at(word.at(), f"Environment={name}"),
+                                     exported=True))
+        elif entry.key == "EnvironmentFile":
+            file_vars.extend(_environment_file(entry, resolver, diagnostics, source.path))
+        elif entry.key == "WorkingDirectory":
+            working_dir = entry.value.text.lstrip("-") or None
+        elif entry.key == "ExecStart":
+            if not entry.value.text:
+                commands = []
+            else:
+                commands.append(entry)
+    for variable in file_vars:
+        env.set(variable)
+    for name, value in host_env.items():
+        env.set(VarValue(name, PText(value), None, exported=True))
+    extra = _socket_bind(source, entries, resolver, diagnostics)
+    for entry in commands:
+        argv = _exec_argv(entry.value, env)
+        context = LaunchContext(source.path, f"systemd {os.path.basename(source.path)} ExecStart",
+                                resolver.with_working_dir(working_dir), extra_settings=dict(extra), label="")
+        collector.argv(argv, env, context)
+    return diagnostics
+
+
+def _exec_argv(value: PText, env: Environment) -> list[PText]:
+    text = value.text
+    prefix = 0
+    while prefix < len(text) and text[prefix] in "@-:+!":
+        prefix += 1
+    at_sign = "@" in text[:prefix]
+    words = split_words(value[prefix:])
+    argv: list[PText] = []
+    for word, quoted in words:
+        argv.extend(expand_word(word, quoted, env))
+    if at_sign and len(argv) > 1:
+        del argv[1]  # `@/bin/prog argv0 ...`: the second word is argv[0]
+    return argv
+
+
+def _environment_file(entry: UnitEntry, resolver: PathResolver, diagnostics: list[Diagnostic],
+                      path: str) -> list[VarValue]:
+    text = entry.value.text
+    optional = text.startswith("-")
+    file_path = text.lstrip("-").strip()
+    local = resolver.resolve(file_path)
+    content = None
+    if local is not None:
+        try:
+            with open(local, encoding="utf-8", errors="replace") as handle:
+                content = handle.read()
+        except OSError:
+            content = None
+    if content is None:
+        if not optional:
+            diagnostics.append(_diagnostic("warning", f"EnvironmentFile={file_path} was not found here; the variables "
+                                           "it sets are unknown (systemd refuses to start the unit without it)",
+                                           entry.position, path))
+        return []
+    return [VarValue(item.name, item.value, source_at(item.name_at.at(), f"EnvironmentFile {item.name}"),
+                     exported=True)
+            for item in parse_env_file(SourceText(local, content), comment_chars="#;")]  # type: ignore[arg-type]
+
+
+def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathResolver,
+                 diagnostics: list[Diagnostic]) -> dict[str, Setting]:
+    names = [os.path.splitext(os.path.basename(source.path))[0] + ".socket"]
+    for entry in entries:
+        if entry.key in ("Sockets", "Requires", "Wants", "After", "BindsTo"):
+            names.extend(word for word in entry.value.text.split() if word.endswith(".socket"))
+    directory = source_dir(source.path)
+    for name in dict.fromkeys(names):
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                socket_source = SourceText(path, handle.read())
+        except OSError:
+            continue
+        listens = [entry for entry in unit_entries(socket_source) if entry.section == "Socket"
+                   and entry.key == "ListenStream" and entry.value.text]
+        addresses: list[Address] = []
+        for entry in listens:
+            address = _listen_address(entry.value.text)
+            if address is None:
+                diagnostics.append(_diagnostic("warning", f"ListenStream={entry.value.text} is not an address "
+                                               "advisor understands", entry.position, path))
+                continue
+            addresses.append(address)
+        if addresses:
+            first = listens[0].position
+            return {"bind": Setting(addresses, source_at(first, f"{name} ListenStream (socket activation: gunicorn "
+                                                                "serves the sockets systemd passes, not its bind)"),
+                                    " ".join(entry.value.text for entry in listens))}
+    return {}
+
+
+def _listen_address(text: str) -> Address | None:
+    text = text.strip()
+    if text.startswith("/"):
+        return Address("unix", path=text)
+    if text.isdigit():
+        return Address("tcp", host="::", port=int(text))
+    try:
+        return parse_gunicorn_bind(text)
+    except ValueError:
+        return None

@@ -1,0 +1,146 @@
+"""The validation report: a side-by-side text table, or one JSON object.
+
+JSON: ``{"link", "predicted", "measured", "band", "rows", "verdict", "parameters", "nginx_error_log", "server",
+"notes", "warnings", "band_level", "band_runs"}``; ``predicted`` and ``measured`` share the model's keys (p_ok,
+p_502, p_504, p_504_connect, p_500, p_other, latency_p50_s, latency_p99_s, utilization, ...), ``band`` maps each
+key to [lo, hi]. Times are in the configured deployment's units (divided by the time scale).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .compare import Row
+from .nginx_errorlog import SIGNATURES
+
+_SIGNATURE_TEXT = {
+    "connect_eagain": "connect() failed (11: Resource temporarily unavailable): unix accept queue full",
+    "connect_refused": "connect() failed (111: Connection refused)",
+    "connect_no_such_file": "connect() failed (2: No such file or directory)",
+    "connect_permission_denied": "connect() failed (13: Permission denied)",
+    "timeout_connecting": "upstream timed out while connecting: TCP accept queue full (SYN dropped)",
+    "timeout_reading_header": "upstream timed out while reading response header: queue wait + service > read timeout",
+    "timeout_sending_request": "upstream timed out while sending request",
+    "timeout_reading_upstream": "upstream timed out while reading upstream",
+    "premature_close": "upstream prematurely closed connection",
+    "recv_reset": "recv() failed (104: Connection reset by peer)",
+    "send_failed": "send/writev() failed while sending request",
+    "too_big_header": "upstream sent too big header",
+    "no_live_upstreams": "no live upstreams",
+    "worker_connections": "worker_connections are not enough",
+}
+_STATUS = {key: status for key, _, status in SIGNATURES}
+
+
+def _pct(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value * 100:.1f} %"
+
+
+def _ms(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+
+
+def _num(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}"
+
+
+def _fmt(row_key: str, value: float | None) -> str:
+    if row_key.startswith("p_"):
+        return _pct(value)
+    if row_key.startswith("latency"):
+        return _ms(value)
+    return _num(value)
+
+
+def _band_text(row: Row) -> str:
+    if row.band is None:
+        return "-"
+    lo, hi = row.band
+    if row.key.startswith("p_"):
+        return f"{lo * 100:.1f} - {hi * 100:.1f} %"
+    if row.key.startswith("latency"):
+        return f"{_ms(lo).removesuffix(' ms')} - {_ms(hi)}" if hi < 10 else f"{lo:.1f} - {hi:.1f} s"
+    return f"{lo:.3f} - {hi:.3f}"
+
+
+def render_text(report: dict[str, Any], rows: list[Row]) -> str:
+    p = report["parameters"]
+    measured = report["measured"]
+    out = [f"advisor validate: {report['link']}"]
+    socket = "unix socket" if p["socket"] == "unix" else "TCP"
+    out.append(f"  {p['workers']} sync workers, backlog {p['backlog']} (accept queue {p['queue_room']}), {socket}; "
+               f"{p['rps']:g} requests/s, service {p['service']} (ρ {p['rho']:.2f})")
+    out.append(f"  proxy_read_timeout {_ms(p['proxy_read_timeout_s'])}, proxy_connect_timeout "
+               f"{_ms(p['proxy_connect_timeout_s'])}, gunicorn timeout "
+               f"{_ms(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}")
+    proxy = "nginx" if p["proxy"] == "nginx" else "built-in proxy emulation"
+    server = "reference server" if p["server"] == "ref" else "gunicorn"
+    scale = f", time scale {p['time_scale']:g}" if p["time_scale"] != 1 else ""
+    out.append(f"  ran: {proxy} + {server}, {p['duration_s']:g} s measured after {p['warmup_s']:g} s warm-up, "
+               f"seed {p['seed']}{scale}")
+    realised = measured.get("rho")
+    out.append(f"  measured {measured['n']} requests"
+               + (f" (realised ρ {realised:.2f}: {measured['offered_rps']:.1f} requests/s x "
+                  f"{_ms(measured['mean_service_s'])} mean service)" if realised is not None else ""))
+    if measured.get("cut_by_read_timeout"):
+        out.append(f"  {measured['cut_by_read_timeout']} response(s) cut by nginx's read timeout after the header "
+                   "(counted as 504 read timeout; nginx keeps a timer that would move by < 300 ms)")
+    out.append("")
+    level = report["band_level"]
+    header = ("", "predicted", "measured", f"{level * 100:g} % band ({p['duration_s']:g} s run)", "verdict")
+    table = [header] + [(row.label, _fmt(row.key, row.predicted), _fmt(row.key, row.measured), _band_text(row),
+                         row.verdict + ("" if row.share else " (info)")) for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        cells = [line[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(line[1:4], widths[1:4])]
+        out.append("  " + "   ".join(cells) + "   " + line[4])
+    out.append("")
+    error_log = report.get("nginx_error_log")
+    if error_log is not None:
+        counts = error_log.get("counts", {})
+        if counts:
+            out.append("nginx error log (whole run, warm-up included):")
+            for key, count in sorted(counts.items(), key=lambda item: -item[1]):
+                status = _STATUS.get(key, "?")
+                out.append(f"  {count:6d} x {_SIGNATURE_TEXT.get(key, key)} -> {status}")
+        else:
+            out.append("nginx error log: no upstream errors")
+        if error_log.get("unmatched_error_count"):
+            out.append(f"  {error_log['unmatched_error_count']} other [error] lines, e.g. "
+                       f"{error_log['unmatched_errors'][0]}")
+        out.append("")
+    for warning in report.get("warnings", []):
+        out.append(f"warning: {warning}")
+    for note in report.get("notes", []):
+        out.append(f"note: {note}")
+    if report.get("warnings") or report.get("notes"):
+        out.append("")
+    if report["verdict"] == "inside":
+        out.append(f"verdict: inside - every measured share is inside its {level * 100:g} % band")
+    else:
+        outside = [row.label for row in rows if row.share and row.verdict != "inside"]
+        out.append(f"verdict: outside - {', '.join(outside)} outside the {level * 100:g} % band")
+    return "\n".join(out) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    """NaN -> None, tuples -> lists, recursively (JSON has no NaN)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
+    return value
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(_clean(report), indent=2, sort_keys=False) + "\n"
