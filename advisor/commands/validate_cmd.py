@@ -18,6 +18,8 @@ OUTPUT_FORMATS = ("text", "json")
 PROXY_CHOICES = ("auto", "nginx", "builtin")
 SERVER_CHOICES = ("ref", "gunicorn")
 MIN_MEASURED_REQUESTS = 20
+LAG_WARNING_S = 0.010  # the generator's send lag p99 is 2-5 ms on an idle 2-core machine (bench/bench_loadgen.py)
+LAG_WARNING_SHARE = 0.1  # ... and must stay small against the service time
 
 
 class UsageError(Exception):
@@ -96,7 +98,8 @@ def _resolve_proxy(choice: str) -> tuple[str, str | None, list[str]]:
 
 
 def build_plan(options: ValidateOptions):
-    """Options -> (scenario, plan, nginx binary, notes). Raises UsageError for anything that makes the run impossible."""
+    """Options -> (scenario, plan, nginx binary, notes). Raises UsageError for anything that makes the run
+    impossible."""
     from advisor.model.build import InputError, build_deployment, host_facts_from_options
     from advisor.queueing.params import parse_service_time
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
@@ -165,6 +168,17 @@ def _relaxation_warning(plan, prediction) -> list[str]:
     return []
 
 
+def _disturbance_warning(plan, measured: dict) -> list[str]:
+    """A load generator that fell behind its schedule means the machine was busy with something else: the
+    measurement then mixes the deployment's behaviour with CPU contention."""
+    lag = measured.get("send_lag_p99_s")
+    limit = max(LAG_WARNING_S, LAG_WARNING_SHARE * plan.params.service.mean_s)
+    if lag is not None and lag > limit:
+        return [f"the load generator fell behind its schedule (send lag p99 {lag * 1000:.0f} ms, normally 2-5 ms): "
+                "the machine was busy with other work and the measurement is disturbed; rerun on a quiet machine"]
+    return []
+
+
 def _install_stop_handlers(cap_s: float):
     """SIGTERM -> SystemExit(143) and a wall-clock alarm, both raised in the main thread so cleanup runs."""
     if not hasattr(signal, "setitimer"):
@@ -230,6 +244,7 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
         raise UsageError(str(err)) from None
     finally:
         restore()
+    warnings += _disturbance_warning(plan, run.measured)
     scale = plan.time_scale
     predicted = in_user_units(predicted_values(prediction), scale)
     measured = in_user_units(run.measured, scale)

@@ -93,7 +93,7 @@ LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive
                         "keepalive_pool"})
 HOST_FACTS = frozenset({"cpus", "somaxconn", "somaxconn_assumed", "nginx_version", "gunicorn_version", "env"})
 DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count",
-                              "loader_errors"})
+                              "loader_errors", "missing_includes"})
 DIAGNOSTIC_FACTS = frozenset({"code", "message", "path", "line", "column", "fix", "severity"})
 UNKNOWN_SETTING_FACTS = frozenset({"name", "suggestion", "server"})
 

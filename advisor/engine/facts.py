@@ -262,7 +262,7 @@ class FactIndex:
         http_version = derived.http_version(route.settings, route.kind, route.id)
         keepalive_on = derived.upstream_keepalive_on(route.target.upstream, pass_source, http_version)
         cleared = derived.connection_header_cleared(route.headers, host.nginx_version, pass_source)
-        app_facts = self.app_namespace(link.app)
+        is_async = self.app_namespace(link.app).setting_of("is_async") or Setting.unknown("no worker class")
         facts = {
             "socket": Setting(link.bind.kind, bind_source),
             "target": link.address,
@@ -270,8 +270,8 @@ class FactIndex:
             "match": Setting(link.match, link.address.source),
             "upstream_keepalive_on": keepalive_on,
             "connection_header_cleared": cleared,
-            "keepalive_pool": derived.keepalive_pool(route.target.upstream, keepalive_on, cleared,
-                                                     app_facts.setting_of("is_async") or Setting.unknown("no worker class"), pass_source),
+            "keepalive_pool": derived.keepalive_pool(route.target.upstream, keepalive_on, cleared, is_async,
+                                                     pass_source),
         }
         return Namespace("link", facts, link.address.source, f"{route.id} -> {link.app.id}")
 
@@ -324,6 +324,9 @@ class FactIndex:
             "file_count": _fact(nginx_files + len(deployment.apps), "files read", source),
             "loader_errors": _fact(sum(1 for item in deployment.diagnostics if item.severity == "error"),
                                    "loader diagnostics of severity error", source),
+            "missing_includes": _fact(sum(1 for item in deployment.diagnostics
+                                          if item.code == "ADV002" and item.severity != "info"),
+                                      "nginx includes that were not found", source),
         }
         names = {"deployment": Namespace("deployment", facts, anchor, "the deployment"), "nginx": self._nginx,
                  "host": self._host}

@@ -4,7 +4,7 @@ Schema (see a bundled rule for a full example):
   code: TMO002                      family prefix (3 letters) + 3 digits; stable
   name: kebab-case-bad-pattern
   severity: error | warning | info
-  scope: route | upstream | app | link | deployment | diagnostic
+  scope: route | upstream | app | link | deployment | diagnostic | unknown_setting
   summary: one line
   when: expression over facts       (optional for scope diagnostic, where the rule matches loader diagnostics by code)
   let: {name: expression, ...}      optional, evaluated in order after `when`, usable in templates and later lets

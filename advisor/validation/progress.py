@@ -16,10 +16,12 @@ PLAIN_INTERVAL_S = 5.0
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True, tty: bool | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True, tty: bool | None = None,
+                 interval_s: float | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.tty = self.stream.isatty() if tty is None else tty
+        self.interval_s = interval_s if interval_s is not None else (TTY_INTERVAL_S if self.tty else PLAIN_INTERVAL_S)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._line_open = False
@@ -51,7 +53,7 @@ class Progress:
         self._end_line()
 
     def _report(self, records: list[RequestRecord], t0: float, total_s: float) -> None:
-        interval = TTY_INTERVAL_S if self.tty else PLAIN_INTERVAL_S
+        interval = self.interval_s
         sent = 0
         open_records: list[RequestRecord] = []
         classes: Counter[str] = Counter()

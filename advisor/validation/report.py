@@ -43,7 +43,7 @@ def _pct(value: float | None) -> str:
 def _ms(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.3g} s"
 
 
 def _num(value: float | None) -> str:
@@ -67,7 +67,7 @@ def _band_text(row: Row) -> str:
     if row.key.startswith("p_"):
         return f"{lo * 100:.1f} - {hi * 100:.1f} %"
     if row.key.startswith("latency"):
-        return f"{_ms(lo).removesuffix(' ms')} - {_ms(hi)}" if hi < 10 else f"{lo:.1f} - {hi:.1f} s"
+        return f"{lo * 1000:.0f} - {hi * 1000:.0f} ms" if hi < 1 else f"{lo:.3g} - {hi:.3g} s"
     return f"{lo:.3f} - {hi:.3f}"
 
 

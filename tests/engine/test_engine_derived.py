@@ -87,11 +87,104 @@ def test_implicit_upstream_never_keeps_alive():
     ({"Connection": ""}, Version(1, 28, 0), True), ({"connection": '""'}, Version(1, 22, 1), True),
     ({"Connection": "close"}, Version(1, 30, 0), False),
     ({"Connection": "$connection_upgrade"}, Version(1, 30, 0), None),
+    ({"Connection": "keep-alive"}, Version(1, 28, 0), True),  # only `close` makes the backend close
+    ({"Connection": "Upgrade"}, Version(1, 28, 0), True),
+    ({"Connection": "Close"}, Version(1, 30, 0), False),
 ])
 def test_connection_header_cleared(headers, version, cleared):
     settings = {name: Setting(value, at(12)) for name, value in headers.items()}
     result = derived.connection_header_cleared(settings, version, at(10))
     assert result.value is cleared and result.known is (cleared is not None)
+
+
+def test_connection_header_keeps_the_header_position():
+    """Set in the config, the fact points at the proxy_set_header line (is_set() sees it as set by the user)."""
+    result = derived.connection_header_cleared({"Connection": Setting("close", at(12))}, Version(1, 24, 0), at(10))
+    assert result.explicit and result.source.line == 12
+    assert not derived.connection_header_cleared({}, Version(1, 24, 0), at(10)).explicit
+
+
+@pytest.mark.parametrize(("on", "cleared", "is_async", "pool"), [
+    (True, True, True, 32), (True, True, False, 0), (True, False, True, 0), (False, True, True, 0),
+])
+def test_keepalive_pool(on, cleared, is_async, pool):
+    upstream = upstream_block(keepalive=(32, 4))
+    result = derived.keepalive_pool(upstream, Setting(on, at(1)), Setting(cleared, at(2)), Setting(is_async, at(3)),
+                                    at(10))
+    assert result.value == pool
+
+
+def test_keepalive_pool_implicit_upstream_and_unknown_class():
+    assert derived.keepalive_pool(None, Setting(False, at(1)), Setting(True, at(2)), Setting(True, at(3)),
+                                  at(10)).value == 0
+    unknown = derived.keepalive_pool(upstream_block(), Setting(True, at(1)), Setting(True, at(2)),
+                                     Setting.unknown("custom worker class"), at(10))
+    assert not unknown.known
+
+
+@pytest.mark.parametrize(("settings", "capacity"), [
+    ({}, 2049),  # sync: the accept queue
+    ({"backlog": (64, 2)}, 65),
+    ({"workers": (5, 1), "threads": (4, 2)}, 2049 + 5 * (1000 - 4)),  # gthread queues inside the workers too
+    ({"workers": (2, 1), "threads": (8, 2), "worker_connections": (8, 3), "backlog": (16, 4)}, 17),
+])
+def test_queue_capacity(settings, capacity):
+    app = app_server(settings)
+    effective = derived.effective_worker_class(app)
+    accept = derived.accept_queue(app, Setting(4096, Source.default("x")))
+    assert derived.queue_capacity(app, effective, accept).value == capacity
+
+
+def test_queue_capacity_unknown_for_event_loops():
+    app = app_server({"worker_class": ("gevent", 2)})
+    effective = derived.effective_worker_class(app)
+    result = derived.queue_capacity(app, effective, derived.accept_queue(app, Setting(4096, Source.default("x"))))
+    assert not result.known and "gevent" in result.source.detail
+
+
+def test_workers_from_cpu_count():
+    app = app_server()
+    app.settings["workers"] = Setting(5, Source("file", "g.py", 4, 1, "multiprocessing.cpu_count() = 2",
+                                                (Source.option("--cpus 2"),)), "multiprocessing.cpu_count() * 2 + 1")
+    assert derived.workers_from_cpu_count(app).value is True
+    app.settings["workers"] = Setting.unknown("cpu_count() depends on the host; pass --cpus N", "g.py", 4)
+    assert derived.workers_from_cpu_count(app).value is True
+    assert derived.workers_from_cpu_count(app_server({"workers": (4, 2)})).value is False
+
+
+@pytest.mark.parametrize(("location", "headers", "read_timeout", "hint"), [
+    ("/events/", {}, 60.0, "location /events/ is named like a stream"),
+    ("/api/ws", {}, 60.0, "location /api/ws is named like a stream"),
+    ("/", {"Upgrade": "$http_upgrade"}, 60.0, "it passes the WebSocket Upgrade header"),
+    ("/", {}, 86400.0, "proxy_read_timeout is 1d"),
+    ("/api/", {}, 60.0, ""),
+    ("/eventsmanager/", {}, 60.0, ""),  # whole words only
+])
+def test_stream_hint(location, headers, read_timeout, hint):
+    settings = {"proxy_read_timeout": Setting(read_timeout, at(5), "1d" if read_timeout > 3600 else "60s")}
+    header_settings = {name: Setting(value, at(6)) for name, value in headers.items()}
+    assert derived.stream_hint(settings, header_settings, location, "proxy", at(4)).value == hint
+
+
+def _server(line, **params):
+    from advisor.loaders.nginx.directives import server_param_defaults
+    from advisor.model.addresses import Address
+    from advisor.model.deployment import UpstreamServer
+
+    values = dict(server_param_defaults(Version(1, 30, 0)))
+    values.update({name: Setting(value, at(line)) for name, value in params.items()})
+    return UpstreamServer(Setting(Address("tcp", host=f"10.0.0.{line}", port=8000), at(line)), values, at(line))
+
+
+def test_failure_counted_servers_and_fail_timeout():
+    upstream = upstream_block()
+    upstream.servers = [_server(4), _server(5, fail_timeout=30.0)]
+    assert derived.failure_counted_servers(upstream).value == 2
+    assert derived.longest_fail_timeout(upstream).value == 30.0
+    upstream.servers = [_server(4, max_fails=0), _server(5), _server(6, backup=True)]
+    assert derived.failure_counted_servers(upstream).value == 1
+    upstream.servers = [_server(4, fail_timeout=0.0), _server(5)]
+    assert derived.failure_counted_servers(upstream).value == 1
 
 
 def test_catalog_covers_every_key_the_loaders_emit():

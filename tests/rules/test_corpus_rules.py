@@ -30,9 +30,9 @@ def _nginx_files() -> list[str]:
             and not row["local_path"].endswith("__start")]
 
 
-def _run(nginx: list[str], app: list[str] = ()):
+def _run(nginx: list[str], app: list[str] = (), **host):
     inputs = Inputs(nginx=[str(CORPUS / path) for path in nginx], app=[str(CORPUS / path) for path in app])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, host_facts_from_options(HostOptions(**host)))
     return run_rules(deployment, RULES, SELECTED, strict=True)
 
 
@@ -64,3 +64,73 @@ def test_default_bind_is_a_warning_not_an_error():
                   ["inventree__InvenTree/contrib__container__gunicorn.conf.py"])
     assert _codes(result) == ["ADR007"]
     assert _codes(result, ("error",)) == []
+
+
+LOADER_CODES = ("ADV001", "ADV002", "ADV003", "ADV004", "ADV005", "ADV006")
+
+# Real deployments whose findings were checked by hand against the files (see each comment). The exact set of rule
+# codes (any severity; loader diagnostics left out, they belong to the loaders' own tests) must not change silently.
+VERIFIED_PAIRS = [
+    pytest.param(
+        ["netbox-community__netbox/contrib__nginx.conf"], ["netbox-community__netbox/contrib__gunicorn.py"], {},
+        ["TMO005"],  # implicit upstream to 127.0.0.1:8001 with the 60 s default connect timeout
+        id="netbox"),
+    pytest.param(
+        ["CTFd__CTFd/conf__nginx__http.conf"], ["CTFd__CTFd/docker-entrypoint.sh"], {},
+        # gevent (WORKER_CLASS default) with keepalive 2 behind `upstream app_servers`, pooled by default on 1.30
+        ["KAL001", "TMO005"],
+        id="ctfd"),
+    pytest.param(
+        ["CTFd__CTFd/conf__nginx__http.conf"], ["CTFd__CTFd/docker-entrypoint.sh"], {"nginx_version": "1.24.0"},
+        ["TMO005"],  # before 1.29.7 an upstream block without `keepalive` pools nothing: no race
+        id="ctfd-nginx-1.24"),
+    pytest.param(
+        ["graphite-project__docker-graphite-statsd/conf__etc__nginx__sites-enabled__graphite-statsd.conf"],
+        ["graphite-project__docker-graphite-statsd/conf__etc__service__graphite__run"], {"cpus": 2},
+        # sync, --timeout 65 > the 60 s proxy_read_timeout default; graceful_timeout default 30 < 65;
+        # --max-requests 1000 with 4 workers and no jitter
+        ["LIF001", "LIF002", "TMO002", "TMO005"],
+        id="graphite"),
+    pytest.param(
+        ["apache__superset/docker__nginx__templates__superset.conf.template"],
+        ["apache__superset/docker__entrypoints__run-server.sh"], {},
+        # gthread (20 threads) with --keep-alive 2 behind `keepalive 100` + HTTP/1.1; proxy_connect_timeout 300
+        ["KAL001", "TMO004"],
+        id="superset"),
+    pytest.param(
+        ["apache__superset/docker__nginx__templates__superset.conf.template"],
+        ["apache__superset/docker__entrypoints__run-server.sh"], {"nginx_version": "1.24.0"},
+        ["KAL003", "TMO004"],  # on older nginx the same pool is useless: Connection: close is not cleared
+        id="superset-nginx-1.24"),
+    pytest.param(
+        ["readthedocs__readthedocs.org/dockerfiles__nginx__web.conf.template"],
+        ["readthedocs__readthedocs.org/common__dockerfiles__entrypoints__web.sh"], {},
+        # -w 3 sync with the default backlog 2048 and the 60 s read timeout: break-even 88 ms < 100 ms;
+        # --max-requests=10000 without jitter; --timeout=0
+        ["CAP003", "LIF002", "TMO005", "TMO006"],
+        id="readthedocs-web"),
+    pytest.param(
+        ["cookiecutter__cookiecutter-django/{{cookiecutter.project_slug}}__compose__production__nginx__default.conf"],
+        ["cookiecutter__cookiecutter-django/{{cookiecutter.project_slug}}__compose__production__django__start"], {},
+        ["ADR009"],  # this nginx only serves media; traefik fronts gunicorn
+        id="cookiecutter-django"),
+    pytest.param(
+        ["inventree__InvenTree/contrib__container__nginx.conf"],
+        ["inventree__InvenTree/contrib__container__gunicorn.conf.py"], {"cpus": 2},
+        ["ADR007", "CAP006"],  # no bind in the file; workers = multiprocessing.cpu_count() * 2 + 1 in a container
+        id="inventree"),
+]
+
+
+@pytest.mark.parametrize(("nginx", "app", "host", "codes"), VERIFIED_PAIRS)
+def test_verified_corpus_pair_findings(nginx, app, host, codes):
+    result = _run(nginx, app, **host)
+    found = sorted({finding.code for finding in result.findings if finding.code not in LOADER_CODES})
+    assert found == codes, [(f.code, f.line, f.message[:120]) for f in result.findings]
+
+
+def test_misspelled_setting_in_authentik():
+    """goauthentik's gunicorn.conf.py sets `preload = True`; gunicorn's setting is `preload_app`."""
+    result = _run([], ["goauthentik__authentik/lifecycle__gunicorn.conf.py"])
+    (finding,) = [finding for finding in result.findings if finding.code == "SET001"]
+    assert finding.line == 39 and "did you mean preload_app?" in finding.message

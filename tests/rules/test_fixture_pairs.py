@@ -83,6 +83,7 @@ def test_inline_suppressions_through_the_real_loaders(tmp_path: Path):
 
 
 def test_suppression_for_another_code_keeps_the_finding(tmp_path: Path):
-    result = _run_texts(tmp_path, NGINX, 'bind = "127.0.0.1:8000"\ntimeout = 0  # advisor: ignore[TMO001]\nbacklog = 64\n')
+    result = _run_texts(tmp_path, NGINX,
+                        'bind = "127.0.0.1:8000"\ntimeout = 0  # advisor: ignore[TMO001]\nbacklog = 64\n')
     assert "TMO006" in {f.code for f in result.findings}
     assert result.used_suppressions == []

@@ -4,16 +4,22 @@ unix socket and on TCP. Every measured share must lie inside the simulator's ban
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.nginx, pytest.mark.usefixtures("nginx_binary")]
 
+FIXTURE_DIR = Path(__file__).parent / "fixtures"
 SHARES = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other")
 
 
 def _table(report: dict) -> str:
-    return "\n".join(f"{row['label']:>22}: predicted {row['predicted']}, measured {row['measured']}, "
-                     f"band {row['band']} -> {row['verdict']}" for row in report["rows"])
+    """The rows, with the run's send lag: a busy machine (lag p99 >> 5 ms) explains a failure without a model error."""
+    lag = report["measured"]["send_lag_p99_s"]
+    rows = [f"{row['label']:>22}: predicted {row['predicted']}, measured {row['measured']}, band {row['band']} "
+            f"-> {row['verdict']}" for row in report["rows"]]
+    return "\n".join([f"send lag p99 {lag * 1000:.1f} ms; warnings {report['warnings']}", *rows])
 
 
 @pytest.mark.parametrize("pair", ["unix-b8", "tcp-b8"])
@@ -48,3 +54,27 @@ def test_overload_shows_the_socket_kinds_own_failure(validate_report, pair, over
     assert errors[signature] >= measured["counts"]["502" if overflow_key == "p_502" else "504_connect"]
     assert errors["timeout_reading_header"] >= measured["counts"]["504"] - measured["cut_by_read_timeout"]
     assert report["server"]["worker_timeouts"] == 0
+
+
+@pytest.mark.parametrize("proxy", ["builtin"])
+def test_a_time_scaled_run_reproduces_the_slow_deployment(proxy):
+    """Config A slowed down 100x (5-s requests, proxy_read_timeout 15 s) runs as config A with --time-scale 0.01;
+    the report speaks in the configured units."""
+    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.validate_cmd import ValidateOptions, execute
+
+    directory = FIXTURE_DIR / "unix-slow"
+    report, _ = execute(ValidateOptions(
+        inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
+        host=HostOptions(), rps=0.64, service_time="5s", duration="8s", warmup="1s", proxy=proxy,
+        time_scale=0.01, seed=3, band_level=0.998, progress=False))
+    executed = report["parameters"]["executed"]
+    assert executed["rps"] == pytest.approx(64.0)
+    assert executed["mean_service_s"] == pytest.approx(0.05)
+    assert executed["proxy_read_timeout_s"] == pytest.approx(0.15)
+    assert report["parameters"]["rho"] == pytest.approx(0.8)
+    assert any("time-scaled by 0.01" in note for note in report["notes"])
+    measured = report["measured"]
+    assert measured["offered_rps"] == pytest.approx(0.64, rel=0.15)  # in the configured units
+    assert 3.0 < measured["latency_p50_s"] < 7.0  # seconds, not the executed milliseconds
+    assert report["verdict"] == "inside", _table(report)

@@ -141,3 +141,36 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path, server, sig, code):
     assert returncode == code, err
     assert out == ""
     run.assert_clean()
+
+
+def test_refserver_command_serves_and_stops_by_itself(tmp_path):
+    from advisor.validation.loadgen import LoadSpec, run_load
+
+    socket_path = tmp_path / "ref.sock"
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "refserver", "--bind", f"unix:{socket_path}",
+                             "--workers", "2", "--backlog", "4", "--max-seconds", "1.5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        ready = json.loads(proc.stdout.readline())
+        assert ready["event"] == "ready" and ready["address"] == f"unix:{socket_path}"
+        assert len(ready["workers"]) == 2
+        result = run_load(LoadSpec(target=f"unix:{socket_path}", arrivals="burst", max_requests=3, duration_s=1,
+                                   path="/?t=0.01", read_timeout_s=5))
+        assert result.counts() == {"ok": 3}
+        assert proc.wait(timeout=30) == 0  # --max-seconds: it stops by itself
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert not socket_path.exists()
+    assert [pid for pid in ready["workers"] if process_alive(pid)] == []
+
+
+def test_refserver_command_refuses_non_loopback_addresses():
+    proc = subprocess.run([sys.executable, "-m", "advisor", "refserver", "--bind", "0.0.0.0:8000"],
+                          capture_output=True, text=True, timeout=30, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 2
+    assert "refusing non-loopback address" in proc.stderr

@@ -117,12 +117,16 @@ def test_route_settings_come_from_the_deployment_model():
 
 # -- measurement ---------------------------------------------------------------------------------------------------
 
-ACCESS_LOG = """\
-1795716095.810 504 "GET /?t=0.800000&i=3 HTTP/1.1" upstream_status=504 connect=- header=- response=0.301 request_time=0.301
-1795716096.010 504 "GET /?t=0.800000&i=4 HTTP/1.1" upstream_status=504 connect=0.000 header=- response=0.500 request_time=0.501
-1795716096.020 200 "GET /?t=0.010000&i=5 HTTP/1.1" upstream_status=200 connect=0.000 header=0.011 response=0.011 request_time=0.011
-1795716096.030 200 "GET /healthz HTTP/1.1" upstream_status=200 connect=0.000 header=0.001 response=0.001 request_time=0.001
-"""
+ACCESS_LOG = "".join(f"{line}\n" for line in (
+    '1795716095.810 504 "GET /?t=0.800000&i=3 HTTP/1.1" upstream_status=504 connect=- header=- '
+    'response=0.301 request_time=0.301',
+    '1795716096.010 504 "GET /?t=0.800000&i=4 HTTP/1.1" upstream_status=504 connect=0.000 header=- '
+    'response=0.500 request_time=0.501',
+    '1795716096.020 200 "GET /?t=0.010000&i=5 HTTP/1.1" upstream_status=200 connect=0.000 header=0.011 '
+    'response=0.011 request_time=0.011',
+    '1795716096.030 200 "GET /healthz HTTP/1.1" upstream_status=200 connect=0.000 header=0.001 '
+    'response=0.001 request_time=0.001',
+))
 
 
 def test_access_log_tells_connect_timeouts_from_read_timeouts():
@@ -246,3 +250,26 @@ def test_a_share_outside_its_band_exits_1(monkeypatch):
     result = _validate("--rps", "64", "--service-time", "50ms", "--duration", "5s", "--proxy", "builtin")
     assert result.exit_code == 1, result.output
     assert "verdict: outside - ok, 502, 504 read timeout outside" in result.output
+
+
+def test_progress_prints_plain_lines_off_a_terminal_and_one_updating_line_on_it():
+    import io
+    import time as clock
+
+    from advisor.validation.progress import Progress
+
+    for tty in (False, True):
+        stream = io.StringIO()
+        progress = Progress(stream, tty=tty, interval_s=0.02)
+        records = [RequestRecord(index=k, scheduled=0.0) for k in range(3)]
+        progress.watch(10.0)(records, clock.monotonic())
+        records[0].started, records[0].outcome = 1.0, "ok"
+        records[1].started, records[1].outcome = 1.0, "eagain"
+        clock.sleep(0.2)
+        progress.done()
+        text = stream.getvalue()
+        assert "2 sent, ok 1, 502 1" in text
+        if tty:
+            assert "\r\x1b[K" in text and text.endswith("\n")
+        else:
+            assert "\r" not in text and text.count("\n") >= 2

@@ -20,7 +20,7 @@ import yaml
 from advisor.loaders.sources.dockerfile import Dockerfile, parse_dockerfile, uses_nginx_image
 from advisor.loaders.sources.envfile import parse_env_file
 from advisor.loaders.sources.expand import Environment, VarValue, interpolate
-from advisor.loaders.sources.launch import Collector, LaunchContext
+from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
 from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, source_at
 from advisor.loaders.sources.words import mark_literal_dollars, split_without_shell
@@ -28,7 +28,6 @@ from advisor.loaders.sources.yaml_positions import is_null, mapping_items, scala
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
 
-NOTE = "ADV007"
 _INTERPOLATION_HINT = (" when compose reads the file (compose takes it from the shell environment or the .env file, "
                        "not from the service's environment:)")
 _LITERAL_REASON = ("compose passes {word} to the command as written and no shell expands it (write the command "

@@ -18,7 +18,7 @@ from advisor.loaders.sources.expand import Environment, Expander, VarValue
 from advisor.loaders.sources.shell_lex import Lit, Word, tokenize
 from advisor.loaders.sources.paths import source_dir
 from advisor.loaders.sources.text import PText, Pos, SourceText, source_at
-from advisor.loaders.sources.words import mark_literal_dollars, split_without_shell
+from advisor.loaders.sources.words import mark_literal_dollars
 from advisor.model.deployment import Diagnostic
 
 _INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)(\s+|$)")
@@ -333,5 +333,4 @@ def uses_nginx_image(dockerfile: Dockerfile) -> bool:
     return final is not None and bool(re.search(r"(^|/)(nginx|openresty)([:@/-]|$)", final.image.lower()))
 
 
-__all__ = ["Dockerfile", "Stage", "logical_lines", "parse_dockerfile", "parse_json_array", "split_without_shell",
-           "uses_nginx_image"]
+__all__ = ["Dockerfile", "Stage", "logical_lines", "parse_dockerfile", "parse_json_array", "uses_nginx_image"]

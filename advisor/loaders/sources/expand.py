@@ -29,6 +29,7 @@ class VarValue:
     source: Source | None
     reason: str | None = None
     exported: bool = False
+    alternatives: tuple[str, ...] = ()  # when it depends on a condition: the values it may have, described
 
     @property
     def known(self) -> bool:

@@ -19,6 +19,7 @@ from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
 
 MAX_DEPTH = 6  # scripts calling scripts
+NOTE = "ADV007"  # informational notes about app sources (a mounted nginx config, a file found by its name ...)
 
 
 @dataclass(slots=True)
@@ -90,7 +91,14 @@ class Collector:
         (entrypoint scripts usually `exec "$@"`)."""
         before = len(self.found)
         unresolved = any(isinstance(tag, Unresolved) for tag in call.path.all_tags())
+        guesses = len(context.resolver.guesses)
         local = None if unresolved else context.resolver.resolve(call.path.text)
+        if local is not None and len(context.resolver.guesses) > guesses:
+            position = call.path.at()
+            self.diagnostics.append(Diagnostic(
+                NOTE, "info", f"{call.path.text} is a path where the command runs; advisor read {local} (same file "
+                              "name next to the source)", position.path if position else context.path,
+                position.line if position else None, position.column if position else None))
         if local is not None and os.path.realpath(local) not in self._reading:
             text = _read(local)
             if text is not None:

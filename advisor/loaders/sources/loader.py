@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from advisor.loaders.sources.compose import NginxMount, load_compose
 from advisor.loaders.sources.dockerfile import parse_dockerfile
+from advisor.loaders.sources.expand import VarValue
 from advisor.loaders.sources.launch import Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
-from advisor.loaders.sources.scripts import (
-    _SHELL_LANGUAGES, load_lines, load_procfile, load_shell, markdown_blocks,
-)
+from advisor.loaders.sources.scripts import SHELL_LANGUAGES, load_lines, load_procfile, load_shell, markdown_blocks
 from advisor.loaders.sources.servers import LoadedServer, app_ids, build_server
 from advisor.loaders.sources.supervisor import load_supervisor
 from advisor.loaders.sources.systemd import load_systemd
-from advisor.loaders.sources.expand import VarValue
 from advisor.loaders.sources.text import PText, SourceText, source_at
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts
 from advisor.model.provenance import Setting
 from advisor.model.suppressions import Suppression, parse_suppression_comment
+
+if TYPE_CHECKING:
+    from advisor.loaders.sources.compose import NginxMount
 
 SOURCE_KINDS = ("compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown")
 _DESCRIPTIONS = {"compose": "docker-compose file", "dockerfile": "Dockerfile", "procfile": "Procfile",
@@ -32,7 +32,7 @@ class SourceLoadResult:
     servers: list[LoadedServer] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
-    nginx_mounts: list[NginxMount] = field(default_factory=list)
+    nginx_mounts: list["NginxMount"] = field(default_factory=list)
 
     @property
     def apps(self) -> list[AppServer]:
@@ -58,13 +58,18 @@ def load_source(path: str, kind: str, host: HostFacts) -> SourceLoadResult:
         return result
     source = SourceText(path, text)
     collector = Collector()
-    _dispatch(kind, source, dict(host.env), collector, result)
-    result.diagnostics.extend(collector.diagnostics)
-    for found, app_id in zip(collector.found, app_ids(collector.found)):
-        loaded = build_server(found, host, app_id)
-        result.servers.append(loaded)
-        result.diagnostics.extend(loaded.result.diagnostics)
-        result.suppressions.extend(loaded.result.suppressions)
+    try:
+        _dispatch(kind, source, dict(host.env), collector, result)
+        result.diagnostics.extend(collector.diagnostics)
+        for found, app_id in zip(collector.found, app_ids(collector.found)):
+            loaded = build_server(found, host, app_id)
+            result.servers.append(loaded)
+            result.diagnostics.extend(loaded.result.diagnostics)
+            result.suppressions.extend(loaded.result.suppressions)
+    except RecursionError:
+        result.diagnostics.append(Diagnostic("ADV004", "error", f"{path} nests expansions or scripts too deeply "
+                                             "for advisor to follow", path))
+        return result
     if not result.servers and not any(d.severity == "error" for d in result.diagnostics):
         result.diagnostics.append(Diagnostic(
             "ADV004", "warning", f"no gunicorn or uvicorn command found in this {_DESCRIPTIONS.get(kind, kind)}; "
@@ -77,6 +82,8 @@ def load_source(path: str, kind: str, host: HostFacts) -> SourceLoadResult:
 def _dispatch(kind: str, source: SourceText, host_env: dict[str, str], collector: Collector,
               result: SourceLoadResult) -> None:
     if kind == "compose":
+        from advisor.loaders.sources.compose import load_compose  # pyyaml only when a compose file is read
+
         compose = load_compose(source, host_env, collector)
         result.diagnostics.extend(compose.diagnostics)
         result.nginx_mounts.extend(compose.nginx_mounts)
@@ -92,7 +99,7 @@ def _dispatch(kind: str, source: SourceText, host_env: dict[str, str], collector
         load_shell(source, host_env, collector)
     elif kind == "markdown":
         for language, block in markdown_blocks(source):
-            if language in _SHELL_LANGUAGES:
+            if language in SHELL_LANGUAGES:
                 load_shell(block, host_env, collector)
             elif language in ("yaml", "yml") and "services:" in block.text:
                 _dispatch("compose", block, host_env, collector, result)

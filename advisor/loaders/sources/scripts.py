@@ -8,7 +8,6 @@ In Markdown, fenced code blocks are read by their language: shell blocks as scri
 
 from __future__ import annotations
 
-import os
 import re
 
 from advisor.loaders.sources.expand import Environment
@@ -23,7 +22,7 @@ _KEY_PREFIX = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*[:=]\s*")
 _DESCRIPTIVE_KEYS = frozenset({"description", "documentation", "name", "summary", "title", "comment", "label",
                                "alias", "after", "before", "requires", "wants", "wantedby", "user", "group"})
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)")
-_SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session", "shellsession"})
+SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session", "shellsession"})
 
 
 def _resolver(path: str) -> PathResolver:

@@ -14,15 +14,12 @@ from dataclasses import dataclass, replace
 
 from advisor.loaders.gunicorn import AppLoadResult, ParsedArgs, app_server_from_command_line, parse_gunicorn_args
 from advisor.loaders.sources.expand import Environment, VarValue, where
-from advisor.loaders.sources.launch import FoundServer
+from advisor.loaders.sources.launch import NOTE, FoundServer
 from advisor.loaders.sources.paths import PathResolver
 from advisor.loaders.sources.text import DefaultUsed, ExecLiteral, PText, Pos, Unresolved, VarUse, source_at
 from advisor.loaders.uvicorn import UvicornArgs, parse_uvicorn_args, uvicorn_app_server
 from advisor.model.deployment import Diagnostic, HostFacts
 from advisor.model.provenance import Setting, Source
-
-NOTE = "ADV007"  # informational notes about app sources (which file a container path was read from, ...)
-
 
 @dataclass(slots=True)
 class LoadedServer:

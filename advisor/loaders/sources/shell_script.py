@@ -42,6 +42,7 @@ class ScriptScan:
 
 
 _PRIOR = object()
+_MAX_SHOWN = 6  # alternatives listed in a reason
 
 
 @dataclass(slots=True)
@@ -284,11 +285,16 @@ def _merge(name: str, values: list[VarValue | None]) -> VarValue | None:
     first = values[0]
     if all(_same(first, value) for value in values[1:]):
         return first
-    options = list(dict.fromkeys(_describe(value) for value in values))
+    options: list[str] = []
+    for value in values:
+        for option in (value.alternatives if value is not None and value.alternatives else (_describe(value),)):
+            if option not in options:
+                options.append(option)
     exported = any(value is not None and value.exported for value in values)
     source = next((value.source for value in reversed(values) if value is not None and value.source), None)
-    return VarValue(name, None, source, f"${name} depends on a condition in the script: " + " or ".join(options),
-                    exported=exported)
+    shown = options if len(options) <= _MAX_SHOWN else options[:_MAX_SHOWN] + [f"{len(options) - _MAX_SHOWN} more"]
+    return VarValue(name, None, source, f"${name} depends on a condition in the script: " + " or ".join(shown),
+                    exported=exported, alternatives=tuple(options))
 
 
 def _same(one: VarValue | None, other: VarValue | None) -> bool:
@@ -319,7 +325,8 @@ def _describe(value: VarValue | None) -> str:
     if value is None:
         return "not set"
     if not value.known:
-        return f"unknown ({value.reason})" if value.reason else "unknown"
+        reason = value.reason or ""
+        return f"unknown ({reason[:150]}{'...' if len(reason) > 150 else ''})" if reason else "unknown"
     return f"{value.text.text!r} ({where(value.source)})"  # type: ignore[union-attr]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from advisor.loaders.sources.envfile import parse_env_file
 from advisor.loaders.sources.expand import Environment, VarValue
-from advisor.loaders.sources.launch import Collector, LaunchContext
+from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
 from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, source_at
 from advisor.model.addresses import Address, parse_gunicorn_bind
@@ -42,7 +42,6 @@ def unit_entries(source: SourceText) -> list[UnitEntry]:
     entries: list[UnitEntry] = []
     section = ""
     pending: list[PText] = []
-    pending_start: int | None = None
     text = source.text
     for _, start, end in source.lines():
         line = text[start:end].rstrip("\r")
@@ -52,8 +51,6 @@ def unit_entries(source: SourceText) -> list[UnitEntry]:
         if not pending and stripped.startswith("[") and stripped.endswith("]"):
             section = stripped[1:-1]
             continue
-        if pending_start is None:
-            pending_start = start
         body = line.rstrip()
         if body.endswith("\\"):
             pending.append(source.ptext(start, start + len(body) - 1))
@@ -61,7 +58,7 @@ def unit_entries(source: SourceText) -> list[UnitEntry]:
             continue
         pending.append(source.ptext(start, start + len(line)))
         logical = PText.join(pending)
-        pending, pending_start = [], None
+        pending = []
         match = _KEY.match(logical.text)
         if match:
             entries.append(UnitEntry(section, match.group(1), logical[match.end():].strip(),
@@ -165,7 +162,7 @@ def load_systemd(source: SourceText, host_env: dict[str, str], collector: Collec
         if any(entry.section == "Socket" for entry in entries):
             diagnostics.append(_diagnostic("info", f"{os.path.basename(source.path)} is a socket unit; advisor reads "
                                            "it together with its .service unit: pass that file", None, source.path,
-                                           "ADV007"))
+                                           NOTE))
         return diagnostics
     env = Environment()
     file_vars: list[VarValue] = []

@@ -43,17 +43,18 @@ def scalar_ptext(source: SourceText, node: yaml.ScalarNode) -> PText:
     return PText(value, origins)
 
 
-def mapping_items(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+def mapping_items(node: yaml.Node, _seen: frozenset[int] = frozenset()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     """Key -> (key node, value node) of a mapping, with `<<: *anchor` merges applied (explicit keys win)."""
     result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, yaml.MappingNode) or id(node) in _seen:  # an anchor merged into itself
         return result
+    seen = _seen | {id(node)}
     merged: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for key, value in node.value:
         if key.tag == MERGE_TAG or (isinstance(key, yaml.ScalarNode) and key.value == "<<"):
             sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
             for source in sources:
-                for name, item in mapping_items(source).items():
+                for name, item in mapping_items(source, seen).items():
                     merged.setdefault(name, item)
             continue
         if isinstance(key, yaml.ScalarNode):

@@ -104,11 +104,12 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
     only_positionals = False
     while index < len(argv):
         text = argv[index]
-        if only_positionals or not text.startswith("--") or text == "-":
-            if text == "--" and not only_positionals:
-                only_positionals = True
-            else:
-                positionals.append((index, text))
+        if text == "--" and not only_positionals:
+            only_positionals = True
+            index += 1
+            continue
+        if only_positionals or not text.startswith("--"):
+            positionals.append((index, text))
             index += 1
             continue
         flag, has_equals, inline = text.partition("=")

@@ -27,6 +27,7 @@ def test_fixture_services_become_app_servers():
     assert written_at(web.settings["bind"]).startswith("--bind 0.0.0.0:8000")
     assert web.settings["bind"].source.line == 8
     assert written_at(web.source).startswith("gunicorn config.wsgi")
+    assert value(web, "exposed_ports") == ["8000"] and web.settings["exposed_ports"].source.line == 17
 
 
 def test_interpolation_default_and_deploy_environment():
@@ -54,7 +55,7 @@ def test_list_command_and_list_environment():
     assert written_at(api.settings["limit_concurrency"]).startswith('--limit-concurrency", "64"')
     assert value(api, "workers") == 2  # WEB_CONCURRENCY=2 from the list-form environment
     [env_source] = api.settings["workers"].source.inputs
-    assert env_source.line == 24 and written_at(env_source).startswith("- WEB_CONCURRENCY=2")
+    assert env_source.line == 24 and written_at(env_source).startswith("WEB_CONCURRENCY=2")
 
 
 def test_env_file_environment_and_deploy_override(tmp_path):
@@ -66,8 +67,11 @@ def test_env_file_environment_and_deploy_override(tmp_path):
             env_file: app.env
             environment:
               PORT: "8080"
+            ports:
+              - "127.0.0.1:8081:8080"
     """
     app = only_app(load_text(tmp_path, text, "compose", name="compose.yaml"))
+    assert value(app, "published_ports") == ["127.0.0.1:8081:8080"]
     assert value(app, "workers") == 3
     assert app.settings["workers"].source.inputs[0].path.endswith("app.env")
     assert value(app, "bind") == [Address("tcp", host="0.0.0.0", port=8080)]  # environment: beats env_file
@@ -142,3 +146,20 @@ def test_nginx_service_is_recognised():
     [note] = [d for d in result.diagnostics if d.code == "ADV007"]
     assert note.severity == "info" and "service nginx runs nginx" in note.message and note.line == 31
     assert nginx_configs_from_compose(str(COMPOSE)) == [str(FIXTURES / "compose" / "nginx.conf")]
+
+
+def test_command_script_found_by_name(tmp_path):
+    (tmp_path / "start.sh").write_text("#!/bin/sh\nexec gunicorn -w ${WORKERS:-2} app:app\n")
+    result = load_text(tmp_path, """
+        services:
+          web:
+            command: ["/app/start.sh"]
+            environment:
+              WORKERS: "6"
+    """, "compose", name="docker-compose.yml")
+    app = only_app(result)
+    assert app.service_name == "web" and value(app, "workers") == 6
+    assert app.settings["workers"].source.path.endswith("start.sh")  # the option as written in the script
+    assert app.settings["workers"].source.inputs[0].line == 5  # WORKERS from the compose environment
+    [note] = [d for d in result.diagnostics if d.code == "ADV007"]
+    assert "/app/start.sh" in note.message and note.line == 3
