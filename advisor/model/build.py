@@ -22,6 +22,10 @@ def host_facts_from_options(options: HostOptions) -> HostFacts:
 
 def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
     """Return (nginx paths, [(app path, app kind)]) from positional and explicit inputs."""
+    from advisor.model.classify import APP_KINDS
+
+    if inputs.app_format is not None and inputs.app_format not in APP_KINDS:
+        raise InputError(f"unknown --app-format {inputs.app_format!r}: use one of {', '.join(APP_KINDS)}")
     nginx_paths = list(inputs.nginx)
     app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
     for path in inputs.paths:
@@ -33,11 +37,28 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
     return nginx_paths, app_paths
 
 
+def nginx_configs_mounted_by_compose(app_paths: list[tuple[str, str]]) -> list[str]:
+    """With only a compose file given, check the nginx config its nginx service mounts (the main config when one
+    is mounted over nginx.conf, which includes the rest; otherwise every mounted fragment)."""
+    from advisor.loaders.sources import nginx_configs_from_compose
+
+    for path, kind in app_paths:
+        if kind != "compose":
+            continue
+        mounted = nginx_configs_from_compose(path)
+        main = [config for config in mounted if config.endswith("nginx.conf")]
+        if mounted:
+            return main[:1] or mounted
+    return []
+
+
 def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     from advisor.loaders.app_sources import load_app_source
     from advisor.loaders.nginx import load_nginx
 
     nginx_paths, app_paths = split_inputs(inputs)
+    if not nginx_paths:
+        nginx_paths = nginx_configs_mounted_by_compose(app_paths)
     if not nginx_paths and not app_paths:
         raise InputError("no input files: pass an nginx config and an app server config, "
                          "e.g. `advisor check nginx.conf gunicorn.conf.py`")

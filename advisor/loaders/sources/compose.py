@@ -320,9 +320,10 @@ class _Service:
         if found:
             shown = ", ".join(os.path.relpath(mount.local, self.compose.directory) for mount in found)
             self.compose.result.diagnostics.append(_diagnostic(
-                "info", f"service {self.name} runs nginx with {shown}; advisor checks the proxy side when those "
-                        "files are given as nginx inputs (e.g. `advisor check "
-                        f"{os.path.relpath(found[0].local, self.compose.directory)} {os.path.basename(self.path)}`)",
+                "info", f"service {self.name} runs nginx with {shown}; when no nginx config is given, advisor "
+                        "checks the mounted one (pass the nginx config explicitly to check another, e.g. `advisor "
+                        f"check {os.path.relpath(found[0].local, self.compose.directory)} "
+                        f"{os.path.basename(self.path)}`)",
                 where, self.path, NOTE))
         else:
             self.compose.result.diagnostics.append(_diagnostic(
