@@ -32,7 +32,7 @@ def test_compose_file_alone_brings_the_nginx_config_its_nginx_service_mounts():
     deployment = build_deployment(Inputs(paths=[str(compose)]), HostFacts.build())
     assert deployment.nginx is not None and deployment.nginx.root.endswith("nginx.conf")
     assert deployment.links, "the mounted nginx config's routes should reach the compose web service"
-    assert {link.app.service_name for link in deployment.links} == {"web"}
+    assert {link.app.service_name for link in deployment.links} == {"web", "api"}
 
 
 def test_demo_pair_links_both_routes():
