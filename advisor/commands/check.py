@@ -95,14 +95,19 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
     host = host_facts_from_options(options.host)
-    findings, skips, files, rules_run = [], [], [], 0
+    from advisor.engine.hygiene import drop_used_elsewhere
+
+    findings, skips, files, rules_run, used_suppressions = [], [], [], 0, []
     for _pair, inputs in inputs_for_run(options.inputs, config):
         deployment = build_deployment(inputs, host)
         result = run_rules(deployment, rules, selection, strict=options.debug)
         findings.extend(apply_config_to_findings(result.findings, config))
         skips.extend(result.skips)
+        used_suppressions.extend(result.used_suppressions)
         files.extend(path for path in files_read(deployment) if path not in files)
         rules_run = result.rules_run
+    # A suppression used by one pair is not "unused" because another pair sharing the file did not need it.
+    findings = drop_used_elsewhere(findings, used_suppressions)
     findings = sorted({finding.dedup_key: finding for finding in findings}.values(), key=lambda f: f.sort_key)
     data = ReportData(findings, skips, rules_run, files)
     text = render(data, rules, options, out)
