@@ -9,7 +9,7 @@ location. Namespaces are shared: a link reuses its route's and app's namespace o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from advisor.engine import derived
 from advisor.engine.expressions import FactUnavailable
@@ -21,15 +21,20 @@ from advisor.model.deployment import (
 class Namespace:
     """Attribute access to fact values; unknown or absent facts raise FactUnavailable."""
 
-    __slots__ = ("_name", "_facts", "_owner", "_absent_reason", "_label")
+    __slots__ = ("_name", "_facts", "_owner", "_absent_reason", "_label", "_base", "_lazy")
 
     def __init__(self, name: str, facts: dict[str, Setting], owner: Source | None, label: str,
-                 absent_reason: str | None = None) -> None:
+                 absent_reason: str | None = None, *, base: dict[str, Setting] | None = None,
+                 lazy: dict[str, Callable[[], Setting | None]] | None = None) -> None:
+        """`facts` wins over `lazy` (derived facts computed on first use: most rules never read them for most
+        locations) and `base` (a model dict read in place, e.g. Route.settings, never copied)."""
         self._name = name
         self._facts = facts
         self._owner = owner
         self._label = label
         self._absent_reason = absent_reason
+        self._base = base
+        self._lazy = lazy
 
     @property
     def owner_source(self) -> Source | None:
@@ -37,10 +42,18 @@ class Namespace:
         return self._owner
 
     def setting_of(self, attr: str) -> Setting | None:
-        return self._facts.get(attr)
+        setting = self._facts.get(attr)
+        if setting is not None:
+            return setting
+        if self._lazy is not None and attr in self._lazy:
+            setting = self._lazy.pop(attr)()
+            if setting is not None:
+                self._facts[attr] = setting
+            return setting
+        return self._base.get(attr) if self._base is not None else None
 
     def require(self, attr: str) -> Setting:
-        setting = self._facts.get(attr)
+        setting = self.setting_of(attr)
         if setting is None:
             reason = self._absent_reason or f"{self._label} has no {attr!r} in the model"
             raise FactUnavailable(f"{self._name}.{attr}", reason, "absent")
@@ -76,6 +89,14 @@ def _assumed_default(source: Source) -> bool:
 
 def _fact(value: Any, formula: str, *inputs: Source) -> Setting:
     return Setting(value, Source.derived(formula, *inputs))
+
+
+def _target_kind(route: Route, pass_source: Source) -> Setting:
+    kinds = {address.value.kind for address in route.target.addresses
+             if address.known and hasattr(address.value, "kind")}
+    if not kinds:
+        return Setting.unknown("the route's target addresses are not known")
+    return _fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds", pass_source)
 
 
 class FactIndex:
@@ -167,7 +188,7 @@ class FactIndex:
         return self._routes[key]
 
     def _route_namespace(self, route: Route) -> Namespace:
-        facts: dict[str, Setting] = dict(route.settings)
+        facts: dict[str, Setting] = {}
         block = route.source
         pass_source = route.pass_directive.source
         prefix = route.kind
@@ -175,27 +196,27 @@ class FactIndex:
         facts["location"] = Setting(route.location, block)
         facts["kind"] = Setting(route.kind, pass_source)
         facts["prefix"] = Setting(prefix, pass_source)
-        facts["headers"] = _fact({name.lower(): str(setting.value) for name, setting in route.headers.items()
-                                  if setting.known}, "effective proxy_set_header values", block)
-        facts["server_names"] = Setting(list(route.server_names), block)
         facts["scheme"] = Setting(route.target.scheme, pass_source)
         facts["target_raw"] = Setting(route.target.raw, pass_source)
         facts["target_is_upstream"] = Setting(route.target.upstream is not None, pass_source)
-        facts["target_count"] = _fact(len(route.target.addresses), "target addresses", pass_source)
-        kinds = {address.value.kind for address in route.target.addresses
-                 if address.known and hasattr(address.value, "kind")}
-        facts["target_kind"] = (_fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds",
-                                      pass_source) if kinds
-                                else Setting.unknown("the route's target addresses are not known"))
         for generic in ("read_timeout", "connect_timeout", "buffering", "request_buffering", "next_upstream",
                         "next_upstream_tries", "next_upstream_timeout"):
             specific = route.settings.get(f"{prefix}_{generic}")
             if specific is not None:
                 facts[generic] = specific
-        facts["http_version"] = derived.http_version(route.settings, route.kind, route.id)
-        facts["connection_header_cleared"] = derived.connection_header_cleared(
-            route.headers, self.deployment.host.nginx_version, pass_source)
-        facts["stream_hint"] = derived.stream_hint(route.settings, route.headers, route.location, route.kind, block)
+        nginx_version = self.deployment.host.nginx_version
+        lazy: dict[str, Callable[[], Setting | None]] = {
+            "headers": lambda: _fact({name.lower(): str(setting.value) for name, setting in route.headers.items()
+                                      if setting.known}, "effective proxy_set_header values", block),
+            "server_names": lambda: Setting(list(route.server_names), block),
+            "target_count": lambda: _fact(len(route.target.addresses), "target addresses", pass_source),
+            "target_kind": lambda: _target_kind(route, pass_source),
+            "http_version": lambda: derived.http_version(route.settings, route.kind, route.id),
+            "connection_header_cleared": lambda: derived.connection_header_cleared(
+                route.headers, nginx_version, pass_source),
+            "stream_hint": lambda: derived.stream_hint(route.settings, route.headers, route.location, route.kind,
+                                                       block),
+        }
         diagnosis = self.deployment.route_diagnoses.get(route.id)
         if diagnosis is not None:
             facts["link_status"] = Setting(diagnosis.status, pass_source)
@@ -208,7 +229,7 @@ class FactIndex:
                 facts["link_bind"] = self._bind_with_app_file(bind)
                 facts["link_bind_assumed"] = _fact(_assumed_default(bind.source),
                                                    "gunicorn's default bind, not set by any given source", bind.source)
-        return Namespace("route", facts, block, route.id)
+        return Namespace("route", facts, block, route.id, base=route.settings, lazy=lazy)
 
     def _bind_with_app_file(self, bind: Setting) -> Setting:
         """A default bind has no position of its own; point it at the app config that has that bind."""

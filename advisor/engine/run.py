@@ -4,9 +4,10 @@ report stale or misspelled suppressions (ADV100/ADV101, when selected)."""
 
 from __future__ import annotations
 
+import ast
 from typing import Any, Iterable
 
-from advisor.engine.expressions import Evaluator, FactUnavailable
+from advisor.engine.expressions import CONTEXT_FUNCTIONS, Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, Skip, SuppressedFinding
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
@@ -39,8 +40,11 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
 
     for rule in selected:
         instances = index.diagnostics(rule.code) if rule.scope == "diagnostic" else index.instances(rule.scope)
+        when_cache = WhenCache(rule)
         for instance in instances:
             try:
+                if when_cache.known_false(instance, evaluator):
+                    continue
                 finding = _evaluate(rule, instance, evaluator)
             except FactUnavailable as missing:
                 key = (rule.code, instance.id, missing.fact)
@@ -81,6 +85,96 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
         _apply_suppressions(hygiene.values(), suppressions, result)
     result.findings.sort(key=lambda item: item.sort_key)
     return result
+
+
+class WhenCache:
+    """Remembers a rule's `when` outcome per combination of the fact values it reads.
+
+    Thousands of locations usually share a handful of effective settings (inherited from http/server level), so
+    `when` is evaluated once per distinct combination instead of once per location. An outcome may also be "skipped
+    because fact X is unavailable": on a hit the instance's own namespace raises its FactUnavailable, so the skip
+    is recorded with this instance's reason.
+    """
+
+    __slots__ = ("_when", "_facts", "_results", "_with_provenance")
+
+    def __init__(self, rule: Rule) -> None:
+        when = rule.when
+        self._when = when
+        self._facts: tuple[str, ...] | None = None
+        self._with_provenance = False
+        self._results: dict[tuple[Any, ...], bool | str] = {}
+        if when is None:
+            return
+        facts = set(when.facts)
+        if when.names & CONTEXT_FUNCTIONS:
+            # is_set()/known() read a fact's provenance: key on the source kind too, for the facts they name.
+            named = _context_function_arguments(when.node)
+            if named is None:
+                return  # a computed argument: not cacheable
+            facts |= named
+            self._with_provenance = True
+        self._facts = tuple(sorted(facts))
+
+    def known_false(self, instance: ScopeInstance, evaluator: Evaluator) -> bool:
+        """True when `when` is false for this instance; raises FactUnavailable when it would skip."""
+        if self._facts is None:
+            return False
+        key = self._key(instance.names)
+        if key is None:
+            return False
+        outcome = self._results.get(key)
+        if outcome is None:
+            try:
+                outcome = bool(evaluator.evaluate(self._when, dict(instance.names)))
+            except FactUnavailable as missing:
+                outcome = missing.fact
+            except Exception:  # a rule bug: let _evaluate raise it again and record it
+                return False
+            self._results[key] = outcome
+        if isinstance(outcome, str):
+            namespace_name, _, attr = outcome.partition(".")
+            instance.names[namespace_name].require(attr)  # raises this instance's FactUnavailable
+            return False
+        return not outcome
+
+    def _key(self, names: dict[str, Any]) -> tuple[Any, ...] | None:
+        parts: list[Any] = []
+        for fact in self._facts:
+            namespace_name, _, attr = fact.partition(".")
+            setting_of = getattr(names.get(namespace_name), "setting_of", None)
+            if setting_of is None:
+                return None
+            setting = setting_of(attr)
+            if setting is None:
+                parts.append(_ABSENT)
+                continue
+            if not setting.known:
+                parts.append(_UNKNOWN)
+                continue
+            value = setting.value
+            try:
+                hash(value)
+            except TypeError:
+                value = repr(value)
+            parts.append((value, setting.source.kind) if self._with_provenance else value)
+        return tuple(parts)
+
+
+def _context_function_arguments(node: ast.AST) -> set[str] | None:
+    """The fact names passed as string literals to is_set()/known(); None if any argument is computed."""
+    named: set[str] = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in CONTEXT_FUNCTIONS:
+            for argument in call.args:
+                if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+                    return None
+                named.add(argument.value)
+    return named
+
+
+_ABSENT = object()
+_UNKNOWN = object()
 
 
 def _apply_suppressions(findings: Iterable[Finding], suppressions: SuppressionIndex, result: EngineResult) -> None:
