@@ -47,10 +47,11 @@ def run(options: CheckOptions, stdout: TextIO | None = None, stderr: TextIO | No
 def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
     from advisor.engine.rules import RuleFileError
     from advisor.engine.selection import SelectionError
+    from advisor.engine.workload_facts import WorkloadError
     from advisor.model.build import InputError
     from advisor.project_config import ConfigError
 
-    if isinstance(error, (UsageError, InputError, SelectionError, ConfigError)):
+    if isinstance(error, (UsageError, InputError, SelectionError, ConfigError, WorkloadError)):
         print(f"advisor: error: {error}", file=err)
     elif isinstance(error, RuleFileError):
         print(f"advisor: error: invalid rule file: {error}", file=err)
@@ -107,9 +108,12 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     from advisor.engine.hygiene import drop_used_elsewhere
 
     findings, skips, files, rules_run, used_suppressions = [], [], [], 0, []
-    for _pair, inputs in inputs_for_run(options.inputs, config):
+    from advisor.engine.workload_facts import workload_for_run
+
+    for pair, inputs in inputs_for_run(options.inputs, config):
+        workload = workload_for_run(options.workload, pair)  # --rps/--service-time, else the pair's workload
         deployment = build_deployment(inputs, host)
-        result = run_rules(deployment, rules, selection, strict=options.debug)
+        result = run_rules(deployment, rules, selection, strict=options.debug, workload=workload)
         findings.extend(apply_config_to_findings(result.findings, config))
         skips.extend(result.skips)
         used_suppressions.extend(result.used_suppressions)

@@ -13,7 +13,7 @@ SCOPE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "route": ("route", "upstream", "nginx", "host"),
     "upstream": ("upstream", "nginx", "host"),
     "app": ("app", "host"),
-    "link": ("route", "upstream", "app", "link", "nginx", "host"),
+    "link": ("route", "upstream", "app", "link", "model", "nginx", "host"),
     "deployment": ("deployment", "nginx", "host"),
     "diagnostic": ("diagnostic", "host"),
     "unknown_setting": ("unknown_setting", "app", "host"),
@@ -41,7 +41,7 @@ ROUTE_DERIVED = frozenset({
     "target_count", "target_kind", "read_timeout", "connect_timeout", "http_version",
     "buffering", "request_buffering", "next_upstream", "next_upstream_tries", "next_upstream_timeout",
     "connection_header_cleared", "stream_hint",
-    "link_status", "link_target", "link_bind", "link_bind_assumed", "link_detail", "linked",
+    "link_status", "link_target", "link_bind", "link_bind_assumed", "link_detail", "linked", "link_server",
 })
 
 UPSTREAM_SETTINGS = frozenset({"keepalive", "keepalive_timeout", "keepalive_requests", "keepalive_time", "zone",
@@ -91,6 +91,17 @@ NGINX_DERIVED = frozenset({"root", "version", "file_count"})
 
 LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive_on", "connection_header_cleared",
                         "keepalive_pool"})
+# The queueing model at the given workload (--rps/--service-time; advisor/engine/workload_facts.py).
+MODEL_FACTS = frozenset({
+    "workload_given", "modelled", "rps", "service_time", "service", "budget", "offered_concurrency",
+    "family", "servers", "queue_room", "read_timeout", "capacity_rps",
+    "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "error_share", "utilization", "rho", "goodput_rps",
+    "latency_p99_s", "drain_time_s", "mean_holding_s", "collapse", "overload_collapse", "overload_rps",
+    "overload_p_ok", "overload_p_502", "overload_p_504", "overload_p_500",
+    "recommendations", "recommended_workers", "recommended_backlog", "recommended_worker_connections",
+    "recommended_queue", "recommended_backlog_p_ok", "recommended_p_ok", "recommended_error_share",
+    "recommended_utilization",
+})
 HOST_FACTS = frozenset({"cpus", "somaxconn", "somaxconn_assumed", "nginx_version", "gunicorn_version", "env"})
 DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count",
                               "loader_errors", "missing_includes"})
@@ -103,6 +114,7 @@ NAMESPACE_FACTS: dict[str, frozenset[str]] = {
     "app": GUNICORN_SETTINGS | UVICORN_SETTINGS | APP_DERIVED,
     "nginx": NGINX_SETTINGS | NGINX_DERIVED,
     "link": LINK_FACTS,
+    "model": MODEL_FACTS,
     "host": HOST_FACTS,
     "deployment": DEPLOYMENT_FACTS,
     "diagnostic": DIAGNOSTIC_FACTS,
@@ -110,7 +122,8 @@ NAMESPACE_FACTS: dict[str, frozenset[str]] = {
 }
 
 # Namespaces whose object owns a file location (used when a fact has no position of its own).
-OWNER_NAMESPACES = frozenset({"route", "upstream", "app", "nginx", "link", "diagnostic", "unknown_setting"})
+OWNER_NAMESPACES = frozenset({"route", "upstream", "app", "nginx", "link", "model", "diagnostic",
+                              "unknown_setting"})
 
 
 def is_known_fact(namespace: str, attr: str) -> bool:

@@ -10,20 +10,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from advisor.model.deployment import AppServer, Setting, Source, Upstream, Version
+from advisor.model.workers import effective_family, worker_family
 
 INF = float("inf")
 KEEPALIVE_DEFAULT_VERSION = Version(1, 29, 7)  # explicit upstreams keep 32 idle connections; HTTP/1.1 by default
-
-_WORKER_FAMILIES: dict[str, str] = {
-    "sync": "sync", "syncworker": "sync",
-    "gthread": "gthread", "threadworker": "gthread",
-    "gevent": "gevent", "gevent_wsgi": "gevent", "gevent_pywsgi": "gevent", "geventworker": "gevent",
-    "geventpywsgiworker": "gevent",
-    "eventlet": "eventlet", "eventletworker": "eventlet",
-    "tornado": "tornado", "tornadoworker": "tornado",
-    "asgi": "asgi", "asgiworker": "asgi",
-    "uvicornworker": "uvicorn", "uvicornh11worker": "uvicorn",
-}
 
 
 def setting_or_missing(settings: dict[str, Setting], name: str, owner: str) -> Setting:
@@ -45,16 +35,6 @@ def derive(formula: str, compute: Callable[..., Any], *inputs: Setting) -> Setti
     return Setting(value, Source.derived(formula, *(item.source for item in inputs)))
 
 
-def worker_family(worker_class: str) -> str | None:
-    """Map `sync`, `gthread`, `gunicorn.workers.ggevent.GeventWorker`, `uvicorn_worker.UvicornWorker`,
-    `egg:gunicorn#gevent` ... to sync/gthread/gevent/eventlet/tornado/asgi/uvicorn; None for a custom class."""
-    text = str(worker_class).strip()
-    if "#" in text:
-        text = text.rsplit("#", 1)[1]
-    last = text.rsplit(".", 1)[-1].lower()
-    return _WORKER_FAMILIES.get(last)
-
-
 def effective_worker_class(app: AppServer) -> Setting:
     """gunicorn switches `sync` with threads > 1 to gthread (gunicorn/config.py `worker_class`)."""
     if app.kind == "uvicorn":
@@ -68,9 +48,7 @@ def effective_worker_class(app: AppServer) -> Setting:
             return Setting(None, Source.unknown(
                 f"custom worker class {name!r}: its concurrency model is not known",
                 worker_class.source.path, worker_class.source.line, worker_class.source.column))
-        if family == "sync" and isinstance(thread_count, (int, float)) and thread_count > 1:
-            return "gthread"
-        return family
+        return effective_family(family, thread_count)
 
     return derive("worker_class (sync with threads > 1 runs as gthread)", compute, worker_class, threads)
 
@@ -80,8 +58,8 @@ def is_async(effective_class: Setting) -> Setting:
 
 
 def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
-    """Concurrent requests one worker handles: sync 1, gthread threads, gevent/eventlet worker_connections, event
-    loops (asgi, uvicorn, tornado) unlimited."""
+    """Concurrent requests one worker handles: sync 1, gthread threads, gevent/eventlet worker_connections,
+    standalone uvicorn its limit_concurrency when set, other event loops (asgi, uvicorn, tornado) unlimited."""
     if not effective_class.known:
         return effective_class
     family = effective_class.value
@@ -93,6 +71,10 @@ def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
     if family in ("gevent", "eventlet"):
         connections = setting_or_missing(app.settings, "worker_connections", app.id)
         return derive("worker_connections per gevent worker", lambda count: int(count), connections)
+    limit = app.settings.get("limit_concurrency") if app.kind == "uvicorn" else None
+    if limit is not None and (not limit.known or limit.value):
+        # standalone uvicorn answers connections beyond limit_concurrency with an immediate 503 (P21)
+        return derive("limit_concurrency per uvicorn worker process", lambda count: int(count), limit)
     return Setting(INF, Source.derived(f"{family} workers run an event loop without a concurrency limit",
                                        effective_class.source))
 

@@ -1,8 +1,10 @@
 """Run a rule's inline examples through the real loaders, builder and engine.
 
-An example is `{nginx: text, gunicorn: text, options: {...}}`. The snippets are written to `nginx.conf` and
-`gunicorn.conf.py` in a directory; a `# expect: CODE` comment marks the line a failing example's finding must point
-at (primary location).
+An example is `{nginx: text, gunicorn: text, compose: text, options: {...}}`. The snippets are written to
+`nginx.conf`, `gunicorn.conf.py` and `docker-compose.yml` (an app source: gunicorn or uvicorn started by a compose
+service) in a directory; a `# expect: CODE` comment marks the line a failing example's finding must point at
+(primary location). `options` are host facts (cpus, somaxconn, nginx_version, gunicorn_version, env) and the
+workload for the queueing-model facts (rps, service_time, error_budget), as `advisor check` takes them.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from advisor.engine.findings import EngineResult
 from advisor.engine.rules import Rule
 
 EXPECT_COMMENT = re.compile(r"#\s*expect:\s*([A-Z]{3}\d{3}(?:\s*,\s*[A-Z]{3}\d{3})*)")
-SNIPPET_FILES = {"nginx": "nginx.conf", "gunicorn": "gunicorn.conf.py"}
+SNIPPET_FILES = {"nginx": "nginx.conf", "gunicorn": "gunicorn.conf.py", "compose": "docker-compose.yml"}
+WORKLOAD_OPTIONS = ("rps", "service_time", "error_budget")
 
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
     code: str
-    snippet: str  # "nginx" or "gunicorn"
+    snippet: str  # "nginx", "gunicorn" or "compose"
     line: int
 
 
@@ -62,6 +65,7 @@ def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> 
     """Write the snippets into `directory` and run every rule on them (strictly: a rule bug raises)."""
     from advisor.commands.options import HostOptions, Inputs
     from advisor.engine.run import run_rules
+    from advisor.engine.workload_facts import resolve_workload
     from advisor.model.build import build_deployment, host_facts_from_options
 
     paths: dict[str, Path] = {}
@@ -72,8 +76,10 @@ def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> 
             paths[kind] = path
     options = dict(example.get("options") or {})
     env = {str(key): str(value) for key, value in (options.pop("env", None) or {}).items()}
+    load = {name: options.pop(name, None) for name in WORKLOAD_OPTIONS}
+    workload = resolve_workload(load["rps"], load["service_time"], load["error_budget"])
     host = host_facts_from_options(HostOptions(env=env, **options))
     inputs = Inputs(nginx=[str(paths["nginx"])] if "nginx" in paths else [],
-                    app=[str(paths["gunicorn"])] if "gunicorn" in paths else [])
+                    app=[str(paths[kind]) for kind in ("gunicorn", "compose") if kind in paths])
     deployment = build_deployment(inputs, host)
-    return ExampleRun(run_rules(deployment, rules, strict=True), paths)
+    return ExampleRun(run_rules(deployment, rules, strict=True, workload=workload), paths)

@@ -102,8 +102,10 @@ def _target_kind(route: Route, pass_source: Source) -> Setting:
 class FactIndex:
     """All scope instances of a deployment; each scope list is built on first use and then cached."""
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, workload: Any = None) -> None:
+        """`workload`: an advisor.engine.workload_facts.Workload (--rps/--service-time) or None."""
         self.deployment = deployment
+        self.workload = workload
         self._host = self._host_namespace()
         self._nginx = self._nginx_namespace()
         self._upstreams: dict[int, Namespace] = {}
@@ -229,7 +231,17 @@ class FactIndex:
                 facts["link_bind"] = self._bind_with_app_file(bind)
                 facts["link_bind_assumed"] = _fact(_assumed_default(bind.source),
                                                    "gunicorn's default bind, not set by any given source", bind.source)
+                facts["link_server"] = self._bind_server(bind)
         return Namespace("route", facts, block, route.id, base=route.settings, lazy=lazy)
+
+    def _bind_server(self, bind: Setting) -> Setting:
+        """Which server (gunicorn, uvicorn) listens on `bind`, for rule texts; "the app server" if not clear."""
+        owners = [app for app in self.deployment.apps if bind.value in app.binds]
+        kinds = {app.kind for app in owners or self.deployment.apps}
+        if len(kinds) == 1:
+            owner = owners[0] if owners else self.deployment.apps[0]
+            return Setting(kinds.pop(), owner.source)
+        return Setting("the app server", Source.derived("several kinds of app server", bind.source))
 
     def _bind_with_app_file(self, bind: Setting) -> Setting:
         """A default bind has no position of its own; point it at the app config that has that bind."""
@@ -296,6 +308,11 @@ class FactIndex:
         }
         return Namespace("link", facts, link.address.source, f"{route.id} -> {link.app.id}")
 
+    def _model_namespace(self, link: Link) -> Namespace:
+        from advisor.engine.workload_facts import model_namespace  # the queueing model only with a workload
+
+        return model_namespace(link, self.deployment, self.workload)
+
     # -- scopes ----------------------------------------------------------------------------------------------------
 
     def _build_route(self) -> list[ScopeInstance]:
@@ -326,7 +343,8 @@ class FactIndex:
             seen.add(key)
             route_ns, upstream_ns = self.route_namespaces(link.route)
             names = {"route": route_ns, "upstream": upstream_ns, "app": self.app_namespace(link.app),
-                     "link": self._link_namespace(link), "nginx": self._nginx, "host": self._host}
+                     "link": self._link_namespace(link), "model": self._model_namespace(link), "nginx": self._nginx,
+                     "host": self._host}
             instances.append(ScopeInstance("link", f"{link.route.id} -> {link.app.id}", names, link.route.source))
         return instances
 

@@ -14,7 +14,8 @@ Schema (see a bundled rule for a full example):
                                     segment whose fact is unknown reads "unknown" (the finding is still reported)
   fix: template                     optional
   docs: {what, why, example, instead, references: [...]}
-  examples: {fail: [{nginx, gunicorn, options}], pass: [...]}
+  examples: {fail: [{nginx, gunicorn, compose, options}], pass: [...]}   options: host facts (cpus, somaxconn,
+                                    versions, env) and the workload (rps, service_time, error_budget)
   enabled: false                    optional: an opt-in rule, run only when a --select/--extend-select selector
                                     (a code, prefix, name or ALL) names it; for explanations that are not problems
 
@@ -41,8 +42,10 @@ CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 FACT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
 DOC_SECTIONS = ("what", "why", "example", "instead", "references")
-EXAMPLE_KEYS = frozenset({"nginx", "gunicorn", "options", "note"})
-OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env"})
+SNIPPET_KEYS = ("nginx", "gunicorn", "compose")
+EXAMPLE_KEYS = frozenset(SNIPPET_KEYS) | {"options", "note"}
+OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env", "rps", "service_time",
+                         "error_budget"})
 
 _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
 _OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples", "enabled")
@@ -320,9 +323,9 @@ def _check_examples(fail, examples: Any) -> None:
             key = f"examples.{kind}[{index}]"
             if not isinstance(item, dict) or not item or not set(item) <= EXAMPLE_KEYS:
                 raise fail(key, f"an example is a mapping with keys from {', '.join(sorted(EXAMPLE_KEYS))}")
-            if not ({"nginx", "gunicorn"} & set(item)):
-                raise fail(key, "an example needs an nginx or a gunicorn snippet")
-            for snippet in ("nginx", "gunicorn"):
+            if not (set(SNIPPET_KEYS) & set(item)):
+                raise fail(key, "an example needs an nginx, gunicorn or compose snippet")
+            for snippet in SNIPPET_KEYS:
                 if snippet in item and not isinstance(item[snippet], str):
                     raise fail(f"{key}.{snippet}", "must be a string (use a YAML block scalar: |)")
             options = item.get("options") or {}

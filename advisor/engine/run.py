@@ -24,7 +24,7 @@ class RuleEvaluationError(RuntimeError):
 
 
 def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str] | None = None,
-              strict: bool = False) -> EngineResult:
+              strict: bool = False, workload: Any = None) -> EngineResult:
     """Evaluate `rules` (restricted to the codes in `selection`; None = all) against `deployment`.
 
     `strict` raises RuleEvaluationError when a rule expression fails for a reason other than a missing fact
@@ -32,7 +32,7 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
     """
     wanted = None if selection is None else frozenset(selection)
     selected = [rule for rule in rules if wanted is None or rule.code in wanted]
-    index = FactIndex(deployment)
+    index = FactIndex(deployment, workload)  # workload: engine.workload_facts.Workload for the `model` facts
     evaluator = Evaluator()
     result = EngineResult(rules_run=len(selected))
     findings: dict[tuple[Any, ...], Finding] = {}

@@ -33,6 +33,7 @@ from typing import Any
 
 from advisor.model.deployment import DEFAULT_GUNICORN_VERSION, AppServer, Deployment, Link, Route, Version
 from advisor.model.provenance import Setting, Source
+from advisor.model.workers import effective_family, queue_family, worker_family
 
 from .analytic import Prediction, default_backlog_grid, predict
 from .params import LINEAR_SYN_RETRIES_S, QueueParams, ServiceTime
@@ -54,16 +55,6 @@ TIMEOUT_MARGIN_S = 2.0  # gunicorn kills at Tw + up to 1 s (arbiter loop), plus 
 SHORT_CONNECT_TIMEOUT_S = 0.5  # below the first SYN retransmission (1 s): TCP overflow becomes a clean loss
 RESTART_DEFAULT_S = 0.5  # R: fork + app import of a replacement worker (model default)
 WORKER_500_SINCE = Version(22, 0, 0)  # failure-modes.md §2.2
-
-# gunicorn worker classes by their last dotted component (lower case) -> concurrency family.
-_FAMILIES = {
-    "sync": "sync", "syncworker": "sync",
-    "gthread": "gthread", "threadworker": "gthread",
-    "gevent": "gevent", "gevent_wsgi": "gevent", "gevent_pywsgi": "gevent", "geventworker": "gevent",
-    "geventpywsgiworker": "gevent", "eventlet": "gevent", "eventletworker": "gevent",
-    "tornado": "event-loop", "tornadoworker": "event-loop", "asgi": "event-loop", "asgiworker": "event-loop",
-    "uvicornworker": "event-loop", "uvicornh11worker": "event-loop",
-}
 
 
 class ScenarioError(Exception):
@@ -225,14 +216,6 @@ class Scenario:
 # -- building a scenario from a link ------------------------------------------------------------------------------
 
 
-def worker_family(worker_class: str) -> str | None:
-    """sync/gthread/gevent/event-loop for gunicorn's worker classes (by the last dotted part); None if custom."""
-    text = str(worker_class).strip().strip("\"'")
-    if "#" in text:
-        text = text.rsplit("#", 1)[1]
-    return _FAMILIES.get(text.rsplit(".", 1)[-1].lower())
-
-
 def _unknown_message(label: str, owner: str, name: str, setting: Setting) -> str:
     reason = (setting.source.detail or "its value is not known").rstrip(".")
     at = ""
@@ -332,11 +315,12 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     read = _Reader(label)
     gunicorn, nginx = "gunicorn", "nginx"
     worker_class = read.setting(app.settings, "worker_class", gunicorn)
-    family = worker_family(worker_class.value)
-    if family is None:
+    named = worker_family(worker_class.value)
+    if named is None:
         raise ScenarioError(
             f"{describe_source(worker_class.source)}: cannot model {label}: custom worker class "
             f"{worker_class.value!r}: its concurrency model is not known (the model covers sync, gthread and gevent)")
+    family = queue_family(named)
     if family == "event-loop":
         raise ScenarioError(
             f"{describe_source(worker_class.source)}: cannot model {label}: worker class {worker_class.value!r} "
@@ -346,8 +330,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     threads = 1
     if family in ("sync", "gthread"):
         threads = max(1, read.integer(app.settings, "threads", gunicorn, 0))
-        if family == "sync" and threads > 1:
-            family = "gthread"  # gunicorn runs a sync worker with threads > 1 as gthread
+        family = queue_family(effective_family(named, threads))  # sync with threads > 1 runs as gthread
     workers = read.integer(app.settings, "workers", gunicorn, 1)
     worker_connections = 1000
     if family in ("gthread", "gevent"):

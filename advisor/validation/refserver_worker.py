@@ -184,12 +184,15 @@ class Worker:
             started = time.monotonic()
             self._work(service, mode)
             body = f"ok pid={self.pid} t={service:.6f}\n".encode()
-            response = (
+            head = (
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                 f"Content-Length: {len(body)}\r\nX-Worker-Pid: {self.pid}\r\n\r\n"
-            ).encode() + body
+            ).encode()
             response_started = True
-            client.sendall(response)
+            # two writes, as gunicorn's sync worker does (send_headers, then the body): nginx may see the header
+            # alone, which matters when its read timeout fires in between
+            client.sendall(head)
+            client.sendall(body)
             status = 200
         except BadRequest:
             status = 400

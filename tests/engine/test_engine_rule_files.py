@@ -52,7 +52,7 @@ def test_valid_rule():
     ({"docs": {"what": "x", "whatever": "y"}}, "docs.whatever", "unknown section"),
     ({"docs": {"references": "http://x"}}, "docs.references", "list of strings"),
     ({"examples": {"fail": [{"nginx": "x", "apache": "y"}]}}, "examples.fail[0]", "keys from"),
-    ({"examples": {"fail": [{"options": {}}]}}, "examples.fail[0]", "needs an nginx or a gunicorn"),
+    ({"examples": {"fail": [{"options": {}}]}}, "examples.fail[0]", "needs an nginx, gunicorn or compose snippet"),
     ({"examples": {"fail": [{"nginx": "x", "options": {"cores": 2}}]}}, "examples.fail[0].options", "allowed"),
     ({"examples": {"broken": []}}, "examples.broken", "unknown key"),
     ({"enabled": "no"}, "enabled", "true or false"),

@@ -89,21 +89,15 @@ def _tolerance(band: tuple[float, float], level: float, p: float, n: int) -> flo
     One run's standard deviation comes from the simulated band (its width spans ±z of the run-to-run scatter,
     queueing correlations included) or, if larger, from the binomial sd sqrt(p(1-p)/n); the difference of two
     independent runs has sqrt(2) times that. Both runs here use the same seed (the same arrivals and service
-    times), which makes them positively correlated, so this bound is conservative.
+    times), which makes them positively correlated, so this bound is conservative. (A request-by-request test such
+    as McNemar's does not apply: near and above ρ = 1 a small timing difference shifts whole busy periods, so the
+    requests that end differently come in correlated blocks - measured: 50 vs 15 discordant ok's at ρ 1.2 in one
+    run, 34 vs 51 in the next, with identical inputs.)
     """
     z_band = NormalDist().inv_cdf(0.5 + level / 2)
     z_test = NormalDist().inv_cdf(0.999)
     sd_run = max((band[1] - band[0]) / (2 * z_band), math.sqrt(max(p * (1 - p), 0.0) / n))
     return z_test * math.sqrt(2) * sd_run
-
-
-def _mcnemar_p(b: int, c: int) -> float:
-    """Exact two-sided McNemar test: with identical behaviour a discordant pair goes either way with probability 1/2."""
-    n = b + c
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
 
 
 @pytest.mark.slow
@@ -115,19 +109,10 @@ def test_reference_server_and_gunicorn_agree_under_poisson_load(validate_report,
     assert real["parameters"]["server"] == "gunicorn" and ref["parameters"]["server"] == "ref"
     assert real["band"] == ref["band"]  # same executed system, same band
     n = min(ref["measured"]["n"], real["measured"]["n"])
-    # 1. the shares, as two independent runs of the same scenario
     for key in ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other"):
         band = tuple(ref["band"].get(key, (0.0, 0.0)))
         pooled = (ref["measured"][key] + real["measured"][key]) / 2
         tolerance = _tolerance(band, ref["band_level"], pooled, n)
         difference = abs(ref["measured"][key] - real["measured"][key])
         assert difference <= tolerance + 1e-12, (key, ref["measured"][key], real["measured"][key], tolerance)
-    # 2. request by request: the same seed sends the same requests with the same service times to both, so any
-    #    difference in how often one server turns an outcome into another must be symmetric (99.8 % level)
-    codes_ref, codes_real = ref["measured"]["outcome_codes"], real["measured"]["outcome_codes"]
-    assert len(codes_ref) == len(codes_real) == n
-    for code in set(codes_ref) | set(codes_real):
-        only_ref = sum(1 for a, b in zip(codes_ref, codes_real) if a == code != b)
-        only_real = sum(1 for a, b in zip(codes_ref, codes_real) if b == code != a)
-        assert _mcnemar_p(only_ref, only_real) >= 0.002, (code, only_ref, only_real)
     assert real["verdict"] == "inside", real["rows"]

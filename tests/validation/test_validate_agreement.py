@@ -72,7 +72,7 @@ def test_a_time_scaled_run_reproduces_the_slow_deployment(proxy):
     assert executed["rps"] == pytest.approx(64.0)
     assert executed["mean_service_s"] == pytest.approx(0.05)
     assert executed["proxy_read_timeout_s"] == pytest.approx(0.15)
-    assert report["parameters"]["rho"] == pytest.approx(0.8)
+    assert report["parameters"]["rho"] == pytest.approx(0.8, rel=1e-4)  # E[H] includes the 60-s worker timeout
     assert any("time-scaled by 0.01" in note for note in report["notes"])
     measured = report["measured"]
     assert measured["offered_rps"] == pytest.approx(0.64, rel=0.15)  # in the configured units

@@ -1,0 +1,318 @@
+"""The `model` fact namespace of a link: the queueing model's predictions at the given workload (issue "queueing
+model", section "In `advisor check`").
+
+With `--rps` and `--service-time` (or a configured pair's `workload`), every link gets the outcome shares the
+M/M/c/K-with-deadline model predicts (`advisor.queueing`), the overload numbers and `recommend()`'s settings, each
+computed at most once per link and run: the scenario (cheap) when the link's facts are built, the predictions on the
+first outcome fact a rule reads, the recommendations (the slow part, a queue-size scan) on the first
+`recommended_*` fact. Without a workload nothing from `advisor.queueing` is imported and every fact except
+`workload_given`/`modelled` is absent ("no workload given: pass --rps and --service-time"). A link the model does
+not apply to (event-loop workers) has the model's refusal as its absent reason; one with a value the model cannot
+read (`workers` from the CPU count without --cpus) has unknown facts.
+
+Each fact's source is derived from the config values the model read, gunicorn's first (so a finding points at the
+app's `workers`/`backlog` line, or at the app config when they are defaults), then the nginx timeouts and the
+workload.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable
+
+from advisor.engine.expressions import format_percent
+from advisor.engine.facts import Namespace
+from advisor.model.deployment import Deployment, Link, Setting, Source
+from advisor.model.workers import EVENT_LOOP_FAMILIES, worker_family
+
+NO_WORKLOAD = "no workload given: pass --rps and --service-time"
+WORKLOAD_FACTS = frozenset({"rps", "service_time", "service", "budget", "offered_concurrency"})
+SCENARIO_FACTS = frozenset({"family", "servers", "queue_room", "read_timeout", "capacity_rps"})
+PREDICTION_FACTS = frozenset({
+    "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "error_share", "utilization", "rho", "goodput_rps",
+    "latency_p99_s", "drain_time_s", "mean_holding_s", "collapse", "overload_collapse", "overload_rps",
+    "overload_p_ok", "overload_p_502", "overload_p_504", "overload_p_500",
+})
+RECOMMENDATION_FACTS = frozenset({
+    "recommendations", "recommended_workers", "recommended_backlog", "recommended_worker_connections",
+    "recommended_queue", "recommended_backlog_p_ok", "recommended_p_ok", "recommended_error_share",
+    "recommended_utilization",
+})
+MODEL_FACTS = (frozenset({"workload_given", "modelled"}) | WORKLOAD_FACTS | SCENARIO_FACTS | PREDICTION_FACTS
+               | RECOMMENDATION_FACTS)
+
+
+class WorkloadError(ValueError):
+    """A workload that cannot be used (only one of rps/service time, a bad value); the message names the option."""
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The load to predict for: `rps` requests/s with `service` (a parsed advisor.queueing ServiceTime)."""
+
+    rps: float
+    service_time: str  # as given, e.g. "100ms" or "p50=80ms,p99=900ms"
+    service: Any  # advisor.queueing.params.ServiceTime
+    error_budget: float
+    origin: str  # where it was given, for provenance: "--rps 210 --service-time 100ms"
+
+    @property
+    def source(self) -> Source:
+        return Source.option(self.origin)
+
+
+def resolve_workload(rps: float | None, service_time: str | None, error_budget: float | None,
+                     origin: str = "") -> Workload | None:
+    """A Workload from `--rps`/`--service-time`/`--error-budget` values; None when neither is given.
+
+    Raises WorkloadError for one without the other, a non-positive rps, an unreadable service time or a budget
+    outside [0, 1)."""
+    if rps is None and not service_time:
+        return None
+    where = f" ({origin})" if origin else ""
+    if rps is None:
+        raise WorkloadError(f"--service-time needs --rps as well{where}: the model predicts errors at a given load, "
+                            "e.g. --rps 200 --service-time 80ms")
+    if not service_time:
+        raise WorkloadError(f"--rps needs --service-time as well{where}: the mean time a worker spends on one "
+                            "request (80ms), p50=80ms,p99=900ms or constant=50ms")
+    if not (isinstance(rps, (int, float)) and math.isfinite(rps) and rps > 0):
+        raise WorkloadError(f"--rps must be a positive number of requests/s{where}, got {rps!r}")
+    budget = 0.001 if error_budget is None else error_budget
+    if not 0 <= budget < 1:
+        raise WorkloadError(f"--error-budget must be a share between 0 and 1 (0.001 = 0.1 %), got {budget!r}")
+    from advisor.queueing.params import parse_service_time
+
+    try:
+        service = parse_service_time(service_time)
+    except ValueError as error:
+        raise WorkloadError(f"--service-time {service_time!r}{where}: {error}") from None
+    return Workload(float(rps), service_time, service, float(budget),
+                    origin or f"--rps {rps:g} --service-time {service_time}")
+
+
+def workload_for_run(given: Any, pair: Any = None) -> Workload | None:
+    """The workload of one `advisor check` run: `given` has the command line's rps/service_time/error_budget
+    (options.Workload, already merged with the project config's error budget); a configured pair's
+    `workload = {rps, service-time}` fills what the command line leaves out."""
+    rps, service_time = given.rps, given.service_time
+    pair_workload = getattr(pair, "workload", None)
+    origin = ""
+    if pair_workload is not None:
+        from_pair = (rps is None and pair_workload.rps is not None,
+                     service_time is None and pair_workload.service_time is not None)
+        rps = pair_workload.rps if from_pair[0] else rps
+        service_time = pair_workload.service_time if from_pair[1] else service_time
+        if any(from_pair):
+            origin = f"workload of pair {getattr(pair, 'label', '?')} in the project config"
+    return resolve_workload(rps, service_time, given.error_budget, origin)
+
+
+def model_namespace(link: Link, deployment: Deployment, workload: Workload | None) -> Namespace:
+    """The `model` namespace of one link (see the module docstring)."""
+    app = link.app
+    anchor = app.source if app.source.position() is not None or not app.source.path \
+        else Source.file(app.source.path, 1)
+    label = f"the model of {link.route.id} -> {app.id}"
+    if workload is None:
+        not_given = Setting(False, Source.derived(NO_WORKLOAD, anchor))
+        return Namespace("model", {"workload_given": not_given, "modelled": not_given}, anchor, label,
+                         absent_reason=NO_WORKLOAD)
+    model = _LinkModel(link, deployment, workload, anchor)
+    facts = model.workload_facts()
+    from advisor.queueing.scenario import ScenarioError
+
+    try:
+        facts.update(model.scenario_facts())
+    except ScenarioError as error:
+        reason = str(error)
+        facts["modelled"] = Setting(False, Source.derived(f"not modelled: {reason}", anchor))
+        if model.does_not_apply():
+            return Namespace("model", facts, anchor, label, absent_reason=reason)
+        unknown = Setting(None, Source.unknown(reason, app.source.path))
+        facts.update({name: unknown for name in SCENARIO_FACTS | PREDICTION_FACTS | RECOMMENDATION_FACTS})
+        return Namespace("model", facts, anchor, label)
+    lazy: dict[str, Callable[[], Setting | None]] = {name: partial(model.predicted, name)
+                                                     for name in PREDICTION_FACTS}
+    lazy.update({name: partial(model.recommended, name) for name in RECOMMENDATION_FACTS})
+    return Namespace("model", facts, anchor, label, lazy=lazy)
+
+
+_GUNICORN_INPUTS = ("workers", "threads", "worker_connections", "backlog", "somaxconn", "timeout")
+
+
+class _LinkModel:
+    """Builds one link's model facts step by step (scenario -> prediction -> recommendations)."""
+
+    def __init__(self, link: Link, deployment: Deployment, workload: Workload, anchor: Source) -> None:
+        self.link = link
+        self.deployment = deployment
+        self.workload = workload
+        self.anchor = anchor
+        self.scenario: Any = None  # advisor.queueing.scenario.Scenario
+        self.prediction: Any = None  # Prediction at the workload
+        self.overload: Any = None  # Prediction at 1.2 × capacity
+        self._predicted: dict[str, Setting] | None = None
+        self._recommended: dict[str, Setting] | None = None
+
+    # -- provenance -----------------------------------------------------------------------------------------------
+
+    def source(self, formula: str, *first: str) -> Source:
+        """Derived from the named settings first, then the app config (the finding's place when those are defaults
+        without a line), the model's other inputs and the workload."""
+        sources = self.scenario.setting_sources if self.scenario is not None else {}
+        inputs = [sources[name] for name in first if name in sources]
+        inputs.append(self.anchor)
+        inputs.extend(sources[name] for name in _GUNICORN_INPUTS if name in sources and name not in first)
+        inputs.extend(source for name, source in sources.items() if name not in first and name not in
+                      _GUNICORN_INPUTS)
+        inputs.append(self.link.address.source)
+        inputs.append(self.workload.source)
+        return Source.derived(f"{formula} ({self.describe_load()})", *inputs)
+
+    def describe_load(self) -> str:
+        return f"queueing model at {self.workload.rps:g} requests/s, service time {self.workload.service_time}"
+
+    def fact(self, value: Any, formula: str, *first: str) -> Setting:
+        return Setting(value, self.source(formula, *first))
+
+    # -- groups ---------------------------------------------------------------------------------------------------
+
+    def workload_facts(self) -> dict[str, Setting]:
+        load = self.workload
+        given = Source.derived("the workload", self.anchor, load.source)
+        return {
+            "workload_given": Setting(True, given),
+            "rps": Setting(load.rps, load.source),
+            "service_time": Setting(load.service.mean_s, load.source),
+            "service": Setting(load.service.describe(), load.source),
+            "budget": Setting(load.error_budget, load.source),
+            "offered_concurrency": Setting(load.rps * load.service.mean_s,
+                                           Source.derived("requests in service on average: rps × mean service "
+                                                          "time (Little's law)", self.anchor, load.source)),
+        }
+
+    def scenario_facts(self) -> dict[str, Setting]:
+        """Raises advisor.queueing.scenario.ScenarioError when the link cannot be modelled."""
+        from advisor.queueing.scenario import scenario_for_link
+
+        scenario = self.scenario = scenario_for_link(self.link, self.deployment, self.workload.rps,
+                                                     self.workload.service)
+        settings = scenario.settings
+        return {
+            "modelled": self.fact(True, "the link maps onto the queueing model"),
+            "family": self.fact(settings.family, "worker family as the model sees it", "worker_class"),
+            "servers": self.fact(settings.servers, "c: concurrent request slots"),
+            "queue_room": self.fact(settings.queue_room, "Q: requests that can wait for a slot", "backlog",
+                                    "worker_connections"),
+            "read_timeout": Setting(settings.read_timeout_s,
+                                    scenario.setting_sources[f"{scenario.nginx_prefix}_read_timeout"]),
+            "capacity_rps": self.fact(scenario.capacity_rps, "max throughput c / E[H]"),
+        }
+
+    def does_not_apply(self) -> bool:
+        """The model refuses event loops (standalone uvicorn, UvicornWorker, asgi, tornado): their links skip as
+        "absent" (nothing to predict); any other refusal is an unknown value (the rules cannot decide)."""
+        app = self.link.app
+        if app.kind != "gunicorn":
+            return True
+        worker_class = app.settings.get("worker_class")
+        return bool(worker_class is not None and worker_class.known
+                    and worker_family(worker_class.value) in EVENT_LOOP_FAMILIES)
+
+    def predicted(self, name: str) -> Setting | None:
+        if self._predicted is None:
+            self._predicted = self.prediction_facts()
+        return self._predicted.get(name)
+
+    def recommended(self, name: str) -> Setting | None:
+        if self._recommended is None:
+            self._recommended = self.recommendation_facts()
+        return self._recommended.get(name)
+
+    def prediction_facts(self) -> dict[str, Setting]:
+        from advisor.queueing.analytic import predict
+        from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share
+
+        scenario = self.scenario
+        p = self.prediction = predict(scenario.params)
+        overload_rps = OVERLOAD_FACTOR * scenario.capacity_rps
+        over = self.overload = predict(scenario.at_rps(overload_rps), latencies=False)
+        deadline = scenario.params.read_timeout_s
+        facts = {key: self.fact(getattr(p, key), f"predicted {key}", "workers") for key in (
+            "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "utilization", "rho", "goodput_rps", "collapse")}
+        facts["error_share"] = self.fact(error_share(p), "predicted share of 502 + 504 + 500", "workers")
+        facts["latency_p99_s"] = (self.fact(p.latency_p99_s, "p99 latency of successful requests")
+                                  if p.latency_p99_s is not None
+                                  else Setting.unknown("no successful requests to speak of"))
+        facts["drain_time_s"] = self.fact(p.drain_time_s, "drain time of a full queue Q × E[H] / c", "backlog",
+                                          "worker_connections")
+        facts["mean_holding_s"] = self.fact(p.mean_holding_s, "E[H]: time a request holds a slot")
+        facts["overload_collapse"] = self.fact(
+            deadline is not None and p.drain_time_s + p.mean_holding_s > deadline,
+            "a full queue drains slower than the read timeout: drain time + E[H] > T", "backlog",
+            "worker_connections")
+        facts["overload_rps"] = self.fact(overload_rps, f"{OVERLOAD_FACTOR:g} × capacity")
+        facts["overload_p_ok"] = self.fact(over.p_ok, "predicted ok share at 1.2 × capacity", "backlog")
+        facts["overload_p_502"] = self.fact(over.p_502, "predicted 502 share at 1.2 × capacity", "backlog")
+        facts["overload_p_504"] = self.fact(over.p_504 + over.p_504_connect, "predicted 504 share at 1.2 × capacity",
+                                            "backlog")
+        facts["overload_p_500"] = self.fact(over.p_500, "predicted 500 share at 1.2 × capacity", "backlog")
+        return facts
+
+    def recommendation_facts(self) -> dict[str, Setting]:
+        from advisor.queueing.analytic import predict
+        from advisor.queueing.scenario import error_share, recommend
+
+        scenario = self.scenario
+        if self.overload is None:
+            self.predicted("p_ok")
+        items, final = recommend(scenario, error_budget=self.workload.error_budget)
+        current = scenario.settings
+        by_setting = {item.setting: item for item in items}
+        backlog = by_setting["backlog"].recommended if "backlog" in by_setting else current.backlog
+        connections = (by_setting["worker_connections"].recommended if "worker_connections" in by_setting
+                       else current.worker_connections)
+        workers = by_setting["workers"].recommended if "workers" in by_setting else current.workers
+        queue_parts = [f"{name} = {by_setting[name].recommended}" for name in ("worker_connections", "backlog")
+                       if name in by_setting]
+        queue_only = scenario.with_settings(backlog=backlog, worker_connections=connections)
+        queue_ok = predict(queue_only.at_rps(self.overload.offered_rps), latencies=False).p_ok
+        after = predict(final.params, latencies=False)
+        queue_first = [name for name in ("worker_connections", "backlog") if name in by_setting] or ["backlog"]
+        return {
+            "recommendations": self.fact([_describe(item) for item in items], "recommend(): settings in order",
+                                         *[item.setting for item in items]),
+            "recommended_workers": self.fact(workers, "workers for the target utilisation", "workers"),
+            "recommended_backlog": self.fact(backlog, "backlog that maximises the ok share", "backlog"),
+            "recommended_worker_connections": self.fact(connections, "gthread worker_connections",
+                                                        "worker_connections"),
+            "recommended_queue": self.fact(" and ".join(queue_parts), "the recommended queue size", *queue_first),
+            "recommended_backlog_p_ok": self.fact(
+                queue_ok, "predicted ok share at 1.2 × capacity with only the recommended queue size", *queue_first),
+            "recommended_p_ok": self.fact(after.p_ok, "predicted ok share with every recommendation"),
+            "recommended_error_share": self.fact(error_share(after), "predicted errors with every recommendation"),
+            "recommended_utilization": self.fact(after.utilization, "predicted utilisation with every "
+                                                                    "recommendation"),
+        }
+
+
+def _describe(item: Any) -> str:
+    """`workers = 8 (errors 100% → 0.02%)`: one recommendation with its predicted effect at this load, else in
+    overload, else what it is for."""
+    from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share
+
+    line = item.line.rstrip(";") if item.file == "nginx" else item.line
+    before, after = error_share(item.before), error_share(item.after)
+    if abs(before - after) >= 1e-4:
+        return f"{line} (errors {format_percent(before)} → {format_percent(after)})"
+    over_before, over_after = item.overload_before.p_ok, item.overload_after.p_ok
+    if abs(over_before - over_after) >= 1e-3:
+        return (f"{line} (ok {format_percent(over_before)} → {format_percent(over_after)} at {OVERLOAD_FACTOR:g}× "
+                "capacity)")
+    if item.setting.endswith("_connect_timeout"):
+        return f"{line} (a full accept queue then fails fast instead of after SYN retries of 1 s and more)"
+    if item.setting == "timeout":
+        return f"{line} (gunicorn then frees a stuck worker before nginx answers 504)"
+    return line
