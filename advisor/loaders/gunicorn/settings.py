@@ -279,10 +279,6 @@ BUNDLED_WORKER_CLASSES: dict[str, str] = {
     "asgi": "gunicorn.workers.gasgi.ASGIWorker",
 }
 REMOVED_WORKER_CLASSES: dict[str, str] = {"eventlet": "26.0.0"}  # name -> gunicorn version that removed it
-UVICORN_WORKER_CLASSES = frozenset({
-    "uvicorn.workers.UvicornWorker", "uvicorn.workers.UvicornH11Worker",
-    "uvicorn_worker.UvicornWorker", "uvicorn_worker.UvicornH11Worker",
-})
 
 WorkerModel = Literal["sync", "gthread", "gevent", "tornado", "asgi", "uvicorn", "eventlet", "custom"]
 
@@ -296,24 +292,21 @@ class WorkerClassInfo:
 
 
 def classify_worker_class(worker_class: str, threads: int = 1) -> WorkerClassInfo:
-    """How a `worker_class` value behaves. `sync` with threads > 1 is gunicorn's gthread (it switches silently)."""
+    """How a `worker_class` value behaves. `sync` with threads > 1 is gunicorn's gthread (it switches silently).
+
+    The family comes from the one shared table (advisor/model/workers.py); this adds what only the loader needs:
+    whether gunicorn 27 ships the class and which version removed it."""
+    from advisor.model.workers import EVENT_LOOP_FAMILIES, GREENLET_FAMILIES, effective_family, worker_family
+
     text = worker_class.strip()
     if text.startswith("egg:gunicorn#"):
         text = text[len("egg:gunicorn#"):]
+    family = worker_family(text)
+    if family is None:
+        return WorkerClassInfo("custom", None, False)
     by_path = {path: name for name, path in BUNDLED_WORKER_CLASSES.items()}
-    name = by_path.get(text, text)
-    if name == "sync":
-        return WorkerClassInfo("gthread", False, True) if threads > 1 else WorkerClassInfo("sync", False, True)
-    if name == "gthread":
-        return WorkerClassInfo("gthread", False, True)
-    if name in ("gevent", "gevent_wsgi", "gevent_pywsgi"):
-        return WorkerClassInfo("gevent", True, True)
-    if name == "tornado":
-        return WorkerClassInfo("tornado", True, True)
-    if name == "asgi":
-        return WorkerClassInfo("asgi", True, True)
-    if text in UVICORN_WORKER_CLASSES:
-        return WorkerClassInfo("uvicorn", True, False)
-    if name == "eventlet" or text.startswith("gunicorn.workers.geventlet"):
-        return WorkerClassInfo("eventlet", True, False, REMOVED_WORKER_CLASSES["eventlet"])
-    return WorkerClassInfo("custom", None, False)
+    bundled = text in BUNDLED_WORKER_CLASSES or text in by_path
+    model = effective_family(family, threads)
+    removed_in = REMOVED_WORKER_CLASSES.get(family)
+    return WorkerClassInfo(model, model in GREENLET_FAMILIES or model in EVENT_LOOP_FAMILIES,
+                           bundled and removed_in is None, removed_in)
