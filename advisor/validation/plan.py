@@ -235,8 +235,7 @@ def make_plan(
             f"{c} workers: this validation runs at most {limit} {'reference' if server == 'ref' else 'gunicorn'} "
             f"workers reliably on this machine. Validate a reduced copy instead: e.g. workers = {limit} with --rps "
             f"{user_params.arrival_rate * limit / c:g} keeps ρ = {user_params.offered_load:.2f} (the shares then "
-            f"describe the smaller pool, which checks the model, not your exact numbers)"
-            + ("" if server == "gunicorn" else ""))
+            f"describe the smaller pool, which checks the model, not your exact numbers)")
 
     listen_backlog = _listen_backlog(user_params)
     f = time_scale

@@ -3,7 +3,8 @@
 JSON: ``{"link", "predicted", "measured", "band", "rows", "verdict", "parameters", "nginx_error_log", "server",
 "notes", "warnings", "band_level", "band_runs"}``; ``predicted`` and ``measured`` share the model's keys (p_ok,
 p_502, p_504, p_504_connect, p_500, p_other, latency_p50_s, latency_p99_s, utilization, ...), ``band`` maps each
-key to [lo, hi]. Times are in the configured deployment's units (divided by the time scale).
+key to [lo, hi]. Times are in the configured deployment's units (divided by the time scale), except
+``measured.send_lag_p99_s``, the load generator's lag behind its schedule in wall-clock seconds of the run.
 ``measured.outcome_codes`` has one character per measured request in schedule order (o ok, 2 502, 4 504 read,
 c 504 connect, 5 500, x other): runs with the same seed send the same requests and can be compared one by one.
 """

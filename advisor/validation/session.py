@@ -87,16 +87,24 @@ def _busy_spans(plan: ValidationPlan, server) -> list[tuple[float, float]]:
     return [(r["accept"], r["done"]) for r in server.request_records() if r.get("done") is not None]
 
 
+def _errors(log: str) -> dict[str, Any]:
+    """Tracebacks in a server's log: how many, and the last exception line (what a 500 came from)."""
+    lines = log.splitlines()
+    last = next((line for line in reversed(lines) if line and not line.startswith((" ", "Traceback", "["))), None)
+    count = log.count("Traceback (most recent call last)")
+    return {"tracebacks": count, "last_exception": last if count else None}
+
+
 def _server_summary(plan: ValidationPlan, server) -> dict[str, Any]:
     if plan.server == "gunicorn":
         log = server.log()
         return {"kind": "gunicorn", "address_kind": plan.socket,
                 "worker_timeouts": log.count("WORKER TIMEOUT"),
-                "workers_killed": log.count("was sent SIGKILL")}
+                "workers_killed": log.count("was sent SIGKILL"), **_errors(log)}
     stats = server.stats()
     return {"kind": "ref", "address_kind": plan.socket, "spawned": stats.get("spawned"),
             "worker_timeouts": stats.get("aborted"), "workers_killed": stats.get("killed"),
-            "requests": stats.get("requests")}
+            "requests": stats.get("requests"), **_errors(server.server_log())}
 
 
 def _wait_access_log(nginx: NginxRunner, expected: set[int], timeout_s: float = 3.0) -> dict:

@@ -88,7 +88,7 @@ class Run:
 
 
 def test_a_run_reports_json_uses_private_addresses_and_leaves_nothing_behind(tmp_path):
-    run = Run(tmp_path, "unix-b8", "--rps", "64", "--service-time", "50ms", "--duration", "3s", "--warmup", "1s",
+    run = Run(tmp_path, "unix-b8", "--rps", "64", "--service-time", "50ms", "--duration", "2s", "--warmup", "0.5s",
               "--proxy", "builtin", "--output-format", "json")
     code, out, err = run.finish()
     assert code in (0, 1), err
@@ -96,7 +96,7 @@ def test_a_run_reports_json_uses_private_addresses_and_leaves_nothing_behind(tmp
     assert {"predicted", "measured", "band", "verdict", "parameters", "nginx_error_log"} <= report.keys()
     for key in ("p_ok", "p_502", "p_504", "p_500", "latency_p50_s", "latency_p99_s", "utilization"):
         assert key in report["predicted"] and key in report["measured"] and key in report["band"]
-    assert report["measured"]["n"] > 100
+    assert report["measured"]["n"] > 80  # ~128 expected
     assert sum(report["measured"][k] for k in ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other")) \
         == pytest.approx(1.0)
     assert report["verdict"] == ("inside" if code == 0 else "outside")
