@@ -47,7 +47,9 @@ def read_config_file(path: str, host: HostFacts) -> ConfigFileLayer:
             data = handle.read()
     except OSError as error:
         message = f"cannot read gunicorn config file: {error.strerror or error}"
-        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None))
+        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None,
+                                        fix="check the path (relative paths are taken from the current directory) "
+                                            "and that the file is readable"))
     return parse_config_source(data, path, host)
 
 
@@ -71,7 +73,9 @@ def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> Config
         return layer
     except (ValueError, RecursionError, MemoryError) as error:
         message = f"gunicorn config cannot be parsed: {error or type(error).__name__}"
-        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None))
+        return _failed(path, Diagnostic("ADV004", "error", message, path, None, None,
+                                        fix="check the path (relative paths are taken from the current directory) "
+                                            "and that the file is readable"))
     evaluation = evaluate_module(tree, path, host)
     layer = ConfigFileLayer(path, diagnostics=list(evaluation.diagnostics),
                             suppressions=collect_suppressions(text, path, tree))

@@ -82,8 +82,10 @@ class FileSet:
         except FileReadError as error:
             self._parsed[key] = None
             if include_site is None:
-                self.diagnostics.append(Diagnostic("ADV001", "error", f"cannot read nginx config {path}: {error}",
-                                                   path))
+                self.diagnostics.append(Diagnostic(
+                    "ADV001", "error", f"cannot read nginx config {path}: {error}", path,
+                    fix="check the path (relative paths are taken from the current directory) and that the file "
+                        "is readable"))
             else:
                 self.diagnostics.append(Diagnostic("ADV002", "warning", f"include {path} cannot be read: {error}",
                                                    include_site[0], include_site[1]))
