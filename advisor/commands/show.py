@@ -79,7 +79,13 @@ def render_text(deployment) -> str:
             out.append(f"  target {format_value('target', address)}  ({address.source.describe()})")
         out.extend(_settings_lines(route.settings, "  "))
         for header, value in sorted(route.headers.items()):
-            out.append(f"  proxy_set_header {header}: {format_value(header, value)}  ({value.source.describe()})")
+            if value.known and value.value == "":
+                shown = f'{value.raw.split()[0] if value.raw else header} ""'
+            elif value.raw and value.raw.lower().startswith(header.lower()):
+                shown = value.raw
+            else:
+                shown = f"{header} {format_value(header, value)}"
+            out.append(f"  proxy_set_header {shown}  ({value.source.describe()})")
     for app in deployment.apps:
         out.append(f"\napp {app.id} ({app.kind})  {app.source.describe()}")
         out.extend(_settings_lines(app.settings, "  "))
