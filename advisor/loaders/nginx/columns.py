@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import os
+_cache: dict[str, list[str] | None] = {}
 
-_cache: dict[str, tuple[tuple[int, int], list[str]]] = {}
+
+def reset_cache() -> None:
+    """Forget the files read; called at the start of every load so an edited file is read again."""
+    _cache.clear()
 
 
 def _lines(path: str) -> list[str] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _cache.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+    if path in _cache:
+        return _cache[path]
     try:
         with open(path, "rb") as handle:
-            lines = handle.read().decode("utf-8", "replace").splitlines()
+            lines: list[str] | None = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:
-        return None
-    _cache[path] = (stamp, lines)
+        lines = None
+    _cache[path] = lines
     return lines
 
 

@@ -14,6 +14,7 @@ from advisor.loaders.nginx.walker import ConfigWalker
 from advisor.model.deployment import Diagnostic, HostFacts, NginxConfig, Route, Upstream
 from advisor.model.provenance import Setting, Source
 from advisor.model.suppressions import Suppression
+from advisor.loaders.nginx.columns import reset_cache as reset_column_cache
 
 
 @dataclass(slots=True)
@@ -45,6 +46,7 @@ def load_nginx(path: str, host: HostFacts) -> NginxLoadResult:
 
 
 def _load(path: str, host: HostFacts) -> NginxLoadResult:
+    reset_column_cache()
     diagnostics: list[Diagnostic] = []
     files = FileSet(path, diagnostics)
     walker = ConfigWalker(files, host, diagnostics)
