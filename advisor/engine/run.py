@@ -96,12 +96,12 @@ class WhenCache:
     is recorded with this instance's reason.
     """
 
-    __slots__ = ("_when", "_facts", "_results", "_with_provenance")
+    __slots__ = ("_when", "_lookups", "_results", "_with_provenance")
 
     def __init__(self, rule: Rule) -> None:
         when = rule.when
         self._when = when
-        self._facts: tuple[str, ...] | None = None
+        self._lookups: tuple[tuple[str, str], ...] | None = None
         self._with_provenance = False
         self._results: dict[tuple[Any, ...], bool | str] = {}
         if when is None:
@@ -114,16 +114,20 @@ class WhenCache:
                 return  # a computed argument: not cacheable
             facts |= named
             self._with_provenance = True
-        self._facts = tuple(sorted(facts))
+        self._lookups = tuple((fact.partition(".")[0], fact.partition(".")[2]) for fact in sorted(facts))
 
     def known_false(self, instance: ScopeInstance, evaluator: Evaluator) -> bool:
         """True when `when` is false for this instance; raises FactUnavailable when it would skip."""
-        if self._facts is None:
+        if self._lookups is None:
             return False
         key = self._key(instance.names)
         if key is None:
             return False
-        outcome = self._results.get(key)
+        try:
+            outcome = self._results.get(key)
+        except TypeError:  # an unhashable fact value (a list, a dict): key on its repr instead
+            key = tuple(repr(part) for part in key)
+            outcome = self._results.get(key)
         if outcome is None:
             try:
                 outcome = bool(evaluator.evaluate(self._when, dict(instance.names)))
@@ -140,25 +144,26 @@ class WhenCache:
 
     def _key(self, names: dict[str, Any]) -> tuple[Any, ...] | None:
         parts: list[Any] = []
-        for fact in self._facts:
-            namespace_name, _, attr = fact.partition(".")
-            setting_of = getattr(names.get(namespace_name), "setting_of", None)
-            if setting_of is None:
-                return None
-            setting = setting_of(attr)
-            if setting is None:
-                parts.append(_ABSENT)
-                continue
-            if not setting.known:
-                parts.append(_UNKNOWN)
-                continue
-            value = setting.value
+        append = parts.append
+        with_provenance = self._with_provenance
+        for namespace_name, attr in self._lookups:
             try:
-                hash(value)
-            except TypeError:
-                value = repr(value)
-            parts.append((value, setting.source.kind) if self._with_provenance else value)
+                setting = names[namespace_name].setting_of(attr)
+            except (KeyError, AttributeError):
+                return None
+            if setting is None:
+                append(_ABSENT)
+            elif setting.source.kind == "unknown":
+                append(_UNKNOWN)
+            elif with_provenance:
+                append((setting.value, setting.source.kind))
+            else:
+                append(setting.value)
         return tuple(parts)
+
+
+_ABSENT = object()
+_UNKNOWN = object()
 
 
 def _context_function_arguments(node: ast.AST) -> set[str] | None:
@@ -171,10 +176,6 @@ def _context_function_arguments(node: ast.AST) -> set[str] | None:
                     return None
                 named.add(argument.value)
     return named
-
-
-_ABSENT = object()
-_UNKNOWN = object()
 
 
 def _apply_suppressions(findings: Iterable[Finding], suppressions: SuppressionIndex, result: EngineResult) -> None:
