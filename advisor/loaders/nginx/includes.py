@@ -44,8 +44,10 @@ def display_path(path: str, cwd: str) -> str:
 class FileSet:
     """Every file of one configuration: parsed once, with parse diagnostics reported once."""
 
-    def __init__(self, main_path: str, diagnostics: list[Diagnostic], cwd: str | None = None) -> None:
+    def __init__(self, main_path: str, diagnostics: list[Diagnostic], cwd: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.main_path = main_path
+        self.env = env or {}
         self.cwd = cwd or os.getcwd()
         self.config_dir = os.path.dirname(main_path)
         self.diagnostics = diagnostics
@@ -78,7 +80,7 @@ class FileSet:
         elif display is None:
             display = display_path(path, self.cwd)
         try:
-            parsed: ParsedFile = parse_file(path)
+            parsed: ParsedFile = parse_file(path, self.env)
         except FileReadError as error:
             self._parsed[key] = None
             if include_site is None:

@@ -48,7 +48,7 @@ def load_nginx(path: str, host: HostFacts) -> NginxLoadResult:
 def _load(path: str, host: HostFacts) -> NginxLoadResult:
     reset_column_cache()
     diagnostics: list[Diagnostic] = []
-    files = FileSet(path, diagnostics)
+    files = FileSet(path, diagnostics, env=host.env)
     walker = ConfigWalker(files, host, diagnostics)
     main = files.load_main()
     context, reason = ("main", "the file could not be read") if main is None else infer_context(main.stmts)

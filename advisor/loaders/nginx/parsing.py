@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 import threading
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ import crossplane.analyzer as _analyzer
 import crossplane.parser as _parser
 from crossplane.errors import NgxParserDirectiveArgumentsError
 
-from advisor.loaders.nginx.templates import TemplateText, has_jinja
+from advisor.loaders.nginx.templates import TemplateText, fill_envsubst_statements, has_jinja
 
 Stmt = dict[str, Any]
 
@@ -125,8 +126,10 @@ def _last_line(text: str) -> int:
     return stripped.count("\n") + 1 if stripped else 1
 
 
-def parse_file(path: str) -> ParsedFile:
-    """Parse one file (no include following). Raises FileReadError if it cannot be read; never for bad syntax."""
+def parse_file(path: str, env: Mapping[str, str] | None = None) -> ParsedFile:
+    """Parse one file (no include following). Raises FileReadError if it cannot be read; never for bad syntax.
+
+    `env` (from `--env`) fills envsubst placeholders, as the container's envsubst would before nginx starts."""
     text = read_text(path)
     jinja = TemplateText() if has_jinja(text) else None
     braced: list[str] = []
@@ -147,6 +150,8 @@ def parse_file(path: str) -> ParsedFile:
     parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text)
     if braced:
         _restore_braced(parsed.stmts, braced)
+    if env and "$" in text:
+        fill_envsubst_statements(parsed.stmts, env)
     for error in config.get("errors") or []:
         line = error.get("line")
         message = _strip_location(str(error.get("error") or ""), parse_path, line).strip()

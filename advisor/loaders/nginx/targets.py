@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from advisor.loaders.nginx.directives import HEADER_DIRECTIVES, ROUTE_KEYS
-from advisor.loaders.nginx.templates import nginx_variables, placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, nginx_variables, placeholder_reason
 from advisor.loaders.nginx.walker import PassSite
 from advisor.model.addresses import parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import Diagnostic, Route, Target, Upstream
@@ -131,10 +131,10 @@ class RouteBuilder:
             address = parse_nginx_address(authority, _DEFAULT_PORTS.get(scheme or "", 80))
         except ValueError as error:
             return invalid(authority, scheme, f'invalid address "{authority}" in "{directive}" directive: {error}')
-        detail = None
+        detail = envsubst_note(stmt)
         if not has_port and address.kind == "tcp" and "." not in authority and authority.lower() != "localhost":
             detail = (f"no upstream block named {authority!r}" + ("" if self.complete else " was loaded")
-                      + f": read as host {authority} port {address.port}")
+                      + f": read as host {authority} port {address.port}") + (f"; {detail}" if detail else "")
         return Target(raw=authority, scheme=scheme, upstream=None,
                       addresses=[Setting(address, Source("file", path, line, directive_column(path, line, authority), detail),
                                           authority)])

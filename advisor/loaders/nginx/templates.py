@@ -11,7 +11,7 @@ out, keeping line numbers unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 _ENVSUBST_BRACED = re.compile(r"\$\{([^}\s]*)\}")
 _ENVSUBST_BARE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -85,3 +85,50 @@ def nginx_variables(value: str, defined_variables: Collection[str] = ()) -> list
             if not _is_envsubst_name(name) or name in defined_variables:
                 found.append(match.group(0))
     return found
+
+
+def fill_envsubst(text: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Replace envsubst placeholders (`${NAME}`, `$NAME`, upper-case names) whose value `--env` gives, as envsubst
+    would when the container starts; others stay. Returns the text and the names filled in."""
+    filled: list[str] = []
+
+    def braced(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if _is_envsubst_name(name) and name in env:
+            filled.append(name)
+            return env[name]
+        return match.group(0)
+
+    def bare(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if _is_envsubst_name(name) and name in env:
+            filled.append(name)
+            return env[name]
+        return match.group(0)
+
+    return _ENVSUBST_BARE.sub(bare, _ENVSUBST_BRACED.sub(braced, text)), filled
+
+
+def fill_envsubst_statements(stmts: list[dict], env: Mapping[str, str]) -> None:
+    """Fill placeholders in every statement's arguments; a statement that got a value from `--env` records the
+    names under "envsubst" so its Sources can say where the value came from."""
+    for stmt in stmts:
+        names: list[str] = []
+        args = stmt.get("args") or []
+        for index, arg in enumerate(args):
+            if "$" in arg:
+                args[index], filled = fill_envsubst(arg, env)
+                names.extend(filled)
+        if names:
+            stmt["envsubst"] = sorted(set(names))
+        if stmt.get("block"):
+            fill_envsubst_statements(stmt["block"], env)
+
+
+def envsubst_note(stmt: dict) -> str | None:
+    """"envsubst ${BACKEND} from --env" for a statement whose placeholders were filled, else None."""
+    names = stmt.get("envsubst")
+    if not names:
+        return None
+    return "envsubst " + ", ".join("${" + name + "}" for name in names) + " from --env"
+

@@ -12,7 +12,7 @@ from advisor.loaders.nginx.directives import (
     SERVER_PARAM_SPECS, UPSTREAM_BALANCERS, UPSTREAM_SPECS, Spec,
 )
 from advisor.loaders.nginx.includes import SourceFile
-from advisor.loaders.nginx.templates import placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, placeholder_reason
 from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.addresses import parse_nginx_address
 from advisor.model.deployment import Upstream, UpstreamServer
@@ -81,7 +81,8 @@ def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: So
 def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> UpstreamServer:
     args = stmt["args"]
     line = stmt["line"]
-    position = Source("file", source.display, line, directive_column(source.display, line, "server"))
+    position = Source("file", source.display, line, directive_column(source.display, line, "server"),
+                      envsubst_note(stmt))
     params = dict(walker.server_param_defaults)
     if not args:
         walker.diag("ADV006", "error", 'invalid number of arguments in "server" directive', source.display, line)

@@ -16,7 +16,7 @@ from advisor.loaders.nginx.directives import (
     listen_backlog_default, location_defaults, main_defaults, server_param_defaults, upstream_defaults,
 )
 from advisor.loaders.nginx.includes import FileSet, SourceFile
-from advisor.loaders.nginx.templates import placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, placeholder_reason
 from advisor.loaders.nginx.upstreams import read_upstream
 from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.deployment import Diagnostic, HostFacts, Upstream
@@ -138,7 +138,8 @@ class ConfigWalker:
         except InvalidValue as error:
             self.diag("ADV006", "error", str(error), source.display, line)
             return Setting.unknown(str(error), source.display, line, raw=raw)
-        detail = note if source.note is None else (source.note if note is None else f"{source.note}; {note}")
+        notes = [item for item in (source.note, note, envsubst_note(stmt)) if item]
+        detail = "; ".join(notes) if notes else None
         return Setting(value, Source("file", source.display, line, directive_column(source.display, line, directive),
                                      detail), raw)
 
