@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from advisor.engine import catalog
 from advisor.engine.expressions import (
@@ -102,11 +102,17 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(path for pattern in ("*.yaml", "*.yml") for path in directory.rglob(pattern) if path.is_file())
 
 
-def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True) -> list[Rule]:
-    """Load the bundled rules plus every `*.yaml` under each extra directory; sorted by code."""
+def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True,
+               eager_templates: bool = False) -> list[Rule]:
+    """Load the bundled rules plus every `*.yaml` under each extra directory; sorted by code.
+
+    The bundled rules' message/fix templates are compiled on first use (most rules never fire in a run, and
+    compiling them is a fifth of a small check's time); the test suite compiles and checks every one of them
+    (`eager_templates=True`). Rules from `--rules` directories are always checked completely at load time."""
     from advisor.engine.rule_cache import load_documents
 
-    directories: list[Path] = [bundled_rules_dir()] if include_bundled else []
+    bundled = bundled_rules_dir() if include_bundled else None
+    directories: list[Path] = [bundled] if bundled is not None else []
     for extra in extra_dirs:
         path = Path(extra)
         if not path.is_dir():
@@ -118,7 +124,8 @@ def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True) -> 
     by_code: dict[str, Rule] = {}
     by_name: dict[str, Rule] = {}
     for path in paths:
-        rule = parse_rule(documents[str(path)], str(path))
+        lazy = not eager_templates and bundled is not None and bundled in path.parents
+        rule = parse_rule(documents[str(path)], str(path), lazy_templates=lazy)
         if rule.code in by_code:
             raise RuleFileError(f"{path}: key 'code': duplicate rule code {rule.code} "
                                 f"(also in {by_code[rule.code].path})")
@@ -154,7 +161,7 @@ def read_yaml(path: Path) -> Any:
     return data
 
 
-def parse_rule(data: Any, path: str) -> Rule:
+def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
     """Validate one rule's YAML data and compile its expressions."""
     if not isinstance(data, dict):
         raise RuleFileError(f"{path}: a rule file must be a YAML mapping")
@@ -223,18 +230,15 @@ def parse_rule(data: Any, path: str) -> Rule:
             checker.check_fact(fail, key, item["fact"])
             template = None
             if item.get("message") is not None:
-                template = _compile(fail, f"{key}.message", item["message"], compile_template)
-                checker.check_template(fail, f"{key}.message", template, let_names)
+                template = _template(fail, checker, f"{key}.message", item["message"], let_names, lazy_templates)
             related.append(RelatedSpec(item["fact"], template))
         else:
             raise fail(key, "expected a fact name or {fact: ..., message: ...}")
 
-    message = _compile(fail, "message", data["message"], compile_template)
-    checker.check_template(fail, "message", message, let_names)
+    message = _template(fail, checker, "message", data["message"], let_names, lazy_templates)
     fix = None
     if data.get("fix") is not None:
-        fix = _compile(fail, "fix", data["fix"], compile_template)
-        checker.check_template(fail, "fix", fix, let_names)
+        fix = _template(fail, checker, "fix", data["fix"], let_names, lazy_templates)
 
     docs = data.get("docs") or {}
     _check_docs(fail, docs)
@@ -247,6 +251,36 @@ def parse_rule(data: Any, path: str) -> Rule:
     return Rule(code=code, name=name, severity=severity, scope=scope, summary=" ".join(data["summary"].split()),
                 message=message, path=path, when=when, lets=tuple(lets), at=at, related=tuple(related), fix=fix,
                 docs=docs, examples=examples, enabled=enabled)
+
+
+class DeferredTemplate:
+    """A template compiled and name-checked on first use; a broken one raises RuleFileError then."""
+
+    __slots__ = ("text", "_build", "_parts")
+
+    def __init__(self, text: str, build: Callable[[], Template]) -> None:
+        self.text = text
+        self._build = build
+        self._parts: tuple[str | Expression, ...] | None = None
+
+    @property
+    def parts(self) -> tuple[str | Expression, ...]:
+        if self._parts is None:
+            self._parts = self._build().parts
+        return self._parts
+
+
+def _template(fail, checker: "_NameChecker", key: str, text: Any, let_names: frozenset[str],
+              lazy: bool) -> "Template | DeferredTemplate":
+    if not isinstance(text, str):
+        raise fail(key, "must be a string")
+
+    def build() -> Template:
+        template = _compile(fail, key, text, compile_template)
+        checker.check_template(fail, key, template, let_names)
+        return template
+
+    return DeferredTemplate(text, build) if lazy else build()
 
 
 def _compile(fail, key: str, text: Any, compiler):
