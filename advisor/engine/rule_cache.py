@@ -8,7 +8,6 @@ ADVISOR_NO_CACHE=1 to disable. Failures to read or write the cache are ignored (
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -28,42 +27,49 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
 
 
 def _signature(paths: list[Path]) -> str | None:
+    """The exact identity of the rule files (version, path, size, mtime, inode); stored inside the cache file and
+    compared on load, so the file name only needs a short checksum of it (zlib: no hashlib import on the hot path)."""
     from advisor import __version__
 
-    digest = hashlib.sha256(__version__.encode())
+    parts = [__version__]
     for path in paths:
         try:
             stat = path.stat()
         except OSError:
             return None
-        digest.update(f"\0{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}".encode())
-    return digest.hexdigest()[:24]
+        parts.append(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}")
+    return "\n".join(parts)
 
 
 def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str, Any]:
     """{str(path): parsed YAML} for every path, from the cache when it is current, else via `parse` (and stored)."""
+    import zlib
+
     directory = cache_dir()
     signature = _signature(paths) if directory is not None else None
-    cached = directory / f"rules-{signature}.json" if directory is not None and signature else None
+    cached = (directory / f"rules-{zlib.crc32(signature.encode()):08x}.json"
+              if directory is not None and signature else None)
     if cached is not None:
         try:
-            documents = json.loads(cached.read_text(encoding="utf-8"))
+            stored = json.loads(cached.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            documents = None
-        if isinstance(documents, dict) and set(documents) == {str(path) for path in paths}:
-            return documents
+            stored = None
+        if isinstance(stored, dict) and stored.get("signature") == signature \
+                and isinstance(stored.get("documents"), dict) \
+                and set(stored["documents"]) == {str(path) for path in paths}:
+            return stored["documents"]
     documents = {str(path): parse(path) for path in paths}
-    if cached is not None:
-        _store(cached, documents)
+    if cached is not None and signature is not None:
+        _store(cached, documents, signature)
     return documents
 
 
-def _store(target: Path, documents: dict[str, Any]) -> None:
+def _store(target: Path, documents: dict[str, Any], signature: str) -> None:
     try:
-        text = json.dumps(documents)
+        text = json.dumps({"signature": signature, "documents": documents})
     except (TypeError, ValueError):  # YAML with values JSON cannot hold (dates, ...): just do not cache
         return
-    if json.loads(text) != documents:  # e.g. non-string keys: caching would change what validation sees
+    if json.loads(text)["documents"] != documents:  # e.g. non-string keys: caching would change what validation sees
         return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

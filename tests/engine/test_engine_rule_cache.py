@@ -104,3 +104,15 @@ def test_old_cache_files_are_pruned(cache: Path, tmp_path: Path):
         (directory / "TST001.yaml").write_text(RULE)
         load_rules([str(directory)])
     assert len(list(cache.glob("rules-*.json"))) == rule_cache.KEEP_FILES
+
+
+def test_a_cache_file_for_other_rule_files_is_not_used(cache: Path, tmp_path: Path, monkeypatch):
+    """The file name is only a checksum: the exact signature stored inside decides (a collision must miss)."""
+    path = _rules_dir(tmp_path) / "TST001.yaml"
+    rule_cache.load_documents([path], read_yaml)
+    (cached,) = cache.glob("rules-*.json")
+    stored = json.loads(cached.read_text())
+    stored["signature"] += "-other"
+    stored["documents"][str(path)]["summary"] = "stale"
+    cached.write_text(json.dumps(stored))
+    assert rule_cache.load_documents([path], read_yaml)[str(path)]["summary"] == "s"
