@@ -39,6 +39,11 @@ OutputFormatOpt = Annotated[Optional[str], typer.Option(
     "--output-format", help="full, concise, json, json-lines, sarif, github, gitlab, junit "
                             "[env: ADVISOR_OUTPUT_FORMAT; default: full].")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")]
+RpsOpt = Annotated[Optional[float], typer.Option(
+    "--rps", help="Offered load on the app server at peak, requests/s.", show_default=False)]
+ServiceTimeOpt = Annotated[Optional[str], typer.Option(
+    "--service-time", help="Service time per request: mean 80ms (exponential), p50=80ms,p99=900ms (lognormal) or "
+                           "constant=50ms.", show_default=False)]
 
 
 def _version_callback(value: bool) -> None:
@@ -67,6 +72,19 @@ def _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env):
 
     return HostOptions(cpus=cpus, somaxconn=somaxconn, nginx_version=nginx_version,
                        gunicorn_version=gunicorn_version, env=parse_env_assignments(env or []))
+
+
+def _inputs(paths, nginx, app_, app_format):
+    from advisor.commands.options import Inputs
+
+    return Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
+
+
+def _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env):
+    try:
+        return _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
+    except ValueError as error:
+        _fail_usage(str(error))
 
 
 def _fail_usage(message: str) -> None:
@@ -102,10 +120,8 @@ def check(
     statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
     rules: Annotated[Optional[list[str]], typer.Option(
         "--rules", help="Extra directory of YAML rules (repeatable).")] = None,
-    rps: Annotated[Optional[float], typer.Option("--rps", help="Peak offered load (requests/s) for capacity rules.")]
-    = None,
-    service_time: Annotated[Optional[str], typer.Option(
-        "--service-time", help="Mean service time (80ms) or p50=80ms,p99=900ms.")] = None,
+    rps: RpsOpt = None,
+    service_time: ServiceTimeOpt = None,
     error_budget: Annotated[Optional[float], typer.Option(
         "--error-budget", help="Acceptable error share [default: 0.001].", show_default=False)] = None,
     config: Annotated[Optional[str], typer.Option("--config", help="advisor config file.")] = None,
@@ -113,12 +129,11 @@ def check(
     debug: DebugOpt = False,
 ) -> None:
     """Check an nginx config and an app server config together; exit 1 when something will break."""
-    from advisor.commands.options import CheckOptions, Inputs, Workload
+    from advisor.commands.options import CheckOptions, Workload
 
     try:
         options = CheckOptions(
-            inputs=Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []),
-                          app_format=app_format),
+            inputs=_inputs(paths, nginx, app_, app_format),
             host=_host_options(cpus, somaxconn, nginx_version, gunicorn_version, env),
             workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget),
             output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or None,
@@ -149,16 +164,10 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """Print the resolved deployment: routes, upstreams, app servers, links, and where every value came from."""
-    from advisor.commands.options import Inputs
-
-    try:
-        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    except ValueError as error:
-        _fail_usage(str(error))
+    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.show import run
 
-    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
-    raise typer.Exit(run(inputs, host, output_format, debug=debug))
+    raise typer.Exit(run(_inputs(paths, nginx, app_, app_format), host, output_format, debug=debug))
 
 
 @app.command("rules")
@@ -195,11 +204,8 @@ def model(
     nginx_version: NginxVersionOpt = None,
     gunicorn_version: GunicornVersionOpt = None,
     env: EnvOpt = None,
-    rps: Annotated[Optional[float], typer.Option(
-        "--rps", help="Offered load on the app server, requests/s (required).", show_default=False)] = None,
-    service_time: Annotated[Optional[str], typer.Option(
-        "--service-time", help="Service time per request (required): mean 80ms (exponential), p50=80ms,p99=900ms "
-                               "(lognormal) or constant=50ms.", show_default=False)] = None,
+    rps: RpsOpt = None,
+    service_time: ServiceTimeOpt = None,
     error_budget: Annotated[float, typer.Option(
         "--error-budget", help="Acceptable share of failed requests (502 + 504 + 500); above it the exit code is 1.")]
     = 0.001,
@@ -219,22 +225,13 @@ def model(
     debug: DebugOpt = False,
 ) -> None:
     """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
-    from advisor.commands.options import Inputs
-
-    try:
-        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    except ValueError as error:
-        _fail_usage(str(error))
+    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.model_cmd import ModelOptions, run
 
-    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
     raise typer.Exit(run(ModelOptions(
-        inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
+        inputs=_inputs(paths, nginx, app_, app_format), host=host, rps=rps, service_time=service_time, error_budget=error_budget,
         target_utilization=target_utilization, simulate=simulate, duration_s=duration, seed=seed, plot=plot,
         output_format=output_format, color=color, debug=debug)))
-
-
-# === model command (queueing helper inserts `advisor model` above this line) ===
 
 
 @app.command()
@@ -248,11 +245,8 @@ def validate(
     nginx_version: NginxVersionOpt = None,
     gunicorn_version: GunicornVersionOpt = None,
     env: EnvOpt = None,
-    rps: Annotated[Optional[float], typer.Option(
-        "--rps", help="Offered load on the app server, requests/s (required).", show_default=False)] = None,
-    service_time: Annotated[Optional[str], typer.Option(
-        "--service-time", help="Service time per request (required): mean 80ms (exponential), p50=80ms,p99=900ms "
-                               "(lognormal) or constant=50ms.", show_default=False)] = None,
+    rps: RpsOpt = None,
+    service_time: ServiceTimeOpt = None,
     duration: Annotated[str, typer.Option("--duration", help="Measured part of the run (wall clock), max 600s.")]
     = "20s",
     warmup: Annotated[str, typer.Option("--warmup", help="Discarded start of the run, max 120s.")] = "2s",
@@ -273,19 +267,13 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Run the link for real on private loopback/unix addresses and compare measured 502/504 shares with the model."""
-    from advisor.commands.options import Inputs
-
     if rps is None or service_time is None:
         _fail_usage("validate needs --rps and --service-time (e.g. --rps 64 --service-time 50ms)")
-    try:
-        host = _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    except ValueError as error:
-        _fail_usage(str(error))
+    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.validate_cmd import ValidateOptions, run
 
-    inputs = Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
     raise typer.Exit(run(ValidateOptions(
-        inputs=inputs, host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup, proxy=proxy,
+        inputs=_inputs(paths, nginx, app_, app_format), host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup, proxy=proxy,
         server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
         band_level=band_level, debug=debug)))
 
@@ -327,9 +315,6 @@ def refserver(
     if request_log:
         argv += ["--request-log", request_log]
     raise typer.Exit(refserver_main(argv))
-
-
-# === validate/refserver commands (validation helper inserts them above this line) ===
 
 
 def main() -> None:

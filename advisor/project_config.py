@@ -641,14 +641,15 @@ def apply_config_to_findings(findings: Iterable[Any], config: ProjectConfig | No
     findings = list(findings)
     if config is None or not (config.per_file_ignores or config.severity):
         return findings
-    from advisor.engine.selection import matches
+    from advisor.engine.suppress import code_matches
 
     kept: list[Any] = []
     for finding in findings:
-        if finding.path and any(matches(selector, finding) for selector in config.ignored_selectors(finding.path)):
+        if finding.path and any(code_matches(selector, finding.code, finding.name)
+                                for selector in config.ignored_selectors(finding.path)):
             continue
         levels = [(_specificity(selector, finding.code), level) for selector, level in config.severity.items()
-                  if matches(selector, finding)]
+                  if code_matches(selector, finding.code, finding.name)]
         if levels:
             level = max(levels, key=lambda item: item[0])[1]
             if level != finding.severity:

@@ -67,18 +67,11 @@ def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
     return EXIT_ERROR
 
 
-def output_formats() -> tuple[str, ...]:
-    try:
-        from advisor.report.formats import OUTPUT_FORMATS
-    except ImportError:  # the CI formats are optional; the engine formats always work
-        return ENGINE_FORMATS
-    return tuple(OUTPUT_FORMATS)
-
-
 def _validate(options: CheckOptions) -> None:
-    formats = output_formats()
-    if options.output_format not in formats:
-        raise UsageError(f"--output-format {options.output_format!r}: expected one of {', '.join(formats)}")
+    from advisor.report.formats import OUTPUT_FORMATS
+
+    if options.output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"--output-format {options.output_format!r}: expected one of {', '.join(OUTPUT_FORMATS)}")
     if options.fail_on not in FAIL_ON:
         raise UsageError(f"--fail-on {options.fail_on!r}: expected one of {', '.join(FAIL_ON)}")
     if options.color not in COLOR_CHOICES:
@@ -88,9 +81,11 @@ def _validate(options: CheckOptions) -> None:
 def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     import os
 
+    from advisor.engine.hygiene import drop_used_elsewhere
     from advisor.engine.rules import load_rules
     from advisor.engine.run import run_rules
     from advisor.engine.selection import select_rules
+    from advisor.engine.workload_facts import workload_for_run
     from advisor.model.build import build_deployment, host_facts_from_options
     from advisor.project_config import (
         apply_config_to_findings, inputs_for_run, load_project_config, merge_check_options,
@@ -105,11 +100,7 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
     host = host_facts_from_options(options.host)
-    from advisor.engine.hygiene import drop_used_elsewhere
-
     findings, skips, files, rules_run, used_suppressions = [], [], [], 0, []
-    from advisor.engine.workload_facts import workload_for_run
-
     for pair, inputs in inputs_for_run(options.inputs, config):
         workload = workload_for_run(options.workload, pair)  # --rps/--service-time, else the pair's workload
         deployment = build_deployment(inputs, host)

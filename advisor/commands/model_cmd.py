@@ -70,7 +70,8 @@ if TYPE_CHECKING:
     from advisor.queueing.analytic import Prediction
     from advisor.queueing.params import ServiceTime
     from advisor.queueing.plot import PanelData
-    from advisor.queueing.scenario import Recommendation, Scenario
+    from advisor.queueing.recommend import Recommendation
+    from advisor.queueing.scenario import Scenario
     from advisor.queueing.simulate import Band, SimResult
 
 __all__ = ["ModelOptions", "run"]
@@ -134,7 +135,7 @@ class _LinkReport:
 
     @property
     def error_share(self) -> float:
-        from advisor.queueing.scenario import error_share
+        from advisor.queueing.recommend import error_share
 
         return error_share(self.shown)
 
@@ -199,7 +200,8 @@ def _analyse(scenario: Scenario, options: ModelOptions) -> _LinkReport:
     from advisor.queueing.analytic import predict
     from advisor.queueing.narrative import what_happens_when_busy
     from advisor.queueing.plot import PanelData, load_axis, outcome_curve
-    from advisor.queueing.scenario import OVERLOAD_FACTOR, recommend
+    from advisor.queueing.recommend import recommend
+    from advisor.queueing.scenario import OVERLOAD_FACTOR
 
     prediction = predict(scenario.params)
     recommendations, recommended = recommend(scenario, target_utilization=options.target_utilization,
@@ -376,7 +378,8 @@ class _Text:
 
 
 def _render_report(out: _Text, report: _LinkReport, chart: list[str]) -> None:
-    from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share, iter_parameter_rows
+    from advisor.queueing.recommend import error_share
+    from advisor.queueing.scenario import OVERLOAD_FACTOR, iter_parameter_rows
 
     scenario, p = report.scenario, report.prediction
     kind = "unix socket" if scenario.settings.socket == "unix" else "TCP"

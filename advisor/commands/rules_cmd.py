@@ -47,13 +47,9 @@ def explain_rule(code_or_name: str, rules_dirs: Iterable[str] = ()) -> str:
     return rule_markdown(find_rule(code_or_name, load_rules(rules_dirs)))
 
 
-def _snippet_block(text: str) -> list[str]:
-    """docs.example / docs.instead are config snippets: fence them unless the author already did."""
-    text = text.strip("\n")
-    return [text] if "```" in text else ["```", text, "```"]
-
-
 def rule_markdown(rule: Rule) -> str:
+    from advisor.report.rule_docs import snippet_block
+
     docs = rule.docs
     opt_in = "" if rule.enabled else f" · opt-in (enable with `--extend-select {rule.code}`)"
     out = [f"# {rule.name} ({rule.code})", "",
@@ -62,9 +58,9 @@ def rule_markdown(rule: Rule) -> str:
     if docs.get("why"):
         out += ["## Why is this bad?", "", docs["why"].strip(), ""]
     if docs.get("example"):
-        out += ["## Example", "", *_snippet_block(docs["example"]), ""]
+        out += ["## Example", "", snippet_block(docs["example"]), ""]
     if docs.get("instead"):
-        out += ["Use instead:", "", *_snippet_block(docs["instead"]), ""]
+        out += ["Use instead:", "", snippet_block(docs["instead"]), ""]
     out += ["## How to suppress", "",
             f"Add `# advisor: ignore[{rule.code}]` to the line the finding points at, or "
             f"`# advisor: file-ignore[{rule.code}]` anywhere in that file.", ""]
@@ -82,6 +78,14 @@ def rule_to_dict(rule: Rule) -> dict:
             "docs": rule.docs, "explanation": rule_markdown(rule), "source_location": rule.path}
 
 
+def _known_format(output_format: str, err: TextIO) -> bool:
+    """False (after the usage message) unless `output_format` is text or json."""
+    if output_format in ("text", "json"):
+        return True
+    print(f"advisor: error: --output-format {output_format!r}: expected text or json", file=err)
+    return False
+
+
 def list_rules_command(rules_dirs: Iterable[str] = (), output_format: str = "text", stdout: TextIO | None = None,
                        stderr: TextIO | None = None) -> int:
     """`advisor rules [--output-format text|json]`; returns the exit code (2 for a bad rule file or format)."""
@@ -90,8 +94,7 @@ def list_rules_command(rules_dirs: Iterable[str] = (), output_format: str = "tex
     from advisor.engine.rules import RuleFileError, load_rules
 
     err = stderr or sys.stderr
-    if output_format not in ("text", "json"):
-        print(f"advisor: error: --output-format {output_format!r}: expected text or json", file=err)
+    if not _known_format(output_format, err):
         return 2
     try:
         if output_format == "json":
@@ -116,8 +119,7 @@ def explain_rule_command(code_or_name: str, rules_dirs: Iterable[str] = (), outp
     from advisor.engine.rules import RuleFileError, load_rules
 
     err = stderr or sys.stderr
-    if output_format not in ("text", "json"):
-        print(f"advisor: error: --output-format {output_format!r}: expected text or json", file=err)
+    if not _known_format(output_format, err):
         return 2
     try:
         rule = find_rule(code_or_name, load_rules(rules_dirs))

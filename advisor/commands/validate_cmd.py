@@ -61,6 +61,11 @@ def _seconds(text: str, option: str, allow_zero: bool) -> float:
         raise UsageError(f"{option}: {err}") from None
 
 
+def _check_choice(option: str, value: str, choices: tuple[str, ...], context: str = "") -> None:
+    if value not in choices:
+        raise UsageError(f"unknown {option} {value!r}{context} ({', '.join(choices)})")
+
+
 def _choose_link(deployment, number: int | None):
     links = deployment.links
     if not links:
@@ -105,12 +110,9 @@ def build_plan(options: ValidateOptions):
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
     from advisor.validation.plan import PlanError, make_plan, route_settings_from_model
 
-    if options.output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown --output-format {options.output_format!r} for validate (text, json)")
-    if options.proxy not in PROXY_CHOICES:
-        raise UsageError(f"unknown --proxy {options.proxy!r} (auto, nginx, builtin)")
-    if options.server not in SERVER_CHOICES:
-        raise UsageError(f"unknown --server {options.server!r} (ref, gunicorn)")
+    _check_choice("--output-format", options.output_format, OUTPUT_FORMATS, " for validate")
+    _check_choice("--proxy", options.proxy, PROXY_CHOICES)
+    _check_choice("--server", options.server, SERVER_CHOICES)
     if not (options.rps > 0):
         raise UsageError(f"--rps must be > 0, got {options.rps:g}")
     if not 0.5 <= options.band_level < 1.0:

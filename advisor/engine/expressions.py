@@ -268,3 +268,7 @@ class Evaluator:
                     raise
                 out.append("unknown")
         return "".join(out)
+
+    def render_line(self, template: Template, names: dict[str, Any]) -> str:
+        """A finding's text: the template filled leniently, whitespace (YAML line breaks) collapsed to one space."""
+        return " ".join(self.render(template, names, lenient=True).split())

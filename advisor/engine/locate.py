@@ -37,15 +37,21 @@ def _fact_setting(instance: ScopeInstance, fact: str) -> tuple[Namespace | None,
     return namespace, namespace.setting_of(attr)
 
 
+def _fact_position(namespace: Namespace | None, setting: Setting | None) -> tuple[str, int, int] | None:
+    """The setting's own position, else that of the object owning it (a default has no position of its own)."""
+    found = _position(setting.source) if setting is not None else None
+    if found is None and namespace is not None:
+        found = _position(namespace.owner_source)
+    return found
+
+
 def primary_location(rule: Rule, instance: ScopeInstance) -> tuple[str, int, int] | None:
     if instance.diagnostic is not None:
         diagnostic = instance.diagnostic
         return (diagnostic.path, diagnostic.line or 1, diagnostic.column or 1) if diagnostic.path else None
     if rule.at is not None:
         namespace, setting = _fact_setting(instance, rule.at)
-        found = _position(setting.source) if setting is not None else None
-        if found is None and namespace is not None:
-            found = _position(namespace.owner_source)
+        found = _fact_position(namespace, setting)
         if found is not None:
             return found
     return _position(instance.anchor)
@@ -58,15 +64,13 @@ def related_locations(rule: Rule, instance: ScopeInstance, evaluator: Evaluator,
         namespace, setting = _fact_setting(instance, spec.fact)
         if setting is None:  # absent for this scope: nothing to point at
             continue
-        found = _position(setting.source)
-        if found is None and namespace is not None:
-            found = _position(namespace.owner_source)
+        found = _fact_position(namespace, setting)
         if found is None:
             continue
         if primary is not None and found[:2] == primary[:2]:
             continue
         if spec.message is not None:
-            text = " ".join(evaluator.render(spec.message, names, lenient=True).split())
+            text = evaluator.render_line(spec.message, names)
         else:
             text = describe_fact(spec.fact, setting, namespace)
         related.append(RelatedLocation(found[0], found[1], found[2], text))

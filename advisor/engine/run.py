@@ -193,8 +193,8 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
         return None
     for let_name, expression in rule.lets:
         names[let_name] = evaluator.evaluate(expression, names)
-    message = " ".join(evaluator.render(rule.message, names, lenient=True).split())
-    fix = " ".join(evaluator.render(rule.fix, names, lenient=True).split()) if rule.fix is not None else None
+    message = evaluator.render_line(rule.message, names)
+    fix = evaluator.render_line(rule.fix, names) if rule.fix is not None else None
     primary = primary_location(rule, instance)
     related = related_locations(rule, instance, evaluator, names, primary)
     path, line, column = primary if primary else (None, None, None)

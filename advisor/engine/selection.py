@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from advisor.engine.rules import Rule
+from advisor.engine.suppress import code_matches
 
 
 class SelectionError(ValueError):
@@ -25,12 +26,8 @@ def split_selectors(values: Iterable[str]) -> list[str]:
 
 
 def matches(selector: str, rule: Rule) -> bool:
-    if selector.upper() == "ALL":
-        return True
-    if selector == rule.name:
-        return True
-    upper = selector.upper()
-    return upper.isalnum() and rule.code.startswith(upper)
+    """The same matching as suppression comments: ALL, the rule's name, or its code (or a prefix of it)."""
+    return code_matches(selector, rule.code, rule.name)
 
 
 def _resolve(selectors: list[str], rules: list[Rule], option: str) -> set[str]:

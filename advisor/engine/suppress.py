@@ -13,7 +13,8 @@ from advisor.engine.findings import Finding
 from advisor.model.suppressions import Suppression
 
 
-def _normalise(path: str) -> str:
+def normalise_path(path: str) -> str:
+    """The key suppressions and findings are matched on (absolute, normalised)."""
     return os.path.normpath(os.path.abspath(path))
 
 
@@ -27,7 +28,7 @@ class SuppressionIndex:
         self._by_line: dict[tuple[str, int], list[Suppression]] = {}
         self._by_file: dict[str, list[Suppression]] = {}
         for suppression in suppressions:
-            path = _normalise(suppression.path)
+            path = normalise_path(suppression.path)
             if suppression.file_level:
                 self._by_file.setdefault(path, []).append(suppression)
             elif suppression.applies_to_line is not None:
@@ -40,7 +41,7 @@ class SuppressionIndex:
         """The suppression that drops this finding, or None."""
         if finding.path is None:
             return None
-        path = _normalise(finding.path)
+        path = normalise_path(finding.path)
         candidates = list(self._by_line.get((path, finding.line or 0), ())) + list(self._by_file.get(path, ()))
         for suppression in candidates:
             if any(code_matches(code, finding.code, finding.name) for code in suppression.codes):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.classify import GUNICORN_PY, NGINX, classify_path
-from advisor.model.deployment import Deployment, Diagnostic, HostFacts
+from advisor.model.classify import NGINX, classify_path
+from advisor.model.deployment import Deployment, HostFacts
 from advisor.model.linking import link_routes
 
 
@@ -83,4 +83,4 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     return deployment
 
 
-__all__ = ["InputError", "build_deployment", "host_facts_from_options", "split_inputs", "GUNICORN_PY", "Diagnostic"]
+__all__ = ["InputError", "build_deployment", "host_facts_from_options", "split_inputs"]

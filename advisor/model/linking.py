@@ -38,9 +38,8 @@ def _bind_setting_for(app: AppServer, bind: Address) -> Setting:
 def _tcp_match(target: Address, bind: Address, app: AppServer) -> str | None:
     if target.port != bind.port:
         return None
-    if bind.is_wildcard:
-        if bind.host == "::" or bind.host in ("0.0.0.0", "*", ""):
-            return "service-name" if app.service_name and target.host == app.service_name else "wildcard"
+    if bind.is_wildcard:  # 0.0.0.0 or :: (gunicorn leaves IPV6_V6ONLY off): any host reaching this port
+        return "service-name" if app.service_name and target.host == app.service_name else "wildcard"
     if target.host == bind.host:
         return "exact"
     if target.is_loopback and bind.is_loopback:

@@ -29,7 +29,7 @@ from .formulas import (
     mmck_state_probs,
 )
 from .numerics import solve_increasing
-from .params import QueueParams
+from .params import QueueParams, outcome_fractions
 from .waiting import AdmittedWait
 
 __all__ = [
@@ -91,13 +91,7 @@ class Prediction:
 
     @property
     def fractions(self) -> dict[str, float]:
-        return {
-            "p_ok": self.p_ok,
-            "p_502": self.p_502,
-            "p_504": self.p_504,
-            "p_504_connect": self.p_504_connect,
-            "p_500": self.p_500,
-        }
+        return outcome_fractions(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

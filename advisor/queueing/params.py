@@ -16,8 +16,10 @@ from statistics import NormalDist
 __all__ = [
     "CLASSIC_SYN_RETRIES_S",
     "LINEAR_SYN_RETRIES_S",
+    "OUTCOME_KEYS",
     "QueueParams",
     "ServiceTime",
+    "outcome_fractions",
     "parse_duration_s",
     "parse_service_time",
 ]
@@ -33,6 +35,14 @@ CLASSIC_SYN_RETRIES_S: tuple[float, ...] = (1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
 
 SERVICE_KINDS = ("exponential", "lognormal", "constant")
 SOCKET_KINDS = ("unix", "tcp")
+
+# The outcome fractions a prediction and a simulation both report; they partition all arrivals (sum to 1).
+OUTCOME_KEYS: tuple[str, ...] = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500")
+
+
+def outcome_fractions(result: object) -> dict[str, float]:
+    """The OUTCOME_KEYS fractions of a Prediction or SimResult, as a dict in that order."""
+    return {key: getattr(result, key) for key in OUTCOME_KEYS}
 
 
 @dataclass(frozen=True)

@@ -20,22 +20,20 @@ Mapping (the judgement calls are documented here and printed as notes by `adviso
 * the socket kind (unix/tcp) comes from the address nginx connects to; the status of a request whose worker is
   killed from the gunicorn version (>= 22: 500 written by gunicorn, else 502).
 
-:func:`recommend` turns the knobs (proxy_connect_timeout, workers, the queue size, timeout) one after another and
-predicts each change's effect with the formulas.
+:func:`recommend` (in ``recommend.py``, re-exported here) turns the knobs (proxy_connect_timeout, workers, the queue
+size, timeout) one after another and predicts each change's effect with the formulas.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from advisor.model.deployment import DEFAULT_GUNICORN_VERSION, AppServer, Deployment, Link, Route, Version
 from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 
-from .analytic import Prediction, default_backlog_grid, predict
 from .params import LINEAR_SYN_RETRIES_S, QueueParams, ServiceTime
 
 __all__ = [
@@ -46,13 +44,27 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "describe_source",
+    "error_share",
+    "iter_parameter_rows",
+    "outcome_summary",
     "recommend",
     "scenario_for_link",
 ]
 
+# The recommendation logic lives in recommend.py, which imports this module; these names stay importable from here
+# (lazily, so neither module imports the other at import time).
+_RECOMMEND_EXPORTS = frozenset({"Recommendation", "error_share", "outcome_summary", "recommend"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RECOMMEND_EXPORTS:
+        from . import recommend as recommend_module
+
+        return getattr(recommend_module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 OVERLOAD_FACTOR = 1.2  # "in overload" means 1.2x the capacity c/E[H] (the queueing.md §6 table row)
 TIMEOUT_MARGIN_S = 2.0  # gunicorn kills at Tw + up to 1 s (arbiter loop), plus 1 s to spare before nginx's 504
-SHORT_CONNECT_TIMEOUT_S = 0.5  # below the first SYN retransmission (1 s): TCP overflow becomes a clean loss
 RESTART_DEFAULT_S = 0.5  # R: fork + app import of a replacement worker (model default)
 WORKER_500_SINCE = Version(22, 0, 0)  # failure-modes.md §2.2
 
@@ -244,16 +256,17 @@ class _Reader:
         self.sources[name] = setting.source
         return setting
 
+    def _invalid(self, setting: Setting, name: str, problem: str) -> ScenarioError:
+        return ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is {problem}")
+
     def integer(self, settings: dict[str, Setting], name: str, owner: str, minimum: int) -> int:
         setting = self.setting(settings, name, owner)
         try:
             value = int(setting.value)
         except (TypeError, ValueError):
-            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
-                                f"{setting.value!r}, not a number") from None
+            raise self._invalid(setting, name, f"{setting.value!r}, not a number") from None
         if value < minimum:
-            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is {value}; "
-                                f"it must be at least {minimum}")
+            raise self._invalid(setting, name, f"{value}; it must be at least {minimum}")
         return value
 
     def seconds(self, settings: dict[str, Setting], name: str, owner: str, *, positive: bool) -> float:
@@ -261,10 +274,9 @@ class _Reader:
         try:
             value = float(setting.value)
         except (TypeError, ValueError):
-            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
-                                f"{setting.value!r}, not a duration") from None
+            raise self._invalid(setting, name, f"{setting.value!r}, not a duration") from None
         if value < 0 or (positive and value == 0):
-            raise ScenarioError(f"{describe_source(setting.source)}: cannot model {self.label}: `{name}` is "
+            raise self._invalid(setting, name,
                                 f"{value:g} s; the model needs a {'positive' if positive else 'non-negative'} value")
         return value
 
@@ -462,233 +474,6 @@ def _notes(scenario: Scenario) -> list[str]:
         notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it "
                      f"(P22), so the accept queue holds {s.kernel_queue_room}.")
     return notes
-
-
-# -- recommendations ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One setting to change, where, the line to write, and the predicted outcome before and after (cumulative:
-    ``before`` already includes the recommendations listed earlier)."""
-
-    setting: str
-    file: str  # "gunicorn" or "nginx"
-    current: Any
-    recommended: Any
-    where: str
-    line: str
-    reason: str
-    before: Prediction
-    after: Prediction
-    overload_rps: float
-    overload_before: Prediction
-    overload_after: Prediction
-
-    def to_dict(self, link: str) -> dict[str, Any]:
-        return {"link": link, "setting": self.setting, "file": self.file, "current": self.current,
-                "recommended": self.recommended, "where": self.where, "line": self.line, "reason": self.reason,
-                "predicted": outcome_summary(self.after), "before": outcome_summary(self.before),
-                "overload_rps": self.overload_rps, "predicted_overload": outcome_summary(self.overload_after),
-                "before_overload": outcome_summary(self.overload_before)}
-
-
-def outcome_summary(p: Prediction) -> dict[str, Any]:
-    return {"p_ok": p.p_ok, "p_502": p.p_502, "p_504": p.p_504, "p_504_connect": p.p_504_connect, "p_500": p.p_500,
-            "error_share": error_share(p), "utilization": p.utilization, "latency_p50_s": p.latency_p50_s,
-            "latency_p99_s": p.latency_p99_s}
-
-
-def error_share(p: Any) -> float:
-    return max(0.0, p.p_502 + p.p_504 + p.p_504_connect + p.p_500)
-
-
-@dataclass
-class _Chain:
-    scenario: Scenario
-    items: list[Recommendation] = field(default_factory=list)
-
-    def apply(self, setting: str, file: str, current: Any, recommended: Any, where: str, line: str, reason: str,
-              **changes: Any) -> None:
-        before = self.scenario
-        after = before.with_settings(**changes)
-        overload = OVERLOAD_FACTOR * before.capacity_rps
-        self.items.append(Recommendation(
-            setting=setting, file=file, current=current, recommended=recommended, where=where, line=line,
-            reason=reason, before=predict(before.params), after=predict(after.params), overload_rps=overload,
-            overload_before=predict(before.at_rps(overload), latencies=False),
-            overload_after=predict(after.at_rps(overload), latencies=False)))
-        self.scenario = after
-
-
-def _gunicorn_line(scenario: Scenario, name: str, value: Any) -> tuple[str, str]:
-    """(where, line) for setting gunicorn's `name` to `value` in the app's config or command line."""
-    source = scenario.setting_sources.get(name)
-    config = scenario.app.source.path or scenario.app.id
-    python_config = str(config).endswith(".py")
-    line = f"{name} = {value!r}" if python_config else f"--{name.replace('_', '-')} {value}"
-    if source is not None and source.kind == "file":
-        return describe_source(source), line
-    return f"{config} (not set there; add it)", line
-
-
-def _nginx_line(scenario: Scenario, name: str, value: str) -> tuple[str, str]:
-    source = scenario.setting_sources.get(name)
-    line = f"{name} {value};"
-    if source is not None and source.kind == "file":
-        return describe_source(source), line
-    block = scenario.route.source
-    at = f"{block.path}:{block.line}" if block.line is not None else str(block.path)
-    return f"{at} (not set; add it in this block)", line
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
-
-
-def recommend(scenario: Scenario, *, target_utilization: float = 0.7,
-              error_budget: float = 0.001) -> tuple[list[Recommendation], Scenario]:
-    """Recommendations in a fixed order, each predicted on top of the earlier ones, and the resulting scenario.
-
-    1. TCP with proxy_connect_timeout >= the first SYN retry (1 s): 0.5 s (or a unix socket).
-    2. workers for utilisation <= ``target_utilization`` (compared with 2 x cpus + 1 when --cpus is known).
-    3. the queue size that maximises P(ok) at this load; among sizes within min(1e-4, budget/10) of the best, the
-       one that does best at 1.2x capacity (small queues turn overload into fast errors instead of 504s for all).
-       For gthread this sets worker_connections (threads + keep-alive headroom) and backlog.
-    4. sync: gunicorn timeout below proxy_read_timeout with a margin (P08/P09).
-    """
-    chain = _Chain(scenario)
-    _recommend_connect_timeout(chain)
-    _recommend_workers(chain, target_utilization)
-    _recommend_queue(chain, error_budget)
-    _recommend_timeout(chain)
-    return chain.items, chain.scenario
-
-
-def _recommend_connect_timeout(chain: _Chain) -> None:
-    s = chain.scenario.settings
-    if s.socket != "tcp" or s.connect_timeout_s < LINEAR_SYN_RETRIES_S[0]:
-        return
-    name = f"{chain.scenario.nginx_prefix}_connect_timeout"
-    where, line = _nginx_line(chain.scenario, name, _fmt_s(SHORT_CONNECT_TIMEOUT_S))
-    chain.apply(
-        name, "nginx", s.connect_timeout_s, SHORT_CONNECT_TIMEOUT_S, where, line,
-        f"over TCP a full accept queue silently drops nginx's SYN; with {name} {_fmt_s(s.connect_timeout_s)} the SYN "
-        "is retried after 1 s, 2 s, ... (latency jumps, half-open connections under load, queueing.md §2.7). Below "
-        "1 s the overflow is a clean, fast 504 - or bind gunicorn to a unix socket for an immediate 502 (P12, P23)",
-        connect_timeout_s=SHORT_CONNECT_TIMEOUT_S)
-
-
-def _recommend_workers(chain: _Chain, target: float) -> None:
-    scenario = chain.scenario
-    s, cpus = scenario.settings, scenario.cpus
-    busy = scenario.rps * scenario.params.mean_holding_s  # busy request slots needed (Erlangs)
-    needed = max(1, math.ceil(busy / (target * s.slots_per_worker) - 1e-9))
-    if needed <= s.workers:
-        return
-    where, line = _gunicorn_line(scenario, "workers", needed)
-    reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request slots "
-              f"busy on average; {needed} workers keep the utilisation at or below {target:.0%}")
-    if cpus is not None:
-        guidance = 2 * cpus + 1
-        if needed > guidance:
-            reason += (f". That is above gunicorn's 2 x cpus + 1 = {guidance} guidance for {cpus} CPUs: it only "
-                       "helps if requests mostly wait on I/O; for CPU-bound requests add CPUs or hosts instead "
-                       "(CPU contention is not modelled)")
-        else:
-            reason += f" (within gunicorn's 2 x cpus + 1 = {guidance} guidance for {cpus} CPUs)"
-    else:
-        reason += "; pass --cpus N to compare with gunicorn's 2 x cpus + 1 guidance"
-    chain.apply("workers", "gunicorn", s.workers, needed, where, line, reason, workers=needed)
-
-
-def _queue_variants(scenario: Scenario) -> tuple[int, list[int]]:
-    """(worker_connections to use, backlog grid) for the queue scan."""
-    s = scenario.settings
-    if s.family != "gthread":
-        return s.worker_connections, default_backlog_grid(s.somaxconn)
-    headroom = math.ceil(scenario.upstream_keepalive / s.workers) if scenario.upstream_keepalive else 0
-    return s.threads + headroom, default_backlog_grid(s.somaxconn)
-
-
-def _recommend_queue(chain: _Chain, error_budget: float) -> None:
-    scenario = chain.scenario
-    s = scenario.settings
-    connections, grid = _queue_variants(scenario)
-    overload = OVERLOAD_FACTOR * scenario.capacity_rps
-
-    def ok_at(variant: PoolSettings, rps: float) -> float:
-        return predict(variant.queue_params(rps, scenario.service), latencies=False).p_ok
-
-    candidates = [(backlog, replace(s, backlog=backlog, worker_connections=connections)) for backlog in grid]
-    here = {backlog: ok_at(variant, scenario.rps) for backlog, variant in candidates}
-    best_here = max(here.values())
-    tolerance = min(1e-5, error_budget / 100) if error_budget > 0 else 1e-9
-    best_backlog, best_over = candidates[0][0], -1.0
-    for backlog, variant in candidates:
-        if here[backlog] < best_here - tolerance:
-            continue
-        over = ok_at(variant, overload)
-        if over > best_over + 1e-9:
-            best_backlog, best_over = backlog, over
-    chosen = replace(s, backlog=best_backlog, worker_connections=connections)
-    if not _worth_it(s, chosen, scenario, overload, error_budget):
-        return
-    why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s ({best_here:.2%}) and, "
-           f"among sizes within {tolerance:.0e} of that, at {OVERLOAD_FACTOR:g}x capacity ({best_over:.1%}): a short "
-           "queue turns excess load into fast errors, a long one makes queued requests wait longer than the read "
-           "timeout (504s for all, queueing.md §6)")
-    if s.family == "gthread" and connections != s.worker_connections:
-        where, line = _gunicorn_line(scenario, "worker_connections", connections)
-        headroom = connections - s.threads
-        extra = f" plus {headroom} per worker for nginx's idle keep-alive connections" if headroom else ""
-        chain.apply("worker_connections", "gunicorn", s.worker_connections, connections, where, line,
-                    f"stop gthread workers from queueing connections inside the worker (invisible to nginx, P25): "
-                    f"threads {s.threads}{extra}; the queue then lives in the kernel backlog",
-                    worker_connections=connections)
-    current = chain.scenario.settings
-    if best_backlog != current.backlog and _worth_it(current, chosen, chain.scenario, overload, error_budget):
-        where, line = _gunicorn_line(chain.scenario, "backlog", best_backlog)
-        chain.apply("backlog", "gunicorn", current.backlog, best_backlog, where, line, why, backlog=best_backlog)
-
-
-def _worth_it(current: PoolSettings, proposed: PoolSettings, scenario: Scenario, overload_rps: float,
-              error_budget: float) -> bool:
-    """A change is worth recommending if it gains at this load (beyond noise) or clearly in overload."""
-    if proposed == current:
-        return False
-    rps, service = scenario.rps, scenario.service
-    now = predict(current.queue_params(rps, service), latencies=False).p_ok
-    then = predict(proposed.queue_params(rps, service), latencies=False).p_ok
-    now_over = predict(current.queue_params(overload_rps, service), latencies=False).p_ok
-    then_over = predict(proposed.queue_params(overload_rps, service), latencies=False).p_ok
-    return then - now >= max(1e-4, error_budget / 10) or then_over - now_over >= 0.01
-
-
-def _recommend_timeout(chain: _Chain) -> None:
-    scenario = chain.scenario
-    s = scenario.settings
-    deadline = s.read_timeout_s
-    if s.family != "sync" or deadline is None:
-        return
-    read_name = f"{scenario.nginx_prefix}_read_timeout"
-    kill_by = s.worker_timeout_s + scenario.params.kill_lag_max_s
-    if s.worker_timeout_s > 0 and kill_by + 1.0 <= deadline:
-        return
-    target = math.floor(deadline - TIMEOUT_MARGIN_S)
-    if s.worker_timeout_s == 0:
-        problem = "gunicorn's timeout is 0 (off): a stuck request holds its sync worker for ever"
-    else:
-        problem = (f"gunicorn kills a slow sync worker at timeout {s.worker_timeout_s:g} s + up to 1 s, not clearly "
-                   f"before nginx's {read_name} {deadline:g} s: nginx answers 504 first while the worker keeps "
-                   "working (P08/P09)")
-    if target < 1:
-        return  # T < 3 s: gunicorn's timeout (whole seconds, >= 1) cannot sit below it; a note says so
-    where, line = _gunicorn_line(scenario, "timeout", target)
-    chain.apply("timeout", "gunicorn", s.worker_timeout_s, target, where, line,
-                f"{problem}; {target} s leaves a {deadline - target:g}-s margin, so gunicorn frees the worker and "
-                f"the client gets a {s.worker_timeout_status} instead of a 504 with the work still running",
-                worker_timeout_s=float(target))
 
 
 def iter_parameter_rows(scenario: Scenario) -> Iterable[Parameter]:

@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .params import QueueParams
+from .params import QueueParams, outcome_fractions
 
 __all__ = [
     "ACK_RETRY_SCHEDULE_S",
@@ -108,13 +108,7 @@ class SimResult:
 
     @property
     def fractions(self) -> dict[str, float]:
-        return {
-            "p_ok": self.p_ok,
-            "p_502": self.p_502,
-            "p_504": self.p_504,
-            "p_504_connect": self.p_504_connect,
-            "p_500": self.p_500,
-        }
+        return outcome_fractions(self)
 
     def to_dict(self, *, records: bool = False) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "records"}

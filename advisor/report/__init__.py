@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from advisor.engine.findings import SEVERITY_RANK, Finding, Skip
 
@@ -19,6 +21,13 @@ class ReportData:
     rules_run: int = 0
     files: list[str] = field(default_factory=list)
     root: str | None = None  # paths are shown relative to this directory (default: the working directory)
+
+    @classmethod
+    def build(cls, findings: Iterable[Finding], rules: Any = None, *, root: str | None = None,
+              skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = ()) -> ReportData:
+        """From the uniform writer arguments (`advisor.report.formats`); `rules_run` defaults to len(rules)."""
+        return cls(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
+                   list(files), root)
 
     @property
     def undecided_skips(self) -> list[Skip]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from advisor.report.locations import TOOL_NAME, get_field, primary_location, related_locations, relative_path
+from advisor.report.locations import (
+    TOOL_NAME, get_field, location_text, primary_location, related_texts, relative_path,
+)
 
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -24,17 +26,6 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """Escape a command property value (actions/toolkit `escapeProperty`)."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _where(path: str | None, line: int | None, column: int | None) -> str:
-    if not path:
-        return ""
-    where = path
-    if line:
-        where += f":{line}"
-        if column:
-            where += f":{column}"
-    return where
 
 
 def annotation(finding: Any, *, root: str) -> str:
@@ -54,14 +45,10 @@ def annotation(finding: Any, *, root: str) -> str:
                 properties.append(("col", str(column)))
     properties.append(("title", f"{TOOL_NAME} ({code})"))
 
-    where = _where(relative, line, column)
+    where = location_text(relative, line, column)
     lines = [f"{where}: {code} {get_field(finding, 'message', '')}" if where
              else f"{code} {get_field(finding, 'message', '')}"]
-    for loc in related_locations(finding):
-        loc_path = get_field(loc, "path")
-        loc_where = _where(relative_path(str(loc_path), root) if loc_path else None,
-                           get_field(loc, "line"), get_field(loc, "column"))
-        loc_message = get_field(loc, "message", "")
+    for loc_where, loc_message in related_texts(finding, root):
         lines.append(f"  related: {loc_where}: {loc_message}" if loc_where else f"  related: {loc_message}")
     fix = get_field(finding, "fix")
     if fix:

@@ -62,6 +62,5 @@ def render_json(findings: Iterable[Finding], rules: Any = None, *, root: str | N
                 skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
                 explain_skips: bool = False, **_: Any) -> str:
     """Entry point for `advisor.report.formats`."""
-    data = ReportData(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
-                      list(files), root)
+    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files)
     return render(data, explain_skips)

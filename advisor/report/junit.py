@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 from xml.etree import ElementTree
 
-from advisor.report.locations import TOOL_NAME, get_field, primary_location, related_locations, relative_path
+from advisor.report.locations import (
+    TOOL_NAME, get_field, location_text, primary_location, related_texts, relative_path,
+)
+
+NO_FILE = "(no file)"
 
 # Characters XML 1.0 cannot carry at all (even escaped): C0 controls other than TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -16,12 +20,6 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 def _clean(text: Any) -> str:
     return _XML_INVALID.sub("\ufffd", str(text))
-
-
-def _where(path: str | None, line: int | None, column: int | None) -> str:
-    if not path:
-        return "(no file)"
-    return path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
 
 
 def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
@@ -46,12 +44,8 @@ def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str) -> st
                 attributes["line"] = str(line)
         case = ElementTree.SubElement(suite, "testcase", attributes)
         message = str(get_field(finding, "message", ""))
-        body = [f"{_where(relative, line, column)}: {code} {message}"]
-        for loc in related_locations(finding):
-            loc_path = get_field(loc, "path")
-            body.append("related: " + _where(relative_path(str(loc_path), root) if loc_path else None,
-                                             get_field(loc, "line"), get_field(loc, "column"))
-                        + f": {get_field(loc, 'message', '')}")
+        body = [f"{location_text(relative, line, column) or NO_FILE}: {code} {message}"]
+        body += [f"related: {where or NO_FILE}: {loc_message}" for where, loc_message in related_texts(finding, root)]
         fix = get_field(finding, "fix")
         if fix:
             body.append(f"help: {fix}")

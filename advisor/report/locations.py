@@ -69,3 +69,26 @@ def related_locations(finding: Any) -> list[Any]:
     if not get_field(finding, "path") and related:
         return related[1:]
     return related
+
+
+def location_text(path: str | None, line: int | None, column: int | None) -> str:
+    """`path:line:column` as editors read it (the column only with a line); "" when there is no path."""
+    if not path:
+        return ""
+    where = path
+    if line:
+        where += f":{line}"
+        if column:
+            where += f":{column}"
+    return where
+
+
+def related_texts(finding: Any, root: str) -> list[tuple[str, str]]:
+    """(root-relative `path:line:column` or "", message) for each related location other than the primary one."""
+    texts: list[tuple[str, str]] = []
+    for loc in related_locations(finding):
+        loc_path = get_field(loc, "path")
+        where = location_text(relative_path(str(loc_path), root) if loc_path else None,
+                              get_field(loc, "line"), get_field(loc, "column"))
+        texts.append((where, str(get_field(loc, "message", ""))))
+    return texts

@@ -64,7 +64,7 @@ def _docs(rule: Any) -> Any:
     return get_field(rule, "docs", {}) or {}
 
 
-def _as_block(text: str) -> str:
+def snippet_block(text: str) -> str:
     """Example snippets become fenced code blocks unless the author already wrote Markdown fences."""
     text = text.strip("\n")
     if "```" in text:
@@ -112,7 +112,7 @@ def rule_markdown(rule: Any, *, heading_level: int = 2, include_heading: bool = 
         text = str(get_field(docs, key, "") or "").strip("\n")
         if not text.strip():
             continue
-        body = _as_block(text) if key in ("example", "instead") else text.strip()
+        body = snippet_block(text) if key in ("example", "instead") else text.strip()
         lines += [f"{sub} {title}", "", body, ""]
     refs = references(rule)
     if refs:

@@ -91,10 +91,14 @@ def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: 
     return descriptor
 
 
+def _related_text(location: Any) -> str:
+    return str(get_field(location, "message", "") or "related location")
+
+
 def _message(finding: Any, related: list[Any]) -> str:
     text = str(get_field(finding, "message", ""))
     if related:
-        links = ", ".join(f"[{_escape_link_text(str(get_field(loc, 'message', '') or 'related location'))}]({index})"
+        links = ", ".join(f"[{_escape_link_text(_related_text(loc))}]({index})"
                           for index, loc in enumerate(related, start=1))
         text = f"{text} (see {links})"
     fix = get_field(finding, "fix")
@@ -119,7 +123,7 @@ def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
         result["relatedLocations"] = [
             {
                 "id": index,
-                "message": {"text": str(get_field(loc, "message", "") or "related location")},
+                "message": {"text": _related_text(loc)},
                 "physicalLocation": _physical_location(str(get_field(loc, "path")), get_field(loc, "line"),
                                                        get_field(loc, "column"), root),
             }
@@ -137,7 +141,11 @@ def sarif_log(
     execution_successful: bool = True,
     base_url: str | None = None,
 ) -> dict[str, Any]:
-    """The SARIF log as a dict (see `render_sarif`)."""
+    """The SARIF log as a dict.
+
+    `rules`: the engine's rules (iterable or mapping by code) used for descriptors; `root`: the directory paths are
+    made relative to (the repository root in CI); `execution_successful`: False when advisor could not finish;
+    `version`: advisor's version (default: the installed one); `base_url`: where rule help links point."""
     if version is None:
         from advisor import __version__ as version
     findings = list(findings)
@@ -168,19 +176,6 @@ def sarif_log(
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render_sarif(
-    findings: Iterable[Any],
-    rules: Any,
-    *,
-    root: str,
-    version: str | None = None,
-    execution_successful: bool = True,
-    base_url: str | None = None,
-) -> str:
-    """A SARIF 2.1.0 document (JSON text, newline-terminated) for `findings`.
-
-    `rules`: the engine's rules (iterable or mapping by code) used for descriptors; `root`: the directory paths are
-    made relative to (the repository root in CI); `execution_successful`: False when advisor could not finish."""
-    log = sarif_log(findings, rules, root=root, version=version, execution_successful=execution_successful,
-                    base_url=base_url)
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+def render_sarif(findings: Iterable[Any], rules: Any, *, root: str, **options: Any) -> str:
+    """A SARIF 2.1.0 document (JSON text, newline-terminated) for `findings`; arguments as for `sarif_log`."""
+    return json.dumps(sarif_log(findings, rules, root=root, **options), indent=2, ensure_ascii=False) + "\n"

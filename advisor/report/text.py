@@ -115,6 +115,5 @@ def render_text(findings: Iterable[Finding], rules: Any = None, *, root: str | N
                 color: bool = False, summary: bool = True, skips: Iterable[Skip] = (), rules_run: int | None = None,
                 files: Iterable[str] = (), explain_skips: bool = False, **_: Any) -> str:
     """Entry point for `advisor.report.formats` (full / concise)."""
-    data = ReportData(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
-                      list(files), root)
+    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files)
     return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary)

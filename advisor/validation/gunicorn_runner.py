@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
-from .procutil import set_parent_death_signal, stop_process_group, wait_gone
+from .procutil import ChildProcessHandle, set_parent_death_signal, stop_process_group, wait_gone
 
 MAX_WORKERS = 32  # full Python processes (~25 MB each); more does not schedule reliably on a 2-core machine
 
@@ -96,7 +96,7 @@ class GunicornConfig:
         return parse_endpoint(self.bind, allow_port_zero=True)
 
 
-class GunicornHandle:
+class GunicornHandle(ChildProcessHandle):
     """A running gunicorn. Context manager; ``stop()`` is idempotent."""
 
     def __init__(self, proc: subprocess.Popen, address: Endpoint, config: GunicornConfig, tmpdir: str) -> None:
@@ -106,16 +106,6 @@ class GunicornHandle:
         self._tmpdir = tmpdir
         self._final_log: str | None = None
         self._final_records: list[dict] | None = None
-
-    def __enter__(self) -> "GunicornHandle":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._proc.poll() is None
 
     def master_pid(self) -> int | None:
         """gunicorn's master (the child of the ``timeout`` wrapper, or the process itself without one)."""

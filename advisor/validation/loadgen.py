@@ -144,12 +144,16 @@ class _Runner:
                 self._seq += 1
                 heapq.heappush(timers, (conn.deadline, self._seq, conn))
                 continue
-            if conn.phase == _CONNECTING:
-                self._finish(conn, "connect_timeout", now)
-            elif conn.phase == _DRAINING:
-                self._close(conn)
-            else:
-                self._finish(conn, "read_timeout", now)
+            self._expire(conn, now)
+
+    def _expire(self, conn: _Conn, now: float) -> None:
+        """Give up on ``conn``: a connect or read timeout, or just close it if its answer was already counted."""
+        if conn.phase == _CONNECTING:
+            self._finish(conn, "connect_timeout", now)
+        elif conn.phase == _DRAINING:
+            self._close(conn)
+        else:
+            self._finish(conn, "read_timeout", now)
 
     # -- per request -------------------------------------------------------------------------------------------
 
@@ -342,12 +346,7 @@ class _Runner:
 
     def _abandon(self, now: float) -> None:
         for conn in list(self.conns.values()):
-            if conn.phase == _CONNECTING:
-                self._finish(conn, "connect_timeout", now)
-            elif conn.phase == _DRAINING:
-                self._close(conn)
-            else:
-                self._finish(conn, "read_timeout", now)
+            self._expire(conn, now)
 
 
 def _parse_head(conn: _Conn, head: bytes) -> None:

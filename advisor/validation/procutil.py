@@ -7,8 +7,28 @@ import os
 import signal
 import subprocess
 import time
+from typing import Self
 
 _PR_SET_PDEATHSIG = 1
+
+
+class ChildProcessHandle:
+    """Base of the handles of an already started child process: a context manager that calls ``stop()`` on exit."""
+
+    _proc: subprocess.Popen
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def stop(self) -> object:
+        raise NotImplementedError
 
 
 def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:

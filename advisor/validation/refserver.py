@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .endpoints import Endpoint, parse_endpoint, remove_stale_unix_socket
-from .procutil import stop_process_group
+from .procutil import ChildProcessHandle, stop_process_group
 from .service_spec import parse_service_spec
 
 MAX_WORKERS = 64
@@ -99,26 +99,20 @@ def bind_listener(endpoint: Endpoint, backlog: int) -> tuple[socket.socket, Endp
     """Bind and listen(backlog); return the socket, the actual address (port 0 resolved), the unix inode."""
     if endpoint.is_unix:
         remove_stale_unix_socket(endpoint.path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.bind(endpoint.path)
-            sock.listen(backlog)
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        return sock, endpoint, os.lstat(endpoint.path).st_ino
     sock = socket.socket(endpoint.family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if endpoint.family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if not endpoint.is_unix:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if endpoint.family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(endpoint.sockaddr)
         sock.listen(backlog)
     except OSError:
         sock.close()
         raise
     sock.setblocking(False)
+    if endpoint.is_unix:
+        return sock, endpoint, os.lstat(endpoint.path).st_ino
     return sock, replace(endpoint, port=sock.getsockname()[1]), None
 
 
@@ -204,7 +198,7 @@ class RefServerError(RuntimeError):
     pass
 
 
-class RefServerHandle:
+class RefServerHandle(ChildProcessHandle):
     """A running reference server (a child process group). Use as a context manager; ``stop()`` is idempotent."""
 
     def __init__(self, proc: subprocess.Popen, address: Endpoint, config: RefServerConfig, tmpdir: str) -> None:
@@ -217,16 +211,6 @@ class RefServerHandle:
         self._log_path = os.path.join(tmpdir, "server.log")
         self._final_stats: dict | None = None
         self._server_log = ""
-
-    def __enter__(self) -> "RefServerHandle":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._proc.poll() is None
 
     @property
     def tmpdir(self) -> str:

@@ -9,7 +9,8 @@ from model_cmd_helpers import deployment_of, write_pair
 
 from advisor.queueing.analytic import predict
 from advisor.queueing.params import QueueParams, ServiceTime
-from advisor.queueing.scenario import ScenarioError, recommend, scenario_for_link
+from advisor.queueing.recommend import recommend
+from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
 EXP100 = ServiceTime.exponential(0.1)
 
@@ -213,3 +214,13 @@ def test_gthread_queue_recommendation_keeps_room_for_nginx_keepalive():
     assert by_setting["worker_connections"].line == "worker_connections = 11"
     assert final.params.queue_room < first.params.queue_room
     assert by_setting["worker_connections"].overload_after.p_ok > by_setting["worker_connections"].overload_before.p_ok
+
+
+def test_scenario_module_still_exports_the_recommendation_api():
+    import advisor.queueing.recommend as recommend_module
+    import advisor.queueing.scenario as scenario_module
+
+    for name in ("Recommendation", "error_share", "outcome_summary", "recommend"):
+        assert getattr(scenario_module, name) is getattr(recommend_module, name)
+    with pytest.raises(AttributeError):
+        scenario_module.no_such_name  # noqa: B018

@@ -211,3 +211,14 @@ def test_simulate_rejects_bad_arguments(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ValueError) as info:
         simulate(QueueParams(1, 1, 1.0, EXP50), **kwargs)
     assert fragment in str(info.value)
+
+
+def test_prediction_and_simulation_report_the_same_outcome_fractions() -> None:
+    from advisor.queueing.params import OUTCOME_KEYS
+
+    params = QueueParams(2, 4, 30.0, EXP50, read_timeout_s=0.2)
+    predicted, simulated = predict(params), simulate(params, horizon_s=20.0, warmup_s=1.0, seed=3)
+    for result, as_dict in ((predicted, predicted.to_dict()), (simulated, simulated.to_dict())):
+        assert tuple(result.fractions) == OUTCOME_KEYS
+        assert result.fractions == {key: as_dict[key] for key in OUTCOME_KEYS}
+        assert math.fsum(result.fractions.values()) == pytest.approx(1.0)

@@ -34,3 +34,11 @@ def test_unknown_format(findings, rules, repo):
     with pytest.raises(UnknownFormatError, match="unknown output format 'xml'"):
         render("xml", findings, rules, root=str(repo))
     assert {"full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit"} == set(OUTPUT_FORMATS)
+
+
+@pytest.mark.parametrize("name", OUTPUT_FORMATS)
+def test_every_listed_format_renders_every_finding(name, findings, rules, repo):
+    """Each name `--output-format` accepts reaches a writer that shows every finding's code."""
+    output = render(name, findings, rules, root=str(repo))
+    for finding in findings:
+        assert finding.code in output, f"{name}: {finding.code} missing"

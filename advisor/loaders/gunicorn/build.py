@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from advisor.loaders.gunicorn.cmdline import ParsedArgs, parse_gunicorn_args
 from advisor.loaders.gunicorn.config_file import ConfigFileLayer, read_config_file, unknown_layer
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
+from advisor.loaders.gunicorn.origins import env_source, option_diagnostic
 from advisor.loaders.gunicorn.settings import GUNICORN_VERSION, SETTINGS, SettingSpec
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts, UnknownSetting
 from advisor.model.provenance import Setting, Source
@@ -33,11 +34,6 @@ class AppLoadResult:
 
 
 # --- defaults -------------------------------------------------------------------------------------------------------
-
-def _env_source(host: HostFacts, key: str) -> Source:
-    sources = getattr(host, "env_sources", None) or {}
-    return sources.get(key) or Source.option(f"--env {key}={host.env[key]}")
-
 
 def default_settings(host: HostFacts) -> tuple[dict[str, Setting], list[Diagnostic]]:
     """Every gunicorn setting at its default for this host, plus diagnostics for broken default inputs."""
@@ -61,34 +57,35 @@ def _default(spec: SettingSpec, host: HostFacts, diagnostics: list[Diagnostic]) 
     detail, inputs = label, ()
     if spec.name == "workers" and "WEB_CONCURRENCY" in env:
         text = env["WEB_CONCURRENCY"]
-        inputs = (_env_source(host, "WEB_CONCURRENCY"),)
+        inputs = (env_source(host, "WEB_CONCURRENCY"),)
         detail = f"{label}: int($WEB_CONCURRENCY) with WEB_CONCURRENCY={text}"
         try:
             raw_default = int(text)
         except ValueError as error:
-            diagnostics.append(Diagnostic("ADV006", "error", f"WEB_CONCURRENCY={text!r} is not an integer; gunicorn "
-                                          f"fails when it starts ({error})", None))
+            diagnostics.append(option_diagnostic(inputs[0], f"WEB_CONCURRENCY={text!r} is not an integer; gunicorn "
+                                                 f"fails when it starts ({error})"))
             return Setting.unknown(f"WEB_CONCURRENCY={text!r} is not an integer")
     elif spec.name == "bind" and "PORT" in env:
         raw_default = [f"0.0.0.0:{env['PORT']}"]
-        inputs = (_env_source(host, "PORT"),)
+        inputs = (env_source(host, "PORT"),)
         detail = f"{label}: 0.0.0.0:$PORT with PORT={env['PORT']}"
     elif spec.name == "forwarded_allow_ips" and "FORWARDED_ALLOW_IPS" in env:
         raw_default = env["FORWARDED_ALLOW_IPS"]
-        inputs = (_env_source(host, "FORWARDED_ALLOW_IPS"),)
+        inputs = (env_source(host, "FORWARDED_ALLOW_IPS"),)
         detail = f"{label}: $FORWARDED_ALLOW_IPS={raw_default}"
     elif spec.name == "control_socket":
         if env.get("XDG_RUNTIME_DIR"):
             raw_default = posixpath.join(env["XDG_RUNTIME_DIR"], "gunicorn.ctl")
-            inputs = (_env_source(host, "XDG_RUNTIME_DIR"),)
+            inputs = (env_source(host, "XDG_RUNTIME_DIR"),)
         else:
             raw_default = posixpath.join(env.get("HOME", "~"), ".gunicorn", "gunicorn.ctl")
         detail = f"{label}: $XDG_RUNTIME_DIR/gunicorn.ctl or $HOME/.gunicorn/gunicorn.ctl"
     try:
         model, raw = model_value(spec, validate(spec, raw_default))
     except (InvalidValue, NotStatic) as error:
-        diagnostics.append(Diagnostic("ADV006", "error", f"the default of {spec.name} from the environment is "
-                                      f"invalid: {error}; gunicorn fails when it starts", None))
+        diagnostics.append(option_diagnostic(Source("default", detail=detail, inputs=inputs),
+                                             f"the default of {spec.name} from the environment is invalid: {error}; "
+                                             "gunicorn fails when it starts"))
         return Setting.unknown(f"invalid default: {error}")
     return Setting(model, Source("default", detail=detail, inputs=inputs), raw)
 
@@ -118,10 +115,8 @@ def env_command_line(host: HostFacts) -> tuple[ParsedArgs | None, list[Diagnosti
     try:
         argv = shlex.split(text)
     except ValueError as error:
-        position = base.position()
-        return None, [Diagnostic("ADV006", "error", f"GUNICORN_CMD_ARGS cannot be split into arguments ({error}); "
-                                 "gunicorn fails when it starts", position.path if position else None,
-                                 position.line if position else None)]
+        return None, [option_diagnostic(base, f"GUNICORN_CMD_ARGS cannot be split into arguments ({error}); "
+                                        "gunicorn fails when it starts")]
     parsed = parse_gunicorn_args(argv, lambda index: base, shell_vars=False)
     return parsed, parsed.diagnostics()
 
@@ -139,18 +134,13 @@ def _early_exit_diagnostics(parsed: ParsedArgs | None) -> list[Diagnostic]:
     if parsed is None or parsed.exits_early is None:
         return []
     option = next(option for option in parsed.options if option.setting is None)
-    position = option.source.position()
-    return [Diagnostic("ADV006", "warning", f"{option.written} makes gunicorn print its {parsed.exits_early} and "
-                       "exit; this command line does not serve requests",
-                       position.path if position else None, position.line if position else None,
-                       position.column if position else None)]
+    return [option_diagnostic(option.source, f"{option.written} makes gunicorn print its {parsed.exits_early} and "
+                              "exit; this command line does not serve requests", "warning")]
 
 
 def _expansion_diagnostic(expansion: Setting) -> Diagnostic:
-    position = expansion.source.position()
-    return Diagnostic("ADV006", "info", f"{expansion.raw} may add gunicorn options when the shell expands it; "
-                      "advisor cannot see them", position.path if position else None,
-                      position.line if position else None, position.column if position else None)
+    return option_diagnostic(expansion.source, f"{expansion.raw} may add gunicorn options when the shell expands "
+                             "it; advisor cannot see them", "info")
 
 
 def assemble(file_layer: ConfigFileLayer | None, host: HostFacts, command_line: ParsedArgs | None, *, id: str,

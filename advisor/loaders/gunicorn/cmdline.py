@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, cli_argument, model_value, validate
+from advisor.loaders.gunicorn.origins import option_diagnostic
 from advisor.loaders.gunicorn.settings import (
     EXIT_OPTIONS, OPTION_TO_SETTING, SettingSpec, suggest_option,
 )
@@ -75,7 +76,7 @@ class ParsedArgs:
         """Errors plus one error per unknown option, each at the option's position."""
         found = list(self.errors)
         for unknown in self.unknown_options:
-            found.append(_diagnostic(unknown.source, unknown.message()))
+            found.append(option_diagnostic(unknown.source, unknown.message()))
         return found
 
 
@@ -161,13 +162,6 @@ def _prefix_candidates(text: str) -> list[_Match]:
     return found
 
 
-def _diagnostic(source: Source, message: str, severity: str = "error") -> Diagnostic:
-    position = source.position()
-    return Diagnostic("ADV006", severity, message,  # type: ignore[arg-type]
-                      position.path if position else None, position.line if position else None,
-                      position.column if position else None)
-
-
 def _with_detail(source: Source, text: str) -> Source:
     return replace(source, detail=f"{source.detail}: {text}" if source.detail else text)
 
@@ -194,7 +188,7 @@ class _Parser:
             return Source.option("gunicorn command line")
 
     def error(self, index: int, message: str) -> None:
-        self.result.errors.append(_diagnostic(self.source(index), message))
+        self.result.errors.append(option_diagnostic(self.source(index), message))
 
     def parse(self) -> ParsedArgs:
         argv = self.argv

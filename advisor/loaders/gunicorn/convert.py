@@ -205,14 +205,8 @@ def _statsd(spec: SettingSpec, value: Any) -> str | None:
             raise InvalidValue("Value must be one of ('host:port', 'unix://PATH')")
         return text
     host_port = text[len("tcp://"):] if text.startswith("tcp://") else text
-    if "[" in host_port and "]" in host_port:
-        port = (host_port.split("]:") + ["8125"])[1]
-    elif ":" in host_port:
-        port = (host_port.split(":") + ["8125"])[1]
-    else:
-        port = "8125"
     try:
-        int(port)
+        int(_port_text(host_port, "8125"))
     except ValueError:
         raise InvalidValue("Value must be one of ('host:port', 'unix://PATH')") from None
     return text
@@ -370,15 +364,20 @@ def check_gunicorn_bind(text: str) -> None:
             raise InvalidValue(f"{text[5:]!r} is not a valid file descriptor.")
         return
     netloc = text.split("tcp://")[1] if text.startswith("tcp://") else text
-    port = "8000"
-    if "[" in netloc and "]" in netloc:
-        port = (netloc.split("]:") + ["8000"])[1]
-    elif ":" in netloc:
-        port = (netloc.split(":") + ["8000"])[1]
+    port = _port_text(netloc, "8000")
     try:
         int(port)
     except ValueError:
         raise InvalidValue(f"{port!r} is not a valid port number.") from None
+
+
+def _port_text(netloc: str, default: str) -> str:
+    """The port part of HOST:PORT or [V6]:PORT as gunicorn's parse_address cuts it (before it calls int())."""
+    if "[" in netloc and "]" in netloc:
+        return (netloc.split("]:") + [default])[1]
+    if ":" in netloc:
+        return (netloc.split(":") + [default])[1]
+    return default
 
 
 def model_value(spec: SettingSpec, validated: Any) -> tuple[Any, str | None]:

@@ -18,6 +18,7 @@ from advisor.loaders.gunicorn.known_calls import (
     BINARY_OPERATORS, IMPLEMENTATIONS, MAX_ITERATIONS, NAMESPACE_CHANGERS, binary_operation_too_large, call_method,
     huge_width, is_mutator, resolve_dotted, too_large,
 )
+from advisor.loaders.gunicorn.origins import env_source
 from advisor.loaders.gunicorn.values import (
     ENVIRON, BoundMethod, Builtin, CpuSet, EnvironMapping, FunctionRef, ImportedRef, ModuleRef, StaticRaise, Unknown,
     describe_marker, is_plain,
@@ -108,8 +109,7 @@ class ExpressionEvaluator:
             self.trace_inputs.append(source)
 
     def env_source(self, key: str) -> Source:
-        sources = getattr(self.host, "env_sources", None) or {}
-        return sources.get(key) or Source.option(f"--env {key}={self.host.env[key]}")
+        return env_source(self.host, key)
 
     def env_lookup(self, key: Any, has_default: bool, default: Any, node: ast.AST) -> Any:
         if isinstance(key, Unknown):
@@ -274,11 +274,14 @@ class ExpressionEvaluator:
         return items if isinstance(items, Unknown) else tuple(items)
 
     def _ex_Set(self, node: ast.Set) -> Any:
-        items = self._elements(node.elts, node)
+        return self._hashed(set, self._elements(node.elts, node), node)
+
+    def _hashed(self, kind: type, items: Any, node: ast.AST) -> Any:
+        """set(items) or dict(items); an unhashable element raises TypeError in Python, so it does here."""
         if isinstance(items, Unknown):
             return items
         try:
-            return set(items)
+            return kind(items)
         except TypeError as error:
             raise StaticRaise.from_exception(error, *self.position(node)) from None
 
@@ -536,21 +539,11 @@ class ExpressionEvaluator:
 
     def _ex_SetComp(self, node: ast.SetComp) -> Any:
         items = self._comprehension(node.generators, lambda: self.ev(node.elt), node)
-        if isinstance(items, Unknown):
-            return items
-        try:
-            return set(items)
-        except TypeError as error:
-            raise StaticRaise.from_exception(error, *self.position(node)) from None
+        return self._hashed(set, items, node)
 
     def _ex_DictComp(self, node: ast.DictComp) -> Any:
         pairs = self._comprehension(node.generators, lambda: (self.ev(node.key), self.ev(node.value)), node)
-        if isinstance(pairs, Unknown):
-            return pairs
-        try:
-            return dict(pairs)
-        except TypeError as error:
-            raise StaticRaise.from_exception(error, *self.position(node)) from None
+        return self._hashed(dict, pairs, node)
 
     def _comprehension(self, generators: list[ast.comprehension], produce: Any, node: ast.AST) -> Any:
         results: list[Any] = []

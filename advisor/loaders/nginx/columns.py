@@ -10,6 +10,11 @@ def reset_cache() -> None:
     _cache.clear()
 
 
+def remember_text(path: str, text: str) -> None:
+    """Use `text` (already read by the parser) for `path` instead of reading the file again."""
+    _cache[path] = text.splitlines()
+
+
 def _lines(path: str) -> list[str] | None:
     if path in _cache:
         return _cache[path]

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.loaders.nginx.columns import remember_text
 from advisor.loaders.nginx.parsing import FileReadError, ParsedFile, parse_file
 from advisor.loaders.nginx.stock import STOCK_GLOB_DIRS, stock_name, stock_statements
 from advisor.loaders.nginx.templates import TemplateText
@@ -93,6 +94,7 @@ class FileSet:
                                                    include_site[0], include_site[1]))
             return None
         self.files.append(display)
+        remember_text(display, parsed.text)
         for error in parsed.errors:
             self.diagnostics.append(Diagnostic("ADV001", "error", error.message, display, error.line))
         source = SourceFile(key, display, parsed.stmts, parsed.jinja, has_suppressions=parsed.has_suppressions)

@@ -83,6 +83,7 @@ class ParsedFile:
     errors: list[ParseError] = field(default_factory=list)
     jinja: TemplateText | None = None
     has_suppressions: bool = False
+    text: str = ""  # the file as read (kept so column lookups need not read it again)
 
 
 class FileReadError(Exception):
@@ -147,7 +148,8 @@ def parse_file(path: str, env: Mapping[str, str] | None = None) -> ParsedFile:
                 handle.write(rewritten)
         payload = _run_crossplane(parse_path)
     config = payload["config"][0] if payload.get("config") else {"parsed": [], "errors": payload.get("errors", [])}
-    parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text)
+    parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text,
+                        text=text)
     if braced:
         _restore_braced(parsed.stmts, braced)
     if env and "$" in text:

@@ -22,7 +22,7 @@ from advisor.loaders.sources.envfile import parse_env_file
 from advisor.loaders.sources.expand import Environment, VarValue, interpolate
 from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
-from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, source_at
+from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, read_source_file, source_at
 from advisor.loaders.sources.words import mark_literal_dollars, split_without_shell
 from advisor.loaders.sources.yaml_positions import is_null, mapping_items, scalar_ptext, sequence_items
 from advisor.model.deployment import Diagnostic
@@ -68,7 +68,7 @@ class _ComposeFile:
         env = Environment(unset_hint=_INTERPOLATION_HINT)
         dotenv = os.path.join(self.directory, ".env")
         if os.path.isfile(dotenv) and os.path.abspath(dotenv) != os.path.abspath(self.source.path):
-            text = _read(dotenv)
+            text = read_source_file(dotenv)
             if text is not None:
                 for entry in parse_env_file(SourceText(dotenv, text), interpolate_with=env):
                     env.set(VarValue(entry.name, entry.value, source_at(entry.name_at.at(), entry.name)))
@@ -188,7 +188,7 @@ class _Service:
         env = base.copy() if base is not None else Environment()
         for path_text, required, position in self.env_files():
             local = os.path.normpath(os.path.join(self.compose.directory, path_text))
-            text = _read(local)
+            text = read_source_file(local)
             if text is None:
                 if required:
                     self.compose.result.diagnostics.append(_diagnostic(
@@ -346,22 +346,14 @@ def _config_files(local: str, target: str) -> list[str]:
 def _dockerfile(path: str | None, context_dir: str | None) -> Dockerfile | None:
     if path is None or not os.path.isfile(path):
         return None
-    text = _read(path)
+    text = read_source_file(path)
     return parse_dockerfile(SourceText(path, text), context_dir) if text is not None else None
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def nginx_configs_from_compose(path: str) -> list[str]:
     """The nginx config files a compose file's nginx services mount or copy from this machine, main configs
     (mounted at <nginx dir>/nginx.conf) first. Empty when there is none or the file cannot be read."""
-    text = _read(path)
+    text = read_source_file(path)
     if text is None:
         return []
     result = load_compose(SourceText(path, text), {}, Collector())

@@ -14,7 +14,9 @@ from advisor.loaders.sources.expand import Environment, VarValue
 from advisor.loaders.sources.paths import PathResolver
 from advisor.loaders.sources.programs import NestedScript, ScriptFile, ServerInvocation, recognise
 from advisor.loaders.sources.shell_script import scan_script
-from advisor.loaders.sources.text import ExecLiteral, PText, Pos, SourceText, Unresolved, source_at
+from advisor.loaders.sources.text import (
+    ExecLiteral, PText, Pos, SourceText, Unresolved, read_source_file, source_at,
+)
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
 
@@ -100,7 +102,7 @@ class Collector:
                               "name next to the source)", position.path if position else context.path,
                 position.line if position else None, position.column if position else None))
         if local is not None and os.path.realpath(local) not in self._reading:
-            text = _read(local)
+            text = read_source_file(local)
             if text is not None:
                 self._reading.add(os.path.realpath(local))
                 script_context = replace(context, resolver=replace(context.resolver,
@@ -109,14 +111,6 @@ class Collector:
                 self._reading.discard(os.path.realpath(local))
         if len(self.found) == before:
             self.argv(call.rest, env, context, cwd, depth + 1)
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def _with_prefix(env: Environment, prefix: list[tuple[str, PText]]) -> Environment:

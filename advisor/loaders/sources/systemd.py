@@ -18,7 +18,7 @@ from advisor.loaders.sources.envfile import parse_env_file
 from advisor.loaders.sources.expand import Environment, VarValue
 from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
-from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, source_at
+from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, read_source_file, source_at
 from advisor.model.addresses import Address, parse_gunicorn_bind
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
@@ -220,13 +220,7 @@ def _environment_file(entry: UnitEntry, resolver: PathResolver, diagnostics: lis
     optional = text.startswith("-")
     file_path = text.lstrip("-").strip()
     local = resolver.resolve(file_path)
-    content = None
-    if local is not None:
-        try:
-            with open(local, encoding="utf-8", errors="replace") as handle:
-                content = handle.read()
-        except OSError:
-            content = None
+    content = read_source_file(local) if local is not None else None
     if content is None:
         if not optional:
             diagnostics.append(_diagnostic("warning", f"EnvironmentFile={file_path} was not found here; the variables "
@@ -249,11 +243,10 @@ def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathRes
         path = os.path.join(directory, name)
         if not os.path.isfile(path):
             continue
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                socket_source = SourceText(path, handle.read())
-        except OSError:
+        text = read_source_file(path)
+        if text is None:
             continue
+        socket_source = SourceText(path, text)
         listens = [entry for entry in unit_entries(socket_source) if entry.section == "Socket"
                    and entry.key == "ListenStream" and entry.value.text]
         addresses: list[Address] = []

@@ -156,6 +156,15 @@ class PText:
         return self[start:end]
 
 
+def read_source_file(path: str) -> str | None:
+    """The file's text (undecodable bytes become U+FFFD), or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def source_at(pos: Pos | None, detail: str | None = None) -> Source:
     if pos is None:
         return Source.unknown(detail or "position not known")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.loaders.gunicorn.build import AppLoadResult
+from advisor.loaders.gunicorn.origins import env_source, option_diagnostic
 from advisor.loaders.uvicorn.cmdline import InvalidOptionValue, UvicornArgs, convert_value, has_shell_expansion
 from advisor.loaders.uvicorn.options import OPTIONS, UVICORN_VERSION
 from advisor.model.addresses import Address
@@ -17,18 +18,6 @@ from advisor.model.deployment import AppServer, Diagnostic, HostFacts
 from advisor.model.provenance import Setting, Source
 
 _LABEL = f"uvicorn {UVICORN_VERSION} default"
-
-
-def _env_source(host: HostFacts, name: str) -> Source:
-    found = (host.env_sources or {}).get(name)
-    return found if found is not None else Source.option(f"--env {name}={host.env[name]}")
-
-
-def _diagnostic(source: Source, message: str, severity: str = "error") -> Diagnostic:
-    position = source.position()
-    return Diagnostic("ADV006", severity, message,  # type: ignore[arg-type]
-                      position.path if position else None, position.line if position else None,
-                      position.column if position else None)
 
 
 def _defaults() -> dict[str, Setting]:
@@ -45,13 +34,13 @@ def _environment_layer(host: HostFacts, diagnostics: list[Diagnostic]) -> dict[s
         text = host.env.get(option.envvar)
         if text is None:
             continue
-        source = _env_source(host, option.envvar)
+        source = env_source(host, option.envvar)
         try:
             value: Any = ([convert_value(option, item) for item in text.split()] if option.multiple
                           else convert_value(option, text))
         except InvalidOptionValue as error:
-            diagnostics.append(_diagnostic(source, f"uvicorn exits: Invalid value for '{option.flags[0]}' "
-                                                   f"(env var: '{option.envvar}'): {error}"))
+            diagnostics.append(option_diagnostic(source, f"uvicorn exits: Invalid value for '{option.flags[0]}' "
+                                                         f"(env var: '{option.envvar}'): {error}"))
             layer[option.name] = Setting.unknown(f"{option.envvar}={text!r} is invalid: {error}", raw=text)
             continue
         layer[option.name] = Setting(value, source, text)
@@ -65,12 +54,12 @@ def _workers(settings: dict[str, Setting], explicit: bool, host: HostFacts,
     text = host.env.get("WEB_CONCURRENCY")
     if text is None:
         return Setting(1, Source.default(f"{_LABEL}: $WEB_CONCURRENCY or 1"))
-    source = _env_source(host, "WEB_CONCURRENCY")
+    source = env_source(host, "WEB_CONCURRENCY")
     try:
         count = int(text)
     except ValueError:
-        diagnostics.append(_diagnostic(source, f"WEB_CONCURRENCY={text!r} is not an integer; uvicorn fails when it "
-                                               "starts (int() in uvicorn.Config)"))
+        diagnostics.append(option_diagnostic(source, f"WEB_CONCURRENCY={text!r} is not an integer; uvicorn fails "
+                                                     "when it starts (int() in uvicorn.Config)"))
         return Setting.unknown(f"WEB_CONCURRENCY={text!r} is not an integer", raw=text)
     return Setting(count, Source("default", detail=f"{_LABEL}: int($WEB_CONCURRENCY) with WEB_CONCURRENCY={text}",
                                  inputs=(source,)), text)
@@ -112,15 +101,15 @@ def uvicorn_app_server(parsed: UvicornArgs, source: Source, host: HostFacts, *, 
     if reload.known and reload.value:
         workers = settings["workers"]
         if workers.known and isinstance(workers.value, int) and workers.value > 1:
-            diagnostics.append(_diagnostic(reload.source, f"--reload runs one process: uvicorn ignores workers="
-                                                          f"{workers.value}", "warning"))
+            diagnostics.append(option_diagnostic(reload.source, f"--reload runs one process: uvicorn ignores workers="
+                                                                f"{workers.value}", "warning"))
         settings["workers"] = Setting(1, Source.derived("--reload runs a single server process", reload.source,
                                                         workers.source), "1")
     if "forwarded_allow_ips" not in parsed.settings and "UVICORN_FORWARDED_ALLOW_IPS" not in host.env:
         text = host.env.get("FORWARDED_ALLOW_IPS")
         if text is not None:
             settings["forwarded_allow_ips"] = Setting(text, Source("default", detail=f"{_LABEL}: "
-                                                      "$FORWARDED_ALLOW_IPS", inputs=(_env_source(host,
+                                                      "$FORWARDED_ALLOW_IPS", inputs=(env_source(host,
                                                       "FORWARDED_ALLOW_IPS"),)), text)
         else:
             settings["forwarded_allow_ips"] = Setting("127.0.0.1", Source.default(f"{_LABEL}: "
@@ -135,12 +124,12 @@ def uvicorn_app_server(parsed: UvicornArgs, source: Source, host: HostFacts, *, 
     diagnostics = parsed.diagnostics() + diagnostics
     if parsed.exits_early is not None:
         option = next(option for option in parsed.options if option.setting is None)
-        diagnostics.append(_diagnostic(option.source, f"{option.flag} makes uvicorn print its {parsed.exits_early} "
-                                                      "and exit; this command line does not serve requests",
-                                       "warning"))
+        diagnostics.append(option_diagnostic(option.source, f"{option.flag} makes uvicorn print its "
+                                                            f"{parsed.exits_early} and exit; this command line does "
+                                                            "not serve requests", "warning"))
     for expansion in parsed.expansions:
-        diagnostics.append(_diagnostic(expansion.source, f"{expansion.raw} may add uvicorn options when the shell "
-                                                         "expands it; advisor cannot see them", "info"))
+        diagnostics.append(option_diagnostic(expansion.source, f"{expansion.raw} may add uvicorn options when the "
+                                                               "shell expands it; advisor cannot see them", "info"))
     app = AppServer(id=id, kind="uvicorn", source=source, settings=settings, service_name=service_name)
     return AppLoadResult(app, diagnostics)
 
@@ -150,9 +139,9 @@ def _app(parsed: UvicornArgs, host: HostFacts, source: Source, diagnostics: list
         return parsed.app
     text = host.env.get("UVICORN_APP")
     if text is not None and not has_shell_expansion(text):
-        return Setting(text, _env_source(host, "UVICORN_APP"), text)
+        return Setting(text, env_source(host, "UVICORN_APP"), text)
     if parsed.expansions:
         return Setting.unknown(f"the APP argument may come from {parsed.expansions[0].raw}, which is not known")
     if parsed.exits_early is None:
-        diagnostics.append(_diagnostic(source, "uvicorn exits: Missing argument 'APP'"))
+        diagnostics.append(option_diagnostic(source, "uvicorn exits: Missing argument 'APP'"))
     return Setting.unknown("no APP argument was given")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.loaders.gunicorn.origins import option_diagnostic
 from advisor.loaders.uvicorn.options import EXIT_FLAGS, FLAG_TO_OPTION, UvicornOption, suggest_flag
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting, Source
@@ -79,13 +80,6 @@ def convert_value(option: UvicornOption, text: str) -> Any:
     return text
 
 
-def _diagnostic(source: Source, message: str, severity: str = "error") -> Diagnostic:
-    position = source.position()
-    return Diagnostic("ADV006", severity, message,  # type: ignore[arg-type]
-                      position.path if position else None, position.line if position else None,
-                      position.column if position else None)
-
-
 def has_shell_expansion(text: str) -> bool:
     return _SHELL_EXPANSION.search(text) is not None
 
@@ -121,7 +115,8 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
         if flag not in FLAG_TO_OPTION:
             suggestion = suggest_flag(text)
             hint = f" Did you mean {suggestion}?" if suggestion else ""
-            result.errors.append(_diagnostic(source(index, text), f"uvicorn exits: No such option: {flag}.{hint}"))
+            result.errors.append(option_diagnostic(source(index, text),
+                                                   f"uvicorn exits: No such option: {flag}.{hint}"))
             # uvicorn exits either way; taking the next word as the value of the option it resembles avoids a
             # second, confusing "unexpected extra argument" report.
             resembles = FLAG_TO_OPTION.get(suggestion or "")
@@ -132,8 +127,8 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
         option, switch_value = FLAG_TO_OPTION[flag]
         if not option.takes_value:
             if has_equals:
-                result.errors.append(_diagnostic(source(index, text),
-                                                 f"uvicorn exits: Option '{flag}' does not take a value."))
+                result.errors.append(option_diagnostic(source(index, text),
+                                                       f"uvicorn exits: Option '{flag}' does not take a value."))
             parsed = UvicornParsedOption(flag, option.name, None, index, None, source(index, flag))
             result.options.append(parsed)
             occurrences.setdefault(option.name, []).append((switch_value, parsed))
@@ -144,8 +139,8 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
         elif index + 1 < len(argv):
             value, value_index, consumed = argv[index + 1], index + 1, 2
         else:
-            result.errors.append(_diagnostic(source(index, text),
-                                             f"uvicorn exits: Option '{flag}' requires an argument."))
+            result.errors.append(option_diagnostic(source(index, text),
+                                                   f"uvicorn exits: Option '{flag}' requires an argument."))
             index += 1
             continue
         parsed = UvicornParsedOption(flag, option.name, value, index, value_index, source(index, f"{flag} {value}"))
@@ -172,8 +167,8 @@ def _finish_settings(result: UvicornArgs, occurrences: dict[str, list[tuple[Any,
                 try:
                     value = convert_value(option, value)
                 except InvalidOptionValue as error:
-                    result.errors.append(_diagnostic(parsed.source, f"uvicorn exits: Invalid value for "
-                                                                    f"'{parsed.flag}': {error}"))
+                    result.errors.append(option_diagnostic(parsed.source, f"uvicorn exits: Invalid value for "
+                                                                          f"'{parsed.flag}': {error}"))
                     unknown = Setting.unknown(f"invalid value for {parsed.flag}: {error}", *_where(parsed.source),
                                               raw=str(value))
                     break
@@ -199,8 +194,8 @@ def _finish_app(result: UvicornArgs, positionals: list[tuple[int, str]], source:
         else:
             result.app = Setting(text, where, text)
     for index, text in positionals[1:]:
-        result.errors.append(_diagnostic(source(index, text), f"uvicorn exits: Got unexpected extra argument "
-                                                              f"({text})"))
+        result.errors.append(option_diagnostic(source(index, text), f"uvicorn exits: Got unexpected extra argument "
+                                                                    f"({text})"))
 
 
 def _where(source: Source) -> tuple[str | None, int | None, int | None]:

@@ -135,6 +135,8 @@ def test_config_option():
 
 
 def test_never_raises_on_odd_input():
-    for argv in (["-"], [""], ["--"], ["-=", "--=x"], ["-w", "--"], ["--bind"], ["-\x00"], ["--proxy-protocol="],
-                 ["--umask", "0o7777777777777"], ["-bind"], [" -w 2"]):
+    rejected_by_gunicorn = (["-=", "--=x"], ["-w", "--"], ["--bind"], ["-\x00"], ["--proxy-protocol="])
+    for argv in (["-"], [""], ["--"], ["--umask", "0o7777777777777"], ["-bind"], [" -w 2"]):
         parse_gunicorn_args(argv)
+    for argv in rejected_by_gunicorn:  # reported, not raised
+        assert [d.code for d in parse_gunicorn_args(argv).diagnostics() if d.severity == "error"][:1] == ["ADV006"]

@@ -163,3 +163,11 @@ def test_command_script_found_by_name(tmp_path):
     assert app.settings["workers"].source.inputs[0].line == 5  # WORKERS from the compose environment
     [note] = [d for d in result.diagnostics if d.code == "ADV007"]
     assert "/app/start.sh" in note.message and note.line == 3
+
+
+def test_invalid_environment_default_points_at_the_line_that_sets_it(tmp_path):
+    text = "services:\n  web:\n    command: gunicorn app:app\n    environment:\n      WEB_CONCURRENCY: auto\n"
+    app_diagnostics = [d for d in load_text(tmp_path, text, "compose", name="compose.yaml").diagnostics
+                       if "WEB_CONCURRENCY" in d.message]
+    assert [(d.code, d.severity, d.line) for d in app_diagnostics] == [("ADV006", "error", 5)]
+    assert app_diagnostics[0].path.endswith("compose.yaml")

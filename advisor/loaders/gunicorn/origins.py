@@ -1,0 +1,23 @@
+"""Where loaded values come from: the Source of an environment variable, and ADV006 diagnostics placed at a Source.
+
+Shared by the gunicorn and uvicorn loaders (config evaluator, command lines, defaults).
+"""
+
+from __future__ import annotations
+
+from advisor.model.deployment import Diagnostic, HostFacts, Severity
+from advisor.model.provenance import Source
+
+
+def env_source(host: HostFacts, key: str) -> Source:
+    """The line that set environment variable `key` (compose, Dockerfile, unit file ...), else the `--env` option."""
+    sources = getattr(host, "env_sources", None) or {}
+    return sources.get(key) or Source.option(f"--env {key}={host.env[key]}")
+
+
+def option_diagnostic(source: Source, message: str, severity: Severity = "error") -> Diagnostic:
+    """An ADV006 (invalid or ineffective value) diagnostic at the file position `source` best points to."""
+    position = source.position()
+    return Diagnostic("ADV006", severity, message,
+                      position.path if position else None, position.line if position else None,
+                      position.column if position else None)
