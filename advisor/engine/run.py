@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from advisor.engine.expressions import CONTEXT_FUNCTIONS, Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
-from advisor.engine.findings import EngineResult, Finding, Skip, SuppressedFinding
+from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip, SuppressedFinding
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
 from advisor.engine.locate import primary_location, related_locations
 from advisor.engine.rules import Rule
@@ -197,6 +197,8 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
     fix = evaluator.render_line(rule.fix, names) if rule.fix is not None else None
     primary = primary_location(rule, instance)
     related = related_locations(rule, instance, evaluator, names, primary)
+    if instance.diagnostic is not None:
+        related += diagnostic_related(instance.diagnostic)
     path, line, column = primary if primary else (None, None, None)
     # Loader diagnostics keep the loader's severity (e.g. an include glob matching nothing is only info).
     severity = instance.diagnostic.severity if instance.diagnostic is not None else rule.severity
@@ -206,4 +208,11 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
 def _fallback_finding(diagnostic: Diagnostic) -> Finding:
     return Finding(diagnostic.code, FALLBACK_DIAGNOSTIC_NAME, diagnostic.severity, diagnostic.message, diagnostic.fix,
                    diagnostic.path, (diagnostic.line or 1) if diagnostic.path else None,
-                   (diagnostic.column or 1) if diagnostic.path else None, (), f"diagnostic {diagnostic.code}")
+                   (diagnostic.column or 1) if diagnostic.path else None, tuple(diagnostic_related(diagnostic)),
+                   f"diagnostic {diagnostic.code}")
+
+
+def diagnostic_related(diagnostic: Diagnostic) -> list[RelatedLocation]:
+    """The other places of a consolidated diagnostic, as related locations."""
+    return [RelatedLocation(place.path, place.line or 1, place.column or 1, place.message)
+            for place in diagnostic.related]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from advisor.commands.options import HostOptions, Inputs
 from advisor.model.classify import NGINX, classify_path
 from advisor.model.deployment import Deployment, HostFacts
+from advisor.model.diagnostics import consolidate_diagnostics
 from advisor.model.linking import link_routes
 
 
@@ -80,6 +81,7 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
         deployment.diagnostics.extend(loaded.diagnostics)
         deployment.suppressions.extend(loaded.suppressions)
     deployment.links, deployment.route_diagnoses = link_routes(deployment.routes, deployment.apps)
+    deployment.diagnostics = consolidate_diagnostics(deployment.diagnostics)
     return deployment
 
 

@@ -101,9 +101,32 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
     fix: str | None = None
+    # The other places the same problem was seen (identical diagnostics are reported once, see consolidate_diagnostics).
+    related: tuple[DiagnosticPlace, ...] = ()
+    # Set when the problem is an input that is not here (an include, env_file, config file): the path as written.
+    # Such a diagnostic is reported once per missing file and never above info (see advisor/model/diagnostics.py).
+    missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in ("code", "severity", "message", "path", "line", "column", "fix")}
+        data = {key: getattr(self, key) for key in ("code", "severity", "message", "path", "line", "column", "fix")}
+        if self.related:
+            data["related"] = [place.to_dict() for place in self.related]
+        if self.missing is not None:
+            data["missing"] = self.missing
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticPlace:
+    """Another place a diagnostic applies to (e.g. a second file that includes the same missing file)."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
 
 
 @dataclass(slots=True)
@@ -307,7 +330,7 @@ class Deployment:
 
 
 __all__ = [
-    "AppServer", "Deployment", "Diagnostic", "HostFacts", "Link", "NginxConfig", "Route", "RouteLinkDiagnosis",
+    "AppServer", "Deployment", "Diagnostic", "DiagnosticPlace", "HostFacts", "Link", "NginxConfig", "Route", "RouteLinkDiagnosis",
     "Setting", "Source", "Suppression",
     "Target", "UnknownSetting", "Upstream", "UpstreamServer", "Version", "jsonable",
 ]
