@@ -5,7 +5,12 @@ route is linked to an app server, the notices, and the exit code. With `--judge`
 the hand verdict in EXPECTED.md (same code and location) so precision can be recounted after a change; findings
 that are new since the verdicts were written are marked `new` and need a fresh judgement.
 
+With `--write-expectations FILE`, the warning/error findings and link status are written as the YAML snapshot
+that tests/realworld/test_deployments.py compares against (verdicts carried over from FILE when it exists, else
+from EXPECTED.md; findings without one get `verdict: new` and must be judged by hand before committing).
+
 Usage: python bench/realworld.py [--deployments ../shared/deployments] [--judge] [--json OUT]
+                                 [--write-expectations tests/realworld/expectations.yaml]
 """
 
 from __future__ import annotations
@@ -115,6 +120,7 @@ def main() -> int:
     parser.add_argument("--judge", action="store_true", help="match findings to EXPECTED.md's verdicts")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--only", type=int, action="append", help="run only these deployment numbers")
+    parser.add_argument("--write-expectations", type=Path, help="write the YAML snapshot used by the tests")
     args = parser.parse_args()
     expected = args.deployments / "EXPECTED.md"
     if not expected.is_file():
@@ -157,7 +163,42 @@ def main() -> int:
         print(f"precision (TP / (TP+FP), D and new excluded): {totals['TP'] / (totals['TP'] + totals['FP']):.0%}")
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1), encoding="utf-8")
+    if args.write_expectations:
+        write_expectations(args.write_expectations, read_expected(expected), raw)
     return 0
+
+
+def serious_findings(report: dict) -> list[dict]:
+    """The warning/error findings of a JSON report as {code, severity, at}."""
+    return [{"code": f.get("code"), "severity": f.get("severity"), "at": _location(f)}
+            for f in report.get("findings", []) if f.get("severity") in ("warning", "error")]
+
+
+def write_expectations(path: Path, deployments: list[Deployment], raw: dict) -> None:
+    import yaml
+
+    previous: dict = {}
+    if path.is_file():
+        previous = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("deployments", {})
+    out: dict = {}
+    for deployment in deployments:
+        result = raw.get(deployment.directory)
+        if result is None or "report" not in result:
+            continue
+        known = {(f["code"], f["at"]): f for f in previous.get(deployment.directory, {}).get("findings", [])}
+        findings = []
+        for finding in serious_findings(result["report"]):
+            old = known.get((finding["code"], finding["at"]))
+            if old is not None:
+                finding = {**finding, "verdict": old["verdict"], **({"why": old["why"]} if old.get("why") else {})}
+            else:
+                finding["verdict"] = deployment.verdicts.get((finding["code"], finding["at"]), "new")
+            findings.append(finding)
+        out[deployment.directory] = {"linked": bool(result.get("linked")), "exit": result["exit"], "findings": findings}
+    header = ("# advisor check on ../shared/deployments (the commands of its EXPECTED.md): every warning/error with our\n"
+              "# verdict (TP real problem, FP false alarm, D debatable) and the link status. Regenerate with\n"
+              "# `python bench/realworld.py --write-expectations tests/realworld/expectations.yaml`, then judge `new`.\n")
+    path.write_text(header + yaml.safe_dump({"deployments": out}, sort_keys=False, width=120), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -26,3 +26,40 @@ def require_nginx() -> str:
 @pytest.fixture
 def nginx_binary() -> str:
     return require_nginx()
+
+
+SHARED = REPO_ROOT.parent / "shared"
+# What the tests over ../shared read; CI (ADVISOR_REQUIRE_SHARED=1) must have all of it, so nothing skips there.
+SHARED_MARKERS = ("corpus/SOURCES.tsv", "deployments/EXPECTED.md", "schemas")
+
+
+def require_shared(relative: str = "") -> Path:
+    """Return ../shared/<relative>, or skip (fail where ADVISOR_REQUIRE_SHARED=1) when it is absent."""
+    path = SHARED / relative
+    if path.exists():
+        return path
+    if os.environ.get("ADVISOR_REQUIRE_SHARED") == "1":
+        pytest.fail(f"{path} is required here (ADVISOR_REQUIRE_SHARED=1) but is missing")
+    pytest.skip(f"reference material {path} is not available (tests over ../shared skip without it)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ADVISOR_REQUIRE_SHARED=1, a missing ../shared stops the run at once instead of skipping silently."""
+    if os.environ.get("ADVISOR_REQUIRE_SHARED") != "1":
+        return
+    missing = [marker for marker in SHARED_MARKERS if not (SHARED / marker).exists()]
+    if missing:
+        pytest.exit(f"ADVISOR_REQUIRE_SHARED=1 but {SHARED} lacks {', '.join(missing)}", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With ADVISOR_REQUIRE_SHARED=1, any test skipped for want of ../shared fails the run."""
+    if os.environ.get("ADVISOR_REQUIRE_SHARED") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = [report for report in (reporter.stats.get("skipped", []) if reporter else [])
+               if any(word in str(getattr(report, "longrepr", "")) for word in ("shared", "corpus"))]
+    if skipped:
+        reporter.write_line(f"{len(skipped)} tests skipped for want of ../shared although ADVISOR_REQUIRE_SHARED=1",
+                            red=True)
+        session.exitstatus = 1
