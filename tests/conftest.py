@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from shared_material import SHARED, SHARED_MARKERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -26,21 +27,6 @@ def require_nginx() -> str:
 @pytest.fixture
 def nginx_binary() -> str:
     return require_nginx()
-
-
-SHARED = REPO_ROOT.parent / "shared"
-# What the tests over ../shared read; CI (ADVISOR_REQUIRE_SHARED=1) must have all of it, so nothing skips there.
-SHARED_MARKERS = ("corpus/SOURCES.tsv", "deployments/EXPECTED.md", "schemas")
-
-
-def require_shared(relative: str = "") -> Path:
-    """Return ../shared/<relative>, or skip (fail where ADVISOR_REQUIRE_SHARED=1) when it is absent."""
-    path = SHARED / relative
-    if path.exists():
-        return path
-    if os.environ.get("ADVISOR_REQUIRE_SHARED") == "1":
-        pytest.fail(f"{path} is required here (ADVISOR_REQUIRE_SHARED=1) but is missing")
-    pytest.skip(f"reference material {path} is not available (tests over ../shared skip without it)")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

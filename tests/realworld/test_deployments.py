@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, require_shared
+from shared_material import REPO_ROOT, require_shared
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import realworld  # noqa: E402
