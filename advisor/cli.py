@@ -25,7 +25,7 @@ NginxOpt = Annotated[Optional[list[str]], typer.Option("--nginx", help="An nginx
 AppOpt = Annotated[Optional[list[str]], typer.Option("--app", help="An app server config or command-line source.")]
 AppFormatOpt = Annotated[Optional[str], typer.Option(
     "--app-format", help="Override app source detection: gunicorn, compose, dockerfile, procfile, systemd, "
-                         "supervisor, shell, markdown.")]
+                         "supervisor, shell, markdown, python (a script that starts the server), makefile.")]
 CpusOpt = Annotated[Optional[int], typer.Option("--cpus", min=1, help="CPU count of the app host (cpu_count()).")]
 SomaxconnOpt = Annotated[Optional[int], typer.Option(
     "--somaxconn", min=1, help="net.core.somaxconn of the app host [default: 4096, Linux >= 5.4].")]

@@ -2,7 +2,9 @@
 
 Exit codes (linter-conventions.md §6.4): 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage
 error, bad rule file, unreadable output file or internal error (message on stderr; a traceback only with --debug).
-A config that does not parse is a finding (ADV001, severity error), so it exits 1, never 0.
+A config that does not parse is a finding (ADV001, severity error), so it exits 1, never 0. Notices (what could
+not be checked: one side of the pair missing, routes reaching no app server) never change the exit code; a missing
+input is an info finding (advisor/model/diagnostics.py), so it cannot fail a run by itself either.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from advisor.commands.options import CheckOptions
+    from advisor.commands.options import CheckOptions, Inputs
     from advisor.model.deployment import Deployment
+    from advisor.project_config import PairConfig
     from advisor.report import ReportData
 
 ENGINE_FORMATS = ("full", "concise", "json")
@@ -81,12 +84,13 @@ def _validate(options: CheckOptions) -> None:
 def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     import os
 
+    from advisor.engine.coverage import GivenInputs
     from advisor.engine.hygiene import drop_used_elsewhere
     from advisor.engine.rules import load_rules
     from advisor.engine.run import run_rules
     from advisor.engine.selection import select_rules
     from advisor.engine.workload_facts import workload_for_run
-    from advisor.model.build import build_deployment, host_facts_from_options
+    from advisor.model.build import build_deployment, host_facts_from_options, split_inputs
     from advisor.project_config import (
         apply_config_to_findings, inputs_for_run, load_project_config, merge_check_options,
     )
@@ -100,11 +104,16 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
     host = host_facts_from_options(options.host)
-    findings, skips, files, rules_run, used_suppressions = [], [], [], 0, []
-    for pair, inputs in inputs_for_run(options.inputs, config):
+    findings, skips, files, rules_run, used_suppressions, notices = [], [], [], 0, [], []
+    runs = inputs_for_run(options.inputs, config)
+    for pair, inputs in runs:
         workload = workload_for_run(options.workload, pair)  # --rps/--service-time, else the pair's workload
         deployment = build_deployment(inputs, host)
-        result = run_rules(deployment, rules, selection, strict=options.debug, workload=workload)
+        nginx_paths, app_paths = split_inputs(inputs)
+        given = GivenInputs(tuple(nginx_paths), tuple(app_paths))
+        result = run_rules(deployment, rules, selection, strict=options.debug, workload=workload, given=given)
+        label = pair_label(pair, inputs) if len(runs) > 1 else None
+        notices.extend(notice.prefixed(label) if label else notice for notice in result.notices)
         findings.extend(apply_config_to_findings(result.findings, config))
         skips.extend(result.skips)
         used_suppressions.extend(result.used_suppressions)
@@ -113,7 +122,7 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     # A suppression used by one pair is not "unused" because another pair sharing the file did not need it.
     findings = drop_used_elsewhere(findings, used_suppressions)
     findings = sorted({finding.dedup_key: finding for finding in findings}.values(), key=lambda f: f.sort_key)
-    data = ReportData(findings, skips, rules_run, files)
+    data = ReportData(findings, skips, rules_run, files, notices=notices)
     text = render(data, rules, options, out)
     if options.output_file:
         with open(options.output_file, "w", encoding="utf-8") as handle:
@@ -124,6 +133,17 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     if options.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if at_or_above(data.findings, options.fail_on) else EXIT_OK
+
+
+def pair_label(pair: PairConfig | None, inputs: Inputs) -> str:
+    """How a notice names its config pair when a run checks several: the pair's name, else its files."""
+    from advisor.report import display_path
+
+    if pair is not None and pair.name:
+        return f"pair {pair.name}"
+    paths = [*inputs.nginx, *inputs.app, *inputs.paths]
+    shown = " + ".join(display_path(path) or path for path in paths[:2]) + (" + ..." if len(paths) > 2 else "")
+    return f"pair {shown}" if pair is not None else f"files {shown}"
 
 
 def files_read(deployment: Deployment) -> list[str]:
@@ -143,7 +163,8 @@ def render(data: ReportData, rules: list, options: CheckOptions, out: TextIO) ->
         from advisor.report.formats import render as render_format
 
         return render_format(options.output_format, data.findings, rules, root=os.getcwd(),
-                             statistics=options.statistics, version=__version__, execution_successful=True)
+                             statistics=options.statistics, version=__version__, execution_successful=True,
+                             notices=data.notices)
     if options.output_format == "json":
         from advisor.report import json_report
 

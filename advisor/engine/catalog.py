@@ -78,7 +78,7 @@ UVICORN_SETTINGS = frozenset({
 APP_DERIVED = frozenset({
     "id", "kind", "service_name", "effective_worker_class", "is_async", "slots_per_worker", "concurrency",
     "accept_queue", "timeout_bounds_requests", "max_request_time", "backend_idle", "bind_count", "unix_bind",
-    "queue_capacity", "workers_from_cpu_count",
+    "queue_capacity", "workers_from_cpu_count", "timeout_assumed", "workers_assumed", "command_line_given",
 })
 
 NGINX_SETTINGS = frozenset({
@@ -106,7 +106,7 @@ HOST_FACTS = frozenset({"cpus", "somaxconn", "somaxconn_assumed", "nginx_version
 DEPLOYMENT_FACTS = frozenset({"route_count", "app_count", "link_count", "has_nginx", "has_app", "file_count",
                               "loader_errors", "missing_includes"})
 DIAGNOSTIC_FACTS = frozenset({"code", "message", "path", "line", "column", "fix", "severity"})
-UNKNOWN_SETTING_FACTS = frozenset({"name", "suggestion", "server"})
+UNKNOWN_SETTING_FACTS = frozenset({"name", "suggestion", "server", "worker_count"})
 
 NAMESPACE_FACTS: dict[str, frozenset[str]] = {
     "route": ROUTE_SETTINGS | ROUTE_DERIVED,

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from advisor.engine import derived
 from advisor.engine.expressions import FactUnavailable
+from advisor.loaders.gunicorn.worker_names import means_worker_count
 from advisor.model.deployment import (
     AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, UnknownSetting, Upstream,
 )
@@ -92,10 +93,12 @@ def _fact(value: Any, formula: str, *inputs: Source) -> Setting:
 
 
 def _target_kind(route: Route, pass_source: Source) -> Setting:
-    kinds = {address.value.kind for address in route.target.addresses
-             if address.known and hasattr(address.value, "kind")}
-    if not kinds:
+    """`unix`, `tcp` or `mixed`; unknown unless every target address is known (one templated `server` line of an
+    upstream could be the other kind)."""
+    addresses = route.target.addresses
+    if not addresses or not all(address.known and hasattr(address.value, "kind") for address in addresses):
         return Setting.unknown("the route's target addresses are not known")
+    kinds = {address.value.kind for address in addresses}
     return _fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds", pass_source)
 
 
@@ -279,6 +282,14 @@ class FactIndex:
         facts["timeout_bounds_requests"] = bounds
         facts["max_request_time"] = derived.max_request_time(app, bounds)
         facts["backend_idle"] = derived.backend_idle(app)
+        for name in ("timeout", "workers"):
+            setting = app.settings.get(name)
+            if setting is not None and setting.known:
+                facts[f"{name}_assumed"] = _fact(_assumed_default(setting.source),
+                                                 f"gunicorn's default {name}, set by nothing the user gave",
+                                                 setting.source)
+        facts["command_line_given"] = _fact(source.line is not None, "the server's command line is an input",
+                                            source)
         bind = app.settings.get("bind")
         if bind is not None and bind.known:
             facts["bind_count"] = _fact(len(app.binds), "bind addresses", bind.source)
@@ -401,6 +412,7 @@ class FactIndex:
         facts = {
             "name": Setting(unknown.name, source, unknown.name),
             "suggestion": Setting(unknown.suggestion, source),
+            "worker_count": Setting(means_worker_count(unknown.name), source),
             "server": Setting(app.kind, app.source),
         }
         return Namespace("unknown_setting", facts, source, f"{unknown.name} in {app.id}")

@@ -11,14 +11,21 @@ Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
+RelatedKind = Literal["related", "also"]
+
+
 @dataclass(frozen=True, slots=True)
 class RelatedLocation:
-    """A second place that takes part in a finding (usually in the other file of the pair)."""
+    """A second place that takes part in a finding (usually in the other file of the pair).
+
+    kind "also": another place where the same problem was seen (a consolidated loader diagnostic), shown as
+    "also: path:line" rather than as a second file taking part."""
 
     path: str
     line: int
     column: int
     message: str
+    kind: RelatedKind = "related"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,22 @@ class Skip:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the run could not check, said next to the verdict (never a finding, never changes the exit code).
+
+    `checks_not_run`: selected rules that could not run at all for this reason; `routes_not_checked`: proxied routes
+    the cross-file rules could not reach (both 0 for a purely informative notice)."""
+
+    text: str
+    checks_not_run: int = 0
+    routes_not_checked: int = 0
+
+    def prefixed(self, label: str) -> "Notice":
+        """The same notice for one of several config pairs."""
+        return Notice(f"{label}: {self.text}", self.checks_not_run, self.routes_not_checked)
+
+
+@dataclass(frozen=True, slots=True)
 class SuppressedFinding:
     finding: Finding
     suppression: Suppression
@@ -66,6 +89,7 @@ class EngineResult:
     skips: list[Skip] = field(default_factory=list)
     suppressed: list[SuppressedFinding] = field(default_factory=list)
     rules_run: int = 0
+    notices: list[Notice] = field(default_factory=list)  # what could not be checked (engine/coverage.py)
 
     @property
     def used_suppressions(self) -> list[Suppression]:

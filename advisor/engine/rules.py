@@ -18,6 +18,8 @@ Schema (see a bundled rule for a full example):
                                     versions, env) and the workload (rps, service_time, error_budget)
   enabled: false                    optional: an opt-in rule, run only when a --select/--extend-select selector
                                     (a code, prefix, name or ALL) names it; for explanations that are not problems
+  escalate: {warning: expression}   optional: a higher severity for a finding whose expression is true (evaluated
+                                    after `let`); an unknown or absent fact keeps `severity` (never guesses upward)
 
 For scope `diagnostic` the finding keeps the loader's severity for that diagnostic (an include glob that matches
 nothing is info even though include-not-found is a warning); `severity` is the usual level.
@@ -34,7 +36,8 @@ from typing import Any, Callable, Iterable
 
 from advisor.engine import catalog
 from advisor.engine.expressions import (
-    CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, Template, compile_expression, compile_template,
+    CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, FactUnavailable, Template, compile_expression,
+    compile_template,
 )
 
 SEVERITIES = ("error", "warning", "info")
@@ -48,7 +51,8 @@ OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version
                          "error_budget"})
 
 _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
-_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples", "enabled")
+_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples", "enabled", "escalate")
+SEVERITY_ORDER = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0, warning 1, error 2
 
 
 class RuleFileError(Exception):
@@ -78,10 +82,24 @@ class Rule:
     docs: dict[str, Any] = field(default_factory=dict)
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     enabled: bool = True  # False: opt-in, only run when a selector names it
+    escalations: tuple[tuple[str, Expression], ...] = ()  # (severity, condition), highest severity first
 
     @property
     def family(self) -> str:
         return self.code[:3]
+
+    def severity_for(self, evaluator: Any, names: dict[str, Any]) -> str:
+        """The finding's severity: the first escalation whose condition holds, else `severity`.
+
+        A condition that needs an unknown or absent fact (no workload given, a value the model cannot read) does
+        not hold: a finding is raised only on evidence, never because a fact is missing."""
+        for severity, condition in self.escalations:
+            try:
+                if evaluator.evaluate(condition, names):
+                    return severity
+            except FactUnavailable:
+                continue
+        return self.severity
 
 
 def bundled_rules_dir() -> Path:
@@ -242,6 +260,7 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
 
     docs = data.get("docs") or {}
     _check_docs(fail, docs)
+    escalations = _escalations(fail, checker, data.get("escalate"), severity, let_names)
     examples = data.get("examples") or {}
     _check_examples(fail, examples)
     enabled = data.get("enabled", True)
@@ -250,7 +269,27 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
 
     return Rule(code=code, name=name, severity=severity, scope=scope, summary=" ".join(data["summary"].split()),
                 message=message, path=path, when=when, lets=tuple(lets), at=at, related=tuple(related), fix=fix,
-                docs=docs, examples=examples, enabled=enabled)
+                docs=docs, examples=examples, enabled=enabled, escalations=escalations)
+
+
+def _escalations(fail, checker: "_NameChecker", data: Any, severity: str,
+                 let_names: frozenset[str]) -> tuple[tuple[str, Expression], ...]:
+    """`escalate: {warning: expr}`: severities above the rule's own, checked from the highest down."""
+    if data is None:
+        return ()
+    if not isinstance(data, dict) or not data:
+        raise fail("escalate", "must be a mapping of severity: expression, e.g. {warning: \"model.rho >= 1\"}")
+    found: list[tuple[str, Expression]] = []
+    for level, text in data.items():
+        key = f"escalate.{level}"
+        if level not in SEVERITIES:
+            raise fail(key, f"{level!r} is not one of {', '.join(SEVERITIES)}")
+        if SEVERITY_ORDER[level] <= SEVERITY_ORDER[severity]:
+            raise fail(key, f"must be above the rule's severity {severity!r}")
+        expression = _compile(fail, key, text, compile_expression)
+        checker.check(fail, key, expression, let_names)
+        found.append((level, expression))
+    return tuple(sorted(found, key=lambda item: -SEVERITY_ORDER[item[0]]))
 
 
 class DeferredTemplate:

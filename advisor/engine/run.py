@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterable
 
+from advisor.engine.coverage import GivenInputs, coverage_notices
 from advisor.engine.expressions import CONTEXT_FUNCTIONS, Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip, SuppressedFinding
@@ -15,6 +16,7 @@ from advisor.engine.locate import primary_location, related_locations
 from advisor.engine.rules import Rule
 from advisor.engine.suppress import SuppressionIndex
 from advisor.model.deployment import Deployment, Diagnostic
+from advisor.model.diagnostics import MISSING_INPUT_SEVERITY
 
 FALLBACK_DIAGNOSTIC_NAME = "loader-diagnostic"
 
@@ -24,17 +26,18 @@ class RuleEvaluationError(RuntimeError):
 
 
 def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str] | None = None,
-              strict: bool = False, workload: Any = None) -> EngineResult:
+              strict: bool = False, workload: Any = None, given: GivenInputs | None = None) -> EngineResult:
     """Evaluate `rules` (restricted to the codes in `selection`; None = all) against `deployment`.
 
     `strict` raises RuleEvaluationError when a rule expression fails for a reason other than a missing fact
-    (a rule bug); otherwise that is recorded as a skip of kind "error".
+    (a rule bug); otherwise that is recorded as a skip of kind "error". `given` (what the user passed) sharpens
+    the notices about what could not be checked.
     """
     wanted = None if selection is None else frozenset(selection)
     selected = [rule for rule in rules if wanted is None or rule.code in wanted]
     index = FactIndex(deployment, workload)  # workload: engine.workload_facts.Workload for the `model` facts
     evaluator = Evaluator()
-    result = EngineResult(rules_run=len(selected))
+    result = EngineResult(rules_run=len(selected), notices=coverage_notices(deployment, selected, given))
     findings: dict[tuple[Any, ...], Finding] = {}
     skips: dict[tuple[str, str, str], Skip] = {}
 
@@ -201,18 +204,25 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
         related += diagnostic_related(instance.diagnostic)
     path, line, column = primary if primary else (None, None, None)
     # Loader diagnostics keep the loader's severity (e.g. an include glob matching nothing is only info).
-    severity = instance.diagnostic.severity if instance.diagnostic is not None else rule.severity
+    severity = (diagnostic_severity(instance.diagnostic) if instance.diagnostic is not None
+                else rule.severity_for(evaluator, names))  # a rule's `escalate:` raises it on evidence
     return Finding(rule.code, rule.name, severity, message, fix, path, line, column, tuple(related), instance.id)
 
 
+def diagnostic_severity(diagnostic: Diagnostic) -> str:
+    """A missing input is a note about coverage: never above info, so it cannot fail a run by itself (also when a
+    deployment was assembled without advisor.model.diagnostics.consolidate_diagnostics)."""
+    return MISSING_INPUT_SEVERITY if diagnostic.missing is not None else diagnostic.severity
+
+
 def _fallback_finding(diagnostic: Diagnostic) -> Finding:
-    return Finding(diagnostic.code, FALLBACK_DIAGNOSTIC_NAME, diagnostic.severity, diagnostic.message, diagnostic.fix,
-                   diagnostic.path, (diagnostic.line or 1) if diagnostic.path else None,
+    return Finding(diagnostic.code, FALLBACK_DIAGNOSTIC_NAME, diagnostic_severity(diagnostic), diagnostic.message,
+                   diagnostic.fix, diagnostic.path, (diagnostic.line or 1) if diagnostic.path else None,
                    (diagnostic.column or 1) if diagnostic.path else None, tuple(diagnostic_related(diagnostic)),
                    f"diagnostic {diagnostic.code}")
 
 
 def diagnostic_related(diagnostic: Diagnostic) -> list[RelatedLocation]:
     """The other places of a consolidated diagnostic, as related locations."""
-    return [RelatedLocation(place.path, place.line or 1, place.column or 1, place.message)
+    return [RelatedLocation(place.path, place.line or 1, place.column or 1, place.message, "also")
             for place in diagnostic.related]

@@ -6,6 +6,7 @@ from advisor.commands.options import HostOptions, Inputs
 from advisor.model.classify import NGINX, classify_path
 from advisor.model.deployment import Deployment, HostFacts
 from advisor.model.diagnostics import consolidate_diagnostics
+from advisor.model.joins import join_app_sources
 from advisor.model.linking import link_routes
 
 
@@ -53,9 +54,22 @@ def nginx_configs_mounted_by_compose(app_paths: list[tuple[str, str]]) -> list[s
     return []
 
 
+def nginx_environment_from_compose_inputs(app_paths: list[tuple[str, str]], host: HostFacts) -> dict:
+    """What compose passes to its nginx containers' environment (fills their envsubst templates)."""
+    from advisor.loaders.sources.compose import nginx_environment_from_compose
+
+    env: dict = {}
+    for path, kind in app_paths:
+        if kind == "compose":
+            for name, value in nginx_environment_from_compose(path, dict(host.env)).items():
+                env.setdefault(name, value)
+    return env
+
+
 def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     from advisor.loaders.app_sources import load_app_source
     from advisor.loaders.nginx import load_nginx
+    from advisor.loaders.versions import with_pinned_versions
 
     nginx_paths, app_paths = split_inputs(inputs)
     if not nginx_paths:
@@ -63,9 +77,12 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     if not nginx_paths and not app_paths:
         raise InputError("no input files: pass an nginx config and an app server config, "
                          "e.g. `advisor check nginx.conf gunicorn.conf.py`")
-    deployment = Deployment(host=host, nginx=None, upstreams={}, routes=[], apps=[], links=[])
+    host, version_notes = with_pinned_versions(host, nginx_paths, app_paths)  # before loading: defaults depend on it
+    deployment = Deployment(host=host, nginx=None, upstreams={}, routes=[], apps=[], links=[],
+                            diagnostics=list(version_notes))
+    template_env = nginx_environment_from_compose_inputs(app_paths, host)
     for path in nginx_paths:
-        result = load_nginx(path, host)
+        result = load_nginx(path, host, template_env)
         if deployment.nginx is None:
             deployment.nginx = result.config
         else:
@@ -75,11 +92,12 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
         deployment.routes.extend(result.routes)
         deployment.diagnostics.extend(result.diagnostics)
         deployment.suppressions.extend(result.suppressions)
-    for path, kind in app_paths:
-        loaded = load_app_source(path, kind, host)
-        deployment.apps.extend(loaded.apps)
-        deployment.diagnostics.extend(loaded.diagnostics)
-        deployment.suppressions.extend(loaded.suppressions)
+    inputs = nginx_paths + [path for path, _ in app_paths]
+    sources = [load_app_source(path, kind, host, inputs) for path, kind in app_paths]
+    deployment.apps, app_diagnostics = join_app_sources(sources)
+    deployment.diagnostics.extend(app_diagnostics)
+    for source in sources:
+        deployment.suppressions.extend(source.suppressions)
     deployment.links, deployment.route_diagnoses = link_routes(deployment.routes, deployment.apps)
     deployment.diagnostics = consolidate_diagnostics(deployment.diagnostics)
     return deployment

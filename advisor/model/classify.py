@@ -1,17 +1,38 @@
-"""Tell what kind of file a path is: an nginx config or one of the places app-server settings live."""
+"""Tell what kind of file a path is: an nginx config or one of the places app-server settings live.
+
+The name decides when it is unambiguous (`*.py`, `docker-compose.yml`, `Dockerfile`, `*.service`, `Makefile` ...).
+Otherwise the content does: supervisord and systemd section headers, a Python module (a gunicorn config named
+`gunicorn.conf`, `gunicorn.ini` or `gunicorn.conf.py.template`, also with `%(name)s` / `{{ }}` template
+placeholders), a Python script that starts gunicorn itself (a launcher), a shell script; nginx is what remains.
+"""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import PurePath
 
 NGINX = "nginx"
 GUNICORN_PY = "gunicorn"
-APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown")
+PYTHON_LAUNCHER = "python"
+APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown",
+             "python", "makefile")
 
 _COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 _SNIFF_BYTES = 65536
 _SERVER_COMMAND = re.compile(r"\b(gunicorn|uvicorn)\b")
+_CONFIG_NAME = re.compile(r"(gunicorn|uvicorn)[._-]?conf(ig)?\b|^conf(ig)?\.py$")
+_NGINX_DIRS = frozenset({"sites-available", "sites-enabled"})
+_PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
+# Calls that start a process; the program is the first argument (or the first element of a list literal).
+_LAUNCH_CALL = re.compile(
+    r"\b(?:Popen|run|call|check_call|check_output|exec[lv]p?e?|spawn[lv]p?e?|system|popen)\s*\(")
+_SERVER_PROGRAM_LITERAL = re.compile(
+    r"""[\[(,]\s*[rRuU]?(['"])(?:[^'"\s]*/)?(?:gunicorn3?|uvicorn)(?:\1|\s)""")
+# Template placeholders that make a Python template unparseable as written: `%(name)s`, `{{ x }}`, `${X}`, `<%= %>`.
+_PLACEHOLDERS = re.compile(r"%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{.*?\}\}|\$\{[^}\n]*\}|<%=?.*?%>")
+_TEMPLATE_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\}|<%[^=].*%>)\s*$", re.M)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
 def _head(path: str) -> str:
@@ -22,12 +43,53 @@ def _head(path: str) -> str:
         return ""
 
 
+def _parses_as_python(text: str) -> bool:
+    """A Python module with settings, imports or functions (a file of comments only is no evidence)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    if any(isinstance(node, ast.Expr) and isinstance(node.value, ast.List) for node in tree.body):
+        return False  # an ini section header (`[uwsgi]`) is a list display in Python, never written in a config
+    return any(isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
+               or (isinstance(node, _ASSIGNMENTS) and _has_lowercase_target(node)) for node in tree.body)
+
+
+def _has_lowercase_target(node: ast.stmt) -> bool:
+    """gunicorn settings are lowercase; `PORT=8000` alone is an env file, not a gunicorn config."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+    return any(isinstance(name, ast.Name) and name.id != name.id.upper()
+               for target in targets for name in ast.walk(target))
+
+
+def looks_like_python(text: str) -> bool:
+    """Python as written, or once template placeholders are filled in (`workers = %(num_workers)s`).
+
+    nginx never parses: `server {`, `listen 80;` and `server_name {{ domain }};` are Python syntax errors."""
+    if _parses_as_python(text):
+        return True
+    filled = _TEMPLATE_LINE.sub("", _PLACEHOLDERS.sub("0", text))
+    return filled != text and _parses_as_python(filled)
+
+
+def starts_server(text: str) -> bool:
+    """Python code that starts gunicorn/uvicorn as a process: `subprocess.Popen(['gunicorn', ...])`,
+    `os.execvp('gunicorn', [...])`, `os.system("gunicorn ...")`."""
+    return bool(_LAUNCH_CALL.search(text) and _SERVER_PROGRAM_LITERAL.search(text))
+
+
+def _python_kind(text: str) -> str:
+    return PYTHON_LAUNCHER if starts_server(text) else GUNICORN_PY
+
+
 def classify_path(path: str) -> str:
     """Return "nginx" or an app source kind from APP_KINDS, by name first and content when the name is ambiguous."""
-    name = PurePath(path).name
-    lower = name.lower()
+    pure = PurePath(path)
+    lower = pure.name.lower()
     if lower.endswith(".py"):
-        return GUNICORN_PY
+        if _CONFIG_NAME.search(lower):  # gunicorn.conf.py, gunicorn_config.py: a config even if a hook runs a program
+            return GUNICORN_PY
+        return _python_kind(_head(path))
     if _COMPOSE_NAMES.match(lower):
         return "compose"
     if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) \
@@ -37,6 +99,8 @@ def classify_path(path: str) -> str:
         return "procfile"
     if lower.endswith((".service", ".socket")):
         return "systemd"
+    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+        return "makefile"
     if lower.endswith((".sh", ".bash")):
         return "shell"
     if lower.endswith((".md", ".markdown")):
@@ -44,10 +108,16 @@ def classify_path(path: str) -> str:
     head = _head(path)
     if lower.endswith((".yml", ".yaml")) and re.search(r"^services\s*:", head, re.M):
         return "compose"
-    if re.search(r"^\[program:[^\]]+\]", head, re.M):
+    if re.search(r"^\[(program|fcgi-program):[^\]]+\]", head, re.M):
         return "supervisor"
-    if re.search(r"^\[(Service|Unit)\]", head, re.M):
+    if re.search(r"^\[(Service|Unit|Socket)\]", head, re.M):
         return "systemd"
+    if _PYTHON_SHEBANG.match(head):
+        return _python_kind(head)
     if head.startswith("#!") and _SERVER_COMMAND.search(head):
         return "shell"
+    if pure.parent.name.lower() in _NGINX_DIRS:
+        return NGINX
+    if ".py." in lower or looks_like_python(head):
+        return _python_kind(head)
     return NGINX

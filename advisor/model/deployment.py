@@ -60,6 +60,9 @@ class HostFacts:
     env: dict[str, str] = field(default_factory=dict)
     # Where an env value came from when not `--env` (e.g. a compose `environment:` line); default: `--env K=V`.
     env_sources: dict[str, Source] = field(default_factory=dict)
+    # "nginx_version" / "gunicorn_version" -> where it came from (`--nginx-version`, a pinned requirement, an image
+    # tag); absent: the default applies.
+    version_sources: dict[str, Source] = field(default_factory=dict)
 
     @classmethod
     def build(cls, cpus: int | None = None, somaxconn: int | None = None, nginx_version: str | None = None,
@@ -69,12 +72,18 @@ class HostFacts:
         somaxconn_setting = (Setting(somaxconn, Source.option(f"--somaxconn {somaxconn}"))
                              if somaxconn is not None
                              else Setting(DEFAULT_SOMAXCONN, Source.default("Linux >= 5.4 net.core.somaxconn")))
+        version_sources = {}
+        if nginx_version:
+            version_sources["nginx_version"] = Source.option(f"--nginx-version {nginx_version}")
+        if gunicorn_version:
+            version_sources["gunicorn_version"] = Source.option(f"--gunicorn-version {gunicorn_version}")
         return cls(
             cpus=cpus_setting,
             somaxconn=somaxconn_setting,
             nginx_version=Version.parse(nginx_version) if nginx_version else DEFAULT_NGINX_VERSION,
             gunicorn_version=Version.parse(gunicorn_version) if gunicorn_version else DEFAULT_GUNICORN_VERSION,
             env=dict(env or {}),
+            version_sources=version_sources,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +93,7 @@ class HostFacts:
             "nginx_version": str(self.nginx_version),
             "gunicorn_version": str(self.gunicorn_version),
             "env": dict(self.env),
+            "version_sources": {name: source.to_dict() for name, source in self.version_sources.items()},
         }
 
 

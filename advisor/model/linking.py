@@ -1,10 +1,13 @@
 """Join nginx routes to app servers by address, and explain every route that does not join.
 
-Matching (failure-modes.md P01, P02, P05, P06):
+Matching:
 - unix targets match unix binds with the same normalised path;
 - TCP targets match TCP binds on the same port when the bind host is a wildcard (0.0.0.0, ::, since gunicorn does
   not set IPV6_V6ONLY), equals the target host, or both are loopback (127.0.0.1 vs localhost is linked but flagged
-  as dual-stack when the bind covers only one family);
+  as dual-stack when the bind covers only one family); a target host that names another docker-compose service
+  than the app's never matches on the port alone;
+- a target that is an unrendered template placeholder matches a bind that carries the identical placeholder text
+  (`unix:/var/www/{{ project }}.sock` on both sides: whatever the template renders, both sides get the same value);
 - a route whose target matches nothing gets a RouteLinkDiagnosis naming the most likely reason.
 When some route reaches an app server, other unmatched routes most likely go to other services; they are
 diagnosed "other-backend" rather than as a mismatch, to keep false alarms away.
@@ -13,11 +16,13 @@ diagnosed "other-backend" rather than as a mismatch, to keep false alarms away.
 from __future__ import annotations
 
 import posixpath
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from advisor.model.addresses import Address
+from advisor.model.addresses import Address, parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import AppServer, Link, Route, RouteLinkDiagnosis
-from advisor.model.provenance import Setting
+from advisor.model.provenance import Setting, Source
 
 _BOTH_FAMILY_NAMES = frozenset({"localhost"})
 
@@ -35,11 +40,47 @@ def _bind_setting_for(app: AppServer, bind: Address) -> Setting:
     return Setting(bind, source, str(bind))
 
 
-def _tcp_match(target: Address, bind: Address, app: AppServer) -> str | None:
+# Template placeholders that survive as text on both sides: Jinja/Go, ERB, Python %-format, envsubst.
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|<%=.*?%>|%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]|\$\{?[A-Z_][A-Z0-9_]*\}?")
+TEMPLATE_TEXT_MATCH = "template-text"
+
+
+def _normalise_placeholders(text: str) -> str:
+    return _PLACEHOLDER.sub(lambda match: " ".join(match.group(0).split()).replace("{{ ", "{{").replace(" }}", "}}"),
+                            text)
+
+
+def _template_address(setting: Setting) -> Address | None:
+    """The address an unknown target would have if its placeholder text were a value (`unix:/x/{{ p }}.sock`)."""
+    raw = setting.raw or ""
+    if not isinstance(raw, str) or not _PLACEHOLDER.search(raw):
+        return None
+    try:
+        authority = parse_proxy_pass_url(raw)[1] if "://" in raw else raw.split()[0]
+        return parse_nginx_address(authority, 80)
+    except (ValueError, IndexError):
+        return None
+
+
+def _same_template_text(target: Address, bind: Address) -> bool:
+    if target.kind != bind.kind or not _PLACEHOLDER.search(str(bind)):
+        return False
+    if target.kind == "unix":
+        return (_normalise_placeholders(posixpath.normpath(target.path or ""))
+                == _normalise_placeholders(posixpath.normpath(bind.path or "")))
+    return target.port == bind.port and _normalise_placeholders(target.host or "") == _normalise_placeholders(
+        bind.host or "")
+
+
+def _tcp_match(target: Address, bind: Address, app: AppServer, other_services: Collection[str]) -> str | None:
     if target.port != bind.port:
         return None
     if bind.is_wildcard:  # 0.0.0.0 or :: (gunicorn leaves IPV6_V6ONLY off): any host reaching this port
-        return "service-name" if app.service_name and target.host == app.service_name else "wildcard"
+        if app.service_name and target.host == app.service_name:
+            return "service-name"
+        if app.service_name and target.host in other_services:
+            return None  # another compose service's name: it resolves to that container, not this one
+        return "wildcard"
     if target.host == bind.host:
         return "exact"
     if target.is_loopback and bind.is_loopback:
@@ -60,9 +101,14 @@ def _dualstack_problem(target: Address, bind: Address) -> bool:
     return bind.family in ("ipv4", "ipv6") or bind.is_loopback
 
 
-def link_routes(routes: list[Route], apps: list[AppServer]) -> tuple[list[Link], dict[str, RouteLinkDiagnosis]]:
+def link_routes(routes: list[Route], apps: list[AppServer], compose_services: Collection[str] = ()
+                ) -> tuple[list[Link], dict[str, RouteLinkDiagnosis]]:
+    """Link routes to app servers. `compose_services`: the names other containers reach docker-compose services by
+    (service names, container names, aliases) in the compose files given, so that a target host naming another
+    service is never linked to an app on the port alone; the app servers' own service names are always known."""
     candidates = [_Candidate(app, bind, _bind_setting_for(app, bind)) for app in apps for bind in app.binds]
     apps_with_unknown_bind = [app for app in apps if "bind" in app.settings and not app.settings["bind"].known]
+    services = set(compose_services) | {app.service_name for app in apps if app.service_name}
     links: list[Link] = []
     diagnoses: dict[str, RouteLinkDiagnosis] = {}
     unmatched: list[tuple[Route, Setting]] = []
@@ -73,8 +119,21 @@ def link_routes(routes: list[Route], apps: list[AppServer]) -> tuple[list[Link],
         first_unmatched: Setting | None = None
         unknown_target: Setting | None = None
         for address_setting in route.target.addresses:
+            server = None
+            if route.target.upstream is not None:
+                server = next((s for s in route.target.upstream.servers if s.address is address_setting), None)
             if not address_setting.known or not isinstance(address_setting.value, Address):
-                unknown_target = unknown_target or address_setting
+                templated = _template_address(address_setting)
+                matches = [c for c in candidates if templated is not None and _same_template_text(templated, c.bind)]
+                for candidate in matches:
+                    position = address_setting.source
+                    linked_address = Setting(candidate.bind, Source.file(
+                        position.path or "", position.line, position.column,
+                        "the same template placeholder text as the app server's bind"), address_setting.raw)
+                    route_links.append(Link(route, candidate.app, linked_address, candidate.bind, server,
+                                            TEMPLATE_TEXT_MATCH))
+                if not matches:
+                    unknown_target = unknown_target or address_setting
                 continue
             target: Address = address_setting.value
             matched = False
@@ -83,15 +142,13 @@ def link_routes(routes: list[Route], apps: list[AppServer]) -> tuple[list[Link],
                 if target.kind == "unix" and candidate.bind.kind == "unix":
                     match = "unix" if _unix_match(target, candidate.bind) else None
                 elif target.kind == "tcp" and candidate.bind.kind == "tcp":
-                    match = _tcp_match(target, candidate.bind, candidate.app)
+                    match = _tcp_match(target, candidate.bind, candidate.app,
+                                       services - {candidate.app.service_name})
                 else:
                     match = None
                 if match is None:
                     continue
                 matched = True
-                server = None
-                if route.target.upstream is not None:
-                    server = next((s for s in route.target.upstream.servers if s.address is address_setting), None)
                 route_links.append(Link(route, candidate.app, address_setting, candidate.bind, server, match))
                 if _dualstack_problem(target, candidate.bind) and dualstack is None:
                     dualstack = (address_setting, candidate.bind_setting)

@@ -103,8 +103,9 @@ class Setting:
 
     @property
     def explicit(self) -> bool:
-        """Set in a file (as opposed to a default, a derivation or unknown)."""
-        return self.source.kind == "file"
+        """Set in a file or by the user on advisor's command line (`--env GUNICORN_CMD_ARGS=...`), as opposed to a
+        default, a derivation or unknown."""
+        return self.source.kind in ("file", "option")
 
     @classmethod
     def unknown(cls, reason: str, path: str | None = None, line: int | None = None,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.engine.findings import SEVERITY_RANK, Finding, Skip
+from advisor.engine.findings import SEVERITY_RANK, Finding, Notice, Skip
 
 UNDECIDED_SKIP_KINDS = ("unknown", "error")
 
@@ -21,13 +21,27 @@ class ReportData:
     rules_run: int = 0
     files: list[str] = field(default_factory=list)
     root: str | None = None  # paths are shown relative to this directory (default: the working directory)
+    notices: list[Notice] = field(default_factory=list)  # what the run could not check (engine/coverage.py)
 
     @classmethod
     def build(cls, findings: Iterable[Finding], rules: Any = None, *, root: str | None = None,
-              skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = ()) -> ReportData:
+              skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
+              notices: Iterable[Notice] = ()) -> ReportData:
         """From the uniform writer arguments (`advisor.report.formats`); `rules_run` defaults to len(rules)."""
         return cls(list(findings), list(skips), rules_run if rules_run is not None else len(list(rules or ())),
-                   list(files), root)
+                   list(files), root, list(notices))
+
+    @property
+    def notice_texts(self) -> list[str]:
+        return [notice.text for notice in self.notices]
+
+    @property
+    def checks_not_run(self) -> int:
+        return sum(notice.checks_not_run for notice in self.notices)
+
+    @property
+    def routes_not_checked(self) -> int:
+        return sum(notice.routes_not_checked for notice in self.notices)
 
     @property
     def undecided_skips(self) -> list[Skip]:

@@ -30,7 +30,8 @@ def render(
     """Render findings in `format_name`; with `statistics`, the per-rule counts instead (JSON for json/json-lines).
 
     `options` go to the writer that accepts them: `color`, `summary` etc. for the text formats (text.py),
-    `version`/`execution_successful` for SARIF."""
+    `version`/`execution_successful` for SARIF; `notices` (what the run could not check) to every format that has
+    a place for them (not gitlab, json-lines or --statistics)."""
     if format_name not in OUTPUT_FORMATS:
         raise UnknownFormatError(format_name)
     findings = list(findings)
@@ -41,12 +42,14 @@ def render(
     if format_name == "sarif":
         from advisor.report.sarif import render_sarif
 
-        sarif_options = {key: options[key] for key in ("version", "execution_successful", "base_url") if key in options}
+        sarif_options = {key: options[key] for key in ("version", "execution_successful", "base_url", "notices")
+                         if key in options}
         return render_sarif(findings, rules, root=root, **sarif_options)
+    notices = options.get("notices", ())
     if format_name == "github":
         from advisor.report.github import render_github
 
-        return render_github(findings, rules, root=root)
+        return render_github(findings, rules, root=root, notices=notices)
     if format_name == "gitlab":
         from advisor.report.gitlab import render_gitlab
 
@@ -54,7 +57,7 @@ def render(
     if format_name == "junit":
         from advisor.report.junit import render_junit
 
-        return render_junit(findings, rules, root=root)
+        return render_junit(findings, rules, root=root, notices=notices)
     if format_name == "json-lines":
         from advisor.report.json_lines import render_json_lines
 

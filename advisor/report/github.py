@@ -3,7 +3,8 @@
 Escaping follows actions/toolkit (`packages/core/src/command.ts`): in the message `%`, CR and LF are percent-encoded;
 property values additionally `:` and `,`. `col` is only given together with `line` (GitHub drops columns unless the
 start and end line are equal, so `endLine` is set to the same line). GitHub shows at most 10 annotations per level
-per step, so CI should print the full report too.
+per step, so CI should print the full report too. What the run could not check comes first, as file-less
+`::notice title=advisor::...` lines.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from advisor.report.locations import (
-    TOOL_NAME, get_field, location_text, primary_location, related_texts, relative_path,
+    TOOL_NAME, get_field, location_text, notice_texts, primary_location, related_texts, relative_path,
 )
 
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -48,8 +49,8 @@ def annotation(finding: Any, *, root: str) -> str:
     where = location_text(relative, line, column)
     lines = [f"{where}: {code} {get_field(finding, 'message', '')}" if where
              else f"{code} {get_field(finding, 'message', '')}"]
-    for loc_where, loc_message in related_texts(finding, root):
-        lines.append(f"  related: {loc_where}: {loc_message}" if loc_where else f"  related: {loc_message}")
+    for label, loc_message in related_texts(finding, root):
+        lines.append(f"  {label}: {loc_message}" if loc_message else f"  {label}")
     fix = get_field(finding, "fix")
     if fix:
         lines.append(f"  help: {fix}")
@@ -58,6 +59,9 @@ def annotation(finding: Any, *, root: str) -> str:
     return f"::{level} {props}::{escape_data(chr(10).join(lines))}"
 
 
-def render_github(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
-    """One annotation line per finding (empty string when there are none). `rules` is unused (uniform signature)."""
-    return "".join(annotation(finding, root=root) + "\n" for finding in findings)
+def render_github(findings: Iterable[Any], rules: Any = None, *, root: str, notices: Iterable[Any] = ()) -> str:
+    """One `::notice` line per notice, then one annotation line per finding (empty string when there are none).
+    `rules` is unused (uniform signature)."""
+    title = escape_property(TOOL_NAME)
+    lines = [f"::notice title={title}::{escape_data(text)}\n" for text in notice_texts(notices)]
+    return "".join(lines) + "".join(annotation(finding, root=root) + "\n" for finding in findings)

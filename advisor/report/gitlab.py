@@ -5,6 +5,9 @@ Severity mapping: advisor `error` (the deployment will return 5xx or drop reques
 
 Fingerprints are SHA-256 over (code, path, message) — without the line, so an unrelated edit above a finding does not
 make GitLab report it as new — and are re-hashed with a counter when two issues collide (GitLab drops duplicates).
+
+Notices (what the run could not check) have no place here: a Code Quality report is a list of issues at locations,
+and a notice is neither; CI jobs that upload it should also print the text or JSON report, which carries them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from advisor.report.locations import get_field, primary_location, relative_path
+from advisor.report.locations import get_field, location_text, primary_location, related_locations, relative_path
 
 GITLAB_SEVERITIES = {"error": "critical", "warning": "major", "info": "info"}
 
@@ -40,6 +43,9 @@ def gitlab_issues(findings: Iterable[Any], *, root: str) -> list[dict[str, Any]]
         path, line, _column = primary_location(finding)
         relative = relative_path(path, root) if path else "."
         description = f"{code}: {message}"
+        also = _also_places(finding, root)
+        if also:  # the other places of a problem reported once (Code Quality has one location per issue)
+            description += f" (also: {', '.join(also)})"
         if fix:
             description += f" (fix: {fix})"
         issues.append({
@@ -50,6 +56,15 @@ def gitlab_issues(findings: Iterable[Any], *, root: str) -> list[dict[str, Any]]
             "location": {"path": relative, "lines": {"begin": int(line) if line else 1}},
         })
     return issues
+
+
+def _also_places(finding: Any, root: str) -> list[str]:
+    places = []
+    for loc in related_locations(finding):
+        path = get_field(loc, "path")
+        if get_field(loc, "kind") == "also" and path:
+            places.append(location_text(relative_path(str(path), root), get_field(loc, "line"), None))
+    return places
 
 
 def render_gitlab(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:

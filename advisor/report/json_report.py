@@ -7,14 +7,16 @@
        "path": "deploy/nginx.conf" | null, "line": 14 | null, "column": 5 | null,
        "related": [{"path": "deploy/gunicorn.conf.py", "line": 3, "column": 1, "message": "timeout = 60"}]}
     ],
-    "summary": {"errors": 0, "warnings": 1, "info": 0, "files": 2, "rules_run": 24, "skipped": 0}
+    "summary": {"errors": 0, "warnings": 1, "info": 0, "files": 2, "rules_run": 24, "skipped": 0, "notices": []}
   }
 
 `files` counts the configuration files read; `rules_run` the rules selected; `skipped` the checks that could not be
 decided because a value was unknown (facts that do not apply, e.g. upstream-block settings of an implicit upstream,
-are not counted). With --explain-skips a third key "skips" lists every skip as {"code", "scope", "fact", "kind",
-"reason"} (kind: unknown | absent | error). Paths are as given on the command line, or relative to the working
-directory when below it. Findings are sorted by path, line, column, code.
+are not counted); `notices` says in words what the run could not check at all (one side of the pair missing, routes
+that reach no given app server), the text of the `note:` lines of the text output. With --explain-skips a third key
+"skips" lists every skip as {"code", "scope", "fact", "kind", "reason"} (kind: unknown | absent | error). Paths are
+as given on the command line, or relative to the working directory when below it. Findings are sorted by path,
+line, column, code.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from advisor.engine.findings import Finding, Skip
+from advisor.engine.findings import Finding, Notice, Skip
 from advisor.report import ReportData, display_path
 
 
@@ -46,7 +48,8 @@ def to_dict(data: ReportData, explain_skips: bool = False) -> dict[str, Any]:
     document: dict[str, Any] = {
         "findings": [finding_to_dict(finding, data.root) for finding in data.findings],
         "summary": {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
-                    "files": len(data.files), "rules_run": data.rules_run, "skipped": len(data.undecided_skips)},
+                    "files": len(data.files), "rules_run": data.rules_run, "skipped": len(data.undecided_skips),
+                    "notices": data.notice_texts},
     }
     if explain_skips:
         document["skips"] = [{"code": skip.code, "scope": skip.scope_id, "fact": skip.fact, "kind": skip.kind,
@@ -60,7 +63,8 @@ def render(data: ReportData, explain_skips: bool = False) -> str:
 
 def render_json(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None,
                 skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
-                explain_skips: bool = False, **_: Any) -> str:
+                explain_skips: bool = False, notices: Iterable[Notice] = (), **_: Any) -> str:
     """Entry point for `advisor.report.formats`."""
-    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files)
+    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
+                            notices=notices)
     return render(data, explain_skips)

@@ -1,5 +1,6 @@
 """JUnit XML: one `<testsuite name="advisor">`, one failing `<testcase>` per finding, or one passing testcase when
-there are no findings (CI dashboards then show a green check rather than an empty suite)."""
+there are no findings (CI dashboards then show a green check rather than an empty suite). What the run could not
+check is a `<property name="advisor.notice">` of the suite and its `<system-out>` text."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 from advisor.report.locations import (
-    TOOL_NAME, get_field, location_text, primary_location, related_texts, relative_path,
+    TOOL_NAME, get_field, location_text, notice_texts, primary_location, related_texts, relative_path,
 )
 
 NO_FILE = "(no file)"
+NOTICE_PROPERTY = f"{TOOL_NAME}.notice"
 
 # Characters XML 1.0 cannot carry at all (even escaped): C0 controls other than TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -22,15 +24,21 @@ def _clean(text: Any) -> str:
     return _XML_INVALID.sub("\ufffd", str(text))
 
 
-def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
+def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str, notices: Iterable[Any] = ()) -> str:
     """The JUnit XML document (with XML declaration). `rules` is unused (uniform signature)."""
     findings = list(findings)
     suites = ElementTree.Element("testsuites", name=TOOL_NAME, tests=str(max(len(findings), 1)),
                                  failures=str(len(findings)), errors="0")
     suite = ElementTree.SubElement(suites, "testsuite", name=TOOL_NAME, tests=str(max(len(findings), 1)),
                                    failures=str(len(findings)), errors="0", skipped="0")
+    texts = notice_texts(notices)
+    if texts:  # <properties> comes first in a testsuite (JUnit XSD)
+        properties = ElementTree.SubElement(suite, "properties")
+        for text in texts:
+            ElementTree.SubElement(properties, "property", name=NOTICE_PROPERTY, value=_clean(text))
     if not findings:
-        ElementTree.SubElement(suite, "testcase", name="all checks passed", classname=TOOL_NAME)
+        name = "no problems found by the checks that ran" if texts else "all checks passed"
+        ElementTree.SubElement(suite, "testcase", name=name, classname=TOOL_NAME)
     for finding in findings:
         code = str(get_field(finding, "code"))
         name = str(get_field(finding, "name", "") or "")
@@ -45,12 +53,15 @@ def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str) -> st
         case = ElementTree.SubElement(suite, "testcase", attributes)
         message = str(get_field(finding, "message", ""))
         body = [f"{location_text(relative, line, column) or NO_FILE}: {code} {message}"]
-        body += [f"related: {where or NO_FILE}: {loc_message}" for where, loc_message in related_texts(finding, root)]
+        body += [f"{label}: {loc_message}" if loc_message else label
+                 for label, loc_message in related_texts(finding, root)]
         fix = get_field(finding, "fix")
         if fix:
             body.append(f"help: {fix}")
         failure = ElementTree.SubElement(case, "failure", message=_clean(message),
                                          type=_clean(str(get_field(finding, "severity", "warning"))))
         failure.text = _clean("\n".join(body))
+    if texts:  # <system-out> follows the testcases
+        ElementTree.SubElement(suite, "system-out").text = _clean("\n".join(f"note: {text}" for text in texts))
     ElementTree.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

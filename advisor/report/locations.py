@@ -84,11 +84,24 @@ def location_text(path: str | None, line: int | None, column: int | None) -> str
 
 
 def related_texts(finding: Any, root: str) -> list[tuple[str, str]]:
-    """(root-relative `path:line:column` or "", message) for each related location other than the primary one."""
+    """(label, message) for each related location other than the primary one.
+
+    The label is "related: path:line:column" for a place that takes part in the finding and "also: path:line:column"
+    for another place where the same problem was seen (whose message is dropped when it repeats the finding's)."""
     texts: list[tuple[str, str]] = []
+    message = str(get_field(finding, "message", ""))
     for loc in related_locations(finding):
         loc_path = get_field(loc, "path")
         where = location_text(relative_path(str(loc_path), root) if loc_path else None,
                               get_field(loc, "line"), get_field(loc, "column"))
-        texts.append((where, str(get_field(loc, "message", ""))))
+        loc_message = str(get_field(loc, "message", ""))
+        kind = "also" if get_field(loc, "kind") == "also" else "related"
+        if kind == "also" and loc_message == message:
+            loc_message = ""
+        texts.append((f"{kind}: {where}" if where else kind, loc_message))
     return texts
+
+
+def notice_texts(notices: Iterable[Any] | None) -> list[str]:
+    """The text of each notice (`advisor.engine.findings.Notice` or a plain string)."""
+    return [str(get_field(notice, "text", notice)) for notice in (notices or ())]

@@ -4,7 +4,8 @@ One run; `tool.driver.rules` lists the rules that fired (like ruff), each with h
 section of docs/rules.md. Locations are root-relative URIs under `%SRCROOT%` (GitHub de-duplicates alerts by rule id
 and path, so both must be stable); a cross-file finding keeps its primary file in `locations` and the other file in
 `relatedLocations`, linked from the message as `[text](id)`. `partialFingerprints` is left to upload-sarif, which
-computes `primaryLocationLineHash` from the file contents.
+computes `primaryLocationLineHash` from the file contents. What the run could not check (one side of the pair
+missing, routes reaching no app server) goes to `invocations[0].toolExecutionNotifications` at level "note".
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from advisor.report.locations import (
     TOOL_NAME,
     get_field,
     is_outside_root,
+    notice_texts,
     primary_location,
     related_locations,
     relative_path,
@@ -140,12 +142,14 @@ def sarif_log(
     version: str | None = None,
     execution_successful: bool = True,
     base_url: str | None = None,
+    notices: Iterable[Any] = (),
 ) -> dict[str, Any]:
     """The SARIF log as a dict.
 
     `rules`: the engine's rules (iterable or mapping by code) used for descriptors; `root`: the directory paths are
     made relative to (the repository root in CI); `execution_successful`: False when advisor could not finish;
-    `version`: advisor's version (default: the installed one); `base_url`: where rule help links point."""
+    `version`: advisor's version (default: the installed one); `base_url`: where rule help links point;
+    `notices`: what the run could not check (`Notice` objects or strings)."""
     if version is None:
         from advisor import __version__ as version
     findings = list(findings)
@@ -170,10 +174,18 @@ def sarif_log(
         "automationDetails": {"id": f"{TOOL_NAME}/"},
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
-        "invocations": [{"executionSuccessful": bool(execution_successful)}],
+        "invocations": [_invocation(execution_successful, notices)],
         "results": [_result(finding, index[str(get_field(finding, "code"))], root) for finding in findings],
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _invocation(execution_successful: bool, notices: Iterable[Any]) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": bool(execution_successful)}
+    texts = notice_texts(notices)
+    if texts:
+        invocation["toolExecutionNotifications"] = [{"level": "note", "message": {"text": text}} for text in texts]
+    return invocation
 
 
 def render_sarif(findings: Iterable[Any], rules: Any, *, root: str, **options: Any) -> str:

@@ -1,19 +1,23 @@
 """Human-readable output.
 
 concise: one line per finding, `path:line:col: CODE [severity] message` (ruff-like; editors jump to it).
-full (default): the same first line, then the source line, `fix:`, and `--> related: path:line:col (message)` for
-each related location (usually in the other file), with a blank line between findings.
-Both end with `Found N problems (E errors, W warnings, I info).` or `All checks passed!`.
+full (default): the same first line, then the source line, `fix:`, `--> related: path:line:col (message)` for
+each related location (usually in the other file) and `also: path:line:col` for each other place of the same
+problem, with a blank line between findings.
+Both then print a `note:` line for each thing the run could not check (one side missing, routes not linked) and end
+with `Found N problems (E errors, W warnings, I info).`, or when nothing was found, `All checks passed!` — only if
+every selected check could run; otherwise `No problems found by the checks that ran; ...`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from advisor.engine.findings import Finding, Skip
+from advisor.engine.findings import Finding, Notice, Skip
 from advisor.report import ReportData, display_path
 
-_STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "path": "1", "dim": "2", "code": "1", "ok": "1;32"}
+_STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "path": "1", "dim": "2", "code": "1", "ok": "1;32",
+           "note": "1;36"}
 
 
 class _Painter:
@@ -61,7 +65,7 @@ def _header(finding: Finding, paint: _Painter, root: str | None) -> str:
 def summary_line(data: ReportData, color: bool = False) -> str:
     paint = _Painter(color)
     if not data.findings:
-        return paint("All checks passed!", "ok")
+        return paint("All checks passed!", "ok") if not data.notices else _partial_pass(data)
     counts = data.counts()
     total = len(data.findings)
     problems = "problem" if total == 1 else "problems"
@@ -69,6 +73,24 @@ def summary_line(data: ReportData, color: bool = False) -> str:
     warnings = "warning" if counts["warning"] == 1 else "warnings"
     return f"Found {total} {problems} ({counts['error']} {errors}, {counts['warning']} {warnings}, " \
            f"{counts['info']} info)."
+
+
+def _partial_pass(data: ReportData) -> str:
+    """The clean verdict when some checks could not run: never a bare "All checks passed!"."""
+    not_run, routes = data.checks_not_run, data.routes_not_checked
+    if not_run:
+        gap = f"{not_run} {'check' if not_run == 1 else 'checks'} did not run"
+    elif routes:
+        gap = f"{routes} {'route was' if routes == 1 else 'routes were'} not cross-checked"
+    else:
+        gap = "not everything could be checked"
+    notes = "note" if len(data.notices) == 1 else "notes"
+    return f"No problems found by the checks that ran; {gap} (see the {notes} above)."
+
+
+def notice_lines(notices: Iterable[Notice], paint: _Painter | None = None) -> list[str]:
+    paint = paint or _Painter(False)
+    return [f"{paint('note:', 'note')} {notice.text}" for notice in notices]
 
 
 def render(data: ReportData, concise: bool = False, color: bool = False, explain_skips: bool = False,
@@ -89,6 +111,7 @@ def render(data: ReportData, concise: bool = False, color: bool = False, explain
             out.append(f"  {skip.code} {skip.scope_id}: [{skip.kind}] {fact}{skip.reason}")
         out.append("")
     if summary:
+        out.extend(notice_lines(data.notices, paint))
         out.append(summary_line(data, color))
         undecided = len(data.undecided_skips)
         if undecided and not explain_skips and not concise:
@@ -107,13 +130,19 @@ def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | N
         lines.append(f"  fix: {finding.fix}")
     for related in finding.related:
         where = _location(related.path, related.line, related.column, root)
-        lines.append(paint(f"  --> related: {where} ({related.message})", "dim"))
+        if getattr(related, "kind", "related") == "also":
+            same = not related.message or related.message == finding.message
+            lines.append(paint(f"  also: {where}" + ("" if same else f" ({related.message})"), "dim"))
+        else:
+            lines.append(paint(f"  --> related: {where} ({related.message})", "dim"))
     return lines
 
 
 def render_text(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None, concise: bool = False,
                 color: bool = False, summary: bool = True, skips: Iterable[Skip] = (), rules_run: int | None = None,
-                files: Iterable[str] = (), explain_skips: bool = False, **_: Any) -> str:
+                files: Iterable[str] = (), explain_skips: bool = False, notices: Iterable[Notice] = (),
+                **_: Any) -> str:
     """Entry point for `advisor.report.formats` (full / concise)."""
-    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files)
+    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
+                            notices=notices)
     return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary)

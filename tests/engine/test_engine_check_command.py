@@ -97,7 +97,8 @@ def test_json_shape():
     assert code == 1
     document = json.loads(out)
     assert list(document) == ["findings", "summary"]
-    assert list(document["summary"]) == ["errors", "warnings", "info", "files", "rules_run", "skipped"]
+    assert list(document["summary"]) == ["errors", "warnings", "info", "files", "rules_run", "skipped", "notices"]
+    assert document["summary"]["notices"] == []  # both sides given and the route linked: everything could run
     assert document["summary"]["warnings"] == 2 and document["summary"]["files"] == 2
     assert document["summary"]["rules_run"] >= 15
     first = document["findings"][1]

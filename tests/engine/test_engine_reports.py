@@ -76,7 +76,8 @@ def test_use_color(choice, tty, env, expected):
 def test_json_document():
     skips = [Skip("TMO002", "route", "app.timeout", "from env", "unknown")]
     document = json.loads(json_report.render(ReportData(FINDINGS, skips, 12, ["a", "b"], root="/srv")))
-    assert document["summary"] == {"errors": 1, "warnings": 1, "info": 1, "files": 2, "rules_run": 12, "skipped": 1}
+    assert document["summary"] == {"errors": 1, "warnings": 1, "info": 1, "files": 2, "rules_run": 12, "skipped": 1,
+                                   "notices": []}
     assert document["findings"][0]["path"] == "deploy/nginx.conf"
     assert document["findings"][0]["related"][0]["path"] == "deploy/gunicorn.conf.py"
     assert document["findings"][1]["fix"] is None

@@ -76,3 +76,42 @@ def test_unknown_bind_is_not_guessed():
                         settings={"bind": Setting.unknown("environment variable BIND is not set")})
     _, statuses = status([route("127.0.0.1:8000")], [unknown])
     assert statuses == {"nginx.conf:10 location /": "unknown-bind"}
+
+
+def templated_route(raw: str, route_id: str = "nginx.conf:10 location /") -> Route:
+    address = Setting.unknown("Jinja placeholder {{ project }}", "nginx.conf", 10, raw=raw)
+    return Route(id=route_id, kind="proxy", server_names=[], listens=[], location="/",
+                 source=Source.file("nginx.conf", 9), pass_directive=address,
+                 target=Target(raw, "http", None, [address]), settings={}, headers={})
+
+
+def test_identical_placeholder_text_on_both_sides_links():
+    links, diagnoses = link_routes([templated_route("http://unix:/var/www/{{project}}.sock")],
+                                   [app("unix:///var/www/{{ project }}.sock")])
+    [link] = links
+    assert link.match == "template-text" and str(link.bind) == "unix:/var/www/{{ project }}.sock"
+    assert link.address.source.line == 10 and "placeholder" in link.address.source.detail
+    assert diagnoses["nginx.conf:10 location /"].status == "linked"
+
+
+def test_different_placeholder_text_stays_unknown():
+    links, diagnoses = link_routes([templated_route("http://unix:/var/www/{{ other }}.sock")],
+                                   [app("unix:/var/www/{{ project }}.sock")])
+    assert not links and diagnoses["nginx.conf:10 location /"].status == "unknown-target"
+    links, _ = link_routes([templated_route("http://{{ backend_host }}:8000")], [app("0.0.0.0:8000")])
+    assert not links  # a wildcard bind is no placeholder text: the target host stays unknown
+
+
+def test_target_naming_another_compose_service_is_not_linked_by_port():
+    django = app("0.0.0.0:8000", service_name="django")
+    links, diagnoses = link_routes([route("collab-server:8000", "a"), route("django:8000", "b")], [django],
+                                   compose_services={"django", "collab-server", "postgres"})
+    assert [(link.route.id, link.match) for link in links] == [("b", "service-name")]
+    assert diagnoses["a"].status == "other-backend"
+    # without the list, another app server's service name is still known
+    worker = app("0.0.0.0:8000", service_name="api")
+    links, _ = link_routes([route("api:8000")], [django, worker])
+    assert [link.app.service_name for link in links] == ["api"]
+    # a name that is no known service (an alias, container_name) still links on the port
+    links, _ = link_routes([route("app-alias:8000")], [django])
+    assert [link.match for link in links] == ["wildcard"]

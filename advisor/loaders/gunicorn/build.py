@@ -31,6 +31,7 @@ class AppLoadResult:
     app: AppServer
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    config_file: str | None = None  # the local config file the app's settings were read from, if any
 
 
 # --- defaults -------------------------------------------------------------------------------------------------------
@@ -139,8 +140,10 @@ def _early_exit_diagnostics(parsed: ParsedArgs | None) -> list[Diagnostic]:
 
 
 def _expansion_diagnostic(expansion: Setting) -> Diagnostic:
-    return option_diagnostic(expansion.source, f"{expansion.raw} may add gunicorn options when the shell expands "
-                             "it; advisor cannot see them", "info")
+    diagnostic = option_diagnostic(expansion.source, f"{expansion.raw} may add gunicorn options when the shell "
+                                   "expands it; advisor cannot see them", "info")
+    diagnostic.fix = "pass its value with --env NAME=VALUE to check the options it adds"
+    return diagnostic
 
 
 def assemble(file_layer: ConfigFileLayer | None, host: HostFacts, command_line: ParsedArgs | None, *, id: str,
@@ -192,6 +195,8 @@ def app_server_from_command_line(parsed: ParsedArgs, source: Source, host: HostF
             file_layer = read_config_file(default_path, host)
     result = assemble(file_layer, host, parsed, id=id, source=source, extra_diagnostics=extra)
     result.app.service_name = service_name
+    if file_layer is not None and os.path.isfile(file_layer.path):
+        result.config_file = file_layer.path
     return result
 
 
@@ -215,8 +220,9 @@ def _layer_for_config_option(config: Setting, base_dir: str, host: HostFacts, di
         full_path = path if os.path.isabs(path) else os.path.join(base_dir, path)
     if full_path is None or not os.path.isfile(full_path):
         shown = full_path or path
-        reason = f"the config file {shown} (from {config.source.detail or '-c'}) was not found"
-        diagnostics.append(Diagnostic("ADV004", "warning", f"{reason}; its settings are unknown (gunicorn exits if "
-                                      "the file is missing where it runs)", *where))
+        reason = f"the config file {shown} (from {config.source.detail or '-c'}) is not among the inputs"
+        diagnostics.append(Diagnostic(
+            "ADV004", "info", f"{reason}; the settings it sets are unknown", *where,
+            fix=f"pass the gunicorn config file the command loads ({path}) as an input", missing=path))
         return ConfigFileLayer(shown, unknown_layer(shown, reason), parsed=False)
     return read_config_file(full_path, host)

@@ -80,7 +80,8 @@ class ParsedArgs:
         return found
 
 
-_WHOLE_EXPANSION = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
+# `"$@"` / `$@` / `$*` (the script's arguments, not known) count as whole-word expansions too
+_WHOLE_EXPANSION = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*])$|^\"\$(@|\{@\})\"$")
 
 
 def contains_shell_expansion(text: str) -> bool:

@@ -18,6 +18,7 @@ from advisor.loaders.gunicorn.evaluate import Binding, ModuleEvaluation, evaluat
 from advisor.loaders.gunicorn.settings import SETTINGS, SETTINGS_BY_NAME, SettingSpec, suggest_setting
 from advisor.loaders.gunicorn.suppressions import collect_suppressions
 from advisor.loaders.gunicorn.values import Unknown, describe_marker, is_plain
+from advisor.loaders.gunicorn.worker_names import unassigned_worker_counts
 from advisor.model.deployment import Diagnostic, HostFacts, UnknownSetting
 from advisor.model.provenance import Setting, Source
 from advisor.model.suppressions import Suppression
@@ -81,6 +82,8 @@ def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> Config
                             suppressions=collect_suppressions(text, path, tree))
     layer.settings = _settings_from(evaluation, path, text, layer.diagnostics)
     layer.unknown_settings = find_unknown_settings(tree, path)
+    if "workers" not in evaluation.bindings and evaluation.namespace_taint is None:  # a computed count left unused
+        layer.unknown_settings += unassigned_worker_counts(tree, path, {item.name for item in layer.unknown_settings})
     return layer
 
 

@@ -1,14 +1,21 @@
-"""Resolve `include` directives: globs, relative paths, stock files, caps; parse each file once.
+"""Resolve `include` directives: globs, relative paths, stock files, templates, caps; parse each file once.
 
 Relative include paths are resolved against the main config's directory (as `nginx -c FILE` does).
 An absolute `/etc/nginx/...` path is first looked up under the main config's directory (a repository usually holds
 the tree that gets installed as /etc/nginx), then at the absolute path.
+
+An included file that is not here but whose template is (`proxy.conf` and `proxy.conf.template` next to the including
+file, next to the main config, or in a `templates/` directory there: the nginx image renders
+/etc/nginx/templates/*.template into /etc/nginx/conf.d/ at start) is read from the template. Any other missing
+include is an input the repository is not expected to hold (generated at start, a secret, another checkout): an
+info diagnostic that names it, never a failure.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +37,7 @@ class SourceFile:
     key: str  # real path (loop detection), or "stock:NAME"
     display: str  # path used in Sources and diagnostics
     stmts: list[dict[str, Any]]
-    jinja: TemplateText | None = None
+    template: TemplateText | None = None
     note: str | None = None  # added to the Source detail of every value read from it
     has_suppressions: bool = False  # the text mentions "advisor:" (suppression comments to collect)
 
@@ -46,9 +53,11 @@ class FileSet:
     """Every file of one configuration: parsed once, with parse diagnostics reported once."""
 
     def __init__(self, main_path: str, diagnostics: list[Diagnostic], cwd: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, origins: Mapping[str, str] | None = None) -> None:
         self.main_path = main_path
         self.env = env or {}
+        self.origins = origins or {}  # where each env value came from, for Sources (default: --env)
+        self.incomplete = False  # some included text could not be read: names not found may be defined there
         self.cwd = cwd or os.getcwd()
         self.config_dir = os.path.dirname(main_path)
         self.diagnostics = diagnostics
@@ -66,7 +75,8 @@ class FileSet:
     def load_main(self) -> SourceFile | None:
         return self._load(self.main_path, self.main_path, None)
 
-    def _load(self, path: str, display: str | None, include_site: tuple[str, int] | None) -> SourceFile | None:
+    def _load(self, path: str, display: str | None, include_site: tuple[str, int] | None,
+              note: str | None = None) -> SourceFile | None:
         key = self._keys.get(path)
         if key is None:
             key = self._keys[path] = os.path.realpath(path)
@@ -81,7 +91,7 @@ class FileSet:
         elif display is None:
             display = display_path(path, self.cwd)
         try:
-            parsed: ParsedFile = parse_file(path, self.env)
+            parsed: ParsedFile = parse_file(path, self.env, self.origins)
         except FileReadError as error:
             self._parsed[key] = None
             if include_site is None:
@@ -90,6 +100,7 @@ class FileSet:
                     fix="check the path (relative paths are taken from the current directory) and that the file "
                         "is readable"))
             else:
+                self.incomplete = True
                 self.diagnostics.append(Diagnostic("ADV002", "warning", f"include {path} cannot be read: {error}",
                                                    include_site[0], include_site[1]))
             return None
@@ -97,7 +108,15 @@ class FileSet:
         remember_text(display, parsed.text)
         for error in parsed.errors:
             self.diagnostics.append(Diagnostic("ADV001", "error", error.message, display, error.line))
-        source = SourceFile(key, display, parsed.stmts, parsed.jinja, has_suppressions=parsed.has_suppressions)
+        if parsed.template is not None:
+            for insertion in parsed.template.insertions:
+                self.incomplete = True
+                self.diagnostics.append(Diagnostic(
+                    "ADV002", "info", f"{insertion.placeholder} on a line of its own inserts configuration when the "
+                    "template is rendered; what it inserts was not checked", display, insertion.line,
+                    fix="pass the rendered file (or the value with --env) to check what it inserts"))
+        source = SourceFile(key, display, parsed.stmts, parsed.template, has_suppressions=parsed.has_suppressions,
+                            note=note)
         self._parsed[key] = source
         self.sources.append(source)
         return source
@@ -124,7 +143,12 @@ class FileSet:
                     break
             self._resolved[arg] = found
         if not found:
-            return self._missing(arg, candidates[-1], magic, site_path, site_line)
+            template = None if magic else self._template_for(arg, site_path)
+            if template is None:
+                return self._missing(arg, candidates[-1], magic, site_path, site_line)
+            source = self._load(template, None, (site_path, site_line),
+                                note=f"rendered from {display_path(template, self.cwd)}, the template of {arg}")
+            return [source] if source is not None else []
         result = []
         for path in found:
             self._inclusions += 1
@@ -146,6 +170,21 @@ class FileSet:
             if arg.startswith(prefix) and os.path.realpath(self.config_dir or ".") != prefix.rstrip("/"):
                 return [os.path.join(base, arg[len(prefix):]), arg]
         return [arg]
+
+    def _template_for(self, arg: str, site_path: str) -> str | None:
+        """`NAME.template` for a missing `include .../NAME;`: next to the including file or the main config, or in
+        a `templates/` directory there or one level up (the nginx image's /etc/nginx/templates)."""
+        name = os.path.basename(arg) + ".template"
+        directories: list[str] = []
+        for base in (os.path.dirname(site_path), self.config_dir):
+            for directory in (base, os.path.join(base, "templates"), os.path.join(os.path.dirname(base), "templates")):
+                if directory not in directories:
+                    directories.append(directory)
+        for directory in directories:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
+        return None
 
     def _glob(self, pattern: str, site: tuple[str, int]) -> list[str]:
         matches = []
@@ -178,8 +217,12 @@ class FileSet:
                 "ADV002", "info", f"include {arg} matches no files; nothing from it is checked", site_path,
                 site_line))
         else:
+            self.incomplete = True
             self.diagnostics.append(Diagnostic(
-                "ADV002", "warning", f"include {arg} not found (looked for {path}); nothing from it is checked",
-                site_path, site_line))
+                "ADV002", "info", f"include {arg} is not among the inputs (looked for {path}): it is probably "
+                "generated when the server starts or kept outside the repository; nothing from it was checked",
+                site_path, site_line, missing=arg,
+                fix="nothing to fix if the file exists on the server; pass it (or the tree it is in) to check it: "
+                    "findings that depend on what it sets were not checked"))
         return []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from advisor.loaders.nginx.context import infer_context
@@ -26,8 +27,12 @@ class NginxLoadResult:
     suppressions: list[Suppression] = field(default_factory=list)
 
 
-def load_nginx(path: str, host: HostFacts) -> NginxLoadResult:
+def load_nginx(path: str, host: HostFacts, template_env: Mapping[str, Setting] | None = None) -> NginxLoadResult:
     """Load the nginx configuration at `path` (as given on the command line; it names the main file in Sources).
+
+    Template placeholders (`${NAME}`) are filled from `host.env` (`--env`) and from `template_env`: the environment
+    the nginx container gets elsewhere (e.g. a compose service's `environment:`), each value with its position,
+    which the filled values' Sources name. `--env` wins when both give a name; unknown values fill nothing.
 
     Never raises for bad input: unreadable files, syntax errors, missing includes and invalid values become
     Diagnostics (ADV001 parse error, ADV002 missing include, ADV003 stock include assumed, ADV005 include loop or
@@ -39,22 +44,46 @@ def load_nginx(path: str, host: HostFacts) -> NginxLoadResult:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(path, host)
+        return _load(path, host, template_env or {})
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _load(path: str, host: HostFacts) -> NginxLoadResult:
+def _where(source: Source) -> str:
+    if source.kind == "option":
+        return source.detail or "--env"
+    if source.path:
+        return f"{source.path}:{source.line}" if source.line else source.path
+    return source.detail or "the environment"
+
+
+def _template_values(host: HostFacts, template_env: Mapping[str, Setting]) -> tuple[dict[str, str], dict[str, str]]:
+    """(values, where each came from) for filling templates."""
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for name, setting in template_env.items():
+        if setting.known and setting.value is not None:
+            values[name] = str(setting.value)
+            origins[name] = _where(setting.source)
+    for name, value in host.env.items():
+        values[name] = value
+        origin = host.env_sources.get(name)
+        origins[name] = _where(origin) if origin is not None else "--env"
+    return values, origins
+
+
+def _load(path: str, host: HostFacts, template_env: Mapping[str, Setting]) -> NginxLoadResult:
     reset_column_cache()
     diagnostics: list[Diagnostic] = []
-    files = FileSet(path, diagnostics, env=host.env)
+    values, origins = _template_values(host, template_env)
+    files = FileSet(path, diagnostics, env=values, origins=origins)
     walker = ConfigWalker(files, host, diagnostics)
     main = files.load_main()
     context, reason = ("main", "the file could not be read") if main is None else infer_context(main.stmts)
     if main is not None:
         walker.walk(main, context)
-    complete = context == "main" and not any(d.code == "ADV002" and d.severity != "info" for d in diagnostics)
+    complete = context == "main" and not files.incomplete
     builder = RouteBuilder(walker.upstreams, walker.defaults, walker.default_headers, diagnostics,
                            walker.defined_variables, complete)
     routes = [builder.build(site) for site in walker.passes]

@@ -24,7 +24,7 @@ import crossplane.analyzer as _analyzer
 import crossplane.parser as _parser
 from crossplane.errors import NgxParserDirectiveArgumentsError
 
-from advisor.loaders.nginx.templates import TemplateText, fill_envsubst_statements, has_jinja
+from advisor.loaders.nginx.templates import TemplateText, fill_envsubst_statements, needs_rewrite
 
 Stmt = dict[str, Any]
 
@@ -81,7 +81,7 @@ class ParsedFile:
 
     stmts: list[Stmt]
     errors: list[ParseError] = field(default_factory=list)
-    jinja: TemplateText | None = None
+    template: TemplateText | None = None  # set when the file holds template markup
     has_suppressions: bool = False
     text: str = ""  # the file as read (kept so column lookups need not read it again)
 
@@ -127,33 +127,37 @@ def _last_line(text: str) -> int:
     return stripped.count("\n") + 1 if stripped else 1
 
 
-def parse_file(path: str, env: Mapping[str, str] | None = None) -> ParsedFile:
+def parse_file(path: str, env: Mapping[str, str] | None = None,
+               origins: Mapping[str, str] | None = None) -> ParsedFile:
     """Parse one file (no include following). Raises FileReadError if it cannot be read; never for bad syntax.
 
-    `env` (from `--env`) fills envsubst placeholders, as the container's envsubst would before nginx starts."""
+    `env` fills envsubst placeholders, as the container's envsubst would before nginx starts; `origins` says where
+    each value came from (default: `--env`)."""
     text = read_text(path)
-    jinja = TemplateText() if has_jinja(text) else None
+    template = TemplateText() if needs_rewrite(text) else None
     braced: list[str] = []
     bom = text.startswith("\ufeff")
-    rewrite = jinja is not None or bom or "${" in text
+    rewrite = template is not None or bom or "${" in text
     with tempfile.TemporaryDirectory(prefix="advisor-nginx-") if rewrite else nullcontext("") as workdir:
         parse_path = path
         if rewrite:  # crossplane reads files only: parse a rewritten copy (same line numbers)
             parse_path = os.path.join(workdir, "rewritten.conf")
             rewritten = text[1:] if bom else text
-            if jinja is not None:
-                rewritten = jinja.rewrite(rewritten)
+            if template is not None:
+                rewritten = template.rewrite(rewritten, env)
             rewritten = _protect_braced(rewritten, braced)
             with open(parse_path, "w", encoding="utf-8") as handle:
                 handle.write(rewritten)
         payload = _run_crossplane(parse_path)
     config = payload["config"][0] if payload.get("config") else {"parsed": [], "errors": payload.get("errors", [])}
-    parsed = ParsedFile(stmts=config.get("parsed") or [], jinja=jinja, has_suppressions="advisor:" in text,
+    parsed = ParsedFile(stmts=config.get("parsed") or [], template=template, has_suppressions="advisor:" in text,
                         text=text)
     if braced:
         _restore_braced(parsed.stmts, braced)
+    if template is not None:
+        template.restore_statements(parsed.stmts)
     if env and "$" in text:
-        fill_envsubst_statements(parsed.stmts, env)
+        fill_envsubst_statements(parsed.stmts, env, origins)
     for error in config.get("errors") or []:
         line = error.get("line")
         message = _strip_location(str(error.get("error") or ""), parse_path, line).strip()
@@ -162,8 +166,11 @@ def parse_file(path: str, env: Mapping[str, str] | None = None) -> ParsedFile:
             # bare token and no ';'): it reports an empty message and no line.
             message = "unexpected end of file, expecting \";\" or \"}\""
             line = _last_line(text)
-        elif braced:
-            message = _BRACED_TOKEN.sub(lambda match: braced[int(match.group(1))], message)
+        else:
+            if braced:
+                message = _BRACED_TOKEN.sub(lambda match: braced[int(match.group(1))], message)
+            if template is not None:
+                message = template.restore(message)
         parsed.errors.append(ParseError(message, line))
     return parsed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from advisor.loaders.nginx.directives import HEADER_DIRECTIVES, ROUTE_KEYS
-from advisor.loaders.nginx.templates import envsubst_note, nginx_variables, placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, may_hold_placeholder, nginx_variables, placeholder_reason
 from advisor.loaders.nginx.walker import PassSite
 from advisor.model.addresses import parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import Diagnostic, Route, Target, Upstream
@@ -90,8 +90,8 @@ class RouteBuilder:
         if len(args) != 1:
             return invalid(" ".join(args), None, f'invalid number of arguments in "{directive}" directive')
         arg = args[0]
-        if "$" in arg or site.source.jinja is not None:
-            reason = placeholder_reason(arg, site.source.jinja, self.defined_variables)
+        if may_hold_placeholder(arg):
+            reason = placeholder_reason(arg, self.defined_variables)
             if reason is not None:
                 return unknown(arg, None, reason)
         scheme: str | None = None

@@ -12,7 +12,7 @@ from advisor.loaders.nginx.directives import (
     SERVER_PARAM_SPECS, UPSTREAM_BALANCERS, UPSTREAM_SPECS, Spec,
 )
 from advisor.loaders.nginx.includes import SourceFile
-from advisor.loaders.nginx.templates import envsubst_note, placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, may_hold_placeholder, placeholder_reason
 from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.addresses import parse_nginx_address
 from advisor.model.deployment import Upstream, UpstreamServer
@@ -98,8 +98,8 @@ def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> Upst
         if kind == "flag":
             params[name] = Setting(True, position, arg)
             continue
-        reason = (placeholder_reason(value, source.jinja, walker.defined_variables)
-                  if "$" in value or source.jinja is not None else None)
+        reason = (placeholder_reason(value, walker.defined_variables)
+                  if may_hold_placeholder(value) else None)
         if reason is not None:
             params[name] = Setting.unknown(reason, source.display, line, raw=arg)
             continue
@@ -112,8 +112,8 @@ def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> Upst
 
 
 def _server_address(walker: "ConfigWalker", text: str, source: SourceFile, line: int, position: Source) -> Setting:
-    reason = (placeholder_reason(text, source.jinja, walker.defined_variables)
-              if "$" in text or source.jinja is not None else None)
+    reason = (placeholder_reason(text, walker.defined_variables)
+              if may_hold_placeholder(text) else None)
     if reason is None and "$" in text:  # nginx allows no variables here: only a template would write one
         reason = f"template placeholder {text}"
     if reason is not None:

@@ -15,8 +15,9 @@ from advisor.loaders.nginx.directives import (
     EVENTS_SPECS, HEADER_DIRECTIVES, LOCATION_SPECS, MAIN_SPECS, PASS_KINDS, Spec, default_headers,
     listen_backlog_default, location_defaults, main_defaults, server_param_defaults, upstream_defaults,
 )
+from advisor.loaders.nginx.arity import arity_error, arity_fix
 from advisor.loaders.nginx.includes import FileSet, SourceFile
-from advisor.loaders.nginx.templates import envsubst_note, placeholder_reason
+from advisor.loaders.nginx.templates import envsubst_note, may_hold_placeholder, placeholder_reason
 from advisor.loaders.nginx.upstreams import read_upstream
 from advisor.loaders.nginx.values import InvalidValue, convert
 from advisor.model.deployment import Diagnostic, HostFacts, Upstream
@@ -99,10 +100,13 @@ class ConfigWalker:
             self.diag("ADV006", "error", 'invalid number of arguments in "include" directive', source.display,
                       stmt["line"])
             return []
-        reason = placeholder_reason(args[0], source.jinja, self.defined_variables)
+        reason = placeholder_reason(args[0], self.defined_variables)
         if reason is not None:
-            self.diag("ADV002", "warning", f"include {args[0]} is not resolved ({reason}); nothing from it is "
-                      "checked", source.display, stmt["line"])
+            self.files.incomplete = True
+            self.diagnostics.append(Diagnostic(
+                "ADV002", "info", f"include {args[0]} is not resolved ({reason}); nothing from it was checked",
+                source.display, stmt["line"], missing=args[0],
+                fix="pass the value with --env NAME=VALUE (envsubst) or the rendered file to check what it includes"))
             return []
         result = []
         for included in self.files.include(args[0], source.display, stmt["line"]):
@@ -129,8 +133,8 @@ class ConfigWalker:
         args = stmt["args"]
         line = stmt["line"]
         raw = " ".join(args)
-        if "$" in raw or source.jinja is not None:
-            reason = placeholder_reason(raw, source.jinja, self.defined_variables)
+        if may_hold_placeholder(raw):
+            reason = placeholder_reason(raw, self.defined_variables)
             if reason is not None:
                 return Setting.unknown(reason, source.display, line, raw=raw)
         try:
@@ -163,14 +167,24 @@ class ConfigWalker:
         else:
             self.walk_location(main.stmts, main, stack, None, None, {}, {}, ServerInfo())
 
+    def check_arity(self, stmt: Stmt, source: SourceFile, context: str) -> None:
+        """nginx refuses to start when a main/events directive has the wrong number of arguments."""
+        message = arity_error(stmt["directive"], stmt["args"], "block" in stmt, context)
+        if message is not None:
+            self.diagnostics.append(Diagnostic("ADV001", "error", message, source.display, stmt["line"],
+                                               directive_column(source.display, stmt["line"], stmt["directive"]),
+                                               fix=arity_fix(stmt["directive"], stmt["args"])))
+
     def walk_main(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...]) -> None:
         for stmt, src, inner in self.statements(stmts, source, stack):
             directive = stmt["directive"]
+            self.check_arity(stmt, src, "main")
             spec = MAIN_SPECS.get(directive)
             if spec is not None:
                 self.main_setting(directive, spec, stmt, src)
             elif directive == "events" and "block" in stmt:
                 for child, child_src, _ in self.statements(stmt["block"], src, inner):
+                    self.check_arity(child, child_src, "events")
                     child_spec = EVENTS_SPECS.get(child["directive"])
                     if child_spec is not None:
                         self.main_settings[child["directive"]] = self.setting(child["directive"], child_spec, child,
@@ -268,8 +282,8 @@ class ConfigWalker:
                               src.display, stmt["line"])
                     continue
                 raw = f"{args[0]} {args[1]}"
-                reason = (placeholder_reason(args[1], src.jinja, self.defined_variables)
-                          if "$" in args[1] or src.jinja is not None else None)
+                reason = (placeholder_reason(args[1], self.defined_variables)
+                          if may_hold_placeholder(args[1]) else None)
                 if reason is not None:
                     replaced[args[0].lower()] = Setting.unknown(reason, src.display, stmt["line"], raw=raw)
                     continue
@@ -315,8 +329,8 @@ class ConfigWalker:
         if not args:
             self.diag("ADV006", "error", 'invalid number of arguments in "listen" directive', source.display, line)
             return
-        if "$" in raw or source.jinja is not None:
-            reason = placeholder_reason(raw, source.jinja, self.defined_variables)
+        if may_hold_placeholder(raw):
+            reason = placeholder_reason(raw, self.defined_variables)
             if reason is not None:
                 server.listens.append(Setting.unknown(reason, source.display, line, raw=raw))
                 return

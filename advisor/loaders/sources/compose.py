@@ -49,6 +49,7 @@ class ComposeResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     nginx_mounts: list[NginxMount] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
+    nginx_env: dict[str, Setting] = field(default_factory=dict)  # the nginx containers' environment (templates)
 
 
 def _diagnostic(severity: str, message: str, position: Pos | None, path: str, code: str = "ADV004") -> Diagnostic:
@@ -307,6 +308,10 @@ class _Service:
             dockerfile is not None and uses_nginx_image(dockerfile))
         if not runs_nginx:
             return
+        for name, variable in self.environment(None).exported().items():
+            if variable.text is not None and not variable.unresolved_reasons and variable.source is not None:
+                self.compose.result.nginx_env.setdefault(name, Setting(variable.text.text, variable.source,
+                                                                       variable.text.text))
         found: list[NginxMount] = []
         copies = [(target, local, None) for target, local in (dockerfile.final.copies if dockerfile and
                                                              dockerfile.final else [])]
@@ -348,6 +353,15 @@ def _dockerfile(path: str | None, context_dir: str | None) -> Dockerfile | None:
         return None
     text = read_source_file(path)
     return parse_dockerfile(SourceText(path, text), context_dir) if text is not None else None
+
+
+def nginx_environment_from_compose(path: str, host_env: dict[str, str]) -> dict[str, Setting]:
+    """The environment compose gives its nginx services (`environment:`, `env_file:`), each value positioned: what
+    the nginx image's envsubst templates are filled with."""
+    text = read_source_file(path)
+    if text is None:
+        return {}
+    return load_compose(SourceText(path, text), host_env, Collector()).nginx_env
 
 
 def nginx_configs_from_compose(path: str) -> list[str]:

@@ -9,6 +9,7 @@ An ENTRYPOINT clears a CMD inherited from an earlier stage; a shell-form ENTRYPO
 
 from __future__ import annotations
 
+import glob
 import os
 import posixpath
 import re
@@ -273,11 +274,12 @@ class _Builder:
         *sources, destination = texts
         if not posixpath.isabs(destination):
             destination = posixpath.join(self.stage.workdir or "/", destination)
-        for item in sources:
+        expanded = _expand_sources(self.context_dir, sources)
+        for item in expanded:
             local = os.path.normpath(os.path.join(self.context_dir, item))
             if os.path.isdir(local):
                 self.stage.copies.append((destination, local))
-            elif destination.endswith("/") or len(sources) > 1:
+            elif destination.endswith("/") or len(expanded) > 1 or len(expanded) != len(sources):
                 self.stage.copies.append((posixpath.join(destination, os.path.basename(local)), local))
             else:
                 self.stage.copies.append((destination, local))
@@ -321,6 +323,19 @@ class _Builder:
             self.stage.entrypoint_at = line.at()
             if not self.stage.cmd_set_here:
                 self.stage.cmd = None  # Docker: setting ENTRYPOINT resets a CMD inherited from the base
+
+
+def _expand_sources(context_dir: str, sources: list[str]) -> list[str]:
+    """COPY sources with Docker's wildcards (`COPY scripts/* /`) matched in the build context."""
+    expanded: list[str] = []
+    for item in sources:
+        if any(char in item for char in "*?["):
+            matches = sorted(glob.glob(os.path.join(context_dir, item)))
+            expanded.extend(os.path.relpath(match, context_dir) for match in matches)
+            if matches:
+                continue
+        expanded.append(item)
+    return expanded
 
 
 def parse_dockerfile(source: SourceText, context_dir: str | None = None) -> Dockerfile:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from advisor.loaders.sources.shell_lex import CommandSub, Lit, Param, Part, Word
-from advisor.loaders.sources.text import DefaultUsed, PText, Unresolved, VarUse
+from advisor.loaders.sources.shell_lex import CommandSub, Lit, Param, Part, Template, Word
+from advisor.loaders.sources.text import DefaultUsed, PText, Unresolved, VarUse, source_at
 from advisor.model.provenance import Source
 
 _IFS = " \t\n"
@@ -53,10 +53,13 @@ def where(source: Source | None) -> str:
 class Environment:
     """Variables visible at one point of a script (or in a container), plus a hint for unset ones."""
 
-    def __init__(self, values: dict[str, VarValue] | None = None, unset_hint: str = "") -> None:
+    def __init__(self, values: dict[str, VarValue] | None = None, unset_hint: str = "",
+                 positional: list[PText] | None = None) -> None:
         self.values: dict[str, VarValue] = dict(values or {})
         self.unset_hint = unset_hint
         self.allexport = False
+        # `$1`, `"$@"`...: the arguments the script was started with; None when they are not known
+        self.positional: list[PText] | None = None if positional is None else list(positional)
 
     @classmethod
     def from_host(cls, env: dict[str, str], unset_hint: str = "") -> "Environment":
@@ -64,7 +67,7 @@ class Environment:
                    unset_hint)
 
     def copy(self) -> "Environment":
-        clone = Environment(self.values, self.unset_hint)
+        clone = Environment(self.values, self.unset_hint, self.positional)
         clone.allexport = self.allexport
         return clone
 
@@ -95,6 +98,10 @@ class _Segment:
     text: PText
     splittable: bool  # an unquoted expansion: blanks in it separate fields
     quoted: bool
+    boundary: bool = False  # ends the field before it (between the arguments of "$@")
+
+
+_BOUNDARY = _Segment(PText(""), False, False, boundary=True)
 
 
 def _unresolved(raw: PText, reason: str, quoted: bool) -> _Segment:
@@ -117,10 +124,16 @@ class Expander:
     # -- public ------------------------------------------------------------------------------------------------
     def fields(self, word: Word) -> list[PText]:
         """The words a shell would pass after expansion and field splitting (no pathname expansion)."""
+        if self.forwards_no_arguments(word):
+            return []
         fields: list[PText] = []
         current: list[PText] = []
         in_field = False  # a field has started (possibly empty, from `""`)
         for segment in self.segments(word.parts):
+            if segment.boundary:
+                fields.append(PText.join(current))
+                current, in_field = [], False
+                continue
             if not segment.splittable:
                 current.append(segment.text)
                 in_field = True
@@ -128,8 +141,8 @@ class Expander:
             text = segment.text.text
             start = 0
             for index, char in enumerate(text):
-                if char not in _IFS:
-                    continue
+                if char not in _IFS or _is_unresolved(segment.text.tags[index]):
+                    continue  # a blank inside `$(cmd arg)` or `{{ x }}` kept as written is not a separator
                 if index > start:
                     current.append(segment.text[start:index])
                     in_field = True
@@ -146,7 +159,15 @@ class Expander:
 
     def value(self, parts: list[Part]) -> PText:
         """Expansion without field splitting (assignment values, `${X:-word}` arguments)."""
-        return PText.join(segment.text for segment in self.segments(parts))
+        return PText.join(segment.text if not segment.boundary else PText(" ") for segment in self.segments(parts))
+
+    def forwards_no_arguments(self, word: Word) -> bool:
+        """`"$@"` (or `$@`, `$*`) alone when the script was started without arguments: no word at all."""
+        if self.env.positional is None or self.env.positional:
+            return False
+        expansions = [part for part in word.parts if not (isinstance(part, Lit) and part.text.text == "")]
+        return len(expansions) == 1 and isinstance(expansions[0], Param) and expansions[0].name in ("@", "*") \
+            and expansions[0].op is None and (expansions[0].name == "@" or not expansions[0].quoted)
 
     # -- parts -------------------------------------------------------------------------------------------------
     def segments(self, parts: list[Part]) -> list[_Segment]:
@@ -155,8 +176,9 @@ class Expander:
             if isinstance(part, Lit):
                 found.append(_Segment(part.text, False, part.quoted))
             elif isinstance(part, CommandSub):
-                found.append(_unresolved(part.raw, f"{part.raw.text} is the output of a command, which advisor "
-                                                   "does not run", part.quoted))
+                found.append(_unresolved(part.raw, _command_reason(part), part.quoted))
+            elif isinstance(part, Template):
+                found.append(_unresolved(part.raw, f"template placeholder {part.shown}", part.quoted))
             else:
                 found.extend(self.parameter(part))
         return found
@@ -167,11 +189,49 @@ class Expander:
             return [_unresolved(param.raw, f"{param.raw.text} uses a shell expansion advisor does not evaluate",
                                 quoted)]
         if name and name[0] in _POSITIONAL or name in ("@", "*"):
-            return self.fallback(param, f"{param.raw.text} is an argument the script is started with, not known "
-                                        "from the file")
+            if self.env.positional is None or name == "0":
+                return self.fallback(param, f"{param.raw.text} is an argument the script is started with, not "
+                                            "known from the file")
+            if name in ("@", "*") and op is None:
+                return self.arguments(param)
+            variable = self.positional_variable(name)
+            if variable is None and op is None:
+                return [_Segment(PText(""), not quoted, quoted)]  # not passed: empty, as the shell expands it
+            return self.variable_parameter(param, variable)
         if name in ("$", "!", "?", "-"):
             return self.fallback(param, f"{param.raw.text} is a run-time value of the shell")
-        variable = self.env.get(name)
+        return self.variable_parameter(param, self.env.get(name))
+
+    def positional_variable(self, name: str) -> VarValue | None:
+        """`$1`..., `$#`, `$@` as a variable (None: not passed), from the arguments the script was started with."""
+        arguments = self.env.positional or []
+        if name == "#":
+            return VarValue(name, PText(str(len(arguments))), None)
+        if name in ("@", "*"):
+            text = PText.join(_joined(arguments)) if arguments else None
+            return VarValue(name, text, None) if text is not None else None
+        number = int(name)
+        if number > len(arguments):
+            return None
+        argument = arguments[number - 1]
+        return VarValue(name, argument, source_at(argument.at(), f"argument {argument.text}"))
+
+    def arguments(self, param: Param) -> list[_Segment]:
+        """`"$@"`: each argument one field; `$@`, `$*`: the arguments, split again; `"$*"`: one field."""
+        arguments = self.env.positional or []
+        if param.quoted and param.name == "*":
+            return [_Segment(PText.join(_joined(arguments)), False, True)]
+        if not param.quoted:
+            return [_Segment(PText.join(_joined(arguments)), True, False)]
+        segments: list[_Segment] = []
+        for index, argument in enumerate(arguments):
+            if index:
+                segments.append(_BOUNDARY)
+            segments.append(_Segment(argument, False, True))
+        return segments
+
+    def variable_parameter(self, param: Param, variable: VarValue | None) -> list[_Segment]:
+        name, op, quoted = param.name, param.op, param.quoted
         is_set = variable is not None
         empty = is_set and variable.known and variable.text.text == ""  # type: ignore[union-attr]
         if op is None:
@@ -213,6 +273,25 @@ class Expander:
             return _unresolved(param.raw, variable.reason or f"${variable.name} is not known", param.quoted)
         tag = VarUse(variable.name, variable.source, variable.text.text, param.raw.at())  # type: ignore[union-attr]
         return _Segment(variable.text.with_tag(tag), not param.quoted, param.quoted)  # type: ignore[union-attr]
+
+
+def _command_reason(part: CommandSub) -> str:
+    if part.arithmetic:
+        return f"{part.raw.text} is shell arithmetic, which advisor does not evaluate"
+    return f"{part.raw.text} is the output of a command, which advisor does not run"
+
+
+def _is_unresolved(tags: tuple) -> bool:
+    return any(isinstance(tag, Unresolved) for tag in tags)
+
+
+def _joined(arguments: list[PText]) -> list[PText]:
+    pieces: list[PText] = []
+    for index, argument in enumerate(arguments):
+        if index:
+            pieces.append(PText(" "))
+        pieces.append(argument)
+    return pieces
 
 
 # --- docker-compose interpolation ------------------------------------------------------------------------------------

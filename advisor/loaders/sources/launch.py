@@ -68,7 +68,8 @@ class Collector:
                 self.found.append(FoundServer(recognised, env, cwd, context))
             return
         if isinstance(recognised, NestedScript):  # a shell does expand what exec form passed as written
-            self.script(recognised.script.without(ExecLiteral), _exported(env), context, cwd, depth + 1)
+            self.script(recognised.script.without(ExecLiteral), _exported(env, recognised.arguments), context,
+                        cwd, depth + 1)
             return
         self.script_file(recognised, env, context, cwd, depth)
 
@@ -89,8 +90,9 @@ class Collector:
 
     def script_file(self, call: ScriptFile, env: Environment, context: LaunchContext, cwd: PText | None,
                     depth: int) -> None:
-        """`/docker-entrypoint.sh gunicorn ...`: read the script when it is here; otherwise look at its arguments
-        (entrypoint scripts usually `exec "$@"`)."""
+        """`/docker-entrypoint.sh gunicorn ...`: read the script when it is here, with `call.rest` as its arguments
+        (`"$@"`, `$1`); otherwise, or when it starts nothing, look at its arguments (entrypoint scripts usually
+        `exec "$@"`)."""
         before = len(self.found)
         unresolved = any(isinstance(tag, Unresolved) for tag in call.path.all_tags())
         guesses = len(context.resolver.guesses)
@@ -107,7 +109,8 @@ class Collector:
                 self._reading.add(os.path.realpath(local))
                 script_context = replace(context, resolver=replace(context.resolver,
                                                                    base_dir=os.path.dirname(local)))
-                self.script(SourceText(local, text).ptext(), _exported(env), script_context, cwd, depth + 1)
+                self.script(SourceText(local, text).ptext(), _exported(env, call.rest), script_context, cwd,
+                            depth + 1)
                 self._reading.discard(os.path.realpath(local))
         if len(self.found) == before:
             self.argv(call.rest, env, context, cwd, depth + 1)
@@ -122,7 +125,6 @@ def _with_prefix(env: Environment, prefix: list[tuple[str, PText]]) -> Environme
     return env
 
 
-def _exported(env: Environment) -> Environment:
-    """A new process (sh -c, a script) sees only the exported variables."""
-    clone = Environment(env.exported(), env.unset_hint)
-    return clone
+def _exported(env: Environment, arguments: list[PText] | None) -> Environment:
+    """A new process (sh -c, a script) sees only the exported variables, and its own arguments (`"$@"`)."""
+    return Environment(env.exported(), env.unset_hint, arguments)

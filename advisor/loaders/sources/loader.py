@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 from advisor.loaders.sources.dockerfile import parse_dockerfile
 from advisor.loaders.sources.expand import VarValue
 from advisor.loaders.sources.launch import Collector, LaunchContext
-from advisor.loaders.sources.paths import PathResolver, source_dir
+from advisor.loaders.sources.makefile import load_makefile
+from advisor.loaders.sources.paths import PathResolver, passed_inputs, source_dir
+from advisor.loaders.sources.python_launcher import load_python_launcher
 from advisor.loaders.sources.scripts import SHELL_LANGUAGES, load_lines, load_procfile, load_shell, markdown_blocks
 from advisor.loaders.sources.servers import LoadedServer, app_ids, build_server
 from advisor.loaders.sources.supervisor import load_supervisor
-from advisor.loaders.sources.systemd import load_systemd
+from advisor.loaders.sources.systemd import load_systemd, socket_unit_note
 from advisor.loaders.sources.text import PText, SourceText, source_at
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts
 from advisor.model.provenance import Setting
@@ -21,10 +23,11 @@ from advisor.model.suppressions import Suppression, parse_suppression_comment
 if TYPE_CHECKING:
     from advisor.loaders.sources.compose import NginxMount
 
-SOURCE_KINDS = ("compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown")
+SOURCE_KINDS = ("compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown", "python",
+                "makefile")
 _DESCRIPTIONS = {"compose": "docker-compose file", "dockerfile": "Dockerfile", "procfile": "Procfile",
                  "systemd": "systemd unit", "supervisor": "supervisord config", "shell": "shell script",
-                 "markdown": "Markdown document"}
+                 "markdown": "Markdown document", "python": "Python script", "makefile": "Makefile"}
 
 
 @dataclass(slots=True)
@@ -33,6 +36,7 @@ class SourceLoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     nginx_mounts: list["NginxMount"] = field(default_factory=list)
+    no_server: Diagnostic | None = None  # the note that this source starts no app server (also in diagnostics)
 
     @property
     def apps(self) -> list[AppServer]:
@@ -47,10 +51,14 @@ def _read(path: str) -> tuple[str | None, str | None]:
         return None, error.strerror or str(error)
 
 
-def load_source(path: str, kind: str, host: HostFacts) -> SourceLoadResult:
+def load_source(path: str, kind: str, host: HostFacts, inputs: list[str] | None = None) -> SourceLoadResult:
     """Every gunicorn/uvicorn process `path` (of `kind`, one of SOURCE_KINDS) starts, as AppServers.
 
+    `inputs` are all files given to advisor: a script or config path a command names may be one of them.
     Never raises for bad input: unreadable files, syntax errors and sources without a server are diagnostics."""
+    if inputs is not None:
+        with passed_inputs(inputs):
+            return load_source(path, kind, host)
     result = SourceLoadResult()
     text, error = _read(path)
     if text is None:
@@ -70,11 +78,15 @@ def load_source(path: str, kind: str, host: HostFacts) -> SourceLoadResult:
         result.diagnostics.append(Diagnostic("ADV004", "error", f"{path} nests expansions or scripts too deeply "
                                              "for advisor to follow", path))
         return result
-    if not result.servers and not any(d.severity == "error" for d in result.diagnostics):
-        result.diagnostics.append(Diagnostic(
-            "ADV004", "warning", f"no gunicorn or uvicorn command found in this {_DESCRIPTIONS.get(kind, kind)}; "
-            "its app server settings were not checked (pass the file that starts the server, or "
-            "--app-format if the kind was guessed wrong)", path))
+    if not result.servers and result.no_server is None \
+            and not any(d.severity == "error" for d in result.diagnostics):
+        # info: the process may be started elsewhere (an image's command, a script passed next to this file)
+        result.no_server = Diagnostic(
+            "ADV004", "info", f"no gunicorn or uvicorn command found in this {_DESCRIPTIONS.get(kind, kind)}; "
+            "its app server settings were not checked", path,
+            fix="pass the file that starts the server (the script or config the process runs), or --app-format "
+                "if the kind was guessed wrong")
+        result.diagnostics.append(result.no_server)
     result.suppressions.extend(collect_suppressions(source))
     return result
 
@@ -92,11 +104,23 @@ def _dispatch(kind: str, source: SourceText, host_env: dict[str, str], collector
     elif kind == "procfile":
         load_procfile(source, host_env, collector)
     elif kind == "systemd":
-        result.diagnostics.extend(load_systemd(source, host_env, collector))
+        socket_note = socket_unit_note(source)
+        if socket_note is not None:  # it starts nothing itself: this note replaces "no command found"
+            result.no_server = socket_note
+            result.diagnostics.append(socket_note)
+        else:
+            result.diagnostics.extend(load_systemd(source, host_env, collector))
     elif kind == "supervisor":
         load_supervisor(source, host_env, collector)
     elif kind == "shell":
         load_shell(source, host_env, collector)
+    elif kind == "python":
+        unparsed = load_python_launcher(source, host_env, collector)
+        if unparsed is not None:  # says why no command was found
+            result.no_server = unparsed
+            result.diagnostics.append(unparsed)
+    elif kind == "makefile":
+        load_makefile(source, host_env, collector)
     elif kind == "markdown":
         for language, block in markdown_blocks(source):
             if language in SHELL_LANGUAGES:

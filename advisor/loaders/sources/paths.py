@@ -2,15 +2,41 @@
 
 Order: an exact mount (compose `volumes:`, Dockerfile `COPY`), the path itself when the source describes this host
 (systemd, supervisor), then the path's trailing components under the source's directories (`/app/gunicorn.conf.py`
--> `<compose dir>/gunicorn.conf.py`). A match by trailing components is a guess; it is recorded in `guesses` so the
-loader can say which file it read.
+-> `<compose dir>/gunicorn.conf.py`). A relative path starts in the process's working directory; when that is not
+here, an input file given to advisor whose path ends with the written components (`conf/gunicorn.conf.py`) is that
+file, and failing everything else an input of the same file name. A match by trailing components or by name is a
+guess; it is recorded in `guesses` so the loader can say which file it read.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+# The files given to advisor in this run: a path a command names is most likely one of them.
+_INPUTS: ContextVar[tuple[str, ...]] = ContextVar("advisor_inputs", default=())
+
+
+@contextmanager
+def passed_inputs(paths: list[str] | tuple[str, ...]) -> Iterator[None]:
+    """Make `paths` (the run's input files) known to every PathResolver created inside the block."""
+    token = _INPUTS.set(tuple(os.path.normpath(path) for path in paths))
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+def _inputs() -> tuple[str, ...]:
+    return _INPUTS.get()
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.replace(os.sep, "/").split("/") if part and part != "."]
 
 
 def source_dir(path: str) -> str:
@@ -27,11 +53,33 @@ class PathResolver:
     host_paths: bool = False  # absolute paths name files of this machine (systemd/supervisor on the host)
     runs_near_source: bool = True  # without a known working directory, the process starts next to the source
     guesses: list[tuple[str, str]] = field(default_factory=list)  # (path as written, local file) found by name
+    inputs: tuple[str, ...] = field(default_factory=_inputs)  # files given to advisor (see passed_inputs)
 
     def with_working_dir(self, working_dir: str | None) -> "PathResolver":
         clone = PathResolver(self.base_dir, list(self.mounts), list(self.roots), working_dir or self.working_dir,
-                             self.host_paths, self.runs_near_source, self.guesses)
+                             self.host_paths, self.runs_near_source, self.guesses, self.inputs)
         return clone
+
+    def input_named(self, path: str, *, by_name: bool) -> str | None:
+        """The input file whose path ends with `path`'s components (all of them; with `by_name`, the file name
+        alone is enough when exactly one input has it)."""
+        parts = _parts(path)
+        if not parts or ".." in parts:
+            return None
+        candidates = [(local, _parts(os.path.normpath(local))) for local in self.inputs if os.path.isfile(local)]
+        full = [local for local, local_parts in candidates if local_parts[-len(parts):] == parts]
+        if full:
+            return full[0]
+        if not by_name:
+            return None
+        named = list(dict.fromkeys(local for local, local_parts in candidates if local_parts[-1:] == parts[-1:]))
+        return named[0] if len(named) == 1 else None
+
+    def _guess_input(self, path: str) -> str | None:
+        found = self.input_named(path, by_name=True)
+        if found is not None:
+            self.guesses.append((path, found))
+        return found
 
     def default_file(self, name: str) -> str | None:
         """A file the server reads from its working directory when nothing names it (`./gunicorn.conf.py`):
@@ -56,12 +104,15 @@ class PathResolver:
                 found = self._absolute(posixpath.join(self.working_dir, path), guess=False)
                 if found:
                     return found
+            found = self.input_named(path, by_name=False)
+            if found is not None:
+                return found
             for directory in [self.base_dir, *self.roots]:
                 candidate = os.path.normpath(os.path.join(directory, path))
                 if os.path.isfile(candidate):
                     return candidate
-            return None
-        return self._absolute(path, guess=True)
+            return self._guess_input(path)
+        return self._absolute(path, guess=True) or self._guess_input(path)
 
     def _absolute(self, path: str, guess: bool) -> str | None:
         normal = posixpath.normpath(path)

@@ -43,6 +43,7 @@ def load_procfile(source: SourceText, host_env: dict[str, str], collector: Colle
         command_start = start + (match.start(2) if separators == ":" else match.end())
         process = match.group(1) if separators == ":" else None
         env = Environment.from_host(host_env)
+        env.positional = []  # the platform runs the line with `sh -c`: `"$@"` is empty
         unset_platform_variable(env, "PORT", "$PORT is set by the platform (Heroku, Dokku...) when the process "
                                              "starts; pass --env PORT=... to check with a value")
         context = LaunchContext(source.path, f"Procfile {process}" if process else "command", resolver,

@@ -38,13 +38,41 @@ class Param:
 
 @dataclass(slots=True)
 class CommandSub:
-    """`$(...)`, backticks or `$((...))`: the output of a command, never run here."""
+    """`$(...)`, backticks or `$((...))`: the output of a command (or arithmetic), never run here."""
 
     raw: PText
     quoted: bool
 
+    @property
+    def arithmetic(self) -> bool:
+        return self.raw.text.startswith("$((") and self.raw.text.endswith("))")
 
-Part = Lit | Param | CommandSub
+
+@dataclass(slots=True)
+class Template:
+    """A template placeholder in the file (`{{ expr }}`, `{% stmt %}`, `<%= erb %>`, `%(name)s`): the file is a
+    template that something renders before a shell reads it, so the value is not known."""
+
+    raw: PText
+    quoted: bool
+
+    @property
+    def statement(self) -> bool:
+        """`{% ... %}`, `{# ... #}`, `<% ... %>` (without `=`): control flow or a comment, not a value."""
+        text = self.raw.text
+        return text.startswith(("{%", "{#")) or (text.startswith("<%") and not text.startswith(("<%=", "<%-=")))
+
+    @property
+    def shown(self) -> str:
+        return " ".join(self.raw.text.split())
+
+
+Part = Lit | Param | CommandSub | Template
+
+# Template markup: opener -> closer. `%(name)s` (Python %-formatting) needs a name of two characters or more, so
+# gunicorn's own access-log atoms (`%(h)s`, `%(r)s`) stay literal.
+_TEMPLATE_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}", "<%": "%>"}
+_PERCENT_PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]+\)[sdifr]")
 
 
 @dataclass(slots=True)
@@ -115,7 +143,7 @@ class _Lexer:
                 if self.pending_heredocs:
                     self.skip_heredocs()
             else:
-                operator = self.match_operator()
+                operator = None if self.template_end(self.i) is not None else self.match_operator()
                 if operator is not None:
                     start = self.i
                     self.i += len(operator)
@@ -128,6 +156,25 @@ class _Lexer:
                 else:
                     self.result.tokens.append(self.read_word())
         return self.result
+
+    def template_end(self, index: int) -> int | None:
+        """The end of the template placeholder starting at `index`, or None when there is none."""
+        text = self.text
+        closer = _TEMPLATE_CLOSERS.get(text[index:index + 2])
+        if closer is not None:
+            end = text.find(closer, index + 2)
+            return None if end == -1 else end + len(closer)
+        if text.startswith("%(", index):
+            match = _PERCENT_PLACEHOLDER.match(text, index)
+            return match.end() if match else None
+        return None
+
+    def read_template(self, quoted: bool) -> Template | None:
+        end = self.template_end(self.i)
+        if end is None:
+            return None
+        start, self.i = self.i, end
+        return Template(self.source[start:end], quoted)
 
     def match_operator(self) -> str | None:
         if not self.shell:
@@ -176,6 +223,12 @@ class _Lexer:
         text = self.text
         while self.i < len(text):
             char = text[self.i]
+            if char in "{<%":
+                template = self.read_template(quoted=False)
+                if template is not None:
+                    flush()
+                    parts.append(template)
+                    continue
             if char in _BLANKS or char == "\n" or (self.match_operator() is not None):
                 break
             if char == "\\":
@@ -190,7 +243,7 @@ class _Lexer:
                 continue
             if char == "'":
                 flush()
-                parts.append(self.read_single_quoted())
+                parts.extend(self.read_single_quoted())
                 continue
             if char == '"':
                 flush()
@@ -207,14 +260,29 @@ class _Lexer:
         flush()
         return Word(parts, self.source[start:self.i])
 
-    def read_single_quoted(self) -> Lit:
+    def read_single_quoted(self) -> list[Part]:
+        """A single-quoted string: one literal, cut around template placeholders (a template engine renders them
+        before any shell sees the quotes)."""
         start = self.i
         end = self.text.find("'", start + 1)
         if end == -1:
             self.error(start, "unterminated single quote")
             end = len(self.text)
+        parts: list[Part] = []
+        literal_start = index = start + 1
+        while index < end:
+            template_end = self.template_end(index) if self.text[index] in "{<%" else None
+            if template_end is None or template_end > end:
+                index += 1
+                continue
+            if index > literal_start:
+                parts.append(Lit(self.source[literal_start:index], True))
+            parts.append(Template(self.source[index:template_end], True))
+            literal_start = index = template_end
+        if literal_start < end or not parts:
+            parts.append(Lit(self.source[literal_start:end], True))
         self.i = min(end + 1, len(self.text))
-        return Lit(self.source[start + 1:end], True)
+        return parts
 
     def read_double_quoted(self) -> list[Part]:
         start = self.i
@@ -234,8 +302,8 @@ class _Lexer:
                     chunks.append(self.source[self.i + 1:self.i + 2])
                 self.i += 2
                 continue
-            if char in "$`":
-                expansion = self.read_expansion(quoted=True)
+            if char in "$`{<%":
+                expansion = self.read_expansion(quoted=True) if char in "$`" else self.read_template(quoted=True)
                 if expansion is not None:
                     if chunks:
                         parts.append(Lit(PText.join(chunks), True))
@@ -361,7 +429,7 @@ class _Lexer:
                 self.i += 2
             elif char == "'" and not quoted:
                 flush()
-                parts.append(self.read_single_quoted())
+                parts.extend(self.read_single_quoted())
             elif char == '"' and not quoted:
                 flush()
                 parts.extend(self.read_double_quoted())

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from advisor.loaders.sources.expand import Environment, Expander, VarValue, where
-from advisor.loaders.sources.shell_lex import Lit, Op, Word, is_redirection, tokenize
+from advisor.loaders.sources.shell_lex import Lit, Op, Template, Word, is_redirection, tokenize
 from advisor.loaders.sources.text import PText, Pos, source_at
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?)=")
@@ -181,6 +181,10 @@ class _Scanner:
             return
         if name == "set":
             self.set_options(words[1:])
+            self.set_arguments(words[1:])
+            return
+        if name == "shift":
+            self.shift(words[1:])
             return
         if name == "read":
             for word in words[1:]:
@@ -206,6 +210,11 @@ class _Scanner:
     def strip_reserved(self, words: list[Word]) -> list[Word]:
         words = list(words)
         while words:
+            statement = _template_statement(words[0])
+            if statement is not None:
+                self.template_statement(statement)
+                words.pop(0)
+                continue
             keyword = words[0].unquoted_literal()
             if keyword in ("if", "while", "until"):
                 self.open_block("if" if keyword == "if" else "loop")
@@ -235,6 +244,21 @@ class _Scanner:
             else:
                 break
         return words
+
+    def template_statement(self, keyword: str) -> None:
+        """`{% if %}`/`{% for %}` ... `{% endif %}` (ERB `<% if %>` ... `<% end %>`): the template renders one
+        branch or repeats a body, so what they hold is conditional, like a shell `if`."""
+        if keyword in ("if", "unless"):
+            self.open_block("if")
+        elif keyword in _TEMPLATE_BODIES:
+            self.open_block("loop")
+        elif keyword in ("elif", "elsif", "else"):
+            self.new_branch(is_else=keyword == "else")
+        elif keyword.startswith("end") and self.blocks:
+            while self.blocks and self.blocks[-1].kind == "chain":
+                self.close_block()
+            if self.blocks:
+                self.close_block()
 
     # -- variables ---------------------------------------------------------------------------------------------
     def assign(self, word: Word, *, exported: bool, into: Environment | None = None) -> None:
@@ -268,6 +292,28 @@ class _Scanner:
                 self.assign(word, exported=exported)
             elif literal and exported:
                 self.env.export(literal)
+
+    def set_arguments(self, words: list[Word]) -> None:
+        """`set -- a b`: new arguments for `$1`, `"$@"` (unknown when only some paths run it)."""
+        texts = [word.literal() for word in words]
+        if "--" not in texts:
+            return
+        if self.conditional:
+            self.env.positional = None
+            return
+        arguments: list[PText] = []
+        for word in words[texts.index("--") + 1:]:
+            arguments.extend(self.expander.fields(word))
+        self.env.positional = arguments
+
+    def shift(self, words: list[Word]) -> None:
+        if self.env.positional is None:
+            return
+        count = words[0].literal() if words else "1"
+        if self.conditional or count is None or not count.isdigit():
+            self.env.positional = None
+            return
+        self.env.positional = self.env.positional[int(count):]
 
     def set_options(self, words: list[Word]) -> None:
         texts = [word.literal() or "" for word in words]
@@ -321,11 +367,32 @@ def _assignment(word: Word) -> tuple[str, bool, list] | None:
     return match.group(1), bool(match.group(2)), value_parts
 
 
+# Template statements with a body that renders zero or more times (or elsewhere), closed by `{% end... %}`
+_TEMPLATE_BODIES = frozenset({"for", "while", "each", "with", "block", "macro", "filter", "call", "do"})
+_ERB_BLOCK = re.compile(r"\bdo(\s*\|[^|]*\|)?$")
+
+
+def _template_statement(word: Word) -> str | None:
+    """The keyword of a word that is only template control markup (`{% if x %}` -> "if"; "" for a comment;
+    "do" for an ERB block such as `<% items.each do |x| %>`)."""
+    if len(word.parts) != 1 or not isinstance(word.parts[0], Template) or not word.parts[0].statement:
+        return None
+    raw = word.parts[0].raw.text
+    if raw.startswith("{#"):
+        return ""
+    inner = raw[2:-2].strip("-+=~ \t\n")
+    if raw.startswith("<%") and _ERB_BLOCK.search(inner):
+        return "do"
+    tokens = inner.split()
+    return tokens[0] if tokens else ""
+
+
 def _describe(value: VarValue | None) -> str:
     if value is None:
         return "not set"
-    if not value.known:
-        reason = value.reason or ""
+    unresolved = value.unresolved_reasons if value.known else []
+    if not value.known or unresolved:
+        reason = value.reason or "; ".join(unresolved)
         return f"unknown ({reason[:150]}{'...' if len(reason) > 150 else ''})" if reason else "unknown"
     return f"{value.text.text!r} ({where(value.source)})"  # type: ignore[union-attr]
 

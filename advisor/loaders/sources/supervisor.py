@@ -1,8 +1,11 @@
-"""supervisord program sections: `[program:x]` `command=`, `environment=`, `directory=`.
+"""supervisord program sections: `[program:x]` and `[fcgi-program:x]` `command=`, `environment=`, `directory=`.
 
 supervisord expands `%(ENV_X)s` (its own environment: `--env`), `%(here)s`, `%(program_name)s`,
 `%(process_num)d`..., then splits the command with shlex and starts it without a shell (a `$VAR` reaches the
 program as written). `environment=KEY="val",KEY2=val2` is added to supervisord's environment; `--env` is on top.
+Any other `%(name)s` is a placeholder of a template the file is rendered from (a fabfile, Ansible): unknown.
+`directory=` is the process's working directory; without it the process runs where supervisord was started,
+which the file does not say.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from advisor.loaders.sources.words import split_without_shell
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]\s*")
 _EXPANSION = re.compile(r"%%|%\(([A-Za-z_][A-Za-z0-9_]*)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+_PROCESS_SECTIONS = ("program:", "fcgi-program:")
+# Names supervisord itself defines for `%(name)s` in a program section (besides ENV_X).
+_SUPERVISOR_NAMES = frozenset({"here", "program_name", "group_name", "process_num", "numprocs", "host_node_name"})
 _LITERAL_REASON = ("supervisord passes {word} as written: it does not start the command with a shell (use "
                    "%(ENV_NAME)s, or bash -c)")
 
@@ -82,8 +88,11 @@ def expand(value: PText, names: dict[str, str], host_env: dict[str, str]) -> PTe
         elif key.startswith("ENV_"):
             out.append(raw.with_tag(Unresolved(f"{raw.text}: supervisord's environment has no {key[4:]} (pass "
                                                f"--env {key[4:]}=...)")))
-        else:
+        elif key in _SUPERVISOR_NAMES:
             out.append(raw.with_tag(Unresolved(f"{raw.text} is filled in by supervisord")))
+        else:
+            out.append(raw.with_tag(Unresolved(f"{raw.text} is a template placeholder (not a name supervisord "
+                                               "defines): its value is filled in when the file is rendered")))
         last = match.end()
     out.append(value[last:])
     return PText.join(out)
@@ -122,8 +131,9 @@ def load_supervisor(source: SourceText, host_env: dict[str, str], collector: Col
     directory = source_dir(source.path)
     programs: dict[str, dict[str, IniEntry]] = {}
     for entry in ini_entries(source):
-        if entry.section.startswith("program:"):
-            programs.setdefault(entry.section[len("program:"):], {})[entry.key] = entry
+        prefix = next((prefix for prefix in _PROCESS_SECTIONS if entry.section.startswith(prefix)), None)
+        if prefix is not None:
+            programs.setdefault(entry.section[len(prefix):], {})[entry.key] = entry
     for name, entries in programs.items():
         if "command" not in entries:
             continue
@@ -136,7 +146,18 @@ def load_supervisor(source: SourceText, host_env: dict[str, str], collector: Col
                 env.set(VarValue(key, PText(value), None, exported=True))
         command = expand(entries["command"].value, names, host_env)
         words, _ = split_without_shell(command, _LITERAL_REASON)
-        working_dir = expand(entries["directory"].value, names, host_env).text if "directory" in entries else None
-        resolver = PathResolver(base_dir=directory, roots=[directory], working_dir=working_dir, host_paths=True)
+        working_dir = _working_dir(entries, names, host_env)
+        resolver = PathResolver(base_dir=directory, roots=[directory], working_dir=working_dir, host_paths=True,
+                                runs_near_source=False)
         context = LaunchContext(source.path, f"supervisor program {name} command", resolver, label=name)
         collector.argv(words, env, context)
+
+
+def _working_dir(entries: dict[str, IniEntry], names: dict[str, str], host_env: dict[str, str]) -> str | None:
+    """`directory=` as supervisord expands it; None when absent or not known (a template placeholder)."""
+    if "directory" not in entries:
+        return None
+    value = expand(entries["directory"].value, names, host_env)
+    if not value.text or any(isinstance(tag, Unresolved) for tag in value.all_tags()):
+        return None
+    return value.text

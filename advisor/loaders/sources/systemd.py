@@ -159,10 +159,6 @@ def load_systemd(source: SourceText, host_env: dict[str, str], collector: Collec
     resolver = PathResolver(base_dir=directory, roots=[directory], host_paths=True)
     service = [entry for entry in entries if entry.section == "Service"]
     if not service:
-        if any(entry.section == "Socket" for entry in entries):
-            diagnostics.append(_diagnostic("info", f"{os.path.basename(source.path)} is a socket unit; advisor reads "
-                                           "it together with its .service unit: pass that file", None, source.path,
-                                           NOTE))
         return diagnostics
     env = Environment()
     file_vars: list[VarValue] = []
@@ -180,7 +176,7 @@ def load_systemd(source: SourceText, host_env: dict[str, str], collector: Collec
         elif entry.key == "EnvironmentFile":
             file_vars.extend(_environment_file(entry, resolver, diagnostics, source.path))
         elif entry.key == "WorkingDirectory":
-            working_dir = entry.value.text.lstrip("-") or None
+            working_dir = _working_directory(entry.value.text)
         elif entry.key == "ExecStart":
             if not entry.value.text:
                 commands = []
@@ -197,6 +193,31 @@ def load_systemd(source: SourceText, host_env: dict[str, str], collector: Collec
                                 resolver.with_working_dir(working_dir), extra_settings=dict(extra), label="")
         collector.argv(argv, env, context)
     return diagnostics
+
+
+def socket_unit_note(source: SourceText) -> Diagnostic | None:
+    """A `.socket` unit starts no process: it is the listening socket of the service it activates, which advisor
+    reads through that `.service` unit. The note to pass the service, or None when the unit has a [Service]."""
+    entries = unit_entries(source)
+    if any(entry.section == "Service" for entry in entries) or not any(entry.section == "Socket"
+                                                                       for entry in entries):
+        return None
+    named = [entry.value.text.strip() for entry in entries if entry.section == "Socket" and entry.key == "Service"]
+    name = os.path.basename(source.path)
+    service = named[-1] if named and named[-1] else os.path.splitext(name)[0] + ".service"
+    note = _diagnostic("info", f"{name} is a socket unit: it gives the listening address of {service}, which "
+                       "starts the server", None, source.path, NOTE)
+    note.fix = f"pass {service} too: advisor reads the socket through it"
+    return note
+
+
+def _working_directory(text: str) -> str | None:
+    """`WorkingDirectory=` as written (`-` only makes a missing directory non-fatal); None when it depends on the
+    instance or user (`~`, `%h`...)."""
+    directory = text.strip().lstrip("-")
+    if not directory or directory.startswith("~") or re.search(r"%[^%]", directory.replace("%%", "")):
+        return None
+    return directory.replace("%%", "%")
 
 
 def _exec_argv(value: PText, env: Environment) -> list[PText]:

@@ -1,12 +1,13 @@
 """Argument lists that no shell sees: exec-form CMD, compose `command:` after interpolation, supervisor `command=`.
 
 They are split with POSIX quoting (like `shlex.split`), but `$VAR` stays text: the program receives it as written.
-Such a `$` is tagged ExecLiteral, so a setting that depends on it is unknown with that reason.
+Such a `$` is tagged ExecLiteral, so a setting that depends on it is unknown with that reason. A template
+placeholder (`{{ workers }}`, a file rendered before it is used) is part of one word and unknown.
 """
 
 from __future__ import annotations
 
-from advisor.loaders.sources.shell_lex import Lit, Word, tokenize
+from advisor.loaders.sources.shell_lex import Lit, Template, Word, tokenize
 from advisor.loaders.sources.text import ExecLiteral, PText, Unresolved
 
 
@@ -17,8 +18,16 @@ def mark_literal_dollars(word: PText, reason: str) -> PText:
 
 
 def _literal_word(word: Word) -> PText:
-    pieces = [part.text if isinstance(part, Lit) else part.raw for part in word.parts]
+    pieces = [part.text if isinstance(part, Lit) else _placeholder(part) if isinstance(part, Template) else part.raw
+              for part in word.parts]
     return PText.join(pieces)
+
+
+def _placeholder(part: Template) -> PText:
+    """A template placeholder stays as written and is unknown (unless the format already said why)."""
+    if any(isinstance(tag, Unresolved) for tag in part.raw.all_tags()):
+        return part.raw
+    return part.raw.with_tag(Unresolved(f"template placeholder {part.shown}"))
 
 
 def split_without_shell(text: PText, literal_reason: str) -> tuple[list[PText], list[str]]:

@@ -19,7 +19,8 @@ from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting, Source
 
 _SHELL_EXPANSION = re.compile(r"\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]|\()|`")
-_WHOLE_EXPANSION = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
+# `"$@"` / `$@` / `$*` (the script's arguments, not known) count as whole-word expansions too
+_WHOLE_EXPANSION = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*])$|^\"\$(@|\{@\})\"$")
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 

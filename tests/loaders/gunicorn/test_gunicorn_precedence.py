@@ -96,7 +96,9 @@ def test_missing_or_unknown_config_makes_file_settings_unknown(tmp_path):
     parsed = parse_gunicorn_args(["-c", "missing.py", "--workers", "2", "app"])
     result = app_server_from_command_line(parsed, Source.file("Procfile", 1, 6), HostFacts.build(),
                                           base_dir=str(tmp_path), id="Procfile:web")
-    assert [(d.code, d.severity) for d in result.diagnostics] == [("ADV004", "warning")]
+    # a config that is not among the inputs is a coverage note (info, reported once per file), not a warning
+    assert [(d.code, d.severity, d.missing) for d in result.diagnostics] == [("ADV004", "info", "missing.py")]
+    assert "pass the gunicorn config file" in result.diagnostics[0].fix
     assert result.app.settings["workers"].value == 2  # the command line still wins
     assert not result.app.settings["timeout"].known
     shell = parse_gunicorn_args(["-c", "$GUNICORN_CONF", "app"])

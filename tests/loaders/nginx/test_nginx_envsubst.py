@@ -56,3 +56,22 @@ def test_only_the_given_names_are_filled(tmp_path: Path):
     (route,) = result.routes
     assert not route.settings["proxy_read_timeout"].known
     assert result.upstreams["backend"].servers[0].address.known
+
+
+def test_values_from_the_nginx_containers_environment_name_their_origin(tmp_path: Path):
+    """Values a compose file gives the nginx container fill its templates; `--env` wins over them."""
+    from advisor.model.provenance import Setting, Source
+
+    path = tmp_path / "nginx.conf.template"
+    path.write_text(TEMPLATE)
+    template_env = {"BACKEND": Setting("app:8000", Source.file("compose.yaml", 14, 7)),
+                    "PROXY_READ_TIMEOUT": Setting("30s", Source.file("compose.yaml", 15, 7)),
+                    "ENV_NAME": Setting.unknown("${ENV_NAME} is not set", "compose.yaml", 16)}
+    result = load_nginx(str(path), HostFacts.build(env={"PROXY_READ_TIMEOUT": "45s"}), template_env)
+    (route,) = result.routes
+    (server,) = result.upstreams["backend"].servers
+    assert str(server.address.value) == "app:8000"
+    assert "envsubst ${BACKEND} from compose.yaml:14" in server.address.source.detail
+    read = route.settings["proxy_read_timeout"]
+    assert read.value == 45.0 and "envsubst ${PROXY_READ_TIMEOUT} from --env" in read.source.detail
+    assert not route.headers["x-env"].known  # an unknown value fills nothing

@@ -64,12 +64,48 @@ def test_included_paths_are_relative_to_the_cwd_when_under_it(tmp_path: Path,
     assert result.routes[0].id == "etc/nginx/conf.d/a.conf:3 location /"
 
 
-def test_missing_include_is_a_warning_at_the_include_line(tmp_path: Path) -> None:
+def test_missing_include_is_an_info_about_an_input_that_is_not_here(tmp_path: Path) -> None:
     main = write(tmp_path, "nginx.conf", "http {\n    include sites/app.conf;\n}\n")
     result = load_nginx(str(main), HostFacts.build())
     diagnostic = only(result, "ADV002")
-    assert diagnostic.severity == "warning" and diagnostic.line == 2 and diagnostic.path == str(main)
-    assert "sites/app.conf" in diagnostic.message
+    assert diagnostic.severity == "info" and diagnostic.line == 2 and diagnostic.path == str(main)
+    assert diagnostic.missing == "sites/app.conf" and "sites/app.conf" in diagnostic.message
+    assert "not among the inputs" in diagnostic.message and "fix the include" not in (diagnostic.fix or "")
+    assert "pass it" in diagnostic.fix
+
+
+def test_missing_include_leaves_unknown_upstream_names_unknown(tmp_path: Path) -> None:
+    """A name that is not an upstream block may be defined in the missing file: unknown, not an error."""
+    main = write(tmp_path, "nginx.conf", "events {}\nhttp {\n include /run/generated/upstreams.conf;\n"
+                                         " server { location / { uwsgi_pass app; } }\n}\n")
+    result = load_nginx(str(main), HostFacts.build())
+    assert codes(result) == ["ADV002"]
+    assert not result.routes[0].target.addresses[0].known
+
+
+def test_include_rendered_from_a_template_next_to_the_including_file(tmp_path: Path) -> None:
+    main = write(tmp_path, "nginx/app.conf.template", "upstream api { server ${API_HOST}:8080; }\n"
+                 "server {\n    listen 80;\n    include /etc/nginx/conf.d/extra.conf.inc;\n"
+                 "    location / { proxy_pass http://api; }\n}\n")
+    write(tmp_path, "nginx/extra.conf.inc.template", "location /mcp { proxy_read_timeout 30s;"
+          " proxy_pass http://${MCP_HOST}:8090; }\n")
+    result = load_nginx(str(main), HostFacts.build(env={"MCP_HOST": "mcp"}))
+    assert codes(result) == []
+    mcp = route(result, "/mcp")
+    assert str(mcp.target.addresses[0].value) == "mcp:8090"
+    read = mcp.settings["proxy_read_timeout"]
+    assert read.value == 30.0 and read.source.path.endswith("extra.conf.inc.template")
+    assert "rendered from" in read.source.detail and "extra.conf.inc.template" in read.source.detail
+
+
+def test_include_rendered_from_the_nginx_image_templates_directory(tmp_path: Path) -> None:
+    main = write(tmp_path, "nginx/nginx.conf", "events {}\nhttp {\n include /etc/nginx/conf.d/default.conf;\n}\n")
+    write(tmp_path, "nginx/templates/default.conf.template",
+          "server { location / { proxy_read_timeout ${READ_TIMEOUT}; proxy_pass http://web:8000; } }\n")
+    result = load_nginx(str(main), HostFacts.build())
+    assert codes(result) == []
+    read = route(result, "/").settings["proxy_read_timeout"]
+    assert not read.known and "${READ_TIMEOUT}" in read.source.detail
 
 
 def test_glob_without_match_is_only_info(tmp_path: Path) -> None:
@@ -162,6 +198,7 @@ def test_unresolved_include_placeholder(tmp_path: Path) -> None:
     main = write(tmp_path, "nginx.conf", "http {\n include ${CONF_DIR}/app.conf;\n}\n")
     diagnostic = only(load_nginx(str(main), HostFacts.build()), "ADV002")
     assert "envsubst placeholder ${CONF_DIR}" in diagnostic.message and diagnostic.line == 2
+    assert diagnostic.severity == "info" and diagnostic.missing == "${CONF_DIR}/app.conf"
 
 
 def test_parse_error_in_included_file_points_into_that_file(tmp_path: Path) -> None:

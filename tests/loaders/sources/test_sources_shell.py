@@ -70,11 +70,11 @@ def test_uvicorn_fixture_script():
     assert written_at(app.settings["limit_concurrency"]).startswith("--limit-concurrency 20")
 
 
-def test_script_without_a_server_is_a_warning(tmp_path):
+def test_script_without_a_server_is_an_info_note(tmp_path):
     result = load_text(tmp_path, "#!/bin/sh\npip install gunicorn\npython manage.py migrate\n", "shell",
                        name="setup.sh")
     assert result.apps == []
-    assert [(d.code, d.severity) for d in result.diagnostics] == [("ADV004", "warning")]
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("ADV004", "info")]
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
