@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from advisor import __version__
 
+if TYPE_CHECKING:
+    from advisor.commands.options import Inputs
+
 app = typer.Typer(
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -20,9 +26,12 @@ app = typer.Typer(
 
 # Shared option declarations -------------------------------------------------------------------------------------
 PathsArg = Annotated[Optional[list[str]], typer.Argument(
-    help="Config files: nginx configs and app server configs (gunicorn.conf.py), in any order.", show_default=False)]
-NginxOpt = Annotated[Optional[list[str]], typer.Option("--nginx", help="An nginx config (repeatable).")]
-AppOpt = Annotated[Optional[list[str]], typer.Option("--app", help="An app server config or command-line source.")]
+    help="Config files in any order: nginx configs and app server settings (gunicorn.conf.py, compose file, "
+         "Dockerfile, Procfile, ...); a directory to search for them; - for standard input.", show_default=False)]
+NginxOpt = Annotated[Optional[list[str]], typer.Option(
+    "--nginx", help="An nginx config (repeatable); - reads it from standard input.")]
+AppOpt = Annotated[Optional[list[str]], typer.Option(
+    "--app", help="An app server config or command-line source; - reads it from standard input.")]
 AppFormatOpt = Annotated[Optional[str], typer.Option(
     "--app-format", help="Override app source detection: gunicorn, compose, dockerfile, procfile, systemd, "
                          "supervisor, shell, markdown, python (a script that starts the server), makefile.")]
@@ -42,8 +51,8 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for int
 RpsOpt = Annotated[Optional[float], typer.Option(
     "--rps", help="Offered load on the app server at peak, requests/s.", show_default=False)]
 ServiceTimeOpt = Annotated[Optional[str], typer.Option(
-    "--service-time", help="Service time per request: mean 80ms (exponential), p50=80ms,p99=900ms (lognormal) or "
-                           "constant=50ms.", show_default=False)]
+    "--service-time", help="Service time per request, with a unit: mean 80ms (exponential), p50=80ms,p99=900ms "
+                           "(lognormal) or constant=50ms.", show_default=False)]
 
 
 def _version_callback(value: bool) -> None:
@@ -80,6 +89,32 @@ def _inputs(paths, nginx, app_, app_format):
     return Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
 
 
+@contextmanager
+def _given(inputs: "Inputs", output_file: Optional[str] = None) -> Iterator["Inputs"]:
+    """Standard input (`-`) in a temporary file named `<stdin>` in everything printed; directories searched and
+    what was found in them printed on stderr."""
+    from advisor.commands.given_inputs import (
+        AliasingStream, InputsError, StdinAliases, announce_directories, stdin_inputs,
+    )
+
+    aliases = StdinAliases()
+    try:
+        with stdin_inputs(inputs, sys.stdin, aliases) as ready:
+            announce_directories(ready, sys.stderr)
+            if not aliases.replacements:
+                yield ready
+                return
+            out, err = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = AliasingStream(out, aliases), AliasingStream(err, aliases)  # type: ignore
+            try:
+                yield ready
+            finally:
+                sys.stdout, sys.stderr = out, err
+                aliases.rewrite_file(output_file)
+    except InputsError as error:
+        _fail_usage(str(error))
+
+
 def _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env):
     try:
         return _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
@@ -90,6 +125,33 @@ def _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env):
 def _fail_usage(message: str) -> None:
     sys.stderr.write(f"advisor: error: {message}\n")
     raise typer.Exit(2)
+
+
+def _service_time_or_exit(service_time: Optional[str]) -> Optional[str]:
+    """A bare number is refused rather than read as seconds: `100` is as often meant as 100ms."""
+    from advisor.units import require_units
+
+    if service_time is not None:
+        try:
+            require_units(service_time)
+        except ValueError as error:
+            _fail_usage(f"--service-time: {error}")
+    return service_time
+
+
+def _seconds_or_exit(text: str, option: str) -> float:
+    """`--duration 90s`, `2m`, `1m30s`, `500ms` or a number of seconds, the same in every command."""
+    from advisor.units import parse_option_duration
+
+    try:
+        return parse_option_duration(text)
+    except ValueError as error:
+        _fail_usage(f"{option}: {error}")
+        raise  # unreachable: _fail_usage exits
+
+
+def _duration_text(seconds: float) -> str:
+    return "0" if seconds == 0 else repr(seconds)
 
 
 @app.command()
@@ -131,6 +193,7 @@ def check(
     """Check an nginx config and an app server config together; exit 1 when something will break."""
     from advisor.commands.options import CheckOptions, Workload
 
+    service_time = _service_time_or_exit(service_time)
     try:
         options = CheckOptions(
             inputs=_inputs(paths, nginx, app_, app_format),
@@ -146,7 +209,10 @@ def check(
         _fail_usage(str(error))
     from advisor.commands.check import run
 
-    raise typer.Exit(run(options))
+    with _given(options.inputs, output_file) as inputs:
+        options.inputs = inputs
+        code = run(options)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -167,7 +233,9 @@ def show(
     host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.show import run
 
-    raise typer.Exit(run(_inputs(paths, nginx, app_, app_format), host, output_format, debug=debug))
+    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
+        code = run(inputs, host, output_format, debug=debug)
+    raise typer.Exit(code)
 
 
 @app.command("rules")
@@ -213,25 +281,32 @@ def model(
         "--target-utilization", help="Utilisation the workers recommendation aims for.")] = 0.7,
     simulate: Annotated[bool, typer.Option(
         "--simulate", help="Report the discrete-event simulator's numbers instead of the formulas.")] = False,
-    duration: Annotated[float, typer.Option(
-        "--duration", help="Simulated seconds measured per run with --simulate (after an automatic warm-up).")]
-    = 60.0,
+    duration: Annotated[str, typer.Option(
+        "--duration", help="Simulated time measured per run with --simulate (after an automatic warm-up), e.g. 60s "
+                           "or 2m.")] = "60s",
     seed: Annotated[int, typer.Option("--seed", help="Random seed for --simulate.")] = 0,
     plot: Annotated[Optional[str], typer.Option(
         "--plot", help="Also draw the outcome shares against load to FILE.png or FILE.svg (needs matplotlib: "
-                       "pip install 'advisor[plot]').", show_default=False)] = None,
+                       "pip install 'proxy-advisor[plot]').", show_default=False)] = None,
     output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
     color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Also print every parameter's source, what happens when all workers are busy, the notes "
+                          "and a chart of the outcomes against load.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
+    service_time = _service_time_or_exit(service_time)
+    duration_s = _seconds_or_exit(duration, "--duration")
     host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.model_cmd import ModelOptions, run
 
-    raise typer.Exit(run(ModelOptions(
-        inputs=_inputs(paths, nginx, app_, app_format), host=host, rps=rps, service_time=service_time, error_budget=error_budget,
-        target_utilization=target_utilization, simulate=simulate, duration_s=duration, seed=seed, plot=plot,
-        output_format=output_format, color=color, debug=debug)))
+    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
+        code = run(ModelOptions(
+            inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
+            target_utilization=target_utilization, simulate=simulate, duration_s=duration_s, seed=seed, plot=plot,
+            output_format=output_format, color=color, debug=debug, explain=explain))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -247,9 +322,9 @@ def validate(
     env: EnvOpt = None,
     rps: RpsOpt = None,
     service_time: ServiceTimeOpt = None,
-    duration: Annotated[str, typer.Option("--duration", help="Measured part of the run (wall clock), max 600s.")]
-    = "20s",
-    warmup: Annotated[str, typer.Option("--warmup", help="Discarded start of the run, max 120s.")] = "2s",
+    duration: Annotated[str, typer.Option(
+        "--duration", help="Measured part of the run (wall clock), e.g. 20s or 2m; max 600s.")] = "20s",
+    warmup: Annotated[str, typer.Option("--warmup", help="Discarded start of the run, e.g. 2s; max 120s.")] = "2s",
     proxy: Annotated[str, typer.Option(
         "--proxy", help="auto (nginx when installed), nginx (real nginx), builtin (load generator emulates nginx's "
                         "connect/read timeouts).")] = "auto",
@@ -269,13 +344,18 @@ def validate(
     """Run the link for real on private loopback/unix addresses and compare measured 502/504 shares with the model."""
     if rps is None or service_time is None:
         _fail_usage("validate needs --rps and --service-time (e.g. --rps 64 --service-time 50ms)")
+    service_time = _service_time_or_exit(service_time)
+    duration = _duration_text(_seconds_or_exit(duration, "--duration"))
+    warmup = _duration_text(_seconds_or_exit(warmup, "--warmup"))
     host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.validate_cmd import ValidateOptions, run
 
-    raise typer.Exit(run(ValidateOptions(
-        inputs=_inputs(paths, nginx, app_, app_format), host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup, proxy=proxy,
-        server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
-        band_level=band_level, debug=debug)))
+    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
+        code = run(ValidateOptions(
+            inputs=inputs, host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup,
+            proxy=proxy, server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
+            band_level=band_level, debug=debug))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -17,7 +17,8 @@ Keys (kebab-case; `_` is accepted for `-`):
     rules = ["ci/advisor-rules"]                                  # extra rule directories
 
 Paths (pairs, rules) are relative to the config file's directory. A file that does not parse raises `ConfigError`
-with the file and line (the CLI exits 2); unknown keys become `ConfigWarning`s with a "did you mean" suggestion.
+with the file and line (the CLI exits 2); unknown keys become `ConfigWarning`s with a "did you mean" suggestion, and a
+top-level key written after a `[[pairs]]` header (where TOML makes it part of the pair) says to move it above.
 """
 
 from __future__ import annotations
@@ -338,6 +339,11 @@ class _Builder:
     def _unknown(self, key: str, known: tuple[str, ...], table: tuple[str, ...] = ()) -> None:
         import difflib
 
+        if table == ("pairs",) and _normalize_key(key) in _TOP_LEVEL_KEYS:
+            message = (f"'{key}' is a top-level setting: move it above [[pairs]] (keys after a [[pairs]] header "
+                       "belong to that pair); ignored here")
+            self.warnings.append(ConfigWarning(str(self.path), self._line(key, table), message))
+            return
         hint = ""
         close = difflib.get_close_matches(_normalize_key(key), known, n=1, cutoff=0.6)
         if close:
@@ -418,6 +424,13 @@ class _Builder:
         service_time = entry.get("service-time")
         if service_time is not None and not isinstance(service_time, str):
             raise self._error("service-time", f"expected a string such as \"80ms\", got {service_time!r}", where)
+        if service_time is not None:
+            from advisor.units import require_units
+
+            try:
+                require_units(service_time)
+            except ValueError as error:
+                raise self._error("service-time", str(error), where) from None
         return PairWorkload(float(rps) if rps is not None else None, service_time)
 
     def _per_file_ignores(self, value: Any) -> tuple[PerFileIgnore, ...]:

@@ -78,3 +78,52 @@ def format_size(size: int) -> str:
         if size and size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
+
+
+# Durations on the command line and in advisor's own config --------------------------------------------------------
+# One syntax for every option that takes a duration (--service-time, --duration, --warmup, workload service-time):
+# a number with a unit (`80ms`, `1.5s`, `2m`, `250us`), also combined as nginx writes them (`1m30s`).
+
+_OPTION_UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+_OPTION_PART = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|µs|ms|min|s|m|h)")
+_BARE_NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse_option_duration(text: str, *, bare: str = "seconds") -> float:
+    """Seconds for a duration option such as `80ms`, `1.5s`, `2m` or `1m30s`.
+
+    `bare` says what a number without a unit means: "seconds", or "error" where either reading is plausible
+    (a service time of `100` is as likely milliseconds as seconds), raising ValueError with both spellings."""
+    stripped = text.strip()
+    bare_match = _BARE_NUMBER.match(stripped)
+    if bare_match:
+        if bare == "error":
+            raise ValueError(bare_number_hint(stripped))
+        return float(bare_match.group(1))
+    position, total = 0, 0.0
+    compact = stripped.replace(" ", "")
+    while position < len(compact):
+        match = _OPTION_PART.match(compact, position)
+        if not match:
+            raise ValueError(f"cannot read {stripped!r} as a duration; use e.g. 80ms, 1.5s or 2m")
+        total += float(match.group(1)) * _OPTION_UNITS[match.group(2)]
+        position = match.end()
+    if not compact:
+        raise ValueError("empty duration; use e.g. 80ms, 1.5s or 2m")
+    return total
+
+
+def bare_number_hint(number: str) -> str:
+    """What to write instead of a number without a unit: `100ms`? `100s`? (`0.1s`? for `0.1`)."""
+    value = float(number)
+    if 0 < value < 1:
+        return f"{number!r} has no unit: did you mean {number}s ({value * 1000:g}ms)?"
+    return f"{number!r} has no unit: did you mean {number}ms or {number}s?"
+
+
+def require_units(spec: str) -> None:
+    """Raise ValueError when a service-time spec (`80ms`, `p50=40ms,p99=400ms`) has a bare number in it."""
+    for part in spec.split(","):
+        value = part.partition("=")[2] if "=" in part else part
+        if _BARE_NUMBER.match(value):
+            raise ValueError(bare_number_hint(value.strip()))

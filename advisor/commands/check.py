@@ -1,6 +1,6 @@
 """`advisor check`: build the deployment, run the selected rules, report, and choose the exit code.
 
-Exit codes (linter-conventions.md §6.4): 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage
+Exit codes (README.md#exit-codes): 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage
 error, bad rule file, unreadable output file or internal error (message on stderr; a traceback only with --debug).
 A config that does not parse is a finding (ADV001, severity error), so it exits 1, never 0. Notices (what could
 not be checked: one side of the pair missing, routes reaching no app server) never change the exit code; a missing

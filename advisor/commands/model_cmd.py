@@ -7,6 +7,8 @@ predicted effect), answers "what happens if all workers are busy and a request c
 504 / 500 shares against offered load for the current and the recommended settings (a text chart; ``--plot FILE``
 writes a PNG or SVG with matplotlib). ``--simulate`` reports the discrete-event simulator's numbers instead of the
 formulas, and prints the formula value wherever it lies outside the simulator's 95 % band for a run of that length.
+The text output (`model_text`) is one compact block per app server and parameter set; ``--explain`` adds the
+provenance of every parameter, the narrative, the notes and the chart. How the model works: docs/model.md.
 
 Exit codes: 0 every modelled link is within the error budget; 1 some link's predicted error share (502 + 504 + 500)
 exceeds it; 2 usage errors: a bad option value (--service-time, --rps, --plot suffix, missing matplotlib), no input
@@ -59,20 +61,17 @@ import math
 import os
 import shutil
 import sys
-import textwrap
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from advisor.commands.model_report import LinkReport, ModelOutcome, Simulation
+from advisor.commands.model_text import render_text
 from advisor.commands.options import HostOptions, Inputs
 
 if TYPE_CHECKING:
-    from advisor.queueing.analytic import Prediction
     from advisor.queueing.params import ServiceTime
-    from advisor.queueing.plot import PanelData
-    from advisor.queueing.recommend import Recommendation
     from advisor.queueing.scenario import Scenario
-    from advisor.queueing.simulate import Band, SimResult
 
 __all__ = ["ModelOptions", "run"]
 
@@ -99,55 +98,7 @@ class ModelOptions:
     output_format: str = "text"
     color: str = "auto"
     debug: bool = False
-
-
-@dataclass
-class _Simulation:
-    result: SimResult
-    band: Band
-    warmup_s: float
-    differences: list[tuple[str, float | None, float | None, tuple[float, float]]]
-    elapsed_s: float
-
-
-@dataclass
-class _LinkReport:
-    scenario: Scenario
-    prediction: Prediction  # the formulas' numbers
-    recommendations: list[Recommendation]
-    recommended: Scenario  # with every recommendation applied
-    narrative: list[str]
-    current_curve: PanelData
-    recommended_curve: PanelData | None  # None when nothing is recommended
-    overload_rps: float
-    overload_fill_s: float | None
-    error_budget: float
-    simulation: _Simulation | None = None
-
-    @property
-    def shown(self) -> Prediction | SimResult:
-        """The numbers the verdict uses: the simulation's with --simulate, else the formulas'."""
-        return self.simulation.result if self.simulation is not None else self.prediction
-
-    @property
-    def panels(self) -> list[PanelData]:
-        return [self.current_curve] + ([self.recommended_curve] if self.recommended_curve is not None else [])
-
-    @property
-    def error_share(self) -> float:
-        from advisor.queueing.recommend import error_share
-
-        return error_share(self.shown)
-
-    @property
-    def over_budget(self) -> bool:
-        return self.error_share > self.error_budget + 1e-12
-
-
-@dataclass
-class _Outcome:
-    reports: list[_LinkReport] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    explain: bool = False  # text: add the parameters' provenance, the narrative, notes and the chart
 
 
 class _UsageError(Exception):
@@ -196,7 +147,7 @@ def _check_options(options: ModelOptions) -> ServiceTime:
 # -- analysis -------------------------------------------------------------------------------------------------------
 
 
-def _analyse(scenario: Scenario, options: ModelOptions) -> _LinkReport:
+def _analyse(scenario: Scenario, options: ModelOptions) -> LinkReport:
     from advisor.queueing.analytic import predict
     from advisor.queueing.narrative import what_happens_when_busy
     from advisor.queueing.plot import PanelData, load_axis, outcome_curve
@@ -217,7 +168,7 @@ def _analyse(scenario: Scenario, options: ModelOptions) -> _LinkReport:
                                       recommended.capacity_rps)
     overload = OVERLOAD_FACTOR * prediction.max_throughput_rps
     fill = scenario.params.queue_room / (overload - prediction.max_throughput_rps)
-    return _LinkReport(scenario, prediction, recommendations, recommended, narrative, current_curve,
+    return LinkReport(scenario, prediction, recommendations, recommended, narrative, current_curve,
                        recommended_curve, overload, fill, options.error_budget)
 
 
@@ -237,7 +188,7 @@ def _adapt_narrative(scenario: Scenario, lines: list[str]) -> list[str]:
         first = (f"All {s.servers} request slots ({s.workers} gthread workers ({describe_source(sources['workers'])}) "
                  f"x {s.slots_per_worker} threads) are busy. A gthread worker keeps accepting connections up to "
                  f"worker_connections {s.worker_connections} ({describe_source(sources['worker_connections'])}) and "
-                 f"queues them inside the worker, where nginx cannot see them (P25): nginx's connect succeeds at "
+                 f"queues them inside the worker, where nginx cannot see them: nginx's connect succeeds at "
                  f"once, so these {s.worker_queue_room} queued requests can only end as 504s, never as fast 502s. "
                  f"Only when every worker holds {s.worker_connections} connections do new ones wait in {kernel}. "
                  f"In total Q = {s.queue_room} connections can wait.")
@@ -248,7 +199,7 @@ def _adapt_narrative(scenario: Scenario, lines: list[str]) -> list[str]:
     return [first, *lines[1:]]
 
 
-def _simulate(report: _LinkReport, options: ModelOptions) -> _Simulation:
+def _simulate(report: LinkReport, options: ModelOptions) -> Simulation:
     from advisor.queueing.simulate import band, simulate
 
     params = report.scenario.params
@@ -282,10 +233,10 @@ def _simulate(report: _LinkReport, options: ModelOptions) -> _Simulation:
         slack = 1.0 / arrivals if key.startswith("p_") else 1e-3 * max(abs(analytic), 1e-3)
         if analytic < lo - slack or analytic > hi + slack:
             differences.append((key, analytic, simulated, (lo, hi)))
-    return _Simulation(result, spread, warmup, differences, time.perf_counter() - started)
+    return Simulation(result, spread, warmup, differences, time.perf_counter() - started)
 
 
-def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> _Outcome:
+def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> ModelOutcome:
     from advisor.model.build import InputError, build_deployment, host_facts_from_options
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
@@ -302,7 +253,7 @@ def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> _Out
                    for route_id, diagnosis in deployment.route_diagnoses.items()]
         raise _UsageError("no nginx route reaches an app server in the given files, so there is nothing to model"
                           + ("\n" + "\n".join(details) if details else "") + "\n(`advisor show` prints the links)")
-    outcome = _Outcome()
+    outcome = ModelOutcome()
     for link in deployment.links:
         label = f"{link.route.id} -> {link.app.id}"
         try:
@@ -315,176 +266,6 @@ def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> _Out
             continue
         outcome.reports.append(report)
     return outcome
-
-
-# -- text output ----------------------------------------------------------------------------------------------------
-
-
-def _pct(p: float | None) -> str:
-    if p is None:
-        return "-"
-    if p <= 0:
-        return "0 %"
-    if p < 1e-4:
-        return "< 0.01 %"
-    if p > 1 - 1e-4 and p < 1:
-        return "> 99.99 %"
-    if p < 0.01:
-        return f"{100 * p:.2f} %"
-    return f"{100 * p:.1f} %"
-
-
-def _dur(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    if seconds == 0:
-        return "0 s"
-    if seconds < 1:
-        return f"{seconds * 1000:.3g} ms"
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    return f"{seconds / 60:.3g} min"
-
-
-def _value(symbol: str, value: Any) -> str:
-    if value is None:
-        return "off" if symbol == "Tw" else "-"
-    if symbol in ("S", "T", "Tc", "Tw", "R"):
-        return _dur(float(value))
-    if symbol == "lambda":
-        return f"{value:g}/s"
-    return str(value)
-
-
-def _outcomes_line(p: Prediction | SimResult) -> str:
-    return (f"ok {_pct(p.p_ok)}   502 {_pct(p.p_502)}   504 {_pct(p.p_504)}   504 connect {_pct(p.p_504_connect)}"
-            f"   500 {_pct(p.p_500)}")
-
-
-_LABELS = {"worker_timeout_status": "killed"}
-
-
-class _Text:
-    def __init__(self, width: int) -> None:
-        self.lines: list[str] = []
-        self.width = width
-
-    def add(self, text: str = "") -> None:
-        self.lines.append(text)
-
-    def wrap(self, text: str, indent: str, first: str | None = None) -> None:
-        self.lines.extend(textwrap.wrap(text, self.width, initial_indent=first if first is not None else indent,
-                                        subsequent_indent=indent, break_on_hyphens=False, break_long_words=False))
-
-
-def _render_report(out: _Text, report: _LinkReport, chart: list[str]) -> None:
-    from advisor.queueing.recommend import error_share
-    from advisor.queueing.scenario import OVERLOAD_FACTOR, iter_parameter_rows
-
-    scenario, p = report.scenario, report.prediction
-    kind = "unix socket" if scenario.settings.socket == "unix" else "TCP"
-    out.add(f"== {scenario.label}  ({kind} {scenario.upstream}, gunicorn {scenario.settings.family} workers)")
-    out.add("")
-    out.add("  parameters")
-    for row in iter_parameter_rows(scenario):
-        if row.symbol in ("R", "worker_timeout_status") and scenario.params.worker_timeout_s is None:
-            continue  # no worker timeout in the model: its restart time and status do not matter
-        label = _LABELS.get(row.symbol, row.symbol)
-        out.wrap(row.meaning, " " * 26, f"    {label:<10}{_value(row.symbol, row.value):<12}")
-        out.wrap(row.where(), " " * 29, " " * 26 + "<- ")
-    if scenario.notes:
-        out.add("  notes")
-        for note in scenario.notes:
-            out.wrap(note, "      ", "    - ")
-    out.add("")
-    shown = report.shown
-    if report.simulation is not None:
-        sim = report.simulation
-        out.add(f"  simulated ({shown.model}; {sim.result.counts['arrivals']} requests over "
-                f"{_dur(sim.result.duration_s)}"
-                f" after a {_dur(sim.warmup_s)} warm-up, seed {sim.result.seed})")
-    else:
-        out.wrap(p.model, "      ", "  predicted: ")
-    out.add(f"    {_outcomes_line(shown)}")
-    out.add(f"    utilisation {_pct(shown.utilization)} (offered rho {p.rho:.3g}); max throughput c/E[H] = "
-            f"{p.max_throughput_rps:.4g} requests/s; goodput {shown.goodput_rps:.4g} requests/s")
-    if shown.latency_p50_s is not None:
-        out.add(f"    successful requests: p50 {_dur(shown.latency_p50_s)}, p99 {_dur(shown.latency_p99_s)}")
-    else:
-        out.add("    successful requests: none to speak of")
-    fill = (f"the queue fills in {_dur(p.fill_time_s)} at this load" if p.fill_time_s is not None else
-            f"under overload ({OVERLOAD_FACTOR:g}x capacity = {report.overload_rps:.4g} requests/s) the queue fills "
-            f"in {_dur(report.overload_fill_s)}")
-    out.wrap(f"queue drain time Q x E[H] / c = {_dur(p.drain_time_s)}; {fill}"
-             + ("; a full queue takes longer to drain than the read timeout: overload means 504s for (almost) all"
-                if p.drain_time_s + p.mean_holding_s > (scenario.settings.read_timeout_s or math.inf) else ""),
-             "      ", "    ")
-    if p.approximate and report.simulation is None:
-        out.wrap(f"approximate: {p.approximation_reason}", "      ", "    ")
-    if report.simulation is not None:
-        sim = report.simulation
-        if sim.differences:
-            out.add(f"    the formulas differ beyond the simulator's 95 % band ({sim.band.runs} runs of "
-                    f"{_dur(sim.result.duration_s)}):")
-            for key, analytic, simulated, (lo, hi) in sim.differences:
-                fmt = _dur if key.startswith("latency") else _pct
-                out.add(f"      {key}: formulas {fmt(analytic)}, simulated {fmt(simulated)}, "
-                        f"band {fmt(lo)} - {fmt(hi)}")
-        else:
-            out.add(f"    the formulas agree: every value lies within the simulator's 95 % band ({sim.band.runs} runs)")
-    share = report.error_share
-    verdict = ("OVER BUDGET" if report.over_budget else "within budget")
-    out.add(f"    verdict: {verdict}: {_pct(share)} of requests fail (502 + 504 + 500), error budget "
-            f"{_pct(report.error_budget)}")
-    out.add("")
-    if report.recommendations:
-        out.add("  recommendations (each predicted together with the ones above it)")
-        for number, rec in enumerate(report.recommendations, 1):
-            current = _value("T", rec.current) if "timeout" in rec.setting else rec.current
-            new = _value("T", rec.recommended) if "timeout" in rec.setting else rec.recommended
-            out.add(f"    {number}. {rec.setting}: {current} -> {new}   at {rec.where}")
-            out.add(f"         {rec.line}")
-            out.wrap(rec.reason, "         ", "         why: ")
-            out.wrap(f"at {scenario.rps:g} requests/s: errors {_pct(error_share(rec.before))} -> "
-                     f"{_pct(error_share(rec.after))}, ok {_pct(rec.before.p_ok)} -> {_pct(rec.after.p_ok)}, p99 "
-                     f"{_dur(rec.before.latency_p99_s)} -> {_dur(rec.after.latency_p99_s)}; at {rec.overload_rps:.4g}"
-                     f" requests/s ({OVERLOAD_FACTOR:g}x capacity): ok {_pct(rec.overload_before.p_ok)} -> "
-                     f"{_pct(rec.overload_after.p_ok)}", "         ", "         predicted: ")
-    else:
-        out.add("  recommendations: none - no change predicts a better outcome at this load or in overload")
-    out.add("")
-    out.add("  what happens if all workers are busy and a request comes in?")
-    for line in report.narrative:
-        out.wrap(line, "      ", "    - ")
-    out.add("")
-    out.add("  outcome share against offered load (formulas" + ("" if report.recommendations else
-                                                              "; nothing to recommend, so only the current settings")
-            + ")")
-    out.lines.extend(chart)
-    out.add("")
-
-
-def _render_text(outcome: _Outcome, options: ModelOptions, service: ServiceTime, unicode: bool, color: bool,
-                 width: int) -> str:
-    from advisor.queueing.plot import render_text_chart
-
-    out = _Text(width)
-    out.add(f"advisor model: {options.rps:g} requests/s, service time {service.describe()}, error budget "
-            f"{_pct(options.error_budget)}" + (", simulated" if options.simulate else ""))
-    out.add("")
-    for report in outcome.reports:
-        chart = render_text_chart(report.panels, options.rps, unicode=unicode, color=color)
-        _render_report(out, report, chart)
-    for label, message in outcome.errors:
-        out.add(f"== {label}")
-        out.wrap(message.replace(f"cannot model {label}: ", ""), "      ", "    not modelled: ")
-        out.add("")
-    over = [r for r in outcome.reports if r.over_budget]
-    out.add(f"summary: {len(outcome.reports)} link(s) modelled, {len(over)} over the error budget"
-            + (f", {len(outcome.errors)} not modelled" if outcome.errors else ""))
-    if options.plot:
-        out.add(f"plot written to {options.plot}")
-    return "\n".join(out.lines) + "\n"
 
 
 # -- JSON output ----------------------------------------------------------------------------------------------------
@@ -504,7 +285,7 @@ def _clean(data: Any) -> Any:
     return _json_number(data)
 
 
-def _prediction_json(report: _LinkReport) -> dict[str, Any]:
+def _prediction_json(report: LinkReport) -> dict[str, Any]:
     scenario, p = report.scenario, report.prediction
     item: dict[str, Any] = {"link": scenario.label, "route": scenario.route.id, "app": scenario.app.id,
                             "upstream": scenario.upstream}
@@ -541,7 +322,7 @@ def _prediction_json(report: _LinkReport) -> dict[str, Any]:
     return item
 
 
-def _render_json(outcome: _Outcome, options: ModelOptions, service: ServiceTime) -> str:
+def _render_json(outcome: ModelOutcome, options: ModelOptions, service: ServiceTime) -> str:
     document = {
         "workload": {"rps": options.rps,
                      "service_time": {"kind": service.kind, "scale_s": service.scale_s, "sigma": service.sigma,
@@ -603,8 +384,10 @@ def run(options: ModelOptions, stdout: IO[str] | None = None, stderr: IO[str] | 
         out.write(_render_json(outcome, options, service))
     else:
         width = max(80, min(120, shutil.get_terminal_size((100, 24)).columns))
-        out.write(_render_text(outcome, options, service, unicode=_can_encode(out, "█▒▓░"),
-                               color=_use_color(options.color, out), width=width))
+        out.write(render_text(outcome, rps=float(options.rps or 0), service=service.describe(),
+                              error_budget=options.error_budget, simulate=options.simulate, plot=options.plot,
+                              explain=options.explain, unicode=_can_encode(out, "█▒▓░"),
+                              color=_use_color(options.color, out), width=width))
     if outcome.errors:
         return 2
     return 1 if any(report.over_budget for report in outcome.reports) else 0

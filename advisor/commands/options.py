@@ -18,8 +18,10 @@ class HostOptions:
 
 @dataclass(slots=True)
 class Inputs:
-    """The files to read. `paths` are positional arguments, classified by kind (nginx vs app server config);
-    `nginx` / `app` are explicit (`--nginx`, `--app`)."""
+    """The files to read. `paths` are positional arguments, classified by kind (nginx vs app server config); a
+    directory among them stands for the configs discovered in it (advisor/loaders/discover.py). `nginx` / `app` are
+    explicit (`--nginx`, `--app`). `-` (standard input) is replaced by a temporary file before loading
+    (advisor/commands/given_inputs.py)."""
 
     paths: list[str] = field(default_factory=list)
     nginx: list[str] = field(default_factory=list)

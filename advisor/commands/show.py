@@ -54,11 +54,25 @@ def _settings_lines(settings: dict[str, Setting], indent: str) -> list[str]:
     return lines
 
 
+def version_origin(host, key: str) -> str:
+    """Where a server version came from, for the host line: a pin in a file, a version option, or the default."""
+    source = host.version_sources.get(key)
+    if source is None:
+        return "default"
+    if source.kind == "option":
+        return (source.detail or "").split(" ")[0] or "option"
+    if source.kind == "file" and source.path:
+        where = f"{source.path}:{source.line}" if source.line else source.path
+        return f"{where}: {source.detail}" if source.detail else where
+    return source.describe()
+
+
 def render_text(deployment) -> str:
     out: list[str] = []
     host = deployment.host
     out.append(f"host: cpus={host.cpus.value if host.cpus.known else '?'} somaxconn={host.somaxconn.value} "
-               f"nginx={host.nginx_version} gunicorn={host.gunicorn_version}")
+               f"nginx={host.nginx_version} ({version_origin(host, 'nginx_version')}) "
+               f"gunicorn={host.gunicorn_version} ({version_origin(host, 'gunicorn_version')})")
     if deployment.nginx is not None:
         out.append(f"\nnginx {deployment.nginx.root} (defaults of nginx {deployment.nginx.version})")
         if len(deployment.nginx.files) > 1:

@@ -140,18 +140,28 @@ def build_plan(options: ValidateOptions):
         raise UsageError(f"{where}{first.message}")
     link, notes = _choose_link(deployment, options.link)
     try:
-        scenario = scenario_for_link(link, deployment, options.rps, service)
+        scenario = scenario_for_link(link, deployment, options.rps, service, event_loops=True)
     except ScenarioError as err:
         raise UsageError(str(err)) from None
     if scenario.nginx_prefix != "proxy":
         raise UsageError(f"{scenario.label}: {scenario.nginx_prefix}_pass: validation speaks HTTP (proxy_pass) only")
     proxy, binary, proxy_notes = _resolve_proxy(options.proxy)
+    settings = scenario.settings
     try:
         plan = make_plan(scenario.params, route_settings_from_model(scenario.route), server=options.server,
                          proxy=proxy, duration_s=duration, warmup_s=warmup, time_scale=options.time_scale,
-                         seed=options.seed, tcp_host=_tcp_host(link), family=scenario.settings.family)
+                         seed=options.seed, tcp_host=_tcp_host(link), family=settings.family,
+                         worker_class=settings.worker_class or settings.family, processes=settings.workers,
+                         threads=settings.threads, worker_connections=settings.worker_connections)
     except PlanError as err:
         raise UsageError(str(err)) from None
+    if plan.server == "gunicorn":
+        from advisor.validation.gunicorn_runner import WORKER_CLASSES, worker_class_available
+
+        if not worker_class_available(plan.worker_class):
+            needs = " or ".join(module for _, module in WORKER_CLASSES[plan.worker_class])
+            raise UsageError(f"--server gunicorn: the link's {plan.worker_class} workers need {needs}, which is not "
+                             "installed")
     measured_requests = plan.params.arrival_rate * plan.duration_s
     if measured_requests < MIN_MEASURED_REQUESTS:
         raise UsageError(f"only ~{measured_requests:.0f} requests would be measured; use a longer --duration "

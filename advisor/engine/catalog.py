@@ -42,6 +42,7 @@ ROUTE_DERIVED = frozenset({
     "buffering", "request_buffering", "next_upstream", "next_upstream_tries", "next_upstream_timeout",
     "connection_header_cleared", "stream_hint",
     "link_status", "link_target", "link_bind", "link_bind_assumed", "link_detail", "linked", "link_server",
+    "link_command_line_given",
 })
 
 UPSTREAM_SETTINGS = frozenset({"keepalive", "keepalive_timeout", "keepalive_requests", "keepalive_time", "zone",

@@ -1,8 +1,9 @@
 """Derived facts: values computed from settings, with provenance pointing at the settings they came from.
 
 Every function takes Settings and returns a Setting. An unknown input makes the result unknown (with the input's
-reason), so rules skip instead of guessing. Formulas follow failure-modes.md §4 (cap_per_worker, is_async,
-backend_idle, upstream_keepalive_on) and queueing.md §4 (accept queue = min(backlog, somaxconn) + 1).
+reason), so rules skip instead of guessing. The semantics are those of docs/failures.md (cap_per_worker, is_async,
+backend_idle, upstream_keepalive_on) and docs/model.md#from-deployment-to-queue (accept queue =
+min(backlog, somaxconn) + 1).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
         return derive("worker_connections per gevent worker", lambda count: int(count), connections)
     limit = app.settings.get("limit_concurrency") if app.kind == "uvicorn" else None
     if limit is not None and (not limit.known or limit.value):
-        # standalone uvicorn answers connections beyond limit_concurrency with an immediate 503 (P21)
+        # standalone uvicorn answers connections beyond limit_concurrency with an immediate 503
+        # (docs/failures.md#uvicorn-concurrency-limit)
         return derive("limit_concurrency per uvicorn worker process", lambda count: int(count), limit)
     return Setting(INF, Source.derived(f"{family} workers run an event loop without a concurrency limit",
                                        effective_class.source))
@@ -90,7 +92,8 @@ def accept_queue(app: AppServer, somaxconn: Setting) -> Setting:
 
 
 def timeout_bounds_requests(app: AppServer, effective_class: Setting) -> Setting:
-    """Only sync workers are killed when one request outlives `timeout` (failure-modes.md §1.2, P10)."""
+    """Only sync workers are killed when one request outlives `timeout`
+    (docs/failures.md#the-timeout-of-non-sync-workers)."""
     timeout = setting_or_missing(app.settings, "timeout", app.id)
     return derive("sync worker and timeout > 0", lambda family, seconds: family == "sync" and seconds > 0,
                   effective_class, timeout)
@@ -177,7 +180,7 @@ def keepalive_pool(upstream: Upstream | None, keepalive_on: Setting, cleared: Se
 
 
 def queue_capacity(app: AppServer, effective_class: Setting, accept: Setting) -> Setting:
-    """Requests that can wait for a free worker slot (queueing.md §1, failure-modes.md P25): the accept queue for
+    """Requests that can wait for a free worker slot (docs/model.md#from-deployment-to-queue): the accept queue for
     sync workers; for gthread also what each worker accepts beyond its threads (up to worker_connections) and
     queues internally, invisible to nginx. Unknown for other worker classes (no bounded FIFO to model)."""
     if not effective_class.known:
@@ -220,9 +223,9 @@ STREAM_READ_TIMEOUT = 3600.0  # a read timeout of an hour or more is set for lon
 
 def stream_hint(route_settings: dict[str, Setting], headers: dict[str, Setting], location: str | None,
                 route_kind: str, block: Source) -> Setting:
-    """Why a route looks like a stream (SSE, long-poll, WebSocket; failure-modes.md P14), or "" when nothing says so:
-    an `Upgrade` header passed upstream, a location named like a stream (`/events/`, `/ws/`, `/stream`), or a read
-    timeout of an hour or more."""
+    """Why a route looks like a stream (SSE, long-poll, WebSocket; docs/failures.md#buffering-and-streams), or ""
+    when nothing says so: an `Upgrade` header passed upstream, a location named like a stream (`/events/`, `/ws/`,
+    `/stream`), or a read timeout of an hour or more."""
     import re
 
     reasons: list[str] = []

@@ -235,7 +235,15 @@ class FactIndex:
                 facts["link_bind_assumed"] = _fact(_assumed_default(bind.source),
                                                    "gunicorn's default bind, not set by any given source", bind.source)
                 facts["link_server"] = self._bind_server(bind)
+                facts["link_command_line_given"] = self._bind_command_line_given(bind)
         return Namespace("route", facts, block, route.id, base=route.settings, lazy=lazy)
+
+    def _bind_command_line_given(self, bind: Setting) -> Setting:
+        """Whether the command line that starts the server with `bind` is among the inputs. When it is not, that
+        command line may pass -b/--bind and override a config file's bind (or gunicorn's default)."""
+        owners = [app for app in self.deployment.apps if bind.value in app.binds] or self.deployment.apps
+        given = bool(owners) and all(app.source.line is not None for app in owners)
+        return _fact(given, "the command line that starts the server with this bind is an input", bind.source)
 
     def _bind_server(self, bind: Setting) -> Setting:
         """Which server (gunicorn, uvicorn) listens on `bind`, for rule texts; "the app server" if not clear."""
@@ -374,9 +382,10 @@ class FactIndex:
             "file_count": _fact(nginx_files + len(deployment.apps), "files read", source),
             "loader_errors": _fact(sum(1 for item in deployment.diagnostics if item.severity == "error"),
                                    "loader diagnostics of severity error", source),
-            "missing_includes": _fact(sum(1 for item in deployment.diagnostics
-                                          if item.code == "ADV002" and item.severity != "info"),
-                                      "nginx includes that were not found", source),
+            # Every ADV002 (missing, unreadable or unrendered include; a glob that matches nothing) whatever its
+            # severity: a missing include is an info note now, but what it would add was not read all the same.
+            "missing_includes": _fact(sum(1 for item in deployment.diagnostics if item.code == "ADV002"),
+                                      "nginx includes that were not read", source),
         }
         names = {"deployment": Namespace("deployment", facts, anchor, "the deployment"), "nginx": self._nginx,
                  "host": self._host}

@@ -40,6 +40,7 @@ class Finding:
     column: int | None
     related: tuple[RelatedLocation, ...] = ()
     scope_id: str = ""
+    explanation: str | None = None  # the mechanism with this finding's values (rule `explanation`)
 
     @property
     def dedup_key(self) -> tuple[str, str | None, int | None, str]:

@@ -1,4 +1,4 @@
-"""Suppression hygiene (linter-conventions.md §6.7): suppressions that suppressed nothing (ADV100) and suppressions
+"""Suppression hygiene: suppressions that suppressed nothing (ADV100) and suppressions
 naming no rule (ADV101), reported as loader-style diagnostics so the meta rules' messages and severities apply.
 
 A code in a suppression is judged "unused" only when the run could have used it: every default-enabled rule it

@@ -10,9 +10,16 @@ Schema (see a bundled rule for a full example):
   let: {name: expression, ...}      optional, evaluated in order after `when`, usable in templates and later lets
   at: ns.fact                       fact whose source is the primary location (default: the scope object)
   related: [ns.fact | {fact: ns.fact, message: template}]
-  message: template                 `{expression}` segments; `{{`/`}}` are literal braces; once `when` matched, a
-                                    segment whose fact is unknown reads "unknown" (the finding is still reported)
-  fix: template                     optional
+  phrases: {name: {by: expression, VALUE: template, ..., else: template}}
+                                    optional wording tables, evaluated after `let`: the value of `by` picks the
+                                    template (`else` when no case matches), so prose stays in templates and
+                                    expressions only compute values; usable in templates and later phrases
+  message: template                 one sentence with the concrete values and the consequence; `{expression}`
+                                    segments; `{{`/`}}` are literal braces; once `when` matched, a segment whose
+                                    fact is unknown reads "unknown" (the finding is still reported)
+  fix: template                     optional: one line, the concrete change
+  explanation: template             optional: the mechanism, log lines and behaviour under load, with the
+                                    finding's values (JSON, SARIF, `advisor check --explain`, the rule page)
   docs: {what, why, example, instead, references: [...]}
   examples: {fail: [{nginx, gunicorn, compose, options}], pass: [...]}   options: host facts (cpus, somaxconn,
                                     versions, env) and the workload (rps, service_time, error_budget)
@@ -51,7 +58,9 @@ OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version
                          "error_budget"})
 
 _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
-_OPTIONAL = ("when", "let", "at", "related", "fix", "docs", "examples", "enabled", "escalate")
+_OPTIONAL = ("when", "let", "phrases", "at", "related", "fix", "explanation", "docs", "examples", "enabled",
+             "escalate")
+PHRASE_SELECTOR, PHRASE_DEFAULT = "by", "else"
 SEVERITY_ORDER = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0, warning 1, error 2
 
 
@@ -63,6 +72,32 @@ class RuleFileError(Exception):
 class RelatedSpec:
     fact: str
     message: Template | None = None
+
+
+def case_key(value: Any) -> str:
+    """The text a phrase case is keyed by: YAML `true:`/`2:` and the JSON rule cache's "true"/"2" keys, and the
+    values `by` evaluates to, all compare as the same string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None:
+        return "none"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A wording table: `by` computes a value, the case with that value (else `default`) is the text."""
+
+    name: str
+    by: Expression
+    cases: dict[str, Any]  # case_key(value) -> Template | DeferredTemplate
+    default: Any = None    # Template | DeferredTemplate | None
+
+    def template_for(self, value: Any) -> Any:
+        """The template for `value`; None when no case matches and there is no `else`."""
+        return self.cases.get(case_key(value), self.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +118,8 @@ class Rule:
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     enabled: bool = True  # False: opt-in, only run when a selector names it
     escalations: tuple[tuple[str, Expression], ...] = ()  # (severity, condition), highest severity first
+    phrases: tuple[Phrase, ...] = ()
+    explanation: Template | None = None
 
     @property
     def family(self) -> str:
@@ -104,7 +141,7 @@ class Rule:
 
 def bundled_rules_dir() -> Path:
     """The rules shipped with advisor: inside the installed package (wheel), else `<repo>/rules` (source checkout
-    or editable install; linter-conventions.md §5)."""
+    or editable install)."""
     package = Path(__file__).resolve().parent.parent  # what importlib.resources.files("advisor") gives for a
     packaged = package / "rules"                        # regular install, without importing importlib.resources
     if packaged.is_dir():
@@ -230,6 +267,8 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
         checker.check(fail, key, expression, frozenset(name for name, _ in lets))
         lets.append((let_name, expression))
     let_names = frozenset(name for name, _ in lets)
+    phrases = _phrases(fail, checker, data.get("phrases"), namespaces, let_names, lazy_templates)
+    text_names = let_names | frozenset(phrase.name for phrase in phrases)
 
     at = data.get("at")
     if at is not None:
@@ -248,15 +287,18 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
             checker.check_fact(fail, key, item["fact"])
             template = None
             if item.get("message") is not None:
-                template = _template(fail, checker, f"{key}.message", item["message"], let_names, lazy_templates)
+                template = _template(fail, checker, f"{key}.message", item["message"], text_names, lazy_templates)
             related.append(RelatedSpec(item["fact"], template))
         else:
             raise fail(key, "expected a fact name or {fact: ..., message: ...}")
 
-    message = _template(fail, checker, "message", data["message"], let_names, lazy_templates)
+    message = _template(fail, checker, "message", data["message"], text_names, lazy_templates)
     fix = None
     if data.get("fix") is not None:
-        fix = _template(fail, checker, "fix", data["fix"], let_names, lazy_templates)
+        fix = _template(fail, checker, "fix", data["fix"], text_names, lazy_templates)
+    explanation = None
+    if data.get("explanation") is not None:
+        explanation = _template(fail, checker, "explanation", data["explanation"], text_names, lazy_templates)
 
     docs = data.get("docs") or {}
     _check_docs(fail, docs)
@@ -269,7 +311,46 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
 
     return Rule(code=code, name=name, severity=severity, scope=scope, summary=" ".join(data["summary"].split()),
                 message=message, path=path, when=when, lets=tuple(lets), at=at, related=tuple(related), fix=fix,
-                docs=docs, examples=examples, enabled=enabled, escalations=escalations)
+                docs=docs, examples=examples, enabled=enabled, escalations=escalations, phrases=phrases,
+                explanation=explanation)
+
+
+def _phrases(fail, checker: "_NameChecker", data: Any, namespaces: frozenset[str], let_names: frozenset[str],
+             lazy: bool) -> tuple[Phrase, ...]:
+    """`phrases: {name: {by: expr, VALUE: template, else: template}}`, each usable by the later ones."""
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise fail("phrases", "must be a mapping of name: {by: expression, VALUE: template, ..., else: template}")
+    found: list[Phrase] = []
+    for name, table in data.items():
+        key = f"phrases.{name}"
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise fail(key, "a phrase name must be a plain identifier")
+        if name in namespaces or name in FUNCTION_NAMES or name in CONSTANT_NAMES or name in let_names:
+            raise fail(key, f"{name!r} shadows a namespace, function or let")
+        if not isinstance(table, dict) or PHRASE_SELECTOR not in table:
+            raise fail(key, "expected {by: expression, VALUE: template, ..., else: template}")
+        known = let_names | frozenset(phrase.name for phrase in found)
+        selector = _compile(fail, f"{key}.by", table[PHRASE_SELECTOR], compile_expression)
+        checker.check(fail, f"{key}.by", selector, known)
+        cases: dict[str, Any] = {}
+        default = None
+        for case, text in table.items():
+            if case == PHRASE_SELECTOR:
+                continue
+            if isinstance(case, (dict, list)):
+                raise fail(key, f"case {case!r} must be a plain value")
+            template = _template(fail, checker, f"{key}.{case_key(case)}", "" if text is None else text, known,
+                                 lazy)
+            if case == PHRASE_DEFAULT:
+                default = template
+            else:
+                cases[case_key(case)] = template
+        if not cases:
+            raise fail(key, "needs at least one case besides `by` and `else`")
+        found.append(Phrase(name, selector, cases, default))
+    return tuple(found)
 
 
 def _escalations(fail, checker: "_NameChecker", data: Any, severity: str,

@@ -13,7 +13,7 @@ from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip, SuppressedFinding
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
 from advisor.engine.locate import primary_location, related_locations
-from advisor.engine.rules import Rule
+from advisor.engine.rules import Phrase, Rule
 from advisor.engine.suppress import SuppressionIndex
 from advisor.model.deployment import Deployment, Diagnostic
 from advisor.model.diagnostics import MISSING_INPUT_SEVERITY
@@ -196,8 +196,11 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
         return None
     for let_name, expression in rule.lets:
         names[let_name] = evaluator.evaluate(expression, names)
+    for phrase in rule.phrases:
+        names[phrase.name] = phrase_text(phrase, evaluator, names)
     message = evaluator.render_line(rule.message, names)
     fix = evaluator.render_line(rule.fix, names) if rule.fix is not None else None
+    explanation = evaluator.render_line(rule.explanation, names) if rule.explanation is not None else None
     primary = primary_location(rule, instance)
     related = related_locations(rule, instance, evaluator, names, primary)
     if instance.diagnostic is not None:
@@ -206,7 +209,22 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
     # Loader diagnostics keep the loader's severity (e.g. an include glob matching nothing is only info).
     severity = (diagnostic_severity(instance.diagnostic) if instance.diagnostic is not None
                 else rule.severity_for(evaluator, names))  # a rule's `escalate:` raises it on evidence
-    return Finding(rule.code, rule.name, severity, message, fix, path, line, column, tuple(related), instance.id)
+    return Finding(rule.code, rule.name, severity, message, fix, path, line, column, tuple(related), instance.id,
+                   explanation)
+
+
+def phrase_text(phrase: Phrase, evaluator: Evaluator, names: dict[str, Any]) -> str:
+    """The text of a wording table for this finding. Like a template segment once `when` has matched, a selector
+    whose fact is unavailable takes the `else` case, or reads "unknown" without one. A known value that no case
+    covers is a rule bug (ValueError)."""
+    try:
+        value = evaluator.evaluate(phrase.by, names)
+    except FactUnavailable:
+        return "unknown" if phrase.default is None else evaluator.render(phrase.default, names, lenient=True)
+    template = phrase.template_for(value)
+    if template is None:
+        raise ValueError(f"phrase {phrase.name!r}: no case for {value!r} and no `else`")
+    return evaluator.render(template, names, lenient=True)
 
 
 def diagnostic_severity(diagnostic: Diagnostic) -> str:

@@ -70,7 +70,8 @@ def load_app_source(path: str, kind: str, host: HostFacts, inputs: list[str] | N
         return AppSourceResult(path, kind, loaded, own, list(result.suppressions), result.no_server)
     return AppSourceResult(path, kind, diagnostics=[Diagnostic(
         "ADV004", "error",
-        f"unknown app source kind {kind!r} (--app-format): use one of {', '.join(APP_KINDS)}", path, None)])
+        f"unknown app source kind {kind!r} (--app-format): use one of {', '.join(APP_KINDS)}", path, None,
+        fix=f"pass --app-format with one of {', '.join(APP_KINDS)}")])
 
 
 __all__ = ["AppSourceResult", "LoadedApp", "load_app_source"]

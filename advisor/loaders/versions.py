@@ -217,8 +217,10 @@ def with_pinned_versions(host: HostFacts, nginx_paths: list[str],
 
 
 def _note(pin: Pin, server: str, option: str) -> Diagnostic:
-    return Diagnostic("ADV007", "info", f"{server} {pin.version} is pinned here ({pin.source.detail}): its defaults "
-                      "and behaviour apply", pin.source.path, pin.source.line,
+    detail = pin.source.detail or ""
+    shown = "" if not detail or detail.startswith(f"{server} {pin.version}") else f" ({detail})"
+    return Diagnostic("ADV007", "info", f"{server} {pin.version} is pinned here{shown}: its defaults and behaviour "
+                      "apply", pin.source.path, pin.source.line,
                       fix=f"nothing to do if this is the version that runs; otherwise pass {option}")
 
 

@@ -28,9 +28,11 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
 
     if inputs.app_format is not None and inputs.app_format not in APP_KINDS:
         raise InputError(f"unknown --app-format {inputs.app_format!r}: use one of {', '.join(APP_KINDS)}")
+    from advisor.loaders.discover import expand_directories
+
     nginx_paths = list(inputs.nginx)
     app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
-    for path in inputs.paths:
+    for path in expand_directories(inputs.paths):  # a directory: the configs discovered in it
         kind = classify_path(path)
         if kind == NGINX:
             nginx_paths.append(path)
@@ -66,9 +68,17 @@ def nginx_environment_from_compose_inputs(app_paths: list[tuple[str, str]], host
     return env
 
 
+def compose_services(app_paths: list[tuple[str, str]]) -> set[str]:
+    """The service names of the compose files given: a route to another service never links by port alone."""
+    from advisor.loaders.sources.compose import compose_service_names
+
+    return {name for path, kind in app_paths if kind == "compose" for name in compose_service_names(path)}
+
+
 def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     from advisor.loaders.app_sources import load_app_source
     from advisor.loaders.nginx import load_nginx
+    from advisor.loaders.sources.image_pairing import pair_image_service
     from advisor.loaders.versions import with_pinned_versions
 
     nginx_paths, app_paths = split_inputs(inputs)
@@ -87,6 +97,8 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
             deployment.nginx = result.config
         else:
             deployment.nginx.files.extend(result.config.files)
+            if deployment.nginx.sites is not None and result.config.sites is not None:
+                deployment.nginx.sites.merge(result.config.sites)
         for name, upstream in result.upstreams.items():
             deployment.upstreams.setdefault(name, upstream)
         deployment.routes.extend(result.routes)
@@ -94,11 +106,13 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
         deployment.suppressions.extend(result.suppressions)
     inputs = nginx_paths + [path for path, _ in app_paths]
     sources = [load_app_source(path, kind, host, inputs) for path, kind in app_paths]
+    pair_image_service(sources, host, inputs)
     deployment.apps, app_diagnostics = join_app_sources(sources)
     deployment.diagnostics.extend(app_diagnostics)
     for source in sources:
         deployment.suppressions.extend(source.suppressions)
-    deployment.links, deployment.route_diagnoses = link_routes(deployment.routes, deployment.apps)
+    deployment.links, deployment.route_diagnoses = link_routes(deployment.routes, deployment.apps,
+                                                               compose_services=compose_services(app_paths))
     deployment.diagnostics = consolidate_diagnostics(deployment.diagnostics)
     return deployment
 

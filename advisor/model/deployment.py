@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from advisor.model.addresses import Address
+from advisor.model.nginx_sites import NginxSites
 from advisor.model.provenance import Setting, Source, jsonable
 from advisor.model.suppressions import Suppression
 
@@ -220,6 +221,7 @@ class NginxConfig:
     settings: dict[str, Setting]  # worker_processes (int or "auto" resolved with --cpus), worker_connections,
     #                               worker_rlimit_nofile, user, plus http-level keepalive_timeout etc.
     version: str
+    sites: NginxSites | None = None  # servers, locations and log formats (advisor/model/nginx_sites.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"root": self.root, "files": self.files, "version": self.version,
@@ -235,6 +237,25 @@ class UnknownSetting:
     suggestion: str | None  # the closest real setting name, for "did you mean"
 
 
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """One socket an app server binds, with the protocol it speaks there (uWSGI: a bind per socket option).
+
+    protocol: "http" (HTTP/1.x), "uwsgi" (the binary uwsgi protocol nginx's uwsgi_pass speaks), "http-router" (an
+    HTTP router process that forwards to the workers), "fastcgi", "scgi", "https", "suwsgi", ... `option` is the
+    option as written (`socket`, `http-socket`); `source` where that socket is configured.
+    """
+
+    address: Address
+    protocol: str
+    option: str
+    source: Source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": str(self.address), "protocol": self.protocol, "option": self.option,
+                "source": self.source.to_dict()}
+
+
 @dataclass(slots=True)
 class AppServer:
     """One app server process group (gunicorn master + workers, or uvicorn).
@@ -246,11 +267,18 @@ class AppServer:
     """
 
     id: str  # "gunicorn.conf.py" or "docker-compose.yml:web"
-    kind: Literal["gunicorn", "uvicorn"]
+    kind: Literal["gunicorn", "uvicorn", "uwsgi"]
     source: Source  # the config file (line None) or the command line that starts it
     settings: dict[str, Setting]
     unknown_settings: list[UnknownSetting] = field(default_factory=list)
     service_name: str | None = None  # docker-compose service (host name other containers reach it by)
+    # uWSGI: every socket with its protocol and line (`bind` lists the same addresses); empty for gunicorn and
+    # uvicorn, whose binds all speak `protocol` (gunicorn) or HTTP (uvicorn).
+    listeners: list[Listener] = field(default_factory=list)
+
+    def protocol_of(self, address: Address) -> str | None:
+        """The protocol spoken at `address`: the listener's for uWSGI, else None (see `settings["protocol"]`)."""
+        return next((listener.protocol for listener in self.listeners if listener.address == address), None)
 
     @property
     def binds(self) -> list[Address]:
@@ -260,11 +288,14 @@ class AppServer:
         return [address for address in setting.value if isinstance(address, Address)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "source": self.source.to_dict(),
+        data = {"id": self.id, "kind": self.kind, "source": self.source.to_dict(),
                 "service_name": self.service_name,
                 "settings": {k: v.to_dict() for k, v in sorted(self.settings.items())},
                 "unknown_settings": [{"name": u.name, "source": u.source.to_dict(), "suggestion": u.suggestion}
                                      for u in self.unknown_settings]}
+        if self.listeners:
+            data["listeners"] = [listener.to_dict() for listener in self.listeners]
+        return data
 
 
 @dataclass(slots=True)
@@ -340,7 +371,7 @@ class Deployment:
 
 
 __all__ = [
-    "AppServer", "Deployment", "Diagnostic", "DiagnosticPlace", "HostFacts", "Link", "NginxConfig", "Route", "RouteLinkDiagnosis",
+    "AppServer", "Deployment", "Diagnostic", "DiagnosticPlace", "HostFacts", "Link", "Listener", "NginxConfig", "Route", "RouteLinkDiagnosis",
     "Setting", "Source", "Suppression",
     "Target", "UnknownSetting", "Upstream", "UpstreamServer", "Version", "jsonable",
 ]

@@ -7,7 +7,8 @@ Matching:
   as dual-stack when the bind covers only one family); a target host that names another docker-compose service
   than the app's never matches on the port alone;
 - a target that is an unrendered template placeholder matches a bind that carries the identical placeholder text
-  (`unix:/var/www/{{ project }}.sock` on both sides: whatever the template renders, both sides get the same value);
+  (`unix:/var/www/{{ project }}.sock` on both sides: whatever the template renders, both sides get the same value),
+  also when the bind is unknown because of that placeholder and keeps its text as written in `raw`;
 - a route whose target matches nothing gets a RouteLinkDiagnosis naming the most likely reason.
 When some route reaches an app server, other unmatched routes most likely go to other services; they are
 diagnosed "other-backend" rather than as a mismatch, to keep false alarms away.
@@ -20,7 +21,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from advisor.model.addresses import Address, parse_nginx_address, parse_proxy_pass_url
+from advisor.model.addresses import Address, parse_gunicorn_bind, parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import AppServer, Link, Route, RouteLinkDiagnosis
 from advisor.model.provenance import Setting, Source
 
@@ -56,10 +57,41 @@ def _template_address(setting: Setting) -> Address | None:
     if not isinstance(raw, str) or not _PLACEHOLDER.search(raw):
         return None
     try:
-        authority = parse_proxy_pass_url(raw)[1] if "://" in raw else raw.split()[0]
+        authority = parse_proxy_pass_url(raw)[1] if "://" in raw else _first_word(raw)
         return parse_nginx_address(authority, 80)
     except (ValueError, IndexError):
         return None
+
+
+def _template_candidates(apps: list[AppServer]) -> list[_Candidate]:
+    """Binds that are unknown because they hold a template placeholder, with their addresses as written
+    (`unix:{{ root }}/app.sock` from a shell variable or a config template): they link only by identical text."""
+    found: list[_Candidate] = []
+    for app in apps:
+        setting = app.settings.get("bind")
+        raw = setting.raw if setting is not None and not setting.known else None
+        if not isinstance(raw, str) or not _PLACEHOLDER.search(raw):
+            continue
+        source = setting.source  # type: ignore[union-attr]
+        for text in raw.split(", "):
+            try:
+                bind = parse_gunicorn_bind(text.strip())
+            except ValueError:
+                continue
+            if not _PLACEHOLDER.search(str(bind)):
+                continue
+            position = Source.file(source.path or "", source.line, source.column,
+                                   f"{source.detail}; linked by its template text" if source.detail
+                                   else "linked by its template text")
+            found.append(_Candidate(app, bind, Setting(bind, position, text.strip())))
+    return found
+
+
+def _first_word(text: str) -> str:
+    """The first blank-separated word, a placeholder with blanks inside (`{{ root }}`) counting as one."""
+    for match in re.finditer(r"(?:" + _PLACEHOLDER.pattern + r"|\S)+", text):
+        return match.group(0)
+    raise IndexError("no word")
 
 
 def _same_template_text(target: Address, bind: Address) -> bool:
@@ -107,6 +139,7 @@ def link_routes(routes: list[Route], apps: list[AppServer], compose_services: Co
     (service names, container names, aliases) in the compose files given, so that a target host naming another
     service is never linked to an app on the port alone; the app servers' own service names are always known."""
     candidates = [_Candidate(app, bind, _bind_setting_for(app, bind)) for app in apps for bind in app.binds]
+    templated_binds = candidates + _template_candidates(apps)
     apps_with_unknown_bind = [app for app in apps if "bind" in app.settings and not app.settings["bind"].known]
     services = set(compose_services) | {app.service_name for app in apps if app.service_name}
     links: list[Link] = []
@@ -124,7 +157,8 @@ def link_routes(routes: list[Route], apps: list[AppServer], compose_services: Co
                 server = next((s for s in route.target.upstream.servers if s.address is address_setting), None)
             if not address_setting.known or not isinstance(address_setting.value, Address):
                 templated = _template_address(address_setting)
-                matches = [c for c in candidates if templated is not None and _same_template_text(templated, c.bind)]
+                matches = [c for c in templated_binds
+                           if templated is not None and _same_template_text(templated, c.bind)]
                 for candidate in matches:
                     position = address_setting.source
                     linked_address = Setting(candidate.bind, Source.file(
@@ -162,8 +196,11 @@ def link_routes(routes: list[Route], apps: list[AppServer], compose_services: Co
                     f"{dualstack[0].value.host} resolves to 127.0.0.1 and ::1 but the bind {dualstack[1].value} "
                     "accepts only one address family")
             else:
-                diagnoses[route.id] = RouteLinkDiagnosis("linked", route_links[0].address,
-                                                         _bind_setting_for(route_links[0].app, route_links[0].bind))
+                first = route_links[0]
+                bind_setting = next((c.bind_setting for c in templated_binds
+                                     if c.app is first.app and c.bind == first.bind), None)
+                diagnoses[route.id] = RouteLinkDiagnosis("linked", first.address,
+                                                         bind_setting or _bind_setting_for(first.app, first.bind))
         elif not apps:
             diagnoses[route.id] = RouteLinkDiagnosis("no-app-config", first_unmatched or unknown_target, None,
                                                      "no app server config was given")

@@ -1,12 +1,14 @@
-"""Analytic predictions for one gunicorn sync-worker pool behind nginx (queueing.md §2-§3, §6).
+"""Analytic predictions for one gunicorn sync-worker pool behind nginx (docs/model.md).
 
 The model is M/M/c/K with a deadline and **no abandonment**: a request nginx gave up on (504) stays queued and is
 still served. Variants, each flagged ``approximate`` with the reason:
 
 * non-exponential service: M/M/c/K blocking at the same mean, the Lee-Longton stretched wait and a numerical
-  convolution with the service distribution (§2.4);
-* the gunicorn worker timeout: M/M/c/K with the mean slot-holding time E[H] (§2.6);
-* TCP overflow with SYN retries before proxy_connect_timeout: an independent-retry fixed point (§2.7).
+  convolution with the service distribution (docs/model.md#service-time-distributions);
+* the gunicorn worker timeout: M/M/c/K with the mean slot-holding time E[H]
+  (docs/model.md#the-gunicorn-worker-timeout);
+* TCP overflow with SYN retries before proxy_connect_timeout: an independent-retry fixed point
+  (docs/model.md#unix-socket-vs-tcp).
 
 Fractions are of all arriving requests and always sum to 1.
 """
@@ -30,6 +32,7 @@ from .formulas import (
 )
 from .numerics import solve_increasing
 from .params import QueueParams, outcome_fractions
+from .partitioned import partitioned_wait
 from .waiting import AdmittedWait
 
 __all__ = [
@@ -55,6 +58,9 @@ __all__ = [
 QUANTILE_NODES = 20  # convolution cells for latency quantiles (CDF error ~2e-4; the fractions use 40)
 OK_NEGLIGIBLE = 1e-9  # below this P(ok) the latency quantiles of successful requests are reported as None
 EXACT_MODEL = "M/M/c/K with a deadline, no abandonment (exact)"
+UNBOUNDED_MODEL = "every request served at once (M/G/infinity: an event loop without a concurrency limit)"
+UNBOUNDED_REASON = ("event loop: assumes requests spend their time awaiting I/O; CPU-bound handlers run one at a "
+                    "time per worker and make this optimistic")
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class Prediction:
         return asdict(self)
 
 
-# -- M/M/c/K tails of an admitted request (queueing.md §2.2) ---------------------------------------------------------
+# -- M/M/c/K tails of an admitted request (docs/model.md#outcomes) -------------------------------------------------
 
 
 def mmck_wait_sf(servers: int, arrival_rate: float, mean_service_s: float, room: int, t: float) -> float:
@@ -134,6 +140,8 @@ class _Admission:
 
 def _admission(params: QueueParams, mean_holding_s: float) -> _Admission:
     c, capacity, lam = params.servers, params.capacity, params.arrival_rate
+    if params.unbounded:
+        return _Admission(lam, 0.0, (0.0,), (1.0,))
     retries = params.syn_retries_before_timeout if params.socket == "tcp" else ()
     if not retries or lam <= 0:
         p_block = mmck_blocking(c, lam * mean_holding_s, capacity)
@@ -171,6 +179,10 @@ class _AdmittedOutcomes:
 
 def _admitted_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: float) -> _AdmittedOutcomes:
     c, room, service, deadline = params.servers, params.queue_room, params.service, params.read_timeout_s
+    if params.unbounded:
+        return _unbounded_outcomes(params, queue_rate, mean_holding_s)
+    if params.partitioned:
+        return _partitioned_outcomes(params, queue_rate, mean_holding_s)
     if _worker_timeout_matters(params):
         tw = float(params.worker_timeout_s)  # type: ignore[arg-type]
         wait = AdmittedWait.from_mmck(c, queue_rate, mean_holding_s, room)
@@ -179,11 +191,12 @@ def _admitted_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: f
         model = (
             f"M/G/c/K approximation with the gunicorn worker timeout: M/M/c/K with the mean slot-holding time "
             f"E[H] = {mean_holding_s * 1000:.4g} ms (service cut at Tw + U, then restart R), convolved with the "
-            f"service distribution (queueing.md §2.6)"
+            f"service distribution (docs/model.md#the-gunicorn-worker-timeout)"
         )
         reason = (
             "worker timeout: the slot-holding time is not exponential; this approximation gets refusals and kills "
-            "right but tends to underestimate 504s about 2x (queueing.md §2.6) - simulate when the 504 share matters"
+            "right but tends to underestimate 504s about 2x (docs/model.md#the-gunicorn-worker-timeout) - simulate "
+            "when the 504 share matters"
         )
         return _AdmittedOutcomes(ok, killed, wait, model, (reason,))
 
@@ -196,13 +209,47 @@ def _admitted_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: f
     ok = 1.0 if deadline is None else done_within(wait, service, deadline)
     model = (
         f"M/G/c/K approximation: M/M/c/K blocking at the same mean, Lee-Longton wait for SCV {service.scv:.2f}, "
-        f"numerical convolution with the {service.kind} service time (queueing.md §2.4)"
+        f"numerical convolution with the {service.kind} service time (docs/model.md#service-time-distributions)"
     )
     reason = (
         f"{service.kind} service time: two-moment approximation (no formula is accurate for every service "
         "distribution; errors are largest at light load and high SCV) - simulate for a check"
     )
     return _AdmittedOutcomes(ok, 0.0, wait, model, (reason,))
+
+
+def _unbounded_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: float) -> _AdmittedOutcomes:
+    """Every connection is served at once (M/G/infinity): ok iff S <= T."""
+    wait = AdmittedWait.from_mmck(params.servers, queue_rate, mean_holding_s, 0)
+    deadline = params.read_timeout_s
+    ok = 1.0 if deadline is None else params.service.cdf(deadline)
+    return _AdmittedOutcomes(ok, 0.0, wait, UNBOUNDED_MODEL, (UNBOUNDED_REASON,))
+
+
+def _partitioned_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: float) -> _AdmittedOutcomes:
+    """Per-worker queues (gthread with worker_connections > threads): partitioned.py's mean-field chain."""
+    service, deadline = params.service, params.read_timeout_s
+    wait = partitioned_wait(params, queue_rate, mean_holding_s)
+    if deadline is None:
+        ok = 1.0
+    elif service.kind == "exponential":
+        ok = wait.sojourn_cdf_exponential(deadline)
+    else:
+        ok = done_within(wait, service, deadline)
+    workers, slots = params.workers, params.slots_per_worker
+    split = "an even split" if params.split is None else "the given split"
+    bias = params.queued_worker_weight
+    model = (f"per-worker queues: {workers} workers x M/M/{slots}/{slots + params.worker_room}, connections split at "
+             f"random over the workers ({split}"
+             + (f", a worker with connections queued inside it {bias:g}x as likely to accept" if bias != 1 else "")
+             + ") regardless of free threads")
+    reasons = [f"per-worker queues: the kernel, not the configuration, decides which worker accepts; the model "
+               f"assumes {split}" + (f" with a {bias:g}x preference for workers that already queue (measured on "
+                                     "Linux)" if bias != 1 else "")
+               + " - real splits vary from run to run and machine to machine (docs/model-worker-classes.md)"]
+    if service.kind != "exponential":
+        reasons.append(f"{service.kind} service time: the per-worker queue lengths assume exponential service")
+    return _AdmittedOutcomes(ok, 0.0, wait, model, tuple(reasons))
 
 
 def _worker_timeout_matters(params: QueueParams) -> bool:
@@ -304,7 +351,7 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
         reasons.append(
             f"TCP overflow with proxy_connect_timeout {params.connect_timeout_s:g} s >= the first SYN retry is a "
             "retrial queue; the fixed point ignores retry correlation and the kernel's SYN bunching "
-            "(queueing.md §5.4) - use the simulator"
+            "(docs/model.md#unix-socket-vs-tcp) - use the simulator"
         )
 
     if latencies and p_ok > OK_NEGLIGIBLE:
@@ -315,9 +362,13 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
     throughput = lam * admitted
     utilization = min(1.0, throughput * mean_holding / c)
     drain = room * mean_holding / c
+    if params.partitioned:  # the last place: behind the kernel queue, then behind a full worker's own queue
+        drain = params.kernel_room * mean_holding / c + params.worker_room * mean_holding / params.slots_per_worker
     fill = room / (lam - max_rate) if rho > 1.0 else None
     deadline = params.read_timeout_s
     collapse = rho > 1.0 and deadline is not None and drain + mean_holding > deadline
+    if params.unbounded:  # nothing saturates; "utilisation" is the mean number of requests in progress per worker
+        utilization, drain, fill, collapse, max_rate = throughput * mean_holding / c, 0.0, None, False, math.inf
     return Prediction(
         servers=c,
         queue_capacity=room,
@@ -341,7 +392,8 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
         mean_holding_s=mean_holding,
         drain_time_s=drain,
         fill_time_s=fill,
-        relaxation_time_s=_relaxation_time(lam, max_rate, room),
+        relaxation_time_s=(_relaxation_time(lam / params.workers, max_rate / params.workers, params.worker_room)
+                           if params.partitioned else _relaxation_time(lam, max_rate, room)),
         collapse=collapse,
         model=model,
         approximate=bool(reasons),
@@ -350,7 +402,8 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
 
 
 def _relaxation_time(lam: float, max_rate: float, room: int) -> float:
-    """Order of magnitude of the time the queue needs to reach its steady state (queueing.md §5.3 cause 2).
+    """Order of magnitude of the time the queue needs to reach its steady state
+    (docs/model.md#overload-and-the-drain-time).
 
     Birth-death walk: 1/(sqrt(lambda) - sqrt(c mu))^2 away from rho = 1, bounded by room^2/(lambda + c mu) near it.
     """

@@ -1,4 +1,5 @@
-"""Sojourn probabilities for general service times: W = Wq + S by numerical convolution (queueing.md §3 step 9).
+"""Sojourn probabilities for general service times: W = Wq + S by numerical convolution
+(docs/model.md#service-time-distributions).
 
 Wq is an :class:`~advisor.queueing.waiting.AdmittedWait` (an atom at 0 plus a continuous part); S is any
 :class:`~advisor.queueing.params.ServiceTime`. The integral over s is a midpoint rule on cells whose edges are

@@ -1,8 +1,8 @@
 """Closed-form building blocks: Erlang B/C, M/M/c, M/M/c/K state probabilities and blocking, Poisson sums.
 
-Everything is written for numerical stability (queueing.md §3): Erlang B by its recursion, state probabilities in
-log space, blocking through B(c, a) with separate branches for rho <= 1 and rho > 1, and Poisson-weighted sums over
-a window around the mode only.
+Everything is written for numerical stability (docs/model.md#outcomes): Erlang B by its recursion, state
+probabilities in log space, blocking through B(c, a) with separate branches for rho <= 1 and rho > 1, and
+Poisson-weighted sums over a window around the mode only.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _phi(x: float) -> float:
 
 
 def mmc_sojourn_sf(c: int, lam: float, mu: float, t: float) -> float:
-    """P(W > t) for M/M/c FCFS: e^{-mu t}[1 + C mu t phi(mu t (c - 1 - a))] (queueing.md §2.1)."""
+    """P(W > t) for M/M/c FCFS: e^{-mu t}[1 + C mu t phi(mu t (c - 1 - a))]."""
     a = lam / mu
     if a >= c:
         return 1.0
@@ -105,7 +105,7 @@ def _geometric_sum(r: float, start: int, stop: int) -> float:
 
 
 def mmck_blocking(c: int, a: float, capacity: int) -> float:
-    """p_K of M/M/c/K (the blocking probability, by PASTA) via Erlang B, stable for any rho (queueing.md §2.2)."""
+    """p_K of M/M/c/K (the blocking probability, by PASTA) via Erlang B, stable for any rho."""
     if capacity < c:
         raise ValueError("capacity K must be >= c")
     if a <= 0:

@@ -1,6 +1,6 @@
 """Plain-language answer to "What happens if all workers are busy and a request comes in?" for one pool.
 
-Log lines are the exact nginx/gunicorn signatures of failure-modes.md §3 (P23, P24, P25, P08).
+Log lines are the exact nginx/gunicorn signatures listed in docs/failures.md#error-log-lines.
 """
 
 from __future__ import annotations

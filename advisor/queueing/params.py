@@ -16,6 +16,7 @@ from statistics import NormalDist
 __all__ = [
     "CLASSIC_SYN_RETRIES_S",
     "LINEAR_SYN_RETRIES_S",
+    "LINUX_QUEUED_WORKER_WEIGHT",
     "OUTCOME_KEYS",
     "QueueParams",
     "ServiceTime",
@@ -32,6 +33,10 @@ Z_99 = _STANDARD_NORMAL.inv_cdf(0.99)
 # and the classic exponential schedule (1, 2, 4, 8, 16, 32 s gaps).
 LINEAR_SYN_RETRIES_S: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 11.0)
 CLASSIC_SYN_RETRIES_S: tuple[float, ...] = (1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
+
+# Which gthread worker accepts a connection is a race the kernel decides; measured with gunicorn 27 on Linux 6.x, a
+# worker with connections queued inside it wins it about twice as often as one without (docs/model-worker-classes.md).
+LINUX_QUEUED_WORKER_WEIGHT = 2.0
 
 SERVICE_KINDS = ("exponential", "lognormal", "constant")
 SOCKET_KINDS = ("unix", "tcp")
@@ -192,6 +197,21 @@ class QueueParams:
       code) or 502 (older gunicorn, or stuck in C code).
     * ``syn_retry_schedule_s``: cumulative SYN retransmission times used for TCP overflow.
     * ``backlog``/``somaxconn``: informational, kept when built with :meth:`from_backlog`.
+    * ``workers``/``worker_room``: worker processes that each accept connections beyond their free slots, up to
+      ``worker_room`` more, and queue them inside the worker (gthread with worker_connections > threads). Such a
+      pool is *partitioned*: ``servers`` slots split evenly over the workers, each worker its own FIFO queue, and
+      an arriving connection goes to whichever worker accepts first, whether or not it has a free slot. The kernel
+      accept queue (``queue_room`` minus the workers' rooms) only fills when every worker holds its maximum.
+      ``None``/0: one pooled FIFO queue in front of all slots (sync workers; gthread with worker_connections <=
+      threads).
+    * ``split``: relative shares of the connections each worker accepts (None: even). The kernel decides the split,
+      not the configuration: the model's prediction uses an even split unless told otherwise.
+    * ``queued_worker_weight``: how much more likely a worker with connections queued inside it is to accept the
+      next one than a worker without (1: no preference). Which worker's accept() wins is a race decided by the
+      kernel's wake-ups and the scheduler; measured on Linux, a worker whose threads keep picking up queued
+      connections wins it about twice as often (see docs/model-worker-classes.md).
+    * ``unbounded``: every connection gets a slot at once (an event loop without a concurrency limit); ``servers``
+      then only sizes the utilisation figure and nothing ever waits or is refused.
     """
 
     servers: int
@@ -208,6 +228,11 @@ class QueueParams:
     syn_retry_schedule_s: tuple[float, ...] = field(default=LINEAR_SYN_RETRIES_S)
     backlog: int | None = None
     somaxconn: int | None = None
+    workers: int | None = None
+    worker_room: int = 0
+    split: tuple[float, ...] | None = None
+    queued_worker_weight: float = 1.0
+    unbounded: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.servers, int) or self.servers < 1:
@@ -234,6 +259,27 @@ class QueueParams:
         if any(x <= 0 for x in schedule) or list(schedule) != sorted(schedule):
             raise ValueError("syn_retry_schedule_s must be increasing positive times")
         object.__setattr__(self, "syn_retry_schedule_s", schedule)
+        self._check_workers()
+
+    def _check_workers(self) -> None:
+        if not (math.isfinite(self.queued_worker_weight) and self.queued_worker_weight > 0):
+            raise ValueError(f"queued_worker_weight must be > 0, got {self.queued_worker_weight!r}")
+        if self.workers is None:
+            if self.worker_room or self.split is not None:
+                raise ValueError("worker_room and split need workers")
+            return
+        if not isinstance(self.workers, int) or self.workers < 1 or self.servers % self.workers:
+            raise ValueError(f"workers must be an integer >= 1 that divides servers ({self.servers}), "
+                             f"got {self.workers!r}")
+        if not isinstance(self.worker_room, int) or self.worker_room < 0:
+            raise ValueError(f"worker_room must be an integer >= 0, got {self.worker_room!r}")
+        if self.queue_room < self.workers * self.worker_room:
+            raise ValueError("queue_room must include every worker's room (workers x worker_room)")
+        if self.split is not None:
+            split = tuple(float(x) for x in self.split)
+            if len(split) != self.workers or any(not (math.isfinite(x) and x >= 0) for x in split) or not sum(split):
+                raise ValueError(f"split needs {self.workers} non-negative shares with a positive sum, got {split!r}")
+            object.__setattr__(self, "split", tuple(x / math.fsum(split) for x in split))
 
     @classmethod
     def from_backlog(
@@ -255,6 +301,26 @@ class QueueParams:
     def capacity(self) -> int:
         """K = c + Q, the most requests the pool holds (in service plus queued)."""
         return self.servers + self.queue_room
+
+    @property
+    def partitioned(self) -> bool:
+        """Several workers queue connections inside themselves: per-worker queues, not one pooled queue."""
+        return self.workers is not None and self.workers > 1 and self.worker_room > 0 and not self.unbounded
+
+    @property
+    def kernel_room(self) -> int:
+        """The accept queue's places: queue_room without the connections queued inside the workers."""
+        return self.queue_room - (self.workers or 0) * self.worker_room
+
+    @property
+    def slots_per_worker(self) -> int:
+        return self.servers // (self.workers or 1) if self.workers else self.servers
+
+    @property
+    def shares(self) -> tuple[float, ...]:
+        """Each worker's share of the accepted connections (even unless ``split`` says otherwise)."""
+        n = self.workers or 1
+        return self.split if self.split is not None else tuple(1.0 / n for _ in range(n))
 
     @property
     def worker_timeout_enabled(self) -> bool:
@@ -284,8 +350,10 @@ class QueueParams:
         return replace(self, arrival_rate=rho * self.servers / self.mean_holding_s)
 
     def with_backlog(self, backlog: int, somaxconn: int | None = None) -> QueueParams:
+        """The same system with another listen backlog (the workers' own rooms stay)."""
         cap = somaxconn if somaxconn is not None else (self.somaxconn if self.somaxconn is not None else 4096)
-        return replace(self, queue_room=min(backlog, cap) + 1, backlog=backlog, somaxconn=cap)
+        worker_rooms = (self.workers or 0) * self.worker_room
+        return replace(self, queue_room=min(backlog, cap) + 1 + worker_rooms, backlog=backlog, somaxconn=cap)
 
 
 # -- parsing ------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The text chart stacks the shares of each load step in one column (ok at the bottom), so every column is 100 % of
 the requests at that load. It uses block characters (or plain ASCII) and ANSI colours only when asked to.
-matplotlib is optional (``pip install 'advisor[plot]'``) and imported only by :func:`write_plot`.
+matplotlib is optional (``pip install 'proxy-advisor[plot]'``) and imported only by :func:`write_plot`.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def matplotlib_missing_message() -> str | None:
         import matplotlib  # noqa: F401
     except ImportError:
         return ("--plot needs matplotlib, which is not installed; install the optional extra with "
-                "`pip install 'advisor[plot]'` (or `pip install 'matplotlib>=3.7'`)")
+                "`pip install 'proxy-advisor[plot]'` (or `pip install 'matplotlib>=3.7'`)")
     return None
 
 

@@ -1,4 +1,5 @@
-"""Recommendations for one link: which settings to change, where, and the predicted effect (queueing.md §6).
+"""Recommendations for one link: which settings to change, where, and the predicted effect
+(docs/model.md#overload-and-the-drain-time).
 
 :func:`recommend` turns the knobs (proxy_connect_timeout, workers, the queue size, timeout) one after another on a
 :class:`~advisor.queueing.scenario.Scenario` and predicts each change's effect with the analytic model.
@@ -108,9 +109,13 @@ def recommend(scenario: Scenario, *, target_utilization: float = 0.7,
     3. the queue size that maximises P(ok) at this load; among sizes within min(1e-4, budget/10) of the best, the
        one that does best at 1.2x capacity (small queues turn overload into fast errors instead of 504s for all).
        For gthread this sets worker_connections (threads + keep-alive headroom) and backlog.
-    4. sync: gunicorn timeout below proxy_read_timeout with a margin (P08/P09).
+    4. sync: gunicorn timeout below proxy_read_timeout with a margin (docs/failures.md#gunicorn-worker-timeout).
+
+    Event-loop workers (served at once, nothing queues) get none: no setting of theirs changes the prediction.
     """
     chain = _Chain(scenario)
+    if scenario.settings.family == "event-loop":
+        return chain.items, chain.scenario
     _recommend_connect_timeout(chain)
     _recommend_workers(chain, target_utilization)
     _recommend_queue(chain, error_budget)
@@ -127,8 +132,9 @@ def _recommend_connect_timeout(chain: _Chain) -> None:
     chain.apply(
         name, "nginx", s.connect_timeout_s, SHORT_CONNECT_TIMEOUT_S, where, line,
         f"over TCP a full accept queue silently drops nginx's SYN; with {name} {_fmt_s(s.connect_timeout_s)} the SYN "
-        "is retried after 1 s, 2 s, ... (latency jumps, half-open connections under load, queueing.md §2.7). Below "
-        "1 s the overflow is a clean, fast 504 - or bind gunicorn to a unix socket for an immediate 502 (P12, P23)",
+        "is retried after 1 s, 2 s, ... (latency jumps, half-open connections under load; "
+        "docs/failures.md#tcp-accept-queue-full). Below 1 s the overflow is a clean, fast 504 - or bind gunicorn "
+        "to a unix socket for an immediate 502",
         connect_timeout_s=SHORT_CONNECT_TIMEOUT_S)
 
 
@@ -190,13 +196,13 @@ def _recommend_queue(chain: _Chain, error_budget: float) -> None:
     why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s ({best_here:.2%}) and, "
            f"among sizes within {tolerance:.0e} of that, at {OVERLOAD_FACTOR:g}x capacity ({best_over:.1%}): a short "
            "queue turns excess load into fast errors, a long one makes queued requests wait longer than the read "
-           "timeout (504s for all, queueing.md §6)")
+           "timeout (504s for all; docs/model.md#overload-and-the-drain-time)")
     if s.family == "gthread" and connections != s.worker_connections:
         where, line = _gunicorn_line(scenario, "worker_connections", connections)
         headroom = connections - s.threads
         extra = f" plus {headroom} per worker for nginx's idle keep-alive connections" if headroom else ""
         chain.apply("worker_connections", "gunicorn", s.worker_connections, connections, where, line,
-                    f"stop gthread workers from queueing connections inside the worker (invisible to nginx, P25): "
+                    f"stop gthread workers from queueing connections inside the worker (invisible to nginx): "
                     f"threads {s.threads}{extra}; the queue then lives in the kernel backlog",
                     worker_connections=connections)
     current = chain.scenario.settings
@@ -234,7 +240,7 @@ def _recommend_timeout(chain: _Chain) -> None:
     else:
         problem = (f"gunicorn kills a slow sync worker at timeout {s.worker_timeout_s:g} s + up to 1 s, not clearly "
                    f"before nginx's {read_name} {deadline:g} s: nginx answers 504 first while the worker keeps "
-                   "working (P08/P09)")
+                   "working; docs/failures.md#gunicorn-worker-timeout)")
     if target < 1:
         return  # T < 3 s: gunicorn's timeout (whole seconds, >= 1) cannot sit below it; a note says so
     where, line = _gunicorn_line(scenario, "timeout", target)

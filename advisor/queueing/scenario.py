@@ -1,22 +1,28 @@
-"""One nginx route -> gunicorn link of the deployment as a queue, with the source of every number (queueing.md §1).
+"""One nginx route -> gunicorn link of the deployment as a queue, with the source of every number
+(docs/model.md#from-deployment-to-queue).
 
 Mapping (the judgement calls are documented here and printed as notes by `advisor model`):
 
 * c, the concurrent request slots:
   * ``sync``: ``workers`` (``threads > 1`` makes gunicorn run gthread, as gunicorn itself does);
-  * ``gthread``: ``workers × min(threads, worker_connections)``;
+  * ``gthread``: ``workers × min(threads, worker_connections)``. With several workers and worker_connections >
+    threads the pool is *partitioned*: every worker keeps accepting while its threads are busy and queues the
+    connection inside itself, so the model has one queue per worker, fed by a random split over the workers
+    (docs/model-worker-classes.md); otherwise one pooled queue;
   * ``gevent``/``eventlet``: ``workers × worker_connections`` greenlets. The model then assumes the event loop (CPU)
     is never the bottleneck, i.e. the service time is time spent waiting on I/O.
-  * event-loop workers without a concurrency limit (``asgi``, ``uvicorn_worker.UvicornWorker``, ``tornado``,
-    standalone uvicorn) are **refused** (:class:`ScenarioError`): there is no pool of c slots and no queue in front
-    of it, so any c would be invented (uvicorn's ``limit_concurrency`` turns excess into immediate 503s).
+  * event-loop workers without a concurrency limit (``asgi``, ``uvicorn_worker.UvicornWorker``, ``tornado``):
+    every request is served at once (M/G/infinity) under the same I/O-bound assumption. Only with
+    ``event_loops=True`` (``advisor validate``); by default they are **refused** (:class:`ScenarioError`), as is
+    standalone uvicorn (its ``limit_concurrency`` turns excess into immediate 503s, which the model does not name).
 * Q, the waiting room: ``min(backlog, net.core.somaxconn) + 1`` in the kernel accept queue. A gthread worker also
   accepts connections beyond its threads, up to ``worker_connections``, and queues them inside the worker, where
-  nginx cannot see them (failure-modes.md P25): Q then adds ``workers × (worker_connections − threads)``. The model
-  treats both as one FIFO queue (the in-worker part is per worker in reality).
+  nginx cannot see them (docs/failures.md#queued-inside-gthread-workers): Q then adds
+  ``workers × (worker_connections − threads)``, as one FIFO queue for a single worker and as per-worker queues for
+  several.
 * T = ``proxy_read_timeout`` (the route's ``<kind>_read_timeout``), Tc = ``proxy_connect_timeout``.
 * Tw = gunicorn ``timeout`` for sync workers only (0 disables it). For other worker classes the timeout is a
-  heartbeat, not a bound on a request (P10), so the model has no Tw.
+  heartbeat, not a bound on a request (docs/failures.md#the-timeout-of-non-sync-workers), so the model has no Tw.
 * the socket kind (unix/tcp) comes from the address nginx connects to; the status of a request whose worker is
   killed from the gunicorn version (>= 22: 500 written by gunicorn, else 502).
 
@@ -34,7 +40,7 @@ from advisor.model.deployment import DEFAULT_GUNICORN_VERSION, AppServer, Deploy
 from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 
-from .params import LINEAR_SYN_RETRIES_S, QueueParams, ServiceTime
+from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, QueueParams, ServiceTime
 
 __all__ = [
     "OVERLOAD_FACTOR",
@@ -63,10 +69,10 @@ def __getattr__(name: str) -> Any:
         return getattr(recommend_module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-OVERLOAD_FACTOR = 1.2  # "in overload" means 1.2x the capacity c/E[H] (the queueing.md §6 table row)
+OVERLOAD_FACTOR = 1.2  # "in overload" means 1.2x the capacity c/E[H] (docs/model.md#overload-and-the-drain-time)
 TIMEOUT_MARGIN_S = 2.0  # gunicorn kills at Tw + up to 1 s (arbiter loop), plus 1 s to spare before nginx's 504
 RESTART_DEFAULT_S = 0.5  # R: fork + app import of a replacement worker (model default)
-WORKER_500_SINCE = Version(22, 0, 0)  # failure-modes.md §2.2
+WORKER_500_SINCE = Version(22, 0, 0)  # docs/failures.md#gunicorn-worker-timeout
 
 
 class ScenarioError(Exception):
@@ -114,7 +120,7 @@ class Parameter:
 class PoolSettings:
     """The settings of one link that the model reads (and that recommendations change)."""
 
-    family: str  # "sync", "gthread" or "gevent"
+    family: str  # "sync", "gthread", "gevent" or "event-loop"
     workers: int
     threads: int
     worker_connections: int
@@ -126,6 +132,7 @@ class PoolSettings:
     socket: str  # "unix" or "tcp"
     worker_timeout_status: int  # 500 or 502
     restart_s: float = RESTART_DEFAULT_S
+    worker_class: str = ""  # the named family (sync, gthread, gevent, uvicorn, asgi, ...), for validation runs
 
     @property
     def slots_per_worker(self) -> int:
@@ -155,6 +162,11 @@ class PoolSettings:
         return self.kernel_queue_room + self.worker_queue_room
 
     @property
+    def partitioned(self) -> bool:
+        """Several gthread workers that queue connections inside themselves: one queue per worker."""
+        return self.family == "gthread" and self.workers > 1 and self.worker_queue_room > 0
+
+    @property
     def model_worker_timeout_s(self) -> float | None:
         """Tw as the model sees it: only a sync worker's timeout bounds one request."""
         if self.family == "sync" and self.worker_timeout_s > 0:
@@ -176,6 +188,10 @@ class PoolSettings:
             syn_retry_schedule_s=LINEAR_SYN_RETRIES_S,
             backlog=self.backlog,
             somaxconn=self.somaxconn,
+            workers=self.workers if self.family in ("gthread", "event-loop") else None,
+            worker_room=self.worker_queue_room // self.workers if self.family == "gthread" else 0,
+            queued_worker_weight=LINUX_QUEUED_WORKER_WEIGHT if self.partitioned else 1.0,
+            unbounded=self.family == "event-loop",
         )
 
 
@@ -307,11 +323,14 @@ def _upstream_keepalive(route: Route, deployment: Deployment) -> int:
     return int(setting.value) * processes
 
 
-def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: ServiceTime) -> Scenario:
+def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: ServiceTime, *,
+                      event_loops: bool = False) -> Scenario:
     """Map ``link`` at ``rps`` requests/s with ``service`` onto the queueing model.
 
     Raises :class:`ScenarioError` (exit 2 for the command) when a value the model needs is unknown, naming the
     setting, the reason and the option to pass, or when the worker class is not a pool of request slots.
+    ``event_loops=True`` models gunicorn event-loop workers (UvicornWorker, asgi, tornado) as serving every request
+    at once instead of refusing them.
     """
     route, app = link.route, link.app
     label = f"{route.id} -> {app.id}"
@@ -333,7 +352,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
             f"{describe_source(worker_class.source)}: cannot model {label}: custom worker class "
             f"{worker_class.value!r}: its concurrency model is not known (the model covers sync, gthread and gevent)")
     family = queue_family(named)
-    if family == "event-loop":
+    if family == "event-loop" and not event_loops:
         raise ScenarioError(
             f"{describe_source(worker_class.source)}: cannot model {label}: worker class {worker_class.value!r} "
             "runs an event loop without a concurrency limit, not a pool of c request slots; the M/M/c/K model "
@@ -357,7 +376,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     if family == "sync":
         timeout = read.seconds(app.settings, "timeout", gunicorn, positive=False)
     elif "timeout" in app.settings:
-        read.sources["timeout"] = app.settings["timeout"].source  # quoted in the P10 note
+        read.sources["timeout"] = app.settings["timeout"].source  # quoted in the note on non-sync timeouts
 
     prefix = route.kind
     read_timeout = read.seconds(route.settings, f"{prefix}_read_timeout", nginx, positive=True)
@@ -369,6 +388,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
         family=family, workers=workers, threads=max(1, threads), worker_connections=worker_connections,
         backlog=backlog, somaxconn=somaxconn, read_timeout_s=read_timeout, connect_timeout_s=connect_timeout,
         worker_timeout_s=timeout, socket=kind, worker_timeout_status=status,
+        worker_class=effective_family(named, threads),
     )
     params = settings.queue_params(rps, service)
     parameters = _parameters(settings, params, sources, link, rps, service, status_source, prefix)
@@ -390,17 +410,23 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
     elif s.family == "gthread":
         per = (f"threads {s.threads}" if s.threads <= s.worker_connections
                else f"worker_connections {s.worker_connections} (< threads {s.threads})")
+        if s.partitioned:
+            per += " (one queue per worker)"
         c = Parameter("c", s.servers, f"workers {s.workers} x {per}",
                       (("workers", sources["workers"]), ("threads", sources["threads"])))
+    elif s.family == "event-loop":
+        c = Parameter("c", s.servers, f"workers {s.workers}, each an event loop without a concurrency limit: every "
+                      "request is served at once", (("workers", sources["workers"]),))
     else:
         c = Parameter("c", s.servers, f"workers {s.workers} x worker_connections {s.worker_connections} greenlets",
                       (("workers", sources["workers"]), ("worker_connections", sources["worker_connections"])))
-    capped = " - the backlog is capped by somaxconn (P22)" if s.backlog > s.somaxconn else ""
+    capped = " - the backlog is capped by somaxconn" if s.backlog > s.somaxconn else ""
     meaning = f"accept queue min(backlog {s.backlog}, somaxconn {s.somaxconn}) + 1 = {s.kernel_queue_room}{capped}"
     q_sources: list[tuple[str, Source]] = [("backlog", sources["backlog"]), ("somaxconn", sources["somaxconn"])]
     if s.worker_queue_room:
         meaning += (f", + gthread in-worker queue workers {s.workers} x (worker_connections {s.worker_connections}"
-                    f" - threads {s.threads}) = {s.worker_queue_room}")
+                    f" - threads {s.threads}) = {s.worker_queue_room}"
+                    + (" (each worker's own)" if s.partitioned else ""))
         q_sources.append(("worker_connections", sources["worker_connections"]))
     out = {
         "c": c,
@@ -426,7 +452,7 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
                       else "gunicorn timeout 0: off, a slow request holds its worker until it finishes")
     else:
         tw_meaning = (f"none: for {s.family} workers gunicorn's timeout is a heartbeat, not a limit on one request "
-                      "(P10)")
+                      "(docs/failures.md#the-timeout-of-non-sync-workers)")
     tw_sources = (("timeout", sources["timeout"]),) if "timeout" in sources else ()
     out["Tw"] = Parameter("Tw", s.model_worker_timeout_s, tw_meaning, tw_sources)
     out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker (fork + app import)",
@@ -450,18 +476,26 @@ def _notes(scenario: Scenario) -> list[str]:
         notes.append(
             f"gthread: each worker accepts up to worker_connections {s.worker_connections} "
             f"({describe_source(scenario.setting_sources['worker_connections'])}) and queues connections beyond its "
-            f"{s.threads} threads inside the worker, where nginx cannot see them (P25): nginx's connect succeeds at "
-            f"once, so those requests can only time out (504), never be refused fast. The model counts these "
-            f"{s.worker_queue_room} places as queue room and treats the in-worker queues as one FIFO queue.")
+            f"{s.threads} threads inside the worker, where nginx cannot see them: nginx's connect succeeds at "
+            f"once, so those requests can only time out (504), never be refused fast. "
+            + (f"Each of the {s.workers} workers keeps accepting while its threads are busy, so a request can wait "
+               "in one worker while another is idle: the model has one queue per worker, fed by a random split "
+               "that the kernel decides (measured: uneven, favouring workers that already queue). Setting "
+               "worker_connections = threads moves the queue into the shared kernel backlog."
+               if s.partitioned else f"The model counts these {s.worker_queue_room} places as queue room."))
         if scenario.upstream_keepalive:
             notes.append(f"nginx keeps up to {scenario.upstream_keepalive} idle keep-alive connections to this "
                          "upstream; in gthread they hold worker_connections slots (not modelled).")
-    if s.family in ("gthread", "gevent"):
+    if s.family in ("gthread", "gevent", "event-loop"):
         at = scenario.setting_sources.get("timeout")
         notes.append(f"gunicorn's timeout ({describe_source(at) if at else 'default'}) does not bound a request for "
-                     f"{s.family} workers (P10): only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow "
+                     f"{s.family} workers: only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow "
                      "request, "
                      "and the worker keeps running it.")
+    if s.family == "event-loop":
+        notes.append(f"{s.worker_class or 'event-loop'} workers: every request is served at once; the model assumes "
+                     "requests spend their time awaiting I/O. CPU-bound handlers run one at a time per worker and "
+                     "make this optimistic.")
     if s.family == "gevent":
         notes.append("gevent: the model assumes the event loop is never the bottleneck (the service time is time "
                      "spent waiting on I/O); CPU-bound requests serialise in the loop and make this optimistic.")
@@ -469,10 +503,10 @@ def _notes(scenario: Scenario) -> list[str]:
     if s.family == "sync" and deadline is not None and deadline < TIMEOUT_MARGIN_S + 1:
         notes.append(f"{scenario.nginx_prefix}_read_timeout {deadline:g} s is too short for gunicorn's timeout "
                      f"(whole seconds) to fire before it: a request running longer ends as a 504 while its sync "
-                     f"worker keeps working until it finishes or the timeout {s.worker_timeout_s:g} s kills it (P09).")
+                     f"worker keeps working until it finishes or the timeout {s.worker_timeout_s:g} s kills it.")
     if s.backlog > s.somaxconn:
-        notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it "
-                     f"(P22), so the accept queue holds {s.kernel_queue_room}.")
+        notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it, "
+                     f"so the accept queue holds {s.kernel_queue_room}.")
     return notes
 
 

@@ -2,7 +2,7 @@
 
 An admitted request that finds n requests in the pool must wait for k = max(0, n - c + 1) departures, which
 happen at rate c*mu while all workers are busy. So the wait Wq is an atom at 0 (k = 0) plus a mixture of
-Erlang(k, c*mu) distributions. All tails are Poisson-weighted sums over k (queueing.md §2.2):
+Erlang(k, c*mu) distributions. All tails are Poisson-weighted sums over k (docs/model.md#outcomes):
 
     P(Wq > t) = sum_j Pois(j; c mu t) P(k > j)
     P(W > t)  = sum_m Pois(m; c mu t) [P(k > m) + A(m)],  A(m) = q A(m-1) + w_m,  q = 1 - 1/c

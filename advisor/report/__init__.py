@@ -74,7 +74,7 @@ def at_or_above(findings: list[Finding], threshold: str) -> bool:
 
 def use_color(choice: str, stream_is_tty: bool, environ: dict[str, str] | None = None) -> bool:
     """--color always/never wins; for auto: NO_COLOR (non-empty) disables, FORCE_COLOR (non-empty) enables, else
-    colour only on a terminal whose TERM is not dumb (linter-conventions.md §6.5)."""
+    colour only on a terminal whose TERM is not dumb."""
     if choice == "always":
         return True
     if choice == "never":

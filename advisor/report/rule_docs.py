@@ -1,7 +1,8 @@
 """One rule's documentation as Markdown and plain text, and the stable URL of its section in docs/rules.md.
 
 Used by `scripts/gen_rule_docs.py` (docs/rules.md) and by the SARIF writer (`help`, `helpUri`), so the page and the
-code-scanning help always say the same thing.
+code-scanning help always say the same thing. The link exists only once the repository URL is set (see
+advisor/distribution.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from typing import Any
 from advisor.report.locations import get_field
 
 RULES_DOC_PATH = "docs/rules.md"
-# Used when the installed package metadata names no repository ([project.urls] Repository in pyproject.toml).
-FALLBACK_PROJECT_URL = "https://example.invalid/advisor"
 
 DOC_SECTIONS: tuple[tuple[str, str], ...] = (
     ("what", "What it does"),
@@ -23,24 +22,11 @@ DOC_SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def project_url() -> str:
-    """The project's repository URL from the installed distribution's metadata (Project-URL), else a placeholder."""
-    try:
-        from importlib.metadata import PackageNotFoundError, metadata
-    except ImportError:  # pragma: no cover - stdlib since 3.8
-        return FALLBACK_PROJECT_URL
-    try:
-        entries = metadata("advisor").get_all("Project-URL") or []
-    except PackageNotFoundError:
-        return FALLBACK_PROJECT_URL
-    urls: dict[str, str] = {}
-    for entry in entries:
-        label, _, url = entry.partition(",")
-        urls[label.strip().lower()] = url.strip()
-    for label in ("repository", "source", "homepage"):
-        if urls.get(label):
-            return urls[label].rstrip("/")
-    return FALLBACK_PROJECT_URL
+def project_url() -> str | None:
+    """The repository URL ([project.urls] in pyproject.toml), or None while it is unset."""
+    from advisor.distribution import project_url as configured_url
+
+    return configured_url()
 
 
 def rule_heading(code: str, name: str) -> str:
@@ -55,9 +41,12 @@ def rule_anchor(code: str, name: str) -> str:
     return text.replace(" ", "-")
 
 
-def rule_help_uri(code: str, name: str, base_url: str | None = None) -> str:
-    base = (base_url or project_url()).rstrip("/")
-    return f"{base}/blob/main/{RULES_DOC_PATH}#{rule_anchor(code, name)}"
+def rule_help_uri(code: str, name: str, base_url: str | None = None) -> str | None:
+    """The rule's section of docs/rules.md in the repository; None while the repository URL is unset."""
+    base = base_url or project_url()
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/blob/main/{RULES_DOC_PATH}#{rule_anchor(code, name)}"
 
 
 def _docs(rule: Any) -> Any:

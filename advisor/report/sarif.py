@@ -1,8 +1,9 @@
 """SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
 
 One run; `tool.driver.rules` lists the rules that fired (like ruff), each with help text and a stable link to its
-section of docs/rules.md. Locations are root-relative URIs under `%SRCROOT%` (GitHub de-duplicates alerts by rule id
-and path, so both must be stable); a cross-file finding keeps its primary file in `locations` and the other file in
+section of docs/rules.md (`helpUri`, like `informationUri`, only once the repository URL is set in pyproject.toml).
+Locations are root-relative URIs under `%SRCROOT%` (GitHub de-duplicates alerts by rule id and path, so both must
+be stable); a cross-file finding keeps its primary file in `locations` and the other file in
 `relatedLocations`, linked from the message as `[text](id)`. `partialFingerprints` is left to upload-sarif, which
 computes `primaryLocationLineHash` from the file contents. What the run could not check (one side of the pair
 missing, routes reaching no app server) goes to `invocations[0].toolExecutionNotifications` at level "note".
@@ -85,11 +86,13 @@ def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: 
         "name": name,
         "shortDescription": {"text": summary},
         "fullDescription": {"text": what or summary},
-        "helpUri": help_uri,
-        "help": {"text": f"{text}\n\nSee {help_uri}", "markdown": f"{markdown}\n[Documentation]({help_uri})"},
-        "defaultConfiguration": {"level": sarif_level(str(get_field(rule, "severity", "warning")))},
-        "properties": {"tags": _rule_tags(rule, code)},
     }
+    if help_uri:  # no link at all while the repository URL is unset, rather than a placeholder
+        descriptor["helpUri"] = help_uri
+        text, markdown = f"{text}\n\nSee {help_uri}", f"{markdown}\n[Documentation]({help_uri})"
+    descriptor["help"] = {"text": text, "markdown": markdown}
+    descriptor["defaultConfiguration"] = {"level": sarif_level(str(get_field(rule, "severity", "warning")))}
+    descriptor["properties"] = {"tags": _rule_tags(rule, code)}
     return descriptor
 
 
@@ -163,14 +166,13 @@ def sarif_log(
     from advisor.report.rule_docs import project_url
 
     root_uri = Path(root).resolve().as_uri().rstrip("/") + "/"
+    driver: dict[str, Any] = {"name": TOOL_NAME, "version": version, "semanticVersion": version}
+    information_uri = base_url or project_url()
+    if information_uri:  # left out while the repository URL is unset
+        driver["informationUri"] = information_uri
+    driver["rules"] = descriptors
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": TOOL_NAME,
-            "version": version,
-            "semanticVersion": version,
-            "informationUri": (base_url or project_url()),
-            "rules": descriptors,
-        }},
+        "tool": {"driver": driver},
         "automationDetails": {"id": f"{TOOL_NAME}/"},
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},

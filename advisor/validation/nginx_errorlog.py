@@ -1,4 +1,5 @@
-"""Classify nginx error-log lines by the upstream-failure signatures that map to 502/504 (failure-modes.md §3)."""
+"""Classify nginx error-log lines by the upstream-failure signatures that map to 502/504
+(docs/failures.md#error-log-lines)."""
 
 from __future__ import annotations
 

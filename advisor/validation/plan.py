@@ -9,7 +9,7 @@ gunicorn's 1-s arbiter loop and its whole-second ``timeout``.
 Limits (usage errors, exit 2), chosen for a 2-core machine that also runs nginx and the load generator:
 
 * workers: at most 64 for the reference server (sleeping forks of one process) and 32 for real gunicorn (full
-  Python processes, ~25 MB each);
+  Python processes, ~25 MB each), with at most 64 threads each (gthread);
 * offered rate after scaling: at most 1000 requests/s (the generator keeps its schedule up to ~2000/s alone; nginx
   and the servers share the same two cores);
 * service time after scaling: mean at least 5 ms, timeouts at least 10 ms (the load generator's send lag p99 is
@@ -38,8 +38,12 @@ MAX_REQUESTS = 200_000
 TAIL_CAP_S = 120.0
 GUNICORN_ARBITER_LOOP_S = 1.0
 REF_CHECK_INTERVAL_S = 1.0  # the reference server's arbiter loop, as gunicorn's, before time scaling
+MAX_THREADS = 64
 SERVERS = ("ref", "gunicorn")
 PROXIES = ("nginx", "builtin")
+# the model's worker families that real gunicorn runs here, and the runner's worker class for each named family
+GUNICORN_CLASSES = {"sync": "sync", "gthread": "gthread", "gevent": "gevent", "eventlet": "gevent",
+                    "uvicorn": "uvicorn", "asgi": "asgi"}
 
 
 class PlanError(ValueError):
@@ -64,6 +68,10 @@ class ValidationPlan:
     gunicorn_timeout_s: int = 0  # gunicorn's --timeout (whole seconds) for --server gunicorn
     restart_s: float = 0.0  # the model's R (scaled): the reference server waits R before replacing a dead worker;
     #                         gunicorn's synthetic app import sleeps R (also at start, which the run waits for)
+    worker_class: str = "sync"  # what gunicorn runs (gunicorn_runner.WORKER_CLASSES): the link's own class
+    processes: int = 1  # worker processes
+    threads: int = 1  # gthread threads per worker
+    worker_connections: int = 1000  # gthread / gevent
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -94,10 +102,15 @@ class ValidationPlan:
     def describe(self) -> dict[str, Any]:
         p, u = self.params, self.user_params
         return {
-            "workers": p.servers,
+            "workers": self.processes,
+            "worker_class": self.worker_class,
+            "threads": self.threads,
+            "worker_connections": self.worker_connections,
+            "slots": p.servers,
             "backlog": p.backlog,
             "listen_backlog": self.listen_backlog,
             "queue_room": p.queue_room,
+            "accept_queue": p.kernel_room,
             "socket": p.socket,
             "rps": u.arrival_rate,
             "service": u.service.describe(),
@@ -210,15 +223,23 @@ def make_plan(
     seed: int = 1,
     tcp_host: str = "127.0.0.1",
     family: str = "sync",
+    worker_class: str = "sync",
+    processes: int | None = None,
+    threads: int = 1,
+    worker_connections: int = 1000,
 ) -> ValidationPlan:
     """Check the options and the limits, and build the executed system. Raises PlanError with a suggestion."""
     if server not in SERVERS:
         raise PlanError(f"unknown --server {server!r}: use ref or gunicorn")
     if proxy not in PROXIES:
         raise PlanError(f"unknown --proxy {proxy!r}: use auto, nginx or builtin")
-    if family != "sync":
-        raise PlanError(f"the link uses {family} workers; validation runs sync workers only (the reference server and "
-                        "the gunicorn run emulate one request per worker). Use `advisor model` for this link")
+    if family != "sync" and server == "ref":
+        raise PlanError(f"the link uses {worker_class or family} workers; the reference server emulates sync workers "
+                        "only. Use --server gunicorn: it runs real gunicorn with the link's worker class")
+    runner_class = GUNICORN_CLASSES.get(worker_class if family != "sync" else "sync")
+    if server == "gunicorn" and runner_class is None:
+        raise PlanError(f"the link uses {worker_class} workers, which this validation cannot run with a synthetic "
+                        f"app (it runs {', '.join(sorted(GUNICORN_CLASSES))})")
     if not (math.isfinite(time_scale) and 1e-4 <= time_scale <= 1e4):
         raise PlanError(f"--time-scale must be between 0.0001 and 10000, got {time_scale!r}")
     if not (math.isfinite(duration_s) and 1.0 <= duration_s <= MAX_DURATION_S):
@@ -229,7 +250,9 @@ def make_plan(
         raise PlanError(f"validation binds only 127.0.0.1 or ::1, not {tcp_host!r}")
 
     limit = MAX_WORKERS[server]
-    c = user_params.servers
+    c = processes if processes is not None else user_params.servers
+    if threads > MAX_THREADS:
+        raise PlanError(f"{threads} threads per worker: this validation runs at most {MAX_THREADS}")
     if c > limit:
         raise PlanError(
             f"{c} workers: this validation runs at most {limit} {'reference' if server == 'ref' else 'gunicorn'} "
@@ -295,7 +318,8 @@ def make_plan(
         notes.append("--proxy builtin: the load generator emulates nginx's connect and read timeouts (no nginx); "
                      "buffering, keep-alive and the send timeout are not emulated")
     if server == "gunicorn":
-        notes.append("--server gunicorn: real gunicorn (sync) with a synthetic WSGI app that sleeps the drawn "
+        app = "ASGI app that awaits" if runner_class in ("uvicorn", "asgi") else "WSGI app that sleeps"
+        notes.append(f"--server gunicorn: real gunicorn ({runner_class}) with a synthetic {app} the drawn "
                      "service time; your application is not run")
     else:
         notes.append("--server ref: the reference pre-fork server (gunicorn sync-worker semantics) sleeps the drawn "
@@ -305,6 +329,7 @@ def make_plan(
         params=params, user_params=user_params, route=executed_route, server=server, proxy=proxy,
         duration_s=duration_s, warmup_s=warmup_s, seed=seed, time_scale=f, tcp_host=tcp_host,
         gunicorn_timeout_s=gunicorn_timeout, restart_s=params.restart_s, listen_backlog=listen_backlog,
+        worker_class=runner_class or "sync", processes=c, threads=threads, worker_connections=worker_connections,
         notes=tuple(notes),
         warnings=tuple(warnings),
     )

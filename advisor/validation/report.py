@@ -74,12 +74,24 @@ def _band_text(row: Row) -> str:
     return f"{lo:.3f} - {hi:.3f}"
 
 
+def _pool_text(p: dict[str, Any]) -> str:
+    worker_class = p.get("worker_class", "sync")
+    if worker_class == "gthread":
+        return (f"{p['workers']} gthread workers x {p['threads']} threads "
+                f"(worker_connections {p['worker_connections']})")
+    if worker_class == "gevent":
+        return f"{p['workers']} gevent workers x {p['worker_connections']} greenlets"
+    if worker_class in ("uvicorn", "asgi"):
+        return f"{p['workers']} {worker_class} event-loop workers"
+    return f"{p['workers']} sync workers"
+
+
 def render_text(report: dict[str, Any], rows: list[Row]) -> str:
     p = report["parameters"]
     measured = report["measured"]
     out = [f"advisor validate: {report['link']}"]
     socket = "unix socket" if p["socket"] == "unix" else "TCP"
-    out.append(f"  {p['workers']} sync workers, backlog {p['backlog']} (accept queue {p['queue_room']}), {socket}; "
+    out.append(f"  {_pool_text(p)}, backlog {p['backlog']} (accept queue {p.get('accept_queue', p['queue_room'])}), {socket}; "
                f"{p['rps']:g} requests/s, service {p['service']} (ρ {p['rho']:.2f})")
     out.append(f"  proxy_read_timeout {_ms(p['proxy_read_timeout_s'])}, proxy_connect_timeout "
                f"{_ms(p['proxy_connect_timeout_s'])}, gunicorn timeout "

@@ -69,7 +69,8 @@ def _start_server(plan: ValidationPlan, workdir: str):
     backlog = plan.listen_backlog
     if plan.server == "gunicorn":
         return start_gunicorn(GunicornConfig(
-            bind=_server_bind(plan), workers=params.servers, backlog=backlog, timeout_s=plan.gunicorn_timeout_s,
+            bind=_server_bind(plan), workers=plan.processes, worker_class=plan.worker_class, threads=plan.threads,
+            worker_connections=plan.worker_connections, backlog=backlog, timeout_s=plan.gunicorn_timeout_s,
             graceful_timeout_s=1, boot_delay_s=plan.restart_s, max_seconds=plan.max_seconds, request_log=True,
         ))
     check_interval = params.kill_lag_max_s if params.worker_timeout_enabled else 1.0
@@ -125,8 +126,8 @@ def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress:
     nginx: NginxRunner | None = None
     try:
         with ExitStack() as stack:
-            progress.phase(f"starting the {'reference server' if plan.server == 'ref' else 'gunicorn'} "
-                           f"({plan.params.servers} workers, {plan.socket})")
+            what = "reference server" if plan.server == "ref" else f"gunicorn ({plan.worker_class})"
+            progress.phase(f"starting the {what} ({plan.processes} workers, {plan.socket})")
             server = stack.enter_context(_start_server(plan, workdir))
             target = str(server.address)
             if plan.proxy == "nginx":

@@ -191,6 +191,8 @@ def test_bad_toml_names_file_line_and_column(project):
     ('[severity]\nTMO002 = "loud"\n', 2, "severity.TMO002: expected one of error, warning, info"),
     ('[[pairs]]\nname = "x"\n', 1, "pairs: pair 1 names no files"),
     ('[[pairs]]\nnginx = ["a"]\nworkload = {rps = -1}\n', 3, "pairs.workload.rps: expected a positive number"),
+    ('[[pairs]]\nnginx = ["a"]\nworkload = {rps = 5, service-time = "100"}\n', 3,
+     "pairs.workload.service-time: '100' has no unit: did you mean 100ms or 100s?"),
     ('rules = ["nowhere"]\n', 1, "rules: rule directory not found"),
     ('[per-file-ignores]\n"*.conf" = "TMO"\n', 2, "per-file-ignores.*.conf: expected a list"),
 ])
@@ -214,6 +216,18 @@ def test_unknown_keys_are_reported_with_suggestions(project):
         f"{path}:3: unknown key 'nginx' ignored (files go in a pair: [[pairs]] nginx = [...], app = [...])",
         f"{path}:6: unknown key 'pairs.ngnix' ignored (did you mean 'nginx'?)",
     ]
+
+
+def test_top_level_key_after_pairs_header_says_move_it_above(project):
+    path = write(project / ".advisor.toml",
+                 '[[pairs]]\nnginx = ["n.conf"]\napp = ["g.py"]\n\nignore = ["TMO005"]\ncpus = 4\n'
+                 'per_file_ignores = { "x/*.conf" = ["KAL"] }\n')
+    config = load_project_config(project)
+    assert config.ignore == () and config.host.cpus is None  # TOML made them part of the pair: not applied
+    assert [str(warning) for warning in config.warnings] == [
+        f"{path}:{line}: '{key}' is a top-level setting: move it above [[pairs]] (keys after a [[pairs]] header "
+        "belong to that pair); ignored here"
+        for line, key in ((5, "ignore"), (6, "cpus"), (7, "per_file_ignores"))]
 
 
 def test_unknown_key_in_pyproject_table(project):

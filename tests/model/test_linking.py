@@ -102,6 +102,24 @@ def test_different_placeholder_text_stays_unknown():
     assert not links  # a wildcard bind is no placeholder text: the target host stays unknown
 
 
+def test_unknown_bind_keeping_its_placeholder_text_links_by_that_text():
+    bind = Setting.unknown("template placeholder {{ venv }}", "start.sh", 4, 5,
+                           raw="unix:{{ venv }}/run/app.sock, 127.0.0.1:{{ port }}")
+    templated = AppServer(id="start.sh:4", kind="gunicorn", source=Source.file("start.sh", 4), settings={"bind": bind})
+    upstream_raw = Setting.unknown("Jinja placeholder {{ venv }}", "site.j2", 6, raw="unix:{{venv}}/run/app.sock")
+    upstream_route = Route(id="r", kind="proxy", server_names=[], listens=[], location="/",
+                           source=Source.file("site.j2", 9), pass_directive=upstream_raw,
+                           target=Target("app", "http", None, [upstream_raw]), settings={}, headers={})
+    links, diagnoses = link_routes([upstream_route], [templated])
+    [link] = links
+    assert link.match == "template-text" and str(link.bind) == "unix:{{ venv }}/run/app.sock"
+    linked = diagnoses["r"]
+    assert linked.status == "linked" and linked.closest_bind.source.line == 4
+    # a literal target never matches placeholder text, and an unknown bind without placeholders stays unknown
+    links, diagnoses = link_routes([route("unix:/srv/run/app.sock")], [templated])
+    assert not links and diagnoses["nginx.conf:10 location /"].status == "unknown-bind"
+
+
 def test_target_naming_another_compose_service_is_not_linked_by_port():
     django = app("0.0.0.0:8000", service_name="django")
     links, diagnoses = link_routes([route("collab-server:8000", "a"), route("django:8000", "b")], [django],

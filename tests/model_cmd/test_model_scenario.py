@@ -43,10 +43,10 @@ def test_demo_gthread_pool_counts_threads_and_the_in_worker_queue():
     assert _where(first, "backlog") == "default (gunicorn 27.0.1 default)"
     assert first.parameters["Q"].sources[1][0] == "somaxconn"
     assert "Tw" in first.parameters and first.parameters["Tw"].value is None
-    assert "fixtures/demo/gunicorn.conf.py:8" in _where(first, "Tw")  # the timeout that does not apply (P10)
+    assert "fixtures/demo/gunicorn.conf.py:8" in _where(first, "Tw")  # the timeout that does not apply
     notes = "\n".join(first.notes)
-    assert "P25" in notes and "nginx cannot see them" in notes
-    assert "P10" in notes and "2 routes reach this app server" in notes
+    assert "nginx cannot see them" in notes
+    assert "does not bound a request for gthread workers" in notes and "2 routes reach this app server" in notes
     # the second route: its own read timeout, and the nginx default connect timeout
     assert reports.params.read_timeout_s == 300.0 and reports.params.connect_timeout_s == 60.0
     assert _where(reports, "T") == "fixtures/demo/nginx.conf:38"
@@ -106,7 +106,7 @@ def test_env_driven_values_follow_env():
 def test_backlog_above_somaxconn_is_capped(tmp_path):
     (scenario,) = _scenarios("fixtures/pairs/tcp-good", somaxconn=32)
     assert scenario.params.queue_room == 33  # min(64, 32) + 1
-    assert any("P22" in note for note in scenario.notes)
+    assert any("the kernel silently caps it" in note for note in scenario.notes)
     assert "capped by somaxconn" in scenario.parameters["Q"].meaning
 
 

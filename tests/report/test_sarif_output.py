@@ -1,25 +1,34 @@
-"""SARIF output: valid against the OASIS 2.1.0 schema and shaped the way GitHub code scanning reads it."""
+"""SARIF output: valid SARIF 2.1.0 and shaped the way GitHub code scanning reads it.
+
+Every document is checked against the specification's object rules (tests/report/sarif_spec.py, no outside file
+needed); where ../shared/schemas holds the OASIS JSON schema it is validated against that too.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from jsonschema import Draft4Validator, FormatChecker
+from sarif_spec import sarif_problems
+from shared_material import SHARED
 
 from advisor.engine.findings import Finding, RelatedLocation
+from advisor.report import rule_docs
 from advisor.report.rule_docs import rule_anchor
 from advisor.report.sarif import render_sarif
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 
 
-@pytest.fixture(scope="module")
-def validator() -> Draft4Validator:
-    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
+def _schema_validator():
+    """The full OASIS schema's validator, or None where ../shared/schemas is not beside the checkout."""
+    if not SCHEMA.is_file():
+        return None
+    from jsonschema import Draft4Validator, FormatChecker
+
     checker = FormatChecker()
 
     # jsonschema only checks "uri" formats when an optional RFC 3986 package is installed; check the basics here.
@@ -31,32 +40,77 @@ def validator() -> Draft4Validator:
     def _uri_reference(value: object) -> bool:
         return not isinstance(value, str) or " " not in value
 
-    return Draft4Validator(schema, format_checker=checker)
+    return Draft4Validator(json.loads(SCHEMA.read_text()), format_checker=checker)
 
 
-def _valid(validator: Draft4Validator, text: str) -> dict:
+@pytest.fixture(scope="module")
+def validator():
+    """Checks a SARIF document; returns the list of problems (empty when valid)."""
+    schema = _schema_validator()
+
+    def problems(log: dict) -> list[str]:
+        found = sarif_problems(log)
+        if schema is not None:
+            errors = sorted(schema.iter_errors(log), key=lambda error: list(error.path))
+            found += [f"{list(error.path)}: {error.message}" for error in errors]
+        return found
+
+    return problems
+
+
+@pytest.fixture
+def no_project_url(monkeypatch):
+    """Runs as if the repository URL were not set in pyproject.toml (the state before the repository is public)."""
+    monkeypatch.setattr(rule_docs, "project_url", lambda: None)
+
+
+def _valid(validator, text: str) -> dict:
     log = json.loads(text)
-    errors = sorted(validator.iter_errors(log), key=lambda error: list(error.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    problems = validator(log)
+    assert not problems, "\n".join(problems)
     return log
 
 
-def test_validator_rejects_invalid_sarif(validator):
-    example = json.loads((SCHEMAS / "advisor-example.sarif").read_text())
-    assert not list(validator.iter_errors(example))
+def test_spec_checks_reject_invalid_sarif(validator, findings, rules, repo):
+    log = _valid(validator, render_sarif(findings, rules, root=str(repo), base_url="https://example.org/advisor"))
+    broken = {
+        "level": lambda log: log["runs"][0]["results"][0].update(level="critical"),
+        "missing message": lambda log: log["runs"][0]["results"][0].pop("message"),
+        "unknown property": lambda log: log["runs"][0]["results"][0].update(severity="error"),
+        "line 0": lambda log: log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["region"].update(
+            startLine=0),
+        "missing driver name": lambda log: log["runs"][0]["tool"]["driver"].pop("name"),
+        "relative helpUri": lambda log: log["runs"][0]["tool"]["driver"]["rules"][0].update(helpUri="docs/x.md"),
+        "version": lambda log: log.update(version="2.0.0"),
+        "base without slash": lambda log: log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"].update(
+            uri="file:///repo"),
+        "ruleIndex": lambda log: log["runs"][0]["results"][0].update(ruleIndex=7),
+    }
+    for name, breaks in broken.items():
+        copied = copy.deepcopy(log)
+        breaks(copied)
+        assert sarif_problems(copied), f"{name} was not caught"
+
+
+def test_schema_validator_rejects_invalid_sarif(validator):
+    from shared_material import require_shared
+
+    example = json.loads((require_shared("schemas") / "advisor-example.sarif").read_text())
+    assert not validator(example)
     example["runs"][0]["results"][0]["level"] = "critical"
-    assert list(validator.iter_errors(example))
+    assert validator(example)
 
 
 def test_document_is_schema_valid_and_has_github_fields(validator, findings, rules, repo):
-    log = _valid(validator, render_sarif(findings, rules, root=str(repo), version="9.9.9"))
+    log = _valid(validator, render_sarif(findings, rules, root=str(repo), version="9.9.9",
+                                         base_url="https://example.org/advisor"))
     assert log["version"] == "2.1.0"
     assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
     [run] = log["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "advisor"
     assert driver["version"] == "9.9.9"
-    assert urlsplit(driver["informationUri"]).scheme == "https"
+    assert driver["informationUri"] == "https://example.org/advisor"
     assert run["invocations"] == [{"executionSuccessful": True}]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.resolve().as_uri() + "/"
 
@@ -150,3 +204,23 @@ def test_awkward_paths_and_unknown_rules_stay_valid(validator, rules, repo, tmp_
     # A finding without a path of its own is placed at its first related location.
     assert second["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 2}
     assert "relatedLocations" not in second
+
+
+def test_links_are_left_out_while_the_repository_url_is_unset(validator, findings, rules, repo, no_project_url):
+    log = _valid(validator, render_sarif(findings, rules, root=str(repo)))
+    driver = log["runs"][0]["tool"]["driver"]
+    assert "informationUri" not in driver
+    for rule in driver["rules"]:
+        assert "helpUri" not in rule
+        assert "http" not in rule["help"]["text"].split("References:")[0]
+        assert "[Documentation]" not in rule["help"]["markdown"]
+    assert "example.invalid" not in json.dumps(log)
+
+
+def test_links_come_from_the_configured_repository_url(validator, findings, rules, repo, monkeypatch):
+    monkeypatch.setattr(rule_docs, "project_url", lambda: "https://git.example.org/team/proxy-advisor")
+    log = _valid(validator, render_sarif(findings, rules, root=str(repo)))
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://git.example.org/team/proxy-advisor"
+    assert {rule["helpUri"].split("#")[0] for rule in driver["rules"]} == {
+        "https://git.example.org/team/proxy-advisor/blob/main/docs/rules.md"}

@@ -86,8 +86,10 @@ def test_options_out_of_range_are_refused():
         make_plan(pool(), ROUTE, duration_s=3600)
     with pytest.raises(PlanError, match="--server"):
         make_plan(pool(), ROUTE, server="uwsgi")
-    with pytest.raises(PlanError, match="sync workers only"):
-        make_plan(pool(), ROUTE, family="gthread")
+    with pytest.raises(PlanError, match="--server gunicorn"):
+        make_plan(pool(), ROUTE, family="gthread", worker_class="gthread")
+    with pytest.raises(PlanError, match="cannot run"):
+        make_plan(pool(), ROUTE, server="gunicorn", family="event-loop", worker_class="tornado")
     with pytest.raises(PlanError, match="127.0.0.1 or ::1"):
         make_plan(pool(), ROUTE, tcp_host="0.0.0.0")
 
@@ -273,3 +275,16 @@ def test_progress_prints_plain_lines_off_a_terminal_and_one_updating_line_on_it(
             assert "\r\x1b[K" in text and text.endswith("\n")
         else:
             assert "\r" not in text and text.count("\n") >= 2
+
+
+def test_gunicorn_runs_the_links_worker_class():
+    plan = make_plan(pool(), ROUTE, server="gunicorn", family="gthread", worker_class="gthread", processes=2,
+                     threads=2, worker_connections=1000)
+    described = plan.describe()
+    assert (plan.worker_class, plan.processes, plan.threads) == ("gthread", 2, 2)
+    assert (described["workers"], described["threads"], described["worker_connections"]) == (2, 2, 1000)
+    assert any("real gunicorn (gthread)" in note for note in plan.notes)
+    uvicorn = make_plan(pool(), ROUTE, server="gunicorn", family="event-loop", worker_class="uvicorn", processes=4)
+    assert uvicorn.worker_class == "uvicorn" and any("ASGI app" in note for note in uvicorn.notes)
+    sync = make_plan(pool(), ROUTE, server="gunicorn")
+    assert (sync.worker_class, sync.processes) == ("sync", pool().servers)

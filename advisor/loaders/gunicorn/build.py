@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from advisor.loaders.fix_texts import expansion_fix
 from advisor.loaders.gunicorn.cmdline import ParsedArgs, parse_gunicorn_args
 from advisor.loaders.gunicorn.config_file import ConfigFileLayer, read_config_file, unknown_layer
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
@@ -64,7 +65,8 @@ def _default(spec: SettingSpec, host: HostFacts, diagnostics: list[Diagnostic]) 
             raw_default = int(text)
         except ValueError as error:
             diagnostics.append(option_diagnostic(inputs[0], f"WEB_CONCURRENCY={text!r} is not an integer; gunicorn "
-                                                 f"fails when it starts ({error})"))
+                                                 f"fails when it starts ({error})",
+                                                 fix="set WEB_CONCURRENCY to a whole number, or unset it"))
             return Setting.unknown(f"WEB_CONCURRENCY={text!r} is not an integer")
     elif spec.name == "bind" and "PORT" in env:
         raw_default = [f"0.0.0.0:{env['PORT']}"]
@@ -86,7 +88,9 @@ def _default(spec: SettingSpec, host: HostFacts, diagnostics: list[Diagnostic]) 
     except (InvalidValue, NotStatic) as error:
         diagnostics.append(option_diagnostic(Source("default", detail=detail, inputs=inputs),
                                              f"the default of {spec.name} from the environment is invalid: {error}; "
-                                             "gunicorn fails when it starts"))
+                                             "gunicorn fails when it starts",
+                                             fix=f"correct the environment variable that sets this default, or set "
+                                                 f"{spec.name} in the gunicorn config"))
         return Setting.unknown(f"invalid default: {error}")
     return Setting(model, Source("default", detail=detail, inputs=inputs), raw)
 
@@ -117,7 +121,9 @@ def env_command_line(host: HostFacts) -> tuple[ParsedArgs | None, list[Diagnosti
         argv = shlex.split(text)
     except ValueError as error:
         return None, [option_diagnostic(base, f"GUNICORN_CMD_ARGS cannot be split into arguments ({error}); "
-                                        "gunicorn fails when it starts")]
+                                        "gunicorn fails when it starts",
+                                        fix="fix the quoting in GUNICORN_CMD_ARGS (gunicorn splits it like a shell, "
+                                            "without expanding variables)")]
     parsed = parse_gunicorn_args(argv, lambda index: base, shell_vars=False)
     return parsed, parsed.diagnostics()
 
@@ -136,14 +142,14 @@ def _early_exit_diagnostics(parsed: ParsedArgs | None) -> list[Diagnostic]:
         return []
     option = next(option for option in parsed.options if option.setting is None)
     return [option_diagnostic(option.source, f"{option.written} makes gunicorn print its {parsed.exits_early} and "
-                              "exit; this command line does not serve requests", "warning")]
+                              "exit; this command line does not serve requests", "warning",
+                              fix=f"remove {option.written} from the command that starts the server")]
 
 
 def _expansion_diagnostic(expansion: Setting) -> Diagnostic:
-    diagnostic = option_diagnostic(expansion.source, f"{expansion.raw} may add gunicorn options when the shell "
-                                   "expands it; advisor cannot see them", "info")
-    diagnostic.fix = "pass its value with --env NAME=VALUE to check the options it adds"
-    return diagnostic
+    return option_diagnostic(expansion.source, f"{expansion.raw} may add gunicorn options when the shell "
+                             "expands it; advisor cannot see them", "info",
+                             fix=expansion_fix(str(expansion.raw), "gunicorn"))
 
 
 def assemble(file_layer: ConfigFileLayer | None, host: HostFacts, command_line: ParsedArgs | None, *, id: str,
@@ -210,8 +216,9 @@ def _layer_for_config_option(config: Setting, base_dir: str, host: HostFacts, di
     location = config.value
     if location.startswith("python:"):
         reason = f"the config is the Python module {location[len('python:'):]!r}, which advisor does not import"
-        diagnostics.append(Diagnostic("ADV004", "warning", f"{reason}; pass the module's file to check its "
-                                      "settings", *where))
+        diagnostics.append(Diagnostic("ADV004", "info", f"{reason}; the settings it sets are unknown", *where,
+                                      fix="pass the module's .py file as an input if you have it, to check its "
+                                          "settings"))
         return ConfigFileLayer(location, unknown_layer(location, reason), parsed=False)
     path = location[len("file:"):] if location.startswith("file:") else location
     if resolve_config is not None:
@@ -223,6 +230,7 @@ def _layer_for_config_option(config: Setting, base_dir: str, host: HostFacts, di
         reason = f"the config file {shown} (from {config.source.detail or '-c'}) is not among the inputs"
         diagnostics.append(Diagnostic(
             "ADV004", "info", f"{reason}; the settings it sets are unknown", *where,
-            fix=f"pass the gunicorn config file the command loads ({path}) as an input", missing=path))
+            fix=f"pass the gunicorn config file the command loads ({path}) as an input if you have it",
+            missing=path))
         return ConfigFileLayer(shown, unknown_layer(shown, reason), parsed=False)
     return read_config_file(full_path, host)

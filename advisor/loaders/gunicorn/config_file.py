@@ -10,13 +10,17 @@ from __future__ import annotations
 import ast
 import importlib.util
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
 from advisor.loaders.gunicorn.evaluate import Binding, ModuleEvaluation, evaluate_module, snippet
 from advisor.loaders.gunicorn.settings import SETTINGS, SETTINGS_BY_NAME, SettingSpec, suggest_setting
 from advisor.loaders.gunicorn.suppressions import collect_suppressions
+from advisor.loaders.gunicorn.template_fill import (
+    FilledTemplate, fill_template, first_placeholder, has_placeholders, inserted_at, is_template_name,
+    placeholder_reason, placeholders_in_code, restore, unknown_literals,
+)
 from advisor.loaders.gunicorn.values import Unknown, describe_marker, is_plain
 from advisor.loaders.gunicorn.worker_names import unassigned_worker_counts
 from advisor.model.deployment import Diagnostic, HostFacts, UnknownSetting
@@ -61,11 +65,21 @@ def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> Config
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         message = f"cannot decode gunicorn config file as Python source: {error}"
         return _failed(path, Diagnostic("ADV004", "error", message, path, getattr(error, "lineno", None), None))
+    templated = has_placeholders(text) and (is_template_name(path) or placeholders_in_code(text))
+    template = fill_template(text) if templated else None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path)
+        tree = _parse(template.text if template is not None else text, path)
     except SyntaxError as error:
+        if template is None and has_placeholders(text):
+            template = fill_template(text)
+            try:
+                tree = _parse(template.text, path)
+            except SyntaxError:
+                pass
+            else:
+                return _evaluate(tree, path, text, host, template)
+        if template is not None:
+            return _unreadable_template(path, text, error)
         detail = f"{error.msg}" + (f": {error.text.strip()}" if error.text and error.text.strip() else "")
         diagnostic = Diagnostic("ADV004", "error", f"gunicorn config is not valid Python ({detail}); gunicorn "
                                 "would exit with \"Failed to read config file\"", path, error.lineno, error.offset)
@@ -75,15 +89,86 @@ def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> Config
     except (ValueError, RecursionError, MemoryError) as error:
         message = f"gunicorn config cannot be parsed: {error or type(error).__name__}"
         return _failed(path, Diagnostic("ADV004", "error", message, path, None, None,
-                                        fix="check the path (relative paths are taken from the current directory) "
-                                            "and that the file is readable"))
-    evaluation = evaluate_module(tree, path, host)
+                                        fix="check that this is the gunicorn config file and that gunicorn loads it "
+                                            "(gunicorn --check-config)"))
+    return _evaluate(tree, path, text, host, template)
+
+
+def _parse(text: str, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=path)
+
+
+def _evaluate(tree: ast.Module, path: str, text: str, host: HostFacts,
+              template: FilledTemplate | None) -> ConfigFileLayer:
+    unknown_names: dict[str, Unknown] = {}
+    taint: Unknown | None = None
+    if template is not None:
+        placeholders = template.placeholders
+        tree = unknown_literals(tree, placeholders)
+        unknown_names = {token: Unknown(placeholder_reason(written)) for token, written in placeholders.items()}
+        inserted = inserted_at(tree, placeholders)
+        if inserted is not None:
+            taint = Unknown(f"the text the template inserts at line {inserted[0]} ({inserted[1]})", inserted[0], 1)
+    evaluation = evaluate_module(tree, path, host, unknown_names, taint)
     layer = ConfigFileLayer(path, diagnostics=list(evaluation.diagnostics),
                             suppressions=collect_suppressions(text, path, tree))
-    layer.settings = _settings_from(evaluation, path, text, layer.diagnostics)
+    evaluated_text = template.text if template is not None else text
+    layer.settings = _settings_from(evaluation, path, evaluated_text, layer.diagnostics)
+    if template is not None:
+        layer.settings = {name: _untemplated(name, setting, template) for name, setting in layer.settings.items()}
+        layer.diagnostics = [replace(diagnostic, message=restore(diagnostic.message, template.placeholders))
+                             for diagnostic in layer.diagnostics]
     layer.unknown_settings = find_unknown_settings(tree, path)
     if "workers" not in evaluation.bindings and evaluation.namespace_taint is None:  # a computed count left unused
         layer.unknown_settings += unassigned_worker_counts(tree, path, {item.name for item in layer.unknown_settings})
+    return layer
+
+
+def _untemplated(name: str, setting: Setting, template: FilledTemplate) -> Setting:
+    """Placeholder identifiers back to their text; a value holding one, or assigned between template statements
+    (`{% if %}` ... `{% endif %}`), is unknown. An unknown bind keeps its addresses as written in `raw`
+    (`unix:%(root)s/app.sock`): the nginx side may name the same placeholder text."""
+    raw = restore(setting.raw, template.placeholders) if isinstance(setting.raw, str) else setting.raw
+    source = setting.source
+    if source.detail:
+        source = replace(source, detail=restore(source.detail, template.placeholders))
+    if not setting.known:
+        if name == "bind" and isinstance(raw, str):
+            raw = _literal_addresses(raw)
+        return Setting(setting.value, source, raw)
+    found = first_placeholder(setting.value, template.placeholders)
+    if found is not None:
+        return Setting.unknown(placeholder_reason(found), source.path, source.line, source.column, raw)
+    block = template.block
+    if block is not None and source.kind == "file" and source.line is not None and block[0] < source.line < block[1]:
+        reason = (f"assigned between the template statements {block[2]} (line {block[0]}) and {block[3]} "
+                  f"(line {block[1]}): whether the template renders it is not known")
+        return Setting.unknown(reason, source.path, source.line, source.column, raw)
+    return Setting(setting.value, source, raw)
+
+
+def _literal_addresses(raw: str) -> str:
+    """`"unix:{{ root }}/app.sock"` or `["a", "b"]` as written in the file -> the address texts, comma-separated."""
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return raw
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    return raw
+
+
+def _unreadable_template(path: str, text: str, error: SyntaxError) -> ConfigFileLayer:
+    """A template that is not Python even with its placeholders filled in: what it renders is not known here."""
+    reason = f"the template could not be read as Python once its placeholders are filled in ({error.msg})"
+    layer = ConfigFileLayer(path, unknown_layer(path, reason), [], [Diagnostic(
+        "ADV004", "info", f"{reason}; its gunicorn settings are unknown", path, error.lineno, None,
+        fix="pass the rendered config file to check its settings")], parsed=False)
+    layer.suppressions = collect_suppressions(text, path, None)
     return layer
 
 
@@ -124,7 +209,8 @@ def setting_from_binding(spec: SettingSpec, binding: Binding, path: str, text: s
             shown = shown[: RAW_LIMIT - 1] + "…"
         diagnostics.append(Diagnostic(
             "ADV006", "error", f"Invalid value for {spec.name}: {shown} ({error}); gunicorn refuses to start",
-            path, binding.line, binding.column))
+            path, binding.line, binding.column,
+            fix=f"give {spec.name} a value gunicorn accepts (gunicorn --check-config reports the same error)"))
         return Setting.unknown(f"invalid value: {error}", path, binding.line, binding.column, raw)
     except NotStatic as error:
         return Setting.unknown(str(error), path, binding.line, binding.column, raw)

@@ -37,8 +37,15 @@ class ModuleEvaluation:
     namespace_taint: Unknown | None  # exec()/star import: any name may have been (re)defined at taint.line
 
 
-def evaluate_module(tree: ast.Module, path: str, host: HostFacts) -> ModuleEvaluation:
+def evaluate_module(tree: ast.Module, path: str, host: HostFacts,
+                    unknown_names: dict[str, Unknown] | None = None,
+                    taint: Unknown | None = None) -> ModuleEvaluation:
+    """`unknown_names`: names defined before the first statement with unknown values (template placeholders);
+    `taint`: the namespace may hold any name from the start (text a template inserts)."""
     evaluator = ModuleEvaluator(path, host)
+    for name, value in (unknown_names or {}).items():
+        evaluator.bindings[name] = Binding(value, value.line or 1, value.column or 1, kind="import")
+    evaluator.namespace_taint = taint
     evaluator.run(tree)
     return ModuleEvaluation(evaluator.bindings, evaluator.diagnostics, evaluator.namespace_taint)
 
@@ -110,7 +117,8 @@ class ModuleEvaluator(ExpressionEvaluator):
             "ADV006", "error",
             f"loading this config raises {raised.name}: {raised.message}; gunicorn would exit with "
             "\"Failed to read config file\"",
-            self.path, line, column))
+            self.path, line, column,
+            fix="make the config load without raising (gunicorn --check-config reports the same error)"))
         self._poison(statement, f"not evaluated: line {line} raises {raised.name} ({raised.message})")
 
     def _poison(self, statement: ast.AST, reason: str) -> None:

@@ -1,6 +1,6 @@
 """The nginx directives the loader interprets: value kind, argument count, and defaults per nginx version.
 
-Defaults are from `shared/knowledge/failure-modes.md` §1.1 (nginx docs + source). Version switches:
+Defaults are from the nginx documentation and source. Version switches:
 1.19.10 (`keepalive_requests` 100 -> 1000, `keepalive_time` added), 1.29.4 (`proxy_http_version 2`),
 1.29.7 (`proxy_http_version` 1.0 -> 1.1, no default `Connection: close`, explicit upstreams keep 32 idle
 connections per worker by default).

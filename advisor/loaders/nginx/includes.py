@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.loaders.fix_texts import placeholder_fix
 from advisor.loaders.nginx.columns import remember_text
 from advisor.loaders.nginx.parsing import FileReadError, ParsedFile, parse_file
 from advisor.loaders.nginx.stock import STOCK_GLOB_DIRS, stock_name, stock_statements
@@ -101,8 +102,15 @@ class FileSet:
                         "is readable"))
             else:
                 self.incomplete = True
-                self.diagnostics.append(Diagnostic("ADV002", "warning", f"include {path} cannot be read: {error}",
-                                                   include_site[0], include_site[1]))
+                if os.path.isdir(path):  # nginx fails the same way on the server: "pread() ... (21: Is a directory)"
+                    self.diagnostics.append(Diagnostic(
+                        "ADV002", "warning", f"include {path} names a directory: nginx refuses to start",
+                        include_site[0], include_site[1], fix=f"include the files in it, e.g. include {path}/*.conf;"))
+                else:  # unreadable here (permissions, a special file) says nothing certain about the server
+                    self.diagnostics.append(Diagnostic(
+                        "ADV002", "info", f"include {path} cannot be read here: {error}; nothing from it was checked",
+                        include_site[0], include_site[1],
+                        fix="make it readable for advisor (nginx refuses to start if it cannot read it either)"))
             return None
         self.files.append(display)
         remember_text(display, parsed.text)
@@ -114,7 +122,7 @@ class FileSet:
                 self.diagnostics.append(Diagnostic(
                     "ADV002", "info", f"{insertion.placeholder} on a line of its own inserts configuration when the "
                     "template is rendered; what it inserts was not checked", display, insertion.line,
-                    fix="pass the rendered file (or the value with --env) to check what it inserts"))
+                    fix=placeholder_fix(insertion.placeholder, "what it inserts")))
         source = SourceFile(key, display, parsed.stmts, parsed.template, has_suppressions=parsed.has_suppressions,
                             note=note)
         self._parsed[key] = source
@@ -126,7 +134,9 @@ class FileSet:
             return
         self._cap_reported.add(what)
         path, line = site if site else (self.main_path, None)
-        self.diagnostics.append(Diagnostic("ADV005", "warning", message, path, line))
+        self.diagnostics.append(Diagnostic("ADV005", "warning", message, path, line,
+                                           fix="check the files that matter one by one: pass the site file that "
+                                               "proxies to the app with the app config"))
 
     # -- include resolution ---------------------------------------------------------------------------------
     def include(self, arg: str, site_path: str, site_line: int) -> list[SourceFile]:
@@ -215,14 +225,16 @@ class FileSet:
         if magic:
             self.diagnostics.append(Diagnostic(
                 "ADV002", "info", f"include {arg} matches no files; nothing from it is checked", site_path,
-                site_line))
+                site_line, fix="nothing to fix: nginx accepts a pattern that matches nothing; pass the files it "
+                               "should match (or the tree they are in) to check them"))
         else:
             self.incomplete = True
+            looked = "" if path == arg else f" (looked for {path})"
             self.diagnostics.append(Diagnostic(
-                "ADV002", "info", f"include {arg} is not among the inputs (looked for {path}): it is probably "
-                "generated when the server starts or kept outside the repository; nothing from it was checked",
-                site_path, site_line, missing=arg,
-                fix="nothing to fix if the file exists on the server; pass it (or the tree it is in) to check it: "
-                    "findings that depend on what it sets were not checked"))
+                "ADV002", "info", f"include {arg} is not among the inputs{looked}: it is probably generated when "
+                "the server starts or kept outside the repository; nothing from it was checked", site_path, site_line,
+                missing=arg,
+                fix="nothing to fix if the file exists on the server; pass it as an input if you have it (or the "
+                    "tree it is in) to check what it sets"))
         return []
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from advisor.loaders.nginx.context import infer_context
 from advisor.loaders.nginx.directives import CLIENT_SPECS
 from advisor.loaders.nginx.includes import FileSet
+from advisor.loaders.nginx.sites import collect_sites
 from advisor.loaders.nginx.suppressions import collect_suppressions
 from advisor.loaders.nginx.targets import RouteBuilder
 from advisor.loaders.nginx.walker import ConfigWalker
@@ -96,4 +97,5 @@ def _load(path: str, host: HostFacts, template_env: Mapping[str, Setting]) -> Ng
     order = {name: index for index, name in enumerate(files.files)}
     diagnostics.sort(key=lambda d: (order.get(d.path or "", len(order)), d.line or 0))
     config = NginxConfig(root=path, files=list(files.files), settings=settings, version=str(host.nginx_version))
+    config.sites = collect_sites(files, main, context)  # servers, locations, log formats: for reading access logs
     return NginxLoadResult(config, walker.upstreams, routes, diagnostics, suppressions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from advisor.loaders.nginx.directives import HEADER_DIRECTIVES, ROUTE_KEYS
@@ -93,7 +94,7 @@ class RouteBuilder:
         if may_hold_placeholder(arg):
             reason = placeholder_reason(arg, self.defined_variables)
             if reason is not None:
-                return unknown(arg, None, reason)
+                return self._templated_upstream(arg) or unknown(arg, None, reason)
         scheme: str | None = None
         authority = arg
         if "://" in arg or site.kind == "proxy":  # proxy_pass needs a scheme; the others take one optionally
@@ -138,6 +139,32 @@ class RouteBuilder:
         return Target(raw=authority, scheme=scheme, upstream=None,
                       addresses=[Setting(address, Source("file", path, line, directive_column(path, line, authority), detail),
                                           authority)])
+
+    def _templated_upstream(self, arg: str) -> Target | None:
+        """`proxy_pass http://{{ app }}_backend;` next to `upstream {{ app }}_backend {}`: whatever the template
+        renders, both get the same name, so the identical placeholder text names that upstream."""
+        scheme, _, rest = arg.rpartition("://")
+        authority = _placeholder_key(rest.split("/", 1)[0])
+        matches = [upstream for name, upstream in self.upstreams.items()
+                   if may_hold_placeholder(name) and _placeholder_key(name) == authority]
+        if len(matches) != 1:
+            return None
+        key = (scheme, authority)
+        cached = self._upstream_targets.get(key)
+        if cached is None:
+            cached = Target(raw=rest.split("/", 1)[0], scheme=scheme or None, upstream=matches[0],
+                            addresses=[server.address for server in matches[0].servers])
+            self._upstream_targets[key] = cached
+        return cached
+
+
+_PLACEHOLDER_BLANKS = re.compile(r"(\{\{-?|<%=|\$\{)\s*(.*?)\s*(-?\}\}|%>|\})")
+
+
+def _placeholder_key(text: str) -> str:
+    """Template text compared the way a template engine sees it: `{{app}}` is `{{ app }}`."""
+    return _PLACEHOLDER_BLANKS.sub(lambda match: match.group(1) + " ".join(match.group(2).split())
+                                   + match.group(3), text).lower()
 
 
 def _strip_uri_variable(authority: str) -> str:

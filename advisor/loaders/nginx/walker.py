@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from advisor.loaders.fix_texts import placeholder_fix
 from advisor.loaders.nginx.directives import (
     EVENTS_SPECS, HEADER_DIRECTIVES, LOCATION_SPECS, MAIN_SPECS, PASS_KINDS, Spec, default_headers,
     listen_backlog_default, location_defaults, main_defaults, server_param_defaults, upstream_defaults,
@@ -105,14 +106,16 @@ class ConfigWalker:
             self.files.incomplete = True
             self.diagnostics.append(Diagnostic(
                 "ADV002", "info", f"include {args[0]} is not resolved ({reason}); nothing from it was checked",
-                source.display, stmt["line"], missing=args[0],
-                fix="pass the value with --env NAME=VALUE (envsubst) or the rendered file to check what it includes"))
+                source.display, stmt["line"], missing=args[0], fix=placeholder_fix(reason, "what it includes")))
             return []
         result = []
         for included in self.files.include(args[0], source.display, stmt["line"]):
             if included.key in stack:
-                self.diag("ADV005", "warning", f"include loop: {included.display} includes itself "
-                          f"(via {source.display}:{stmt['line']}); not followed again", source.display, stmt["line"])
+                self.diagnostics.append(Diagnostic(
+                    "ADV005", "warning", f"include loop: {included.display} includes itself (via "
+                    f"{source.display}:{stmt['line']}); not followed again", source.display, stmt["line"],
+                    fix="remove the include that points back at a file already being included (nginx recurses "
+                        "until it fails)"))
                 continue
             result.append((included, stack + (included.key,)))
         return result
@@ -167,26 +170,29 @@ class ConfigWalker:
         else:
             self.walk_location(main.stmts, main, stack, None, None, {}, {}, ServerInfo())
 
-    def check_arity(self, stmt: Stmt, source: SourceFile, context: str) -> None:
-        """nginx refuses to start when a main/events directive has the wrong number of arguments."""
+    def check_arity(self, stmt: Stmt, source: SourceFile, context: str) -> bool:
+        """nginx refuses to start when a main/events directive has the wrong number of arguments. True when it was
+        reported (the directive's value is then not read again, which would report the same cause twice)."""
         message = arity_error(stmt["directive"], stmt["args"], "block" in stmt, context)
         if message is not None:
             self.diagnostics.append(Diagnostic("ADV001", "error", message, source.display, stmt["line"],
                                                directive_column(source.display, stmt["line"], stmt["directive"]),
                                                fix=arity_fix(stmt["directive"], stmt["args"])))
+        return message is not None
 
     def walk_main(self, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...]) -> None:
         for stmt, src, inner in self.statements(stmts, source, stack):
             directive = stmt["directive"]
-            self.check_arity(stmt, src, "main")
+            reported = self.check_arity(stmt, src, "main")
             spec = MAIN_SPECS.get(directive)
             if spec is not None:
-                self.main_setting(directive, spec, stmt, src)
+                if not reported:
+                    self.main_setting(directive, spec, stmt, src)
             elif directive == "events" and "block" in stmt:
                 for child, child_src, _ in self.statements(stmt["block"], src, inner):
-                    self.check_arity(child, child_src, "events")
+                    reported = self.check_arity(child, child_src, "events")
                     child_spec = EVENTS_SPECS.get(child["directive"])
-                    if child_spec is not None:
+                    if child_spec is not None and not reported:
                         self.main_settings[child["directive"]] = self.setting(child["directive"], child_spec, child,
                                                                               child_src, None)
             elif directive == "http" and "block" in stmt:

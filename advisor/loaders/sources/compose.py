@@ -22,6 +22,7 @@ from advisor.loaders.sources.envfile import parse_env_file
 from advisor.loaders.sources.expand import Environment, VarValue, interpolate
 from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
+from advisor.loaders.sources.service_roles import is_infrastructure
 from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, read_source_file, source_at
 from advisor.loaders.sources.words import mark_literal_dollars, split_without_shell
 from advisor.loaders.sources.yaml_positions import is_null, mapping_items, scalar_ptext, sequence_items
@@ -52,9 +53,11 @@ class ComposeResult:
     nginx_env: dict[str, Setting] = field(default_factory=dict)  # the nginx containers' environment (templates)
 
 
-def _diagnostic(severity: str, message: str, position: Pos | None, path: str, code: str = "ADV004") -> Diagnostic:
+def _diagnostic(severity: str, message: str, position: Pos | None, path: str, code: str = "ADV004", *,
+                fix: str | None = None, missing: str | None = None) -> Diagnostic:
     return Diagnostic(code, severity, message, position.path if position else path,  # type: ignore[arg-type]
-                      position.line if position else None, position.column if position else None)
+                      position.line if position else None, position.column if position else None, fix=fix,
+                      missing=missing)
 
 
 class _ComposeFile:
@@ -107,7 +110,8 @@ def read_compose(source: SourceText) -> tuple[yaml.Node | None, Diagnostic | Non
         column = mark.column + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         return None, Diagnostic("ADV004", "error", f"{source.path} is not valid YAML: {problem}", source.path, line,
-                                column)
+                                column, fix="fix the YAML at this position (`docker compose config` reports the "
+                                            "same error)")
 
 
 def load_compose(source: SourceText, host_env: dict[str, str], collector: Collector) -> ComposeResult:
@@ -193,9 +197,11 @@ class _Service:
             if text is None:
                 if required:
                     self.compose.result.diagnostics.append(_diagnostic(
-                        "warning", f"env_file {path_text} of service {self.name} was not found next to the compose "
-                                   "file; the variables it sets are unknown (compose refuses to start without it)",
-                        position, self.path))
+                        "info", f"env_file {path_text} of service {self.name} is not among the inputs (not found "
+                                "next to the compose file), so the variables it sets are unknown",
+                        position, self.path, missing=path_text,
+                        fix="nothing to fix if the file exists where compose runs (it is often kept out of the "
+                            "repository); pass the values you know with --env NAME=VALUE to check what uses them"))
                 continue
             for entry in parse_env_file(SourceText(local, text), interpolate_with=self.compose.interpolation):
                 env.set(VarValue(entry.name, entry.value, source_at(entry.name_at.at(), f"env_file: {entry.name}"),
@@ -251,9 +257,25 @@ class _Service:
             words, errors = split_without_shell(self.compose.text(node), _LITERAL_REASON)
             for message in errors:
                 self.compose.result.diagnostics.append(_diagnostic(
-                    "error", f"{key} of service {self.name}: {message}", self.compose.position(node), self.path))
+                    "error", f"{key} of service {self.name}: {message}", self.compose.position(node), self.path,
+                    fix=f"fix the quoting of {key}: compose splits it into words like a shell, without expanding "
+                        "variables"))
             return words
         return [mark_literal_dollars(self.compose.text(item), _LITERAL_REASON) for item in sequence_items(node)]
+
+    def healthcheck_program(self) -> str | None:
+        """The program `healthcheck: test:` runs (`pg_isready` of `["CMD", "pg_isready", ...]`)."""
+        node = self.value("healthcheck")
+        test = mapping_items(node).get("test") if isinstance(node, yaml.MappingNode) else None
+        if test is None:
+            return None
+        if isinstance(test[1], yaml.ScalarNode):
+            words = self.compose.text(test[1]).text.split()
+        else:
+            words = [self.compose.text(item).text for item in sequence_items(test[1])]
+            if words and words[0] in ("CMD", "CMD-SHELL"):
+                words = " ".join(words[1:]).split()
+        return words[0] if words else None
 
     def extra_settings(self) -> dict[str, Setting]:
         settings: dict[str, Setting] = {}
@@ -325,15 +347,17 @@ class _Service:
         if found:
             shown = ", ".join(os.path.relpath(mount.local, self.compose.directory) for mount in found)
             self.compose.result.diagnostics.append(_diagnostic(
-                "info", f"service {self.name} runs nginx with {shown}; when no nginx config is given, advisor "
-                        "checks the mounted one (pass the nginx config explicitly to check another, e.g. `advisor "
-                        f"check {os.path.relpath(found[0].local, self.compose.directory)} "
-                        f"{os.path.basename(self.path)}`)",
-                where, self.path, NOTE))
+                "info", f"service {self.name} runs nginx with {shown}; advisor checks this mounted config when no "
+                        "nginx config is given", where, self.path, NOTE,
+                fix="nothing to do if this is the config that runs; to check another, pass it explicitly, e.g. "
+                    f"`advisor check {os.path.relpath(found[0].local, self.compose.directory)} "
+                    f"{os.path.basename(self.path)}`"))
         else:
             self.compose.result.diagnostics.append(_diagnostic(
                 "info", f"service {self.name} runs nginx, but no nginx config from this directory is mounted or "
-                        "copied into it; pass the config it uses as an nginx input", where, self.path, NOTE))
+                        "copied into it, so its nginx config was not checked", where, self.path, NOTE,
+                fix=f"pass the nginx config the image uses as an input (`advisor check nginx.conf "
+                    f"{os.path.basename(self.path)}`) to check nginx too"))
 
 
 def _config_files(local: str, target: str) -> list[str]:
@@ -374,3 +398,51 @@ def nginx_configs_from_compose(path: str) -> list[str]:
     mounts = sorted(result.nginx_mounts, key=lambda mount: (not mount.target.endswith("/nginx.conf"),
                                                             mount.local))
     return list(dict.fromkeys(mount.local for mount in mounts))
+
+
+def compose_service_names(path: str) -> list[str]:
+    """The service names of a compose file (the host names other containers reach them by); empty when it cannot
+    be read."""
+    text = read_source_file(path)
+    if text is None:
+        return []
+    source = SourceText(path, text)
+    root, error = read_compose(source)
+    if error is not None or root is None:
+        return []
+    return list(_ComposeFile(source, {}).services(root))
+
+
+@dataclass(slots=True)
+class ImageService:
+    """A service that runs its image's own command: no `build:`, `command:`, `entrypoint:` or `extends:`, so what
+    it runs is not in the compose file."""
+
+    name: str
+    image: str
+    position: Pos | None
+    infrastructure: bool  # a proxy, database, cache, frontend ... (service_roles)
+    env: Environment  # env_file < environment: < --env
+    extra_settings: dict[str, Setting]
+
+
+def image_services(path: str, host_env: dict[str, str]) -> list[ImageService]:
+    """The services of a compose file that run a pulled image's own command (empty when it cannot be read)."""
+    text = read_source_file(path)
+    if text is None:
+        return []
+    source = SourceText(path, text)
+    root, error = read_compose(source)
+    if error is not None or root is None:
+        return []
+    compose = _ComposeFile(source, host_env)
+    found = []
+    for name, (key_node, node) in compose.services(root).items():
+        service = _Service(compose, name, key_node, node, Collector())
+        image = service.scalar("image")
+        if image is None or any(key in service.items for key in ("build", "command", "entrypoint", "extends")):
+            continue
+        found.append(ImageService(name, image.text, compose.position(key_node),
+                                  is_infrastructure(image.text, service.healthcheck_program()),
+                                  service.environment(None), service.extra_settings()))
+    return found

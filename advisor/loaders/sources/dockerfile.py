@@ -300,14 +300,17 @@ class _Builder:
                     position = word.at(line.at())
                     self.result.diagnostics.append(Diagnostic(
                         "ADV006", "warning", reason.format(word=repr(word.text)), position.path if position else None,
-                        position.line if position else None, position.column if position else None))
+                        position.line if position else None, position.column if position else None,
+                        fix=f'use the shell form ({instruction} gunicorn ...) or ["sh", "-c", "exec gunicorn ..."] so '
+                            'that a shell expands it'))
             return words, False
         position = line.at()
         if args.text.lstrip().startswith("["):
             self.result.diagnostics.append(Diagnostic(
                 "ADV006", "error", f"{instruction} {args.text.strip()} is not valid JSON (exec form needs double "
                 "quotes), so Docker runs it with /bin/sh -c as a shell command, which fails",
-                position.path if position else None, position.line if position else None))
+                position.path if position else None, position.line if position else None,
+                fix=f'write the exec form as JSON with double quotes: {instruction} ["gunicorn", "app:app"]'))
         shell = PText("/bin/sh", (position,) * 7)
         return [shell, PText("-c", (position,) * 2), args.strip()], True
 

@@ -8,6 +8,7 @@ scripts and script files it can find on this machine, and keeps one FoundServer 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 
 from advisor.loaders.sources.expand import Environment, VarValue
@@ -62,16 +63,20 @@ class Collector:
             return
         env = _with_prefix(env, recognised.prefix_env)
         if isinstance(recognised, ServerInvocation):
-            key = (recognised.program.at(), tuple(arg.text for arg in recognised.args), context.label)
-            if key not in self._seen:
-                self._seen.add(key)
-                self.found.append(FoundServer(recognised, env, cwd, context))
+            self._server(recognised, env, context, cwd)
             return
         if isinstance(recognised, NestedScript):  # a shell does expand what exec form passed as written
             self.script(recognised.script.without(ExecLiteral), _exported(env, recognised.arguments), context,
                         cwd, depth + 1)
             return
         self.script_file(recognised, env, context, cwd, depth)
+
+    def _server(self, invocation: ServerInvocation, env: Environment, context: LaunchContext,
+                cwd: PText | None) -> None:
+        key = (invocation.program.at(), tuple(arg.text for arg in invocation.args), context.label)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.found.append(FoundServer(invocation, env, cwd, context))
 
     def script(self, script: PText, env: Environment, context: LaunchContext, cwd: PText | None = None,
                depth: int = 0) -> None:
@@ -80,11 +85,13 @@ class Collector:
             return
         scan = scan_script(script, env.copy())
         for position, message in scan.errors:
-            self.diagnostics.append(Diagnostic("ADV004", "warning", f"shell syntax: {message}; advisor read the "
+            self.diagnostics.append(Diagnostic("ADV004", "info", f"shell syntax: {message}; advisor read the "
                                                "rest of the command as well as it could",
                                                position.path if position else context.path,
                                                position.line if position else None,
-                                               position.column if position else None))
+                                               position.column if position else None,
+                                               fix="check the quoting here (sh -n reports a real syntax error); "
+                                                   "settings from this command may be missing"))
         for command in scan.commands:
             self.argv(command.argv, command.env, context, command.cwd or cwd, depth)
 
@@ -100,11 +107,13 @@ class Collector:
         if local is not None and len(context.resolver.guesses) > guesses:
             position = call.path.at()
             self.diagnostics.append(Diagnostic(
-                NOTE, "info", f"{call.path.text} is a path where the command runs; advisor read {local} (same file "
-                              "name next to the source)", position.path if position else context.path,
+                NOTE, "info", f"{call.path.text} is a path where the command runs; advisor read {local} "
+                              f"({context.resolver.guess_reason(local)})", position.path if position else context.path,
                 position.line if position else None, position.column if position else None))
         if local is not None and os.path.realpath(local) not in self._reading:
             text = read_source_file(local)
+            if text is not None and call.program_file and not _shell_shebang(text):
+                text = None  # a program file that is not a shell script (Python, a binary): not read as shell code
             if text is not None:
                 self._reading.add(os.path.realpath(local))
                 script_context = replace(context, resolver=replace(context.resolver,
@@ -112,8 +121,15 @@ class Collector:
                 self.script(SourceText(local, text).ptext(), _exported(env, call.rest), script_context, cwd,
                             depth + 1)
                 self._reading.discard(os.path.realpath(local))
-        if len(self.found) == before:
+        if len(self.found) == before and not call.program_file:
             self.argv(call.rest, env, context, cwd, depth + 1)
+
+
+_SHELL_SHEBANG = re.compile(r"^#!\s*\S*/(?:env\s+)?(?:sh|bash|dash|ash|zsh|ksh|busybox\s+sh)\b")
+
+
+def _shell_shebang(text: str) -> bool:
+    return bool(_SHELL_SHEBANG.match(text))
 
 
 def _with_prefix(env: Environment, prefix: list[tuple[str, PText]]) -> Environment:

@@ -62,7 +62,9 @@ def load_source(path: str, kind: str, host: HostFacts, inputs: list[str] | None 
     result = SourceLoadResult()
     text, error = _read(path)
     if text is None:
-        result.diagnostics.append(Diagnostic("ADV004", "error", f"cannot read {path}: {error}", path))
+        result.diagnostics.append(Diagnostic("ADV004", "error", f"cannot read {path}: {error}", path,
+                                             fix="check the path (relative paths are taken from the current "
+                                                 "directory) and that the file is readable"))
         return result
     source = SourceText(path, text)
     collector = Collector()
@@ -76,7 +78,8 @@ def load_source(path: str, kind: str, host: HostFacts, inputs: list[str] | None 
             result.suppressions.extend(loaded.result.suppressions)
     except RecursionError:
         result.diagnostics.append(Diagnostic("ADV004", "error", f"{path} nests expansions or scripts too deeply "
-                                             "for advisor to follow", path))
+                                             "for advisor to follow", path,
+                                             fix="pass the script or config that starts the server directly"))
         return result
     if not result.servers and result.no_server is None \
             and not any(d.severity == "error" for d in result.diagnostics):

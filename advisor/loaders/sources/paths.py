@@ -5,7 +5,9 @@ Order: an exact mount (compose `volumes:`, Dockerfile `COPY`), the path itself w
 -> `<compose dir>/gunicorn.conf.py`). A relative path starts in the process's working directory; when that is not
 here, an input file given to advisor whose path ends with the written components (`conf/gunicorn.conf.py`) is that
 file, and failing everything else an input of the same file name. A match by trailing components or by name is a
-guess; it is recorded in `guesses` so the loader can say which file it read.
+guess; it is recorded in `guesses` so the loader can say which file it read. An input named like the written file
+plus a template suffix (`gunicorn.conf.py.template` for `gunicorn.conf.py`) is the template the file is rendered
+from; it is used when no input has the name itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+# What template engines add to the name of the file they render (`gunicorn.conf.py.j2` -> gunicorn.conf.py).
+TEMPLATE_SUFFIXES = (".template", ".tpl", ".tmpl", ".j2", ".jinja", ".jinja2", ".erb", ".in")
 
 # The files given to advisor in this run: a path a command names is most likely one of them.
 _INPUTS: ContextVar[tuple[str, ...]] = ContextVar("advisor_inputs", default=())
@@ -37,6 +42,20 @@ def _inputs() -> tuple[str, ...]:
 
 def _parts(path: str) -> list[str]:
     return [part for part in path.replace(os.sep, "/").split("/") if part and part != "."]
+
+
+def rendered_name(name: str) -> str | None:
+    """The name of the file a template renders (`app.conf.j2` -> `app.conf`), None when it is not a template."""
+    lower = name.lower()
+    for suffix in TEMPLATE_SUFFIXES:
+        if lower.endswith(suffix) and len(name) > len(suffix):
+            return name[:-len(suffix)]
+    return None
+
+
+def _as_rendered(parts: list[str]) -> list[str] | None:
+    rendered = rendered_name(parts[-1]) if parts else None
+    return [*parts[:-1], rendered] if rendered else None
 
 
 def source_dir(path: str) -> str:
@@ -62,18 +81,39 @@ class PathResolver:
 
     def input_named(self, path: str, *, by_name: bool) -> str | None:
         """The input file whose path ends with `path`'s components (all of them; with `by_name`, the file name
-        alone is enough when exactly one input has it)."""
+        alone is enough when exactly one input has it), else the one input that is its template."""
         parts = _parts(path)
         if not parts or ".." in parts:
             return None
         candidates = [(local, _parts(os.path.normpath(local))) for local in self.inputs if os.path.isfile(local)]
-        full = [local for local, local_parts in candidates if local_parts[-len(parts):] == parts]
+        found = self._input_matching(parts, candidates, by_name)
+        if found is not None:
+            return found
+        templates = [(local, rendered) for local, local_parts in candidates
+                     if (rendered := _as_rendered(local_parts)) is not None]
+        return self._input_matching(parts, templates, by_name)
+
+    @staticmethod
+    def _input_matching(parts: list[str], candidates: list[tuple[str, list[str]]], by_name: bool) -> str | None:
+        full = list(dict.fromkeys(local for local, local_parts in candidates if local_parts[-len(parts):] == parts))
         if full:
             return full[0]
         if not by_name:
             return None
         named = list(dict.fromkeys(local for local, local_parts in candidates if local_parts[-1:] == parts[-1:]))
         return named[0] if len(named) == 1 else None
+
+    @staticmethod
+    def is_template_of(local: str, path: str) -> bool:
+        """Whether `local` was found as the template of the file `path` names, not by its own name."""
+        return os.path.basename(local) != posixpath.basename(path) and \
+            rendered_name(os.path.basename(local)) == posixpath.basename(path)
+
+    def guess_reason(self, local: str) -> str:
+        """Why a guessed file is the one a command names, for the note that says which file was read."""
+        if any(self.is_template_of(found, written) for written, found in self.guesses if found == local):
+            return "the template that file is rendered from"
+        return "same file name next to the source"
 
     def _guess_input(self, path: str) -> str | None:
         found = self.input_named(path, by_name=True)
@@ -106,6 +146,8 @@ class PathResolver:
                     return found
             found = self.input_named(path, by_name=False)
             if found is not None:
+                if self.is_template_of(found, path):
+                    self.guesses.append((path, found))
                 return found
             for directory in [self.base_dir, *self.roots]:
                 candidate = os.path.normpath(os.path.join(directory, path))

@@ -83,6 +83,9 @@ class ScriptFile:
     path: PText
     rest: list[PText]
     prefix_env: list[tuple[str, PText]] = field(default_factory=list)
+    # A program named by its path but not known to be a script (`/start`, `./bin/run-web`): read only when it is
+    # here and a shell script; its arguments are not a command it runs.
+    program_file: bool = False
 
 
 Recognised = ServerInvocation | NestedScript | ScriptFile | None
@@ -98,6 +101,16 @@ def _unresolved(word: PText) -> bool:
 
 def _looks_like_script(text: str) -> bool:
     return text.endswith((".sh", ".bash")) or ("/" in text and "entrypoint" in basename(text))
+
+
+def _program_file(text: str) -> bool:
+    """A program named by a path (`/start`, `./run`, `deploy/serve`), not looked up in PATH."""
+    return "/" in text.rstrip("/")
+
+
+def _installed(text: str) -> bool:
+    """A path into a `bin` directory (`/usr/bin/tail`, `/venv/bin/pip`): the tool of that name, not a script."""
+    return basename(posixpath.dirname(text.rstrip("/"))) in ("bin", "sbin")
 
 
 def recognise(argv: list[PText]) -> Recognised:
@@ -155,15 +168,18 @@ def recognise(argv: list[PText]) -> Recognised:
             in_wrapper = True
             index += 1
             continue
-        if name in _NOT_A_LAUNCH:
-            return None
+        if name in _NOT_A_LAUNCH and not (_program_file(word.text) and not _installed(word.text)):
+            return None  # `tail`, `/usr/bin/start`; a script named `/start` is a program file
         if _looks_like_script(word.text):
             return ScriptFile(word, argv[index + 1:], env)
         if in_wrapper or _unresolved(word):
             in_wrapper = True
             index += 1
             continue
-        return _server_in_arguments(argv, index, env)
+        handed = _server_in_arguments(argv, index, env)
+        if handed is None and _program_file(word.text):
+            return ScriptFile(word, argv[index + 1:], env, program_file=True)  # `/start`: a script, if it is here
+        return handed
     return None
 
 

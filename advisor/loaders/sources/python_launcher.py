@@ -3,8 +3,11 @@
 The script is parsed with `ast`, never run. Calls that start a process are read: `subprocess.Popen/run/call/
 check_call/check_output([...])`, `os.execv*/execl*/spawn*`, `os.system("...")`/`os.popen`. A list literal (or a name
 assigned one list literal in the same function or at module level) is the argv; a string with `shell=True`, or
-given to `os.system`, is shell code. String literals keep their positions; any other element (`str(timeout)`, a
-name, an f-string, `"%s" % x`) is one argument whose value is unknown; `*args` may add any arguments.
+given to `os.system`, is shell code. String literals keep their positions; so do names assigned once and values
+read from the environment: `os.environ.get(N, default)`, `os.getenv(N, default)`, `os.environ[N]` take N from
+`--env`, else the default applies (as for `${N:-default}` in a shell script), also through `str()` and `int()`. Any
+other element (`str(cpu_count())`, an f-string, `"%s" % x`) is one argument whose value is unknown; `*args` may add
+any arguments.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 from advisor.loaders.sources.expand import Environment, VarValue
 from advisor.loaders.sources.launch import Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
-from advisor.loaders.sources.text import PText, SourceText, Unresolved, source_at
+from advisor.loaders.sources.text import DefaultUsed, PText, SourceText, Unresolved, VarUse, source_at
 from advisor.model.deployment import Diagnostic
 
 _SUBPROCESS = frozenset({"Popen", "run", "call", "check_call", "check_output"})
@@ -89,32 +92,87 @@ def _walk_scope(scope: ast.AST):
 
 
 class _Reader:
-    def __init__(self, source: SourceText, tree: ast.Module) -> None:
+    def __init__(self, source: SourceText, tree: ast.Module, host_env: dict[str, str] | None = None) -> None:
         self.source = source
         self.positions = _Positions(source)
         self.scopes = _Scopes(tree)
         self.aliases = _aliases(tree)
+        self.host_env = host_env or {}
 
     # -- values --------------------------------------------------------------------------------------------------
     def word(self, node: ast.expr) -> PText:
-        """One argument: a string literal with the position of each character, or an unknown value."""
+        """One argument: a string literal with the position of each character, a value read from the environment
+        (`str(os.environ.get("TIMEOUT", 60))`), or an unknown value."""
+        value = self.value(node)
+        if value is not None:
+            return value
         start, end = self.positions.segment(node)
         raw = self.source.ptext(start, end)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) \
-                and not isinstance(node.value, bool):
-            text = str(node.value)
-            body = raw.text.lstrip("rRuUbB")
-            for quote in ('"""', "'''", '"', "'"):
-                if body.startswith(quote) and body[len(quote):len(body) - len(quote)] == text:
-                    inner = len(raw.text) - len(body) + len(quote)
-                    return raw[inner:inner + len(text)]
-            return PText.literal(text, raw.at())
-        if isinstance(node, ast.Name):
-            value = self.scopes.lookup(node)
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                return self.word(value)
         return raw.with_tag(Unresolved(f"{raw.text} is computed by the Python script when it runs; advisor does "
                                        "not run it"))
+
+    def value(self, node: ast.expr | None, depth: int = 0) -> PText | None:
+        """The text of a value advisor can read without running the script, else None: literals, names assigned
+        once, `os.environ.get(N, default)` / `os.getenv(N, default)` / `os.environ[N]` (from --env, else the
+        default), also through `str()` and `int()`."""
+        if node is None or depth > 8:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) \
+                and not isinstance(node.value, bool):
+            return self._literal(node)
+        if isinstance(node, ast.Name):
+            return self.value(self.scopes.lookup(node), depth + 1)
+        if isinstance(node, ast.Subscript) and self._dotted(node.value) == "os.environ":
+            return self._environ(node.slice, None, depth)
+        if not isinstance(node, ast.Call) or node.keywords:
+            return None
+        function = self._dotted(node.func)
+        if function in ("os.environ.get", "os.getenv") and 1 <= len(node.args) <= 2:
+            return self._environ(node.args[0], node.args[1] if len(node.args) == 2 else None, depth)
+        if function in ("str", "int") and len(node.args) == 1:
+            inner = self.value(node.args[0], depth + 1)
+            if inner is None or function == "str":
+                return inner
+            return _as_int(inner)
+        return None
+
+    def _literal(self, node: ast.Constant) -> PText:
+        start, end = self.positions.segment(node)
+        raw = self.source.ptext(start, end)
+        text = str(node.value)
+        body = raw.text.lstrip("rRuUbB")
+        for quote in ('"""', "'''", '"', "'"):
+            if body.startswith(quote) and body[len(quote):len(body) - len(quote)] == text:
+                inner = len(raw.text) - len(body) + len(quote)
+                return raw[inner:inner + len(text)]
+        if raw.text == text:
+            return raw
+        return PText.literal(text, raw.at())
+
+    def _environ(self, name_node: ast.expr, default: ast.expr | None, depth: int) -> PText | None:
+        """A variable of the script's environment (--env); unset, the default (None when there is none)."""
+        if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
+            return None
+        name = name_node.value
+        if name in self.host_env:
+            value = self.host_env[name]
+            start, _ = self.positions.segment(name_node)
+            return PText.literal(value, self.source.pos(start), (VarUse(name, None, value),))
+        if default is None or (isinstance(default, ast.Constant) and default.value is None):
+            return None
+        value = self.value(default, depth + 1)
+        return value.with_tag(DefaultUsed(name)) if value is not None else None
+
+    def _dotted(self, node: ast.expr) -> str | None:
+        """`os.environ.get` for what an expression names, through import aliases (`from os import getenv`)."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        root = self.aliases.get(node.id, node.id)
+        return ".".join([root, *reversed(parts)])
 
     def many(self, node: ast.expr) -> PText:
         """`*args`: arguments that are not known (they may add options)."""
@@ -164,6 +222,18 @@ class _Reader:
             if (module == "subprocess" and name in _SUBPROCESS) or (module == "os" and name in _OS_CALLS):
                 return module, name
         return None
+
+
+def _as_int(text: PText) -> PText | None:
+    """`int(value)`: the digits when Python accepts the text as an int (blanks around it are allowed)."""
+    stripped = text.strip()
+    try:
+        number = int(stripped.text)
+    except ValueError:
+        return None
+    if stripped.text == str(number):
+        return stripped
+    return PText.literal(str(number), stripped.at(), tuple(stripped.all_tags()))
 
 
 def _aliases(tree: ast.Module) -> dict[str, str]:
@@ -220,8 +290,10 @@ def load_python_launcher(source: SourceText, host_env: dict[str, str], collector
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
         return Diagnostic("ADV004", "info", f"{os.path.basename(source.path)} is not valid Python 3 "
-                          f"({getattr(error, 'msg', error)}); the commands it starts were not read", source.path, line)
-    reader = _Reader(source, tree)
+                          f"({getattr(error, 'msg', error)}); the commands it starts were not read", source.path, line,
+                          fix="if this script starts the server, fix its syntax (python3 -m py_compile shows the "
+                              "error) or pass the file that starts the server instead")
+    reader = _Reader(source, tree, host_env)
     directory = source_dir(source.path)
     resolver = PathResolver(base_dir=directory, roots=[directory])
     for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from advisor.loaders.fix_texts import variable_name
 from advisor.loaders.gunicorn import AppLoadResult, ParsedArgs, app_server_from_command_line, parse_gunicorn_args
 from advisor.loaders.sources.expand import Environment, VarValue, where
 from advisor.loaders.sources.launch import NOTE, FoundServer
@@ -166,14 +167,17 @@ def build_gunicorn(found: FoundServer, host: HostFacts, app_id: str) -> LoadedSe
         config = parsed.config
         position = config.source.position() if config is not None else None
         result.diagnostics.append(_position_diagnostic(
-            NOTE, "info", f"{written} is a path where the command runs; advisor read {local} (same file name next "
-                          "to the source)", position, context.path))
+            NOTE, "info", f"{written} is a path where the command runs; advisor read {local} "
+                          f"({context.resolver.guess_reason(local)})", position, context.path))
     _apply_unknown_env(result, unknown_env, {"WEB_CONCURRENCY": "workers", "PORT": "bind",
                                              "FORWARDED_ALLOW_IPS": "forwarded_allow_ips"}, program_at, context.path)
     if "GUNICORN_CMD_ARGS" in unknown_env:
-        result.diagnostics.append(_position_diagnostic(
+        diagnostic = _position_diagnostic(
             "ADV006", "info", f"GUNICORN_CMD_ARGS may add gunicorn options, but its value is not known: "
-                              f"{unknown_env['GUNICORN_CMD_ARGS']}", program_at, context.path))
+                              f"{unknown_env['GUNICORN_CMD_ARGS']}", program_at, context.path)
+        name = variable_name(unknown_env["GUNICORN_CMD_ARGS"]) or "GUNICORN_CMD_ARGS"
+        diagnostic.fix = f"pass --env {name}=VALUE if you know its value, to check the gunicorn options it adds"
+        result.diagnostics.append(diagnostic)
     result.app.settings.update(context.extra_settings)
     return LoadedServer(result, parsed, found, words)
 

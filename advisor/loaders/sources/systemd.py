@@ -244,9 +244,12 @@ def _environment_file(entry: UnitEntry, resolver: PathResolver, diagnostics: lis
     content = read_source_file(local) if local is not None else None
     if content is None:
         if not optional:
-            diagnostics.append(_diagnostic("warning", f"EnvironmentFile={file_path} was not found here; the variables "
-                                           "it sets are unknown (systemd refuses to start the unit without it)",
-                                           entry.position, path))
+            missing = _diagnostic("info", f"EnvironmentFile={file_path} is not among the inputs, so the variables it "
+                                  "sets are unknown", entry.position, path)
+            missing.missing = file_path
+            missing.fix = ("nothing to fix if the file exists on the server (it often holds secrets kept out of the "
+                           "repository); pass the values you know with --env NAME=VALUE to check what uses them")
+            diagnostics.append(missing)
         return []
     return [VarValue(item.name, item.value, source_at(item.name_at.at(), f"EnvironmentFile {item.name}"),
                      exported=True)
@@ -274,8 +277,11 @@ def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathRes
         for entry in listens:
             address = _listen_address(entry.value.text)
             if address is None:
-                diagnostics.append(_diagnostic("warning", f"ListenStream={entry.value.text} is not an address "
-                                               "advisor understands", entry.position, path))
+                unread = _diagnostic("info", f"ListenStream={entry.value.text} is not an address advisor "
+                                     "understands, so the socket the server listens on is unknown", entry.position,
+                                     path)
+                unread.fix = "nothing to fix if systemd accepts it; checks that need the bind were skipped"
+                diagnostics.append(unread)
                 continue
             addresses.append(address)
         if addresses:

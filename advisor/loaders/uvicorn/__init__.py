@@ -6,7 +6,7 @@ Public API:
   OPTIONS / OPTIONS_BY_NAME: uvicorn 0.54.0's options (setting names = uvicorn.Config parameters)
 
 gunicorn with `-k uvicorn.workers.UvicornWorker` / `uvicorn_worker.UvicornWorker` stays a gunicorn AppServer
-(gunicorn's `keepalive` becomes uvicorn's timeout_keep_alive there; see failure-modes.md §1.3).
+(gunicorn's `keepalive` becomes uvicorn's timeout_keep_alive there; see docs/failures.md#keep-alive-race).
 """
 
 from advisor.loaders.uvicorn.build import uvicorn_app_server

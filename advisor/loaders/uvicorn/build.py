@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.loaders.fix_texts import expansion_fix
 from advisor.loaders.gunicorn.build import AppLoadResult
 from advisor.loaders.gunicorn.origins import env_source, option_diagnostic
 from advisor.loaders.uvicorn.cmdline import InvalidOptionValue, UvicornArgs, convert_value, has_shell_expansion
@@ -59,7 +60,8 @@ def _workers(settings: dict[str, Setting], explicit: bool, host: HostFacts,
         count = int(text)
     except ValueError:
         diagnostics.append(option_diagnostic(source, f"WEB_CONCURRENCY={text!r} is not an integer; uvicorn fails "
-                                                     "when it starts (int() in uvicorn.Config)"))
+                                                     "when it starts (int() in uvicorn.Config)",
+                                             fix="set WEB_CONCURRENCY to a whole number, or unset it"))
         return Setting.unknown(f"WEB_CONCURRENCY={text!r} is not an integer", raw=text)
     return Setting(count, Source("default", detail=f"{_LABEL}: int($WEB_CONCURRENCY) with WEB_CONCURRENCY={text}",
                                  inputs=(source,)), text)
@@ -102,7 +104,9 @@ def uvicorn_app_server(parsed: UvicornArgs, source: Source, host: HostFacts, *, 
         workers = settings["workers"]
         if workers.known and isinstance(workers.value, int) and workers.value > 1:
             diagnostics.append(option_diagnostic(reload.source, f"--reload runs one process: uvicorn ignores workers="
-                                                                f"{workers.value}", "warning"))
+                                                                f"{workers.value}", "warning",
+                                                 fix="drop --reload from the command that serves production traffic "
+                                                     "(it is for development)"))
         settings["workers"] = Setting(1, Source.derived("--reload runs a single server process", reload.source,
                                                         workers.source), "1")
     if "forwarded_allow_ips" not in parsed.settings and "UVICORN_FORWARDED_ALLOW_IPS" not in host.env:
@@ -126,10 +130,12 @@ def uvicorn_app_server(parsed: UvicornArgs, source: Source, host: HostFacts, *, 
         option = next(option for option in parsed.options if option.setting is None)
         diagnostics.append(option_diagnostic(option.source, f"{option.flag} makes uvicorn print its "
                                                             f"{parsed.exits_early} and exit; this command line does "
-                                                            "not serve requests", "warning"))
+                                                            "not serve requests", "warning",
+                                            fix=f"remove {option.flag} from the command that starts the server"))
     for expansion in parsed.expansions:
         diagnostics.append(option_diagnostic(expansion.source, f"{expansion.raw} may add uvicorn options when the "
-                                                               "shell expands it; advisor cannot see them", "info"))
+                                                               "shell expands it; advisor cannot see them", "info",
+                                             fix=expansion_fix(str(expansion.raw), "uvicorn")))
     app = AppServer(id=id, kind="uvicorn", source=source, settings=settings, service_name=service_name)
     return AppLoadResult(app, diagnostics)
 
@@ -143,5 +149,6 @@ def _app(parsed: UvicornArgs, host: HostFacts, source: Source, diagnostics: list
     if parsed.expansions:
         return Setting.unknown(f"the APP argument may come from {parsed.expansions[0].raw}, which is not known")
     if parsed.exits_early is None:
-        diagnostics.append(option_diagnostic(source, "uvicorn exits: Missing argument 'APP'"))
+        diagnostics.append(option_diagnostic(source, "uvicorn exits: Missing argument 'APP'",
+                                             fix="pass the application as the first argument (uvicorn module:app)"))
     return Setting.unknown("no APP argument was given")

@@ -1,7 +1,7 @@
 """uvicorn 0.54.0's command-line options (`uvicorn/main.py`, a click command with `auto_envvar_prefix="UVICORN"`).
 
 Each option maps to the Config parameter of the same name; that name is the setting name in the model
-(`timeout_keep_alive`, `limit_concurrency`, ...). Defaults and semantics: failure-modes.md §1.3.
+(`timeout_keep_alive`, `limit_concurrency`, ...). Defaults and semantics: uvicorn 0.54 `uvicorn/config.py`.
 """
 
 from __future__ import annotations

@@ -51,8 +51,10 @@ def test_python_format_template() -> None:
     assert codes(result) == []
     root = route(result, "/")
     assert root.settings["proxy_read_timeout"].value == 30.0
+    assert root.target.upstream is result.upstreams["%(proj_name)s"]  # the upstream named by the same text
     assert not root.target.addresses[0].known
-    assert root.target.addresses[0].source.detail == "Python format placeholder %(proj_name)s"
+    assert root.target.addresses[0].source.detail == "Python format placeholder %(proj_path)s"
+    assert root.target.addresses[0].raw == "unix:%(proj_path)s/gunicorn.sock"
 
 
 def test_jinja_placeholder_with_blanks_is_one_argument_and_keeps_its_text() -> None:

@@ -79,15 +79,17 @@ def test_env_file_environment_and_deploy_override(tmp_path):
     assert value(deployed, "bind") == [Address("tcp", host="0.0.0.0", port=9)]  # --env beats both
 
 
-def test_missing_env_file_is_a_warning(tmp_path):
+def test_missing_env_file_is_an_info_note_about_a_missing_input(tmp_path):
+    """Often git-ignored (secrets): a coverage note, never a finding that fails the run."""
     result = load_text(tmp_path, """
         services:
           app:
             command: ["gunicorn", "app:app"]
             env_file: [missing.env]
     """, "compose", name="docker-compose.yml")
-    assert [d.severity for d in result.diagnostics] == ["warning"]
+    assert [d.severity for d in result.diagnostics] == ["info"]
     assert "missing.env" in result.diagnostics[0].message and result.diagnostics[0].line == 4
+    assert result.diagnostics[0].missing == "missing.env"
 
 
 def test_variable_only_in_service_environment_is_not_interpolated(tmp_path):

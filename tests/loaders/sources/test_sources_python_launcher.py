@@ -5,14 +5,45 @@ from __future__ import annotations
 from sources_helpers import FIXTURES, load, load_text, only_app, reason, text_at, value
 
 
-def test_popen_list_literal_with_positions_and_unknown_elements():
+def test_popen_list_literal_with_positions_and_environment_defaults():
     app = only_app(load(FIXTURES / "python" / "serve", "python"))
     assert str(value(app, "bind")[0]) == "unix:/tmp/model.sock"
     assert value(app, "worker_class") == "gevent"
     assert text_at(app.settings["bind"].source).startswith('-b", "unix:/tmp/model.sock"')
-    assert "str(timeout) is computed by the Python script" in reason(app, "timeout")
-    assert "str(workers)" in reason(app, "workers")
+    # timeout = os.environ.get("SERVER_TIMEOUT", 60) ... str(timeout): the default applies when it is not set
+    assert value(app, "timeout") == 60
+    assert "$SERVER_TIMEOUT is not set, so its default applies" in app.settings["timeout"].source.detail
+    assert value(app, "workers") == 2  # int(os.environ.get("SERVER_WORKERS", 2))
     assert text_at(app.source).startswith('gunicorn",')
+
+
+def test_environment_values_come_from_env_option():
+    app = only_app(load(FIXTURES / "python" / "serve", "python", env={"SERVER_TIMEOUT": "90",
+                                                                        "SERVER_WORKERS": " 5 "}))
+    assert value(app, "timeout") == 90 and value(app, "workers") == 5
+    assert "SERVER_TIMEOUT='90' from --env" in app.settings["timeout"].source.detail
+
+
+def test_environment_lookups_that_stay_unknown(tmp_path):
+    result = load_text(tmp_path, """
+        import multiprocessing
+        import subprocess
+        from os import environ, getenv
+
+        workers = int(environ.get("WORKERS", multiprocessing.cpu_count()))
+        timeout = getenv("TIMEOUT")
+        keepalive = environ["KEEPALIVE"]
+        threads = int(getenv("THREADS", "many"))
+        subprocess.Popen(["gunicorn", "-w", str(workers), "-t", str(timeout), "--keep-alive", keepalive,
+                          "--threads", str(threads), "app:app"])
+        """, "python", name="serve.py")
+    app = only_app(result)
+    assert "str(workers) is computed by the Python script" in reason(app, "workers")
+    assert "str(timeout)" in reason(app, "timeout")  # no default: None, never a literal "None"
+    assert "keepalive" in reason(app, "keepalive")  # os.environ[N] without --env
+    assert "str(threads)" in reason(app, "threads")  # int("many") raises when the script runs
+    known = only_app(load(tmp_path / "serve.py", "python", env={"KEEPALIVE": "7", "TIMEOUT": "45"}))
+    assert value(known, "keepalive") == 7 and value(known, "timeout") == 45
 
 
 def test_nginx_started_by_the_same_script_is_not_an_app_server():

@@ -1,0 +1,64 @@
+"""What `advisor model` computed for each link: the data its text and JSON renderers share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from advisor.queueing.analytic import Prediction
+    from advisor.queueing.plot import PanelData
+    from advisor.queueing.recommend import Recommendation
+    from advisor.queueing.scenario import Scenario
+    from advisor.queueing.simulate import Band, SimResult
+
+__all__ = ["LinkReport", "ModelOutcome", "Simulation"]
+
+
+@dataclass
+class Simulation:
+    result: SimResult
+    band: Band
+    warmup_s: float
+    differences: list[tuple[str, float | None, float | None, tuple[float, float]]]
+    elapsed_s: float
+
+
+@dataclass
+class LinkReport:
+    scenario: Scenario
+    prediction: Prediction  # the formulas' numbers
+    recommendations: list[Recommendation]
+    recommended: Scenario  # with every recommendation applied
+    narrative: list[str]
+    current_curve: PanelData
+    recommended_curve: PanelData | None  # None when nothing is recommended
+    overload_rps: float
+    overload_fill_s: float | None
+    error_budget: float
+    simulation: Simulation | None = None
+
+    @property
+    def shown(self) -> Prediction | SimResult:
+        """The numbers the verdict uses: the simulation's with --simulate, else the formulas'."""
+        return self.simulation.result if self.simulation is not None else self.prediction
+
+    @property
+    def panels(self) -> list[PanelData]:
+        return [self.current_curve] + ([self.recommended_curve] if self.recommended_curve is not None else [])
+
+    @property
+    def error_share(self) -> float:
+        from advisor.queueing.recommend import error_share
+
+        return error_share(self.shown)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.error_share > self.error_budget + 1e-12
+
+
+@dataclass
+class ModelOutcome:
+    reports: list[LinkReport] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)

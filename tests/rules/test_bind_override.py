@@ -1,0 +1,66 @@
+"""A bind from a config file (or gunicorn's default) may be overridden by the command line that starts gunicorn.
+
+When that command line is not among the inputs, an address mismatch is a warning that says so; when it is, the
+mismatch is certain and an error. The pair and the triple are fixtures/rules/bind-override.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.commands.options import HostOptions, Inputs
+from advisor.engine.rules import load_rules
+from advisor.engine.run import run_rules
+from advisor.model.build import build_deployment, host_facts_from_options
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "rules" / "bind-override"
+RULES = load_rules()
+UNLESS = "unless the command that starts gunicorn passes -b/--bind, "
+
+
+def _findings(paths: list[Path], code: str) -> list:
+    deployment = build_deployment(Inputs(paths=[str(path) for path in paths]), host_facts_from_options(HostOptions()))
+    return [finding for finding in run_rules(deployment, RULES, strict=True).findings if finding.code == code]
+
+
+def test_config_file_alone_is_a_warning_that_names_the_command_line():
+    [finding] = _findings([FIXTURE / "nginx.conf", FIXTURE / "gunicorn.conf.py"], "ADR001")
+    assert finding.severity == "warning"
+    assert finding.message == (
+        "nginx connects to 127.0.0.1:8000 but gunicorn listens on 127.0.0.1:8001: " + UNLESS + "every request to "
+        'this backend fails with 502 ("connect() failed (111: Connection refused) while connecting to upstream")')
+
+
+def test_with_the_command_line_that_starts_gunicorn_it_is_an_error():
+    [finding] = _findings([FIXTURE / "nginx.conf", FIXTURE / "gunicorn.conf.py", FIXTURE / "supervisor-shop.conf"],
+                          "ADR001")
+    assert finding.severity == "error"
+    assert "unless" not in finding.message
+
+
+def test_a_command_line_bind_overrides_the_file(tmp_path: Path):
+    (tmp_path / "Procfile").write_text("web: gunicorn -c gunicorn.conf.py -b 127.0.0.1:8000 shop.wsgi\n")
+    (tmp_path / "gunicorn.conf.py").write_text((FIXTURE / "gunicorn.conf.py").read_text())
+    (tmp_path / "nginx.conf").write_text((FIXTURE / "nginx.conf").read_text())
+    assert _findings([tmp_path / "nginx.conf", tmp_path / "gunicorn.conf.py", tmp_path / "Procfile"], "ADR001") == []
+
+
+def _loopback_case(tmp_path: Path, with_compose: bool) -> list:
+    tmp_path.mkdir()
+    (tmp_path / "nginx.conf").write_text("server {\n    listen 80;\n    location / {\n"
+                                         "        proxy_pass http://web:8000;\n    }\n}\n")
+    (tmp_path / "gunicorn.conf.py").write_text('bind = "127.0.0.1:8000"\nworkers = 2\n')
+    paths = [tmp_path / "nginx.conf", tmp_path / "gunicorn.conf.py"]
+    if with_compose:
+        (tmp_path / "docker-compose.yml").write_text(
+            "services:\n  web:\n    build: .\n    command: gunicorn -c gunicorn.conf.py shop.wsgi\n"
+            "  proxy:\n    image: nginx:1.27\n    volumes:\n      - ./nginx.conf:/etc/nginx/conf.d/default.conf:ro\n")
+        paths.append(tmp_path / "docker-compose.yml")
+    return _findings(paths, "ADR004")
+
+
+def test_loopback_bind_follows_the_same_evidence(tmp_path: Path):
+    [alone] = _loopback_case(tmp_path / "alone", False)
+    assert alone.severity == "warning" and UNLESS in alone.message
+    [composed] = _loopback_case(tmp_path / "composed", True)
+    assert composed.severity == "error" and "unless" not in composed.message
