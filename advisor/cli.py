@@ -53,6 +53,15 @@ RpsOpt = Annotated[Optional[float], typer.Option(
 ServiceTimeOpt = Annotated[Optional[str], typer.Option(
     "--service-time", help="Service time per request, with a unit: mean 80ms (exponential), p50=80ms,p99=900ms "
                            "(lognormal) or constant=50ms.", show_default=False)]
+AccessLogOpt = Annotated[Optional[list[str]], typer.Option(
+    "--access-log", help="nginx access log to fit the rate and the service time from, instead of --rps and "
+                         "--service-time (repeatable; plain, rotated .1 or .gz).", show_default=False)]
+LogFormatOpt = Annotated[Optional[str], typer.Option(
+    "--log-format", help="The access log's format: a log_format name of the nginx config, combined, timing, or the "
+                         "format text [default: from the config's access_log].", show_default=False)]
+WindowOpt = Annotated[Optional[str], typer.Option(
+    "--window", help="With --access-log: predict for the busiest window of this length, or `all` for the mean "
+                     "over the whole log [default: 1m].", show_default=False)]
 
 
 def _version_callback(value: bool) -> None:
@@ -179,6 +188,10 @@ def check(
     color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
     explain_skips: Annotated[bool, typer.Option(
         "--explain-skips", help="List rules skipped because a value is unknown, and why.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", "--show-explanation",
+        help="Full output: also print each finding's explanation (mechanism, log lines, behaviour under load).")
+    ] = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
     rules: Annotated[Optional[list[str]], typer.Option(
         "--rules", help="Extra directory of YAML rules (repeatable).")] = None,
@@ -186,6 +199,9 @@ def check(
     service_time: ServiceTimeOpt = None,
     error_budget: Annotated[Optional[float], typer.Option(
         "--error-budget", help="Acceptable error share [default: 0.001].", show_default=False)] = None,
+    access_log: AccessLogOpt = None,
+    log_format: LogFormatOpt = None,
+    window: WindowOpt = None,
     config: Annotated[Optional[str], typer.Option("--config", help="advisor config file.")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore advisor config files.")] = False,
     debug: DebugOpt = False,
@@ -198,12 +214,13 @@ def check(
         options = CheckOptions(
             inputs=_inputs(paths, nginx, app_, app_format),
             host=_host_options(cpus, somaxconn, nginx_version, gunicorn_version, env),
-            workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget),
+            workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget,
+                              access_logs=list(access_log or []), log_format=log_format, window=window),
             output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or None,
             output_file=output_file, select=_split_list(select), ignore=_split_list(ignore),
             extend_select=_split_list(extend_select), fail_on=fail_on, exit_zero=exit_zero, color=color,
-            explain_skips=explain_skips, statistics=statistics, rules_dirs=list(rules or []), config=config,
-            isolated=isolated, debug=debug,
+            explain_skips=explain_skips, explain=explain, statistics=statistics, rules_dirs=list(rules or []),
+            config=config, isolated=isolated, debug=debug,
         )
     except ValueError as error:
         _fail_usage(str(error))
@@ -293,6 +310,14 @@ def model(
     explain: Annotated[bool, typer.Option(
         "--explain", help="Also print every parameter's source, what happens when all workers are busy, the notes "
                           "and a chart of the outcomes against load.")] = False,
+    access_log: AccessLogOpt = None,
+    log_format: LogFormatOpt = None,
+    window: WindowOpt = None,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="With --access-log: only requests from this time on (2024-05-01T12:00; without a UTC offset "
+                        "in the log's own).", show_default=False)] = None,
+    until: Annotated[Optional[str], typer.Option(
+        "--until", help="With --access-log: only requests before this time.", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
@@ -305,7 +330,8 @@ def model(
         code = run(ModelOptions(
             inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
             target_utilization=target_utilization, simulate=simulate, duration_s=duration_s, seed=seed, plot=plot,
-            output_format=output_format, color=color, debug=debug, explain=explain))
+            output_format=output_format, color=color, debug=debug, explain=explain,
+            access_logs=list(access_log or []), log_format=log_format, window=window, since=since, until=until))
     raise typer.Exit(code)
 
 
@@ -339,6 +365,9 @@ def validate(
     band_level: Annotated[float, typer.Option(
         "--band-level", help="Coverage of the simulated band a correct model's run falls in.")] = 0.95,
     output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    keep_access_log: Annotated[Optional[str], typer.Option(
+        "--keep-access-log", help="Write nginx's access log of the run here, in the timing format `advisor model "
+                                  "--access-log` reads.", show_default=False)] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Run the link for real on private loopback/unix addresses and compare measured 502/504 shares with the model."""
@@ -354,7 +383,7 @@ def validate(
         code = run(ValidateOptions(
             inputs=inputs, host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup,
             proxy=proxy, server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
-            band_level=band_level, debug=debug))
+            band_level=band_level, debug=debug, keep_access_log=keep_access_log))
     raise typer.Exit(code)
 
 

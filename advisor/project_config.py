@@ -9,6 +9,7 @@ Keys (kebab-case; `_` is accepted for `-`):
 
     pairs = [{nginx = ["deploy/nginx.conf"], app = ["deploy/gunicorn.conf.py"], name = "web",
               workload = {rps = 200, service-time = "80ms"}}]      # or [[pairs]] tables; `gunicorn` = `app`
+    # workload = {access-log = "logs/access.log", log-format = "timing", window = "1m"}: fitted from nginx's log
     select / ignore / extend-select = ["TMO", "keepalive-race", "ALL"]   # codes, prefixes, names, ALL
     per-file-ignores = {"legacy/*.conf" = ["TMO002"], "!deploy/**" = ["INFO"]}   # `!` negates the glob
     severity = {TMO002 = "info"}                                  # re-level rules
@@ -75,6 +76,9 @@ class ConfigWarning:
 class PairWorkload:
     rps: float | None = None
     service_time: str | None = None
+    access_logs: tuple[str, ...] = ()  # absolute paths: fit rps and service time from these nginx access logs
+    log_format: str | None = None
+    window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +318,7 @@ _TOP_LEVEL_KEYS = (
     "cpus", "somaxconn", "nginx-version", "gunicorn-version", "env", "error-budget", "rules",
 )
 _PAIR_KEYS = ("nginx", "app", "gunicorn", "name", "workload")
-_WORKLOAD_KEYS = ("rps", "service-time")
+_WORKLOAD_KEYS = ("rps", "service-time", "access-log", "log-format", "window")
 
 
 class _Builder:
@@ -431,7 +435,15 @@ class _Builder:
                 require_units(service_time)
             except ValueError as error:
                 raise self._error("service-time", str(error), where) from None
-        return PairWorkload(float(rps) if rps is not None else None, service_time)
+        logs_value = entry.get("access-log")
+        logs = self._string_list("access-log", logs_value, where, allow_single=True) if logs_value is not None else ()
+        for key in ("log-format", "window"):
+            if entry.get(key) is not None and not isinstance(entry.get(key), str):
+                raise self._error(key, f"expected a string, got {entry.get(key)!r}", where)
+        if logs and (rps is not None or service_time is not None):
+            raise self._error("access-log", "fits rps and service-time from the log: give one or the other", where)
+        return PairWorkload(float(rps) if rps is not None else None, service_time,
+                            tuple(self._resolve(path) for path in logs), entry.get("log-format"), entry.get("window"))
 
     def _per_file_ignores(self, value: Any) -> tuple[PerFileIgnore, ...]:
         if not isinstance(value, dict):

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate docs/rules.md from the bundled rule files (rules/**/*.yaml), through the engine's rule loader.
+"""Generate docs/rules.md from the bundled rule files (rules/**/*.yaml), through the engine's rule loader; each
+rule's example finding comes from running its first failing example (advisor/commands/rule_example.py).
 
     python scripts/gen_rule_docs.py           # rewrite docs/rules.md
     python scripts/gen_rule_docs.py --check   # exit 1 if docs/rules.md is out of date (CI / tests)
@@ -19,10 +20,13 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
 
 def generate() -> str:
     """The text docs/rules.md should have, from the bundled rules."""
+    from advisor.commands.rule_example import example_finding
     from advisor.engine.rules import load_rules
     from advisor.report.rule_docs import render_rules_document
 
-    return render_rules_document(load_rules())
+    rules = load_rules()
+    examples = {rule.code: found for rule in rules if (found := example_finding(rule, rules)) is not None}
+    return render_rules_document(rules, examples)
 
 
 def main(argv: list[str] | None = None) -> int:

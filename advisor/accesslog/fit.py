@@ -24,6 +24,7 @@ LOW_S = 1e-4
 HIGH_S = 86_400.0
 RATIO = 1.01
 _LOG_RATIO = math.log(RATIO)
+_LOG_LOW = math.log(LOW_S)
 BINS = int(math.log(HIGH_S / LOW_S) / _LOG_RATIO) + 2
 RESOLUTION_FLOOR_S = 0.00025  # "0.000" in a millisecond log: below half a millisecond
 GOOD_KS, FAIR_KS = 0.03, 0.08
@@ -76,15 +77,18 @@ class ServiceSamples:
 
     def add(self, x: float, censored: bool = False) -> None:
         x = x if x >= RESOLUTION_FLOOR_S else RESOLUTION_FLOOR_S
+        y = math.log(x)
+        index = int((y - _LOG_LOW) / _LOG_RATIO) + 1 if x > LOW_S else 0
+        if index >= BINS:
+            index = BINS - 1
         if censored:
-            self.censored[_bin(x)] += 1
+            self.censored[index] += 1
             self.n_censored += 1
             self.sum_censored += x
             return
-        self.uncensored[_bin(x)] += 1
+        self.uncensored[index] += 1
         self.n += 1
         self.sum += x
-        y = math.log(x)
         self.sum_log += y
         self.sum_log2 += y * y
 

@@ -107,8 +107,9 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     findings, skips, files, rules_run, used_suppressions, notices = [], [], [], 0, [], []
     runs = inputs_for_run(options.inputs, config)
     for pair, inputs in runs:
-        workload = workload_for_run(options.workload, pair)  # --rps/--service-time, else the pair's workload
         deployment = build_deployment(inputs, host)
+        workload = workload_for_run(options.workload, pair, deployment)  # --rps/--service-time/--access-log, else
+        #                                                                  the pair's workload
         nginx_paths, app_paths = split_inputs(inputs)
         given = GivenInputs(tuple(nginx_paths), tuple(app_paths))
         result = run_rules(deployment, rules, selection, strict=options.debug, workload=workload, given=given)
@@ -174,4 +175,4 @@ def render(data: ReportData, rules: list, options: CheckOptions, out: TextIO) ->
     is_tty = not options.output_file and hasattr(out, "isatty") and out.isatty()
     color = use_color(options.color, is_tty) and not options.output_file
     return text.render(data, concise=options.output_format == "concise", color=color,
-                       explain_skips=options.explain_skips)
+                       explain_skips=options.explain_skips, explain=getattr(options, "explain", False))

@@ -62,7 +62,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any
 
 from advisor.commands.model_report import LinkReport, ModelOutcome, Simulation
@@ -70,6 +70,7 @@ from advisor.commands.model_text import render_text
 from advisor.commands.options import HostOptions, Inputs
 
 if TYPE_CHECKING:
+    from advisor.accesslog.workload import AppWorkload, FittedWorkload
     from advisor.queueing.params import ServiceTime
     from advisor.queueing.scenario import Scenario
 
@@ -99,6 +100,11 @@ class ModelOptions:
     color: str = "auto"
     debug: bool = False
     explain: bool = False  # text: add the parameters' provenance, the narrative, notes and the chart
+    access_logs: list[str] = field(default_factory=list)  # fit rps and service time from these nginx access logs
+    log_format: str | None = None  # a log_format name of the config, or the format text
+    window: str | None = None  # the window whose rate the prediction uses: "1m" (default) or "all"
+    since: str | None = None
+    until: str | None = None
 
 
 class _UsageError(Exception):
@@ -108,15 +114,23 @@ class _UsageError(Exception):
 # -- option checks --------------------------------------------------------------------------------------------------
 
 
-def _check_options(options: ModelOptions) -> ServiceTime:
-    """Validate the options; returns the parsed ServiceTime. Raises _UsageError with the message to print."""
+def _check_options(options: ModelOptions) -> ServiceTime | None:
+    """Validate the options; returns the parsed ServiceTime (None with --access-log: it is fitted). Raises
+    _UsageError with the message to print."""
     from advisor.queueing.params import parse_service_time
-    from advisor.queueing.plot import PLOT_SUFFIXES, matplotlib_missing_message
 
     if options.output_format not in ("text", "json"):
         raise _UsageError(f"unknown output format {options.output_format!r} for model (text, json)")
     if options.color not in ("auto", "always", "never"):
         raise _UsageError(f"--color must be auto, always or never, got {options.color!r}")
+    if options.access_logs:
+        if options.rps is not None or options.service_time is not None:
+            raise _UsageError("--access-log fits the rate and the service time from the log: leave out --rps and "
+                              "--service-time (or leave out --access-log to model a load of your own)")
+        _check_common(options)
+        return None
+    if any(value is not None for value in (options.log_format, options.window, options.since, options.until)):
+        raise _UsageError("--log-format, --window, --since and --until read an access log: add --access-log PATH")
     if options.rps is None:
         raise _UsageError("--rps is required: the offered load on the app server in requests/s, e.g. --rps 120")
     if not (math.isfinite(options.rps) and options.rps > 0):
@@ -128,6 +142,13 @@ def _check_options(options: ModelOptions) -> ServiceTime:
         service = parse_service_time(options.service_time)
     except ValueError as error:
         raise _UsageError(f"--service-time: {error}") from None
+    _check_common(options)
+    return service
+
+
+def _check_common(options: ModelOptions) -> None:
+    from advisor.queueing.plot import PLOT_SUFFIXES, matplotlib_missing_message
+
     if not 0 <= options.error_budget < 1:
         raise _UsageError("--error-budget must be a share between 0 and 1 (0.001 = 0.1 %), "
                           f"got {options.error_budget!r}")
@@ -141,7 +162,6 @@ def _check_options(options: ModelOptions) -> ServiceTime:
         missing = matplotlib_missing_message()
         if missing:
             raise _UsageError(missing)
-    return service
 
 
 # -- analysis -------------------------------------------------------------------------------------------------------
@@ -236,7 +256,7 @@ def _simulate(report: LinkReport, options: ModelOptions) -> Simulation:
     return Simulation(result, spread, warmup, differences, time.perf_counter() - started)
 
 
-def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> ModelOutcome:
+def _build(options: ModelOptions, service: ServiceTime | None, stderr: IO[str]) -> ModelOutcome:
     from advisor.model.build import InputError, build_deployment, host_facts_from_options
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
@@ -254,18 +274,89 @@ def _build(options: ModelOptions, service: ServiceTime, stderr: IO[str]) -> Mode
         raise _UsageError("no nginx route reaches an app server in the given files, so there is nothing to model"
                           + ("\n" + "\n".join(details) if details else "") + "\n(`advisor show` prints the links)")
     outcome = ModelOutcome()
+    if options.access_logs:
+        outcome.fitted = _fit(options, deployment)
     for link in deployment.links:
         label = f"{link.route.id} -> {link.app.id}"
         try:
-            scenario = scenario_for_link(link, deployment, options.rps, service)
+            if outcome.fitted is not None:
+                workload = _link_workload(outcome.fitted, link.app.id)
+                scenario = _with_log_sources(scenario_for_link(link, deployment, workload.rps, workload.service),
+                                             workload, outcome.fitted)
+            else:
+                assert options.rps is not None and service is not None
+                workload = None
+                scenario = scenario_for_link(link, deployment, options.rps, service)
             report = _analyse(scenario, options)
             if options.simulate:
                 report.simulation = _simulate(report, options)
         except (ScenarioError, _UsageError) as error:
             outcome.errors.append((label, str(error)))
             continue
+        if outcome.fitted is not None:
+            _observe(report, outcome.fitted, workload)
         outcome.reports.append(report)
     return outcome
+
+
+# -- the workload from access logs ----------------------------------------------------------------------------------
+
+
+def _fit(options: ModelOptions, deployment: Any) -> FittedWorkload:
+    from advisor.accesslog.workload import AccessLogError, fit_workload
+
+    try:
+        return fit_workload(deployment, options.access_logs, log_format=options.log_format, window=options.window,
+                            since=options.since, until=options.until)
+    except AccessLogError as error:
+        raise _UsageError(str(error)) from None
+
+
+def _link_workload(fitted: FittedWorkload, app_id: str) -> AppWorkload:
+    workload = fitted.for_app(app_id)
+    if workload is None:
+        raise _UsageError(f"no request in the access log reached {app_id} (requests the log could not place on a "
+                          "route are counted in the summary)")
+    if workload.service is None:
+        raise _UsageError(f"cannot fit the workload of {app_id} from the access log: {workload.problem}")
+    return workload
+
+
+def _with_log_sources(scenario: Scenario, workload: AppWorkload, fitted: FittedWorkload) -> Scenario:
+    """The scenario with lambda and S attributed to the access log instead of --rps/--service-time."""
+    from advisor.model.provenance import Source
+    from advisor.queueing.scenario import Parameter
+
+    logs = ", ".join(fitted.paths)
+    pool = workload.pool
+    window = ("the busiest " + _window_words(pool.window_s) + " window" if pool.window_kind == "busiest"
+              else "the whole period")
+    rate = Parameter("lambda", scenario.rps, f"arrival rate at the app server in {window} of the access log "
+                     f"(Poisson arrivals)", (("access log", Source.option(f"--access-log {logs}")),))
+    fit = pool.fit
+    how = (f"{fit.kind} fit to {pool.samples.n} {pool.method} samples ({pool.samples.n_censored} censored), "
+           f"{fit.quality} fit" if fit is not None else "fitted")
+    service = Parameter("S", scenario.service.mean_s, f"mean service time: {scenario.service.describe()} ({how})",
+                        (("access log", Source.option(f"--access-log {logs}")),))
+    return replace(scenario, parameters={**scenario.parameters, "lambda": rate, "S": service})
+
+
+def _window_words(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
+
+
+def _observe(report: LinkReport, fitted: FittedWorkload, workload: AppWorkload | None) -> None:
+    from advisor.accesslog.compare import compare_outcomes
+
+    observed = fitted.observed(report.scenario.route.id)
+    report.workload = workload
+    if observed is None:
+        return
+    report.observed = observed
+    shown = report.shown
+    predicted = {"p_ok": shown.p_ok, "p_502": shown.p_502, "p_504": shown.p_504 + shown.p_504_connect,
+                 "p_500": shown.p_500}
+    report.agreement = compare_outcomes(predicted, observed.shares(observed.window))
 
 
 # -- JSON output ----------------------------------------------------------------------------------------------------
@@ -319,16 +410,30 @@ def _prediction_json(report: LinkReport) -> dict[str, Any]:
     recommended = report.recommended_curve or report.current_curve  # no recommendation: the same curve
     item["load_curve"] = {"current": [point.to_dict() for point in report.current_curve.points],
                           "recommended": [point.to_dict() for point in recommended.points]}
+    if report.workload is not None:
+        from advisor.commands.model_json import app_workload_json, observed_json
+
+        item["workload"] = app_workload_json(report.workload)
+        item["observed"] = observed_json(report.observed, "window")
+        item["observed_whole_period"] = observed_json(report.observed, "total")
+        item["agreement"] = report.agreement.to_dict() if report.agreement is not None else None
     return item
 
 
-def _render_json(outcome: ModelOutcome, options: ModelOptions, service: ServiceTime) -> str:
+def _render_json(outcome: ModelOutcome, options: ModelOptions, service: ServiceTime | None) -> str:
+    if outcome.fitted is not None:
+        from advisor.commands.model_json import log_workload_json
+
+        workload = log_workload_json(outcome.fitted)
+    else:
+        assert service is not None
+        workload = {"rps": options.rps,
+                    "service_time": {"kind": service.kind, "scale_s": service.scale_s, "sigma": service.sigma,
+                                     "mean_s": service.mean_s, "scv": service.scv,
+                                     "description": service.describe()}}
     document = {
-        "workload": {"rps": options.rps,
-                     "service_time": {"kind": service.kind, "scale_s": service.scale_s, "sigma": service.sigma,
-                                      "mean_s": service.mean_s, "scv": service.scv,
-                                      "description": service.describe()},
-                     "error_budget": options.error_budget, "target_utilization": options.target_utilization},
+        "workload": {**workload, "error_budget": options.error_budget,
+                     "target_utilization": options.target_utilization},
         "predictions": [_prediction_json(report) for report in outcome.reports],
         "recommendations": [rec.to_dict(report.scenario.label) for report in outcome.reports
                             for rec in report.recommendations],
@@ -372,11 +477,12 @@ def run(options: ModelOptions, stdout: IO[str] | None = None, stderr: IO[str] | 
         return 2
     for label, message in outcome.errors:
         err.write(f"advisor: error: {message}\n" if label in message else f"advisor: error: {label}: {message}\n")
+    rps = options.rps if options.rps is not None else (outcome.reports[0].scenario.rps if outcome.reports else 0.0)
     if options.plot and outcome.reports:
         from advisor.queueing.plot import write_plot
 
         try:
-            write_plot(options.plot, [(r.scenario.label, r.panels) for r in outcome.reports], options.rps)
+            write_plot(options.plot, [(r.scenario.label, r.panels) for r in outcome.reports], rps)
         except OSError as error:
             err.write(f"advisor: error: cannot write --plot {options.plot}: {error.strerror or error}\n")
             return 2
@@ -384,7 +490,7 @@ def run(options: ModelOptions, stdout: IO[str] | None = None, stderr: IO[str] | 
         out.write(_render_json(outcome, options, service))
     else:
         width = max(80, min(120, shutil.get_terminal_size((100, 24)).columns))
-        out.write(render_text(outcome, rps=float(options.rps or 0), service=service.describe(),
+        out.write(render_text(outcome, rps=float(rps or 0), service=service.describe() if service else "",
                               error_budget=options.error_budget, simulate=options.simulate, plot=options.plot,
                               explain=options.explain, unicode=_can_encode(out, "█▒▓░"),
                               color=_use_color(options.color, out), width=width))

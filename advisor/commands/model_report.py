@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from advisor.accesslog.analyse import RouteResult
+    from advisor.accesslog.compare import Agreement
+    from advisor.accesslog.workload import AppWorkload, FittedWorkload
     from advisor.queueing.analytic import Prediction
     from advisor.queueing.plot import PanelData
     from advisor.queueing.recommend import Recommendation
@@ -37,6 +40,9 @@ class LinkReport:
     overload_fill_s: float | None
     error_budget: float
     simulation: Simulation | None = None
+    workload: AppWorkload | None = None  # with --access-log: the app server's fitted workload
+    observed: RouteResult | None = None  # with --access-log: what the log saw on this route
+    agreement: Agreement | None = None  # with --access-log: predicted against observed
 
     @property
     def shown(self) -> Prediction | SimResult:
@@ -62,3 +68,4 @@ class LinkReport:
 class ModelOutcome:
     reports: list[LinkReport] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    fitted: FittedWorkload | None = None  # with --access-log

@@ -14,6 +14,10 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from advisor.commands.model_log_text import agreement_line, log_header_lines, log_workload_line, observed_line
+from advisor.commands.model_numbers import dur as _dur
+from advisor.commands.model_numbers import pct as _pct
+from advisor.commands.model_numbers import rate as _rate
 from advisor.commands.model_report import LinkReport, ModelOutcome
 
 if TYPE_CHECKING:
@@ -33,36 +37,6 @@ _GREEN, _RED, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[0m"
 
 
 # -- number formats -------------------------------------------------------------------------------------------------
-
-
-def _pct(p: float | None) -> str:
-    if p is None:
-        return "-"
-    if p <= 0:
-        return "0 %"
-    if p < 1e-4:
-        return "< 0.01 %"
-    if p > 1 - 1e-4 and p < 1:
-        return "> 99.99 %"
-    if p < 0.01:
-        return f"{100 * p:.2f} %"
-    return f"{100 * p:.1f} %"
-
-
-def _dur(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    if seconds == 0:
-        return "0 s"
-    if seconds < 1:
-        return f"{seconds * 1000:.3g} ms"
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    return f"{seconds / 60:.3g} min"
-
-
-def _rate(rps: float) -> str:
-    return f"{rps:.4g} requests/s"
 
 
 def _value(symbol: str, value: Any) -> str:
@@ -243,6 +217,18 @@ def _short_reason(reason: str) -> str:
     return clause
 
 
+def _observed_lines(out: _Text, group: list[LinkReport]) -> None:
+    """What the log saw on each route of the group, and whether the model explains it."""
+    for member in group:
+        prefix = f"{member.scenario.route.id.split(' ', 1)[-1]}: " if len(group) > 1 else ""
+        if member.observed is None:
+            out.field("observed", f"{prefix}no request of this route in the log")
+            continue
+        out.field("observed", prefix + observed_line(member.observed, member.workload))
+        if member.agreement is not None:
+            out.field("log", prefix + agreement_line(member.agreement))
+
+
 def _recommendation_lines(out: _Text, group: list[LinkReport], limit: int | None) -> None:
     report = group[0]
     recommendations = report.recommendations
@@ -274,7 +260,11 @@ def _compact(out: _Text, group: list[LinkReport], color: bool, explain: bool) ->
     scenario, p = report.scenario, report.prediction
     out.wrap(_header(group), "     ", "")
     out.field("verdict", _verdict(report, color))
+    if report.workload is not None:
+        out.field("workload", log_workload_line(report.workload))
     out.field("simulated" if report.simulation is not None else "predicted", _outcomes(report.shown))
+    if report.workload is not None:
+        _observed_lines(out, group)
     out.field("gunicorn", _pool(scenario))
     out.field("nginx", _nginx(scenario))
     out.field("overload", _overload(report))
@@ -352,8 +342,13 @@ def render_text(outcome: ModelOutcome, *, rps: float, service: str, error_budget
     from advisor.queueing.plot import render_text_chart
 
     out = _Text(width)
-    out.add(f"advisor model: {rps:g} requests/s, service time {service}, error budget {_pct(error_budget)}"
-            + (", simulated" if simulate else ""))
+    if outcome.fitted is not None:
+        for line in log_header_lines(outcome.fitted):
+            out.wrap(line, "  ", "")
+        out.add(f"error budget {_pct(error_budget)}" + (", simulated" if simulate else ""))
+    else:
+        out.add(f"advisor model: {rps:g} requests/s, service time {service}, error budget {_pct(error_budget)}"
+                + (", simulated" if simulate else ""))
     for group in group_reports(outcome.reports):
         out.add("")
         _compact(out, group, color, explain)

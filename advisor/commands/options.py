@@ -34,6 +34,9 @@ class Workload:
     rps: float | None = None
     service_time: str | None = None  # "80ms" or "p50=80ms,p99=900ms"
     error_budget: float | None = None  # None: the project config or 0.001
+    access_logs: list[str] = field(default_factory=list)  # fit rps and service time from nginx access logs
+    log_format: str | None = None
+    window: str | None = None
 
 
 @dataclass(slots=True)
@@ -50,6 +53,7 @@ class CheckOptions:
     exit_zero: bool = False
     color: str = "auto"
     explain_skips: bool = False
+    explain: bool = False  # full text output: each finding's explanation (`--explain`)
     statistics: bool = False
     rules_dirs: list[str] = field(default_factory=list)
     config: str | None = None

@@ -1,7 +1,8 @@
 """`advisor rules` (a table of every rule) and `advisor rule CODE|NAME` (one rule's Markdown page).
 
-The page is generated from the rule's YAML, with the sections ruff uses: What it does / Why is this bad? /
-Example / Use instead / References.
+The page is the one docs/rules.md has for the rule (advisor/report/rule_docs.py renders both and SARIF's help),
+with ruff's sections (What it does / Why is this bad? / Example / Use instead) plus the finding the rule's first
+failing example produces, how to suppress it, and the references.
 """
 
 from __future__ import annotations
@@ -44,38 +45,28 @@ def explain_rule(code_or_name: str, rules_dirs: Iterable[str] = ()) -> str:
     """The Markdown page for one rule. Raises RuleNotFound."""
     from advisor.engine.rules import load_rules
 
-    return rule_markdown(find_rule(code_or_name, load_rules(rules_dirs)))
+    rules = load_rules(rules_dirs)
+    return rule_markdown(find_rule(code_or_name, rules), rules)
 
 
-def rule_markdown(rule: Rule) -> str:
-    from advisor.report.rule_docs import snippet_block
+def rule_markdown(rule: Rule, rules: list[Rule] | None = None) -> str:
+    """The rule's page (advisor/report/rule_docs.py, as in docs/rules.md), with the finding its first failing
+    example produces when `rules` (the rules to run it with) is given."""
+    from advisor.commands.rule_example import example_finding
+    from advisor.report.rule_docs import rule_markdown as render_page
 
-    docs = rule.docs
-    opt_in = "" if rule.enabled else f" · opt-in (enable with `--extend-select {rule.code}`)"
-    out = [f"# {rule.name} ({rule.code})", "",
-           f"Severity: **{rule.severity}** · scope: {rule.scope}{opt_in}", "",
-           rule.summary, "", "## What it does", "", (docs.get("what") or rule.summary).strip(), ""]
-    if docs.get("why"):
-        out += ["## Why is this bad?", "", docs["why"].strip(), ""]
-    if docs.get("example"):
-        out += ["## Example", "", snippet_block(docs["example"]), ""]
-    if docs.get("instead"):
-        out += ["Use instead:", "", snippet_block(docs["instead"]), ""]
-    out += ["## How to suppress", "",
-            f"Add `# advisor: ignore[{rule.code}]` to the line the finding points at, or "
-            f"`# advisor: file-ignore[{rule.code}]` anywhere in that file.", ""]
-    references = docs.get("references") or []
-    if references:
-        out += ["## References", ""] + [f"- {reference}" for reference in references] + [""]
-    return "\n".join(out)
+    example = example_finding(rule, rules) if rules is not None else None
+    return render_page(rule, heading_level=1, example=example)
 
 
-def rule_to_dict(rule: Rule) -> dict:
-    """JSON form of a rule for `advisor rules --output-format json` / `advisor rule X --output-format json`."""
+def rule_to_dict(rule: Rule, rules: list[Rule] | None = None) -> dict:
+    """JSON form of a rule for `advisor rules --output-format json` / `advisor rule X --output-format json`: the
+    message, fix and explanation templates, the docs, and the page as Markdown."""
     return {"code": rule.code, "name": rule.name, "severity": rule.severity, "scope": rule.scope,
             "enabled": rule.enabled, "summary": rule.summary, "message": rule.message.text,
             "fix": rule.fix.text if rule.fix else None,
-            "docs": rule.docs, "explanation": rule_markdown(rule), "source_location": rule.path}
+            "explanation": rule.explanation.text if rule.explanation else None,
+            "docs": rule.docs, "page": rule_markdown(rule, rules), "source_location": rule.path}
 
 
 def _known_format(output_format: str, err: TextIO) -> bool:
@@ -99,8 +90,8 @@ def list_rules_command(rules_dirs: Iterable[str] = (), output_format: str = "tex
     try:
         if output_format == "json":
             rules = load_rules(rules_dirs)
-            keys = ("code", "name", "severity", "scope", "enabled", "summary")
-            rows = [{key: value for key, value in rule_to_dict(rule).items() if key in keys} for rule in rules]
+            rows = [{"code": rule.code, "name": rule.name, "severity": rule.severity, "scope": rule.scope,
+                     "enabled": rule.enabled, "summary": rule.summary} for rule in rules]
             text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         else:
             text = list_rules(rules_dirs)
@@ -122,14 +113,15 @@ def explain_rule_command(code_or_name: str, rules_dirs: Iterable[str] = (), outp
     if not _known_format(output_format, err):
         return 2
     try:
-        rule = find_rule(code_or_name, load_rules(rules_dirs))
+        rules = load_rules(rules_dirs)
+        rule = find_rule(code_or_name, rules)
     except RuleNotFound as error:
         print(f"advisor: error: {error.args[0]}", file=err)
         return 2
     except RuleFileError as error:
         print(f"advisor: error: invalid rule file: {error}", file=err)
         return 2
-    text = (json.dumps(rule_to_dict(rule), indent=2, ensure_ascii=False) + "\n" if output_format == "json"
-            else rule_markdown(rule))
+    text = (json.dumps(rule_to_dict(rule, rules), indent=2, ensure_ascii=False) + "\n" if output_format == "json"
+            else rule_markdown(rule, rules))
     (stdout or sys.stdout).write(text)
     return 0

@@ -4,7 +4,7 @@ JSON output (`--output-format json`) is `Deployment.to_dict()`:
   {"host": {...}, "nginx": {"root", "files", "version", "settings"}, "upstreams": {name: {...}},
    "routes": [{"id", "kind", "server_names", "listens", "location", "source", "pass", "target", "settings",
                "headers"}],
-   "apps": [{"id", "kind", "source", "service_name", "settings", "unknown_settings"}],
+   "apps": [{"id", "kind", "source", "service_name", "settings", "unknown_settings", "listeners" (uWSGI)}],
    "links": [{"route", "app", "address", "bind", "match"}], "unlinked_routes": [...],
    "route_diagnoses": {route id: {"status", "target", "closest_bind", "detail"}}, "diagnostics": [...]}
 Every setting is {"value": ..., "source": {"kind": file|option|default|derived|unknown, "path", "line", "column",
@@ -22,7 +22,7 @@ from advisor.units import format_duration, format_size
 
 _DURATION_SUFFIXES = ("_timeout", "_time", "timeout")
 _SIZE_KEYS = frozenset({"client_max_body_size", "proxy_buffer_size", "proxy_busy_buffers_size",
-                        "proxy_max_temp_file_size"})
+                        "proxy_max_temp_file_size", "reload_on_rss", "evil_reload_on_rss"})  # uWSGI: in bytes
 
 
 def format_value(key: str, setting: Setting) -> str:
@@ -103,6 +103,9 @@ def render_text(deployment) -> str:
     for app in deployment.apps:
         out.append(f"\napp {app.id} ({app.kind})  {app.source.describe()}")
         out.extend(_settings_lines(app.settings, "  "))
+        for listener in app.listeners:  # uWSGI: every socket with the protocol it speaks
+            out.append(f"  {listener.option} {listener.address}  speaks {listener.protocol}  "
+                       f"({listener.source.describe()})")
         for unknown in app.unknown_settings:
             hint = f" (did you mean {unknown.suggestion}?)" if unknown.suggestion else ""
             out.append(f"  ! {unknown.name}: not a {app.kind} setting{hint}  {unknown.source.describe()}")

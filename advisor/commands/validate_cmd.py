@@ -8,6 +8,7 @@ Ctrl-C / SIGTERM stop every process and remove every temp file (the CLI then exi
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class ValidateOptions:
     progress: bool = True
     debug: bool = False
     extra_notes: list[str] = field(default_factory=list)
+    keep_access_log: str | None = None  # copy nginx's access log (timing format) here
 
 
 def _seconds(text: str, option: str, allow_zero: bool) -> float:
@@ -237,6 +239,11 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
     from advisor.validation.session import run_plan
 
     scenario, plan, binary, notes = build_plan(options)
+    if options.keep_access_log is not None and plan.proxy != "nginx":
+        raise UsageError("--keep-access-log needs real nginx in front (--proxy nginx, nginx installed)")
+    if options.keep_access_log is not None and not os.path.isdir(os.path.dirname(os.path.abspath(
+            options.keep_access_log))):
+        raise UsageError(f"--keep-access-log {options.keep_access_log}: its directory does not exist")
     prediction = predict(plan.params)
     warnings = list(plan.warnings) + _relaxation_warning(plan, prediction)
     progress = Progress(enabled=options.progress)
@@ -245,7 +252,7 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
     restore = _install_stop_handlers(plan.max_seconds + BAND_MAX_SECONDS + 60.0)
     try:
         try:
-            run = run_plan(plan, nginx_binary=binary, progress=progress)
+            run = run_plan(plan, nginx_binary=binary, progress=progress, keep_access_log=options.keep_access_log)
         except (RefServerError, NginxError, GunicornError, OSError) as err:
             raise UsageError(f"the validation run could not start: {err}") from None
         progress.phase(f"simulating the {options.band_level * 100:g} % band ({band_runs(options.band_level)} runs "

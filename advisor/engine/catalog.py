@@ -7,6 +7,8 @@ a line here.
 
 from __future__ import annotations
 
+from advisor.loaders.uwsgi.options import OPTIONS as UWSGI_OPTIONS
+
 SCOPES = ("route", "upstream", "app", "link", "deployment", "diagnostic", "unknown_setting")
 
 SCOPE_NAMESPACES: dict[str, tuple[str, ...]] = {
@@ -76,6 +78,8 @@ UVICORN_SETTINGS = frozenset({
     "limit_max_requests_jitter", "timeout_graceful_shutdown", "timeout_worker_healthcheck", "loop", "http", "ws",
     "interface", "proxy_headers", "root_path", "h11_max_incomplete_event_size",
 })
+# uWSGI's modelled options (`-` written `_`) and the model names its loader adds.
+UWSGI_SETTINGS = frozenset(option.setting for option in UWSGI_OPTIONS) | {"app", "env"}
 APP_DERIVED = frozenset({
     "id", "kind", "service_name", "effective_worker_class", "is_async", "slots_per_worker", "concurrency",
     "accept_queue", "timeout_bounds_requests", "max_request_time", "backend_idle", "bind_count", "unix_bind",
@@ -91,7 +95,7 @@ NGINX_SETTINGS = frozenset({
 NGINX_DERIVED = frozenset({"root", "version", "file_count"})
 
 LINK_FACTS = frozenset({"socket", "target", "bind", "match", "upstream_keepalive_on", "connection_header_cleared",
-                        "keepalive_pool"})
+                        "keepalive_pool", "protocol", "protocol_ok"})
 # The queueing model at the given workload (--rps/--service-time; advisor/engine/workload_facts.py).
 MODEL_FACTS = frozenset({
     "workload_given", "modelled", "rps", "service_time", "service", "budget", "offered_concurrency",
@@ -112,7 +116,7 @@ UNKNOWN_SETTING_FACTS = frozenset({"name", "suggestion", "server", "worker_count
 NAMESPACE_FACTS: dict[str, frozenset[str]] = {
     "route": ROUTE_SETTINGS | ROUTE_DERIVED,
     "upstream": UPSTREAM_SETTINGS | UPSTREAM_DERIVED,
-    "app": GUNICORN_SETTINGS | UVICORN_SETTINGS | APP_DERIVED,
+    "app": GUNICORN_SETTINGS | UVICORN_SETTINGS | UWSGI_SETTINGS | APP_DERIVED,
     "nginx": NGINX_SETTINGS | NGINX_DERIVED,
     "link": LINK_FACTS,
     "model": MODEL_FACTS,

@@ -36,10 +36,16 @@ def derive(formula: str, compute: Callable[..., Any], *inputs: Setting) -> Setti
     return Setting(value, Source.derived(formula, *(item.source for item in inputs)))
 
 
+UWSGI_FAMILY = "uwsgi"  # a pool of processes × threads (or async cores), each serving one request at a time
+
+
 def effective_worker_class(app: AppServer) -> Setting:
     """gunicorn switches `sync` with threads > 1 to gthread (gunicorn/config.py `worker_class`)."""
     if app.kind == "uvicorn":
         return Setting("uvicorn", Source.derived("standalone uvicorn (event loop)", app.source))
+    if app.kind == "uwsgi":
+        return Setting(UWSGI_FAMILY, Source.derived("uWSGI workers: processes × threads, one request per thread",
+                                                    app.source))
     worker_class = setting_or_missing(app.settings, "worker_class", app.id)
     threads = setting_or_missing(app.settings, "threads", app.id)
 
@@ -55,7 +61,10 @@ def effective_worker_class(app: AppServer) -> Setting:
 
 
 def is_async(effective_class: Setting) -> Setting:
-    return derive("worker class other than sync", lambda family: family != "sync", effective_class)
+    """Whether a worker keeps serving other requests (and connections) while one is slow; uWSGI workers, like
+    gunicorn's sync ones, answer one request per thread and close the connection."""
+    return derive("worker class other than sync", lambda family: family not in ("sync", UWSGI_FAMILY),
+                  effective_class)
 
 
 def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
@@ -64,6 +73,8 @@ def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
     if not effective_class.known:
         return effective_class
     family = effective_class.value
+    if family == UWSGI_FAMILY:
+        return uwsgi_cores(app)
     if family == "sync":
         return Setting(1, Source.derived("sync workers handle one request at a time", effective_class.source))
     if family == "gthread":
@@ -81,12 +92,31 @@ def slots_per_worker(app: AppServer, effective_class: Setting) -> Setting:
                                        effective_class.source))
 
 
+def uwsgi_cores(app: AppServer) -> Setting:
+    """Requests one uWSGI worker serves at once: `threads` when above 1, else the async cores (`async`, `gevent`),
+    else 1 (uWSGI's sanitize_args: threads override async)."""
+    threads = setting_or_missing(app.settings, "threads", app.id)
+    cores = setting_or_missing(app.settings, "async", app.id)
+    gevent = setting_or_missing(app.settings, "gevent", app.id)
+
+    def compute(thread_count: Any, async_cores: Any, gevent_cores: Any) -> int:
+        if int(thread_count) > 1:
+            return int(thread_count)
+        return max(int(async_cores), int(gevent_cores), 1)
+
+    return derive("uWSGI cores per worker: threads, else async/gevent cores", compute, threads, cores, gevent)
+
+
 def concurrency(app: AppServer, slots: Setting) -> Setting:
     workers = setting_or_missing(app.settings, "workers", app.id)
     return derive("workers × slots per worker", lambda count, per: int(count) * per, workers, slots)
 
 
 def accept_queue(app: AppServer, somaxconn: Setting) -> Setting:
+    if app.kind == "uwsgi":  # every uWSGI socket listens with `listen`
+        listen = setting_or_missing(app.settings, "listen", app.id)
+        return derive("min(listen, somaxconn) + 1", lambda size, cap: min(int(size), int(cap)) + 1, listen,
+                      somaxconn)
     backlog = setting_or_missing(app.settings, "backlog", app.id)
     return derive("min(backlog, somaxconn) + 1", lambda size, cap: min(int(size), int(cap)) + 1, backlog, somaxconn)
 
@@ -94,6 +124,9 @@ def accept_queue(app: AppServer, somaxconn: Setting) -> Setting:
 def timeout_bounds_requests(app: AppServer, effective_class: Setting) -> Setting:
     """Only sync workers are killed when one request outlives `timeout`
     (docs/failures.md#the-timeout-of-non-sync-workers)."""
+    if app.kind == "uwsgi":  # harakiri kills the worker of a request that runs longer (any uWSGI worker)
+        harakiri = setting_or_missing(app.settings, "harakiri", app.id)
+        return derive("harakiri > 0", lambda seconds: seconds > 0, harakiri)
     timeout = setting_or_missing(app.settings, "timeout", app.id)
     return derive("sync worker and timeout > 0", lambda family, seconds: family == "sync" and seconds > 0,
                   effective_class, timeout)
@@ -101,8 +134,9 @@ def timeout_bounds_requests(app: AppServer, effective_class: Setting) -> Setting
 
 def max_request_time(app: AppServer, bounds: Setting) -> Setting:
     """T_app_max: the longest a request can live in the app — `timeout` for sync workers, unlimited otherwise."""
-    timeout = setting_or_missing(app.settings, "timeout", app.id)
-    return derive("timeout if it bounds requests (sync), else unlimited",
+    name = "harakiri" if app.kind == "uwsgi" else "timeout"
+    timeout = setting_or_missing(app.settings, name, app.id)
+    return derive(f"{name} if it bounds requests, else unlimited",
                   lambda bounded, seconds: float(seconds) if bounded else INF, bounds, timeout)
 
 
@@ -111,6 +145,9 @@ def backend_idle(app: AppServer) -> Setting:
     standalone uvicorn `timeout_keep_alive`."""
     if app.kind == "uvicorn":
         return setting_or_missing(app.settings, "timeout_keep_alive", app.id)
+    if app.kind == "uwsgi":
+        return Setting.unknown("uWSGI closes the connection after each response unless its HTTP keep-alive "
+                               "options are on, which advisor does not model")
     return setting_or_missing(app.settings, "keepalive", app.id)
 
 
@@ -186,7 +223,7 @@ def queue_capacity(app: AppServer, effective_class: Setting, accept: Setting) ->
     if not effective_class.known:
         return effective_class
     family = effective_class.value
-    if family == "sync":
+    if family in ("sync", UWSGI_FAMILY):  # uWSGI threads accept from the shared socket themselves
         return accept
     if family == "gthread":
         workers = setting_or_missing(app.settings, "workers", app.id)

@@ -1,8 +1,8 @@
 """Run a rule's inline examples through the real loaders, builder and engine.
 
 An example is `{nginx: text, gunicorn: text, compose: text, options: {...}}`. The snippets are written to
-`nginx.conf`, `gunicorn.conf.py` and `docker-compose.yml` (an app source: gunicorn or uvicorn started by a compose
-service) in a directory; a `# expect: CODE` comment marks the line a failing example's finding must point at
+`nginx.conf`, `gunicorn.conf.py`, `docker-compose.yml` (an app source: gunicorn, uvicorn or uWSGI started by a
+compose service) and `uwsgi.ini` (a uWSGI config) in a directory; a `# expect: CODE` comment marks the line a failing example's finding must point at
 (primary location). `options` are host facts (cpus, somaxconn, nginx_version, gunicorn_version, env) and the
 workload for the queueing-model facts (rps, service_time, error_budget), as `advisor check` takes them.
 """
@@ -18,7 +18,8 @@ from advisor.engine.findings import EngineResult
 from advisor.engine.rules import Rule
 
 EXPECT_COMMENT = re.compile(r"#\s*expect:\s*([A-Z]{3}\d{3}(?:\s*,\s*[A-Z]{3}\d{3})*)")
-SNIPPET_FILES = {"nginx": "nginx.conf", "gunicorn": "gunicorn.conf.py", "compose": "docker-compose.yml"}
+SNIPPET_FILES = {"nginx": "nginx.conf", "gunicorn": "gunicorn.conf.py", "compose": "docker-compose.yml",
+                 "uwsgi": "uwsgi.ini"}
 WORKLOAD_OPTIONS = ("rps", "service_time", "error_budget")
 
 
@@ -80,6 +81,6 @@ def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> 
     workload = resolve_workload(load["rps"], load["service_time"], load["error_budget"])
     host = host_facts_from_options(HostOptions(env=env, **options))
     inputs = Inputs(nginx=[str(paths["nginx"])] if "nginx" in paths else [],
-                    app=[str(paths[kind]) for kind in ("gunicorn", "compose") if kind in paths])
+                    app=[str(paths[kind]) for kind in ("gunicorn", "compose", "uwsgi") if kind in paths])
     deployment = build_deployment(inputs, host)
     return ExampleRun(run_rules(deployment, rules, strict=True, workload=workload), paths)

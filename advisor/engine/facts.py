@@ -102,6 +102,40 @@ def _target_kind(route: Route, pass_source: Source) -> Setting:
     return _fact(kinds.pop() if len(kinds) == 1 else "mixed", "target address kinds", pass_source)
 
 
+def _bind_protocol(link: Link, bind_source: Source) -> Setting:
+    """What the app speaks at the linked bind: a uWSGI socket's own protocol (`socket` uwsgi, `http-socket` http,
+    `http` http-router ...), gunicorn's `protocol`, HTTP for uvicorn."""
+    app = link.app
+    listener = next((item for item in app.listeners if item.address == link.bind), None)
+    if listener is not None:
+        return Setting(listener.protocol, listener.source, listener.option)
+    if app.kind == "gunicorn":
+        return app.settings.get("protocol") or Setting.unknown("gunicorn's protocol is not in the model")
+    if app.kind == "uwsgi":
+        return Setting.unknown("the uWSGI socket and its protocol are not known", bind_source.path, bind_source.line)
+    return Setting("http", Source.derived(f"{app.kind} speaks HTTP", bind_source))
+
+
+# What a pass module sends and what an app protocol understands, by family.
+_PASS_FAMILIES = {"proxy": "http", "uwsgi": "uwsgi", "fastcgi": "fastcgi", "scgi": "scgi"}
+_PROTOCOL_FAMILIES = {"http": "http", "http11": "http", "https": "http", "http-router": "http",
+                      "https-router": "http", "uwsgi": "uwsgi", "suwsgi": "uwsgi", "puwsgi": "uwsgi",
+                      "fastcgi": "fastcgi", "fastcgi-nph": "fastcgi", "scgi": "scgi", "scgi-nph": "scgi"}
+
+
+def _protocol_ok(route: Route, protocol: Setting) -> Setting:
+    """Whether the route's pass module speaks the protocol of the linked bind (unknown for grpc_pass,
+    memcached_pass and protocols advisor does not classify, such as uWSGI's raw sockets)."""
+    if not protocol.known:
+        return protocol
+    sends = _PASS_FAMILIES.get(route.kind)
+    understands = _PROTOCOL_FAMILIES.get(str(protocol.value))
+    if sends is None or understands is None:
+        return Setting.unknown(f"{route.kind}_pass to a {protocol.value} socket is not classified")
+    return _fact(sends == understands, f"{route.kind}_pass speaks {sends}, the bind {understands}",
+                 route.pass_directive.source, protocol.source)
+
+
 class FactIndex:
     """All scope instances of a deployment; each scope list is built on first use and then cached."""
 
@@ -310,11 +344,15 @@ class FactIndex:
         host = self.deployment.host
         bind_setting = link.app.settings.get("bind")
         bind_source = bind_setting.source if bind_setting is not None else link.app.source
+        listener = next((item for item in link.app.listeners if item.address == link.bind), None)
+        if listener is not None:  # a uWSGI socket: its own line
+            bind_source = listener.source
         pass_source = route.pass_directive.source
         http_version = derived.http_version(route.settings, route.kind, route.id)
         keepalive_on = derived.upstream_keepalive_on(route.target.upstream, pass_source, http_version)
         cleared = derived.connection_header_cleared(route.headers, host.nginx_version, pass_source)
         is_async = self.app_namespace(link.app).setting_of("is_async") or Setting.unknown("no worker class")
+        protocol = _bind_protocol(link, bind_source)
         facts = {
             "socket": Setting(link.bind.kind, bind_source),
             "target": link.address,
@@ -324,6 +362,8 @@ class FactIndex:
             "connection_header_cleared": cleared,
             "keepalive_pool": derived.keepalive_pool(route.target.upstream, keepalive_on, cleared, is_async,
                                                      pass_source),
+            "protocol": protocol,
+            "protocol_ok": _protocol_ok(route, protocol),
         }
         return Namespace("link", facts, link.address.source, f"{route.id} -> {link.app.id}")
 

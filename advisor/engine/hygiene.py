@@ -74,8 +74,7 @@ def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[Su
             described = ", ".join(f"{code!r}" + (f" (did you mean {hint}?)" if hint else "") for code, hint in hints)
             diagnostics.append(Diagnostic(
                 UNKNOWN_CODE, "warning",
-                f"{_comment(suppression)} names no advisor rule: {described}; a misspelled code suppresses "
-                "nothing, so the finding it was meant for is still reported (or will be, once it appears)",
+                f"{_comment(suppression)} names no advisor rule: {described}, so it suppresses nothing",
                 suppression.path, suppression.line, None,
                 "use a rule code (TMO002), a code prefix (TMO), a rule name or ALL; `advisor rules` lists them"))
         if report_unused and unused:
@@ -86,7 +85,7 @@ def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[Su
                 UNUSED_CODE, "info",
                 f"{_comment(suppression)}: {which} suppressed nothing on {scope}"
                 + (" (the other codes did)" if partly else "")
-                + "; a stale suppression would silently hide the problem if it came back",
+                + ": it would hide the problem if it came back",
                 suppression.path, suppression.line, None,
                 f"remove {which} from the comment" if partly else "remove the comment"))
     return diagnostics

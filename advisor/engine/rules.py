@@ -52,7 +52,7 @@ CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 FACT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
 DOC_SECTIONS = ("what", "why", "example", "instead", "references")
-SNIPPET_KEYS = ("nginx", "gunicorn", "compose")
+SNIPPET_KEYS = ("nginx", "gunicorn", "compose", "uwsgi")
 EXAMPLE_KEYS = frozenset(SNIPPET_KEYS) | {"options", "note"}
 OPTION_KEYS = frozenset({"cpus", "somaxconn", "nginx_version", "gunicorn_version", "env", "rps", "service_time",
                          "error_budget"})
@@ -213,6 +213,18 @@ def read_yaml(path: Path) -> Any:
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise RuleFileError(f"{path}{where}: invalid YAML: {problem}") from None
+    return _string_case_keys(data)
+
+
+def _string_case_keys(data: Any) -> Any:
+    """Phrase cases written `true:` or `500:` load with bool/int keys; as strings they compare the same (case_key)
+    and the document stays JSON-cacheable (advisor/engine/rule_cache.py skips documents with non-string keys)."""
+    phrases = data.get("phrases") if isinstance(data, dict) else None
+    if isinstance(phrases, dict):
+        for name, table in phrases.items():
+            if isinstance(table, dict):
+                phrases[name] = {case_key(case) if not isinstance(case, (dict, list)) else case: text
+                                 for case, text in table.items()}
     return data
 
 

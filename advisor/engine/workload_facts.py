@@ -10,6 +10,10 @@ first outcome fact a rule reads, the recommendations (the slow part, a queue-siz
 not apply to (event-loop workers) has the model's refusal as its absent reason; one with a value the model cannot
 read (`workers` from the CPU count without --cpus) has unknown facts.
 
+With `--access-log` (or a pair's `workload = {access-log = ...}`) the workload is fitted from nginx's access log
+(advisor/accesslog): every app server gets its own rate and service time, and a link whose app server the log
+never reached has no model facts ("absent", with the reason).
+
 Each fact's source is derived from the config values the model read, gunicorn's first (so a finding points at the
 app's `workers`/`backlog` line, or at the app config when they are defaults), then the nginx timeouts and the
 workload.
@@ -56,10 +60,24 @@ class Workload:
     service: Any  # advisor.queueing.params.ServiceTime
     error_budget: float
     origin: str  # where it was given, for provenance: "--rps 210 --service-time 100ms"
+    # With an access log: the workload of each app server (by id), and why an app server has none.
+    per_app: dict[str, Workload] | None = None
+    problems: dict[str, str] | None = None
 
     @property
     def source(self) -> Source:
         return Source.option(self.origin)
+
+    def for_app(self, app_id: str) -> tuple[Workload | None, str]:
+        """The workload of one app server: this one, or with an access log the app server's own (None and the
+        reason when the log gives none)."""
+        if self.per_app is None:
+            return self, ""
+        found = self.per_app.get(app_id)
+        if found is not None:
+            return found, ""
+        reason = (self.problems or {}).get(app_id, "no request in the access log reached this app server")
+        return None, f"no workload from the access log: {reason}"
 
 
 def resolve_workload(rps: float | None, service_time: str | None, error_budget: float | None,
@@ -92,13 +110,27 @@ def resolve_workload(rps: float | None, service_time: str | None, error_budget: 
                     origin or f"--rps {rps:g} --service-time {service_time}")
 
 
-def workload_for_run(given: Any, pair: Any = None) -> Workload | None:
+def workload_for_run(given: Any, pair: Any = None, deployment: Deployment | None = None) -> Workload | None:
     """The workload of one `advisor check` run: `given` has the command line's rps/service_time/error_budget
-    (options.Workload, already merged with the project config's error budget); a configured pair's
-    `workload = {rps, service-time}` fills what the command line leaves out."""
+    (options.Workload, already merged with the project config's error budget) and access logs; a configured pair's
+    `workload = {rps, service-time}` or `{access-log}` fills what the command line leaves out. Access logs are fitted
+    against `deployment` (the routes and app servers of this run)."""
     rps, service_time = given.rps, given.service_time
     pair_workload = getattr(pair, "workload", None)
+    logs = list(getattr(given, "access_logs", None) or ())
+    if logs and (rps is not None or service_time):
+        raise WorkloadError("--access-log fits the rate and the service time from the log: leave out --rps and "
+                            "--service-time")
+    log_format, window = getattr(given, "log_format", None), getattr(given, "window", None)
     origin = ""
+    if not logs and rps is None and not service_time and pair_workload is not None \
+            and getattr(pair_workload, "access_logs", ()):
+        logs = list(pair_workload.access_logs)
+        log_format = log_format or pair_workload.log_format
+        window = window or pair_workload.window
+        origin = f"workload of pair {getattr(pair, 'label', '?')} in the project config: "
+    if logs:
+        return _workload_from_logs(logs, log_format, window, given.error_budget, deployment, origin)
     if pair_workload is not None:
         from_pair = (rps is None and pair_workload.rps is not None,
                      service_time is None and pair_workload.service_time is not None)
@@ -109,16 +141,50 @@ def workload_for_run(given: Any, pair: Any = None) -> Workload | None:
     return resolve_workload(rps, service_time, given.error_budget, origin)
 
 
+def _workload_from_logs(logs: list[str], log_format: str | None, window: str | None, error_budget: float | None,
+                        deployment: Deployment | None, origin: str) -> Workload:
+    """Each app server's workload fitted from the access logs (advisor.accesslog.workload)."""
+    from advisor.accesslog.workload import AccessLogError, fit_workload
+
+    if deployment is None:
+        raise WorkloadError("--access-log needs the deployment to read the log against")
+    budget = 0.001 if error_budget is None else error_budget
+    try:
+        fitted = fit_workload(deployment, logs, log_format=log_format, window=window)
+    except AccessLogError as error:
+        raise WorkloadError(str(error)) from None
+    where = origin + "--access-log " + ", ".join(logs)
+    per_app: dict[str, Workload] = {}
+    problems: dict[str, str] = {}
+    for app_id, app in fitted.apps.items():
+        if app.service is None:
+            problems[app_id] = app.problem or "too few requests"
+            continue
+        pool = app.pool
+        window_words = (f"busiest {pool.window_s:g} s window" if pool.window_kind == "busiest" else "whole log")
+        description = f"{app.service.describe()}, fitted from the access log"
+        per_app[app_id] = Workload(app.rps, description, app.service, float(budget),
+                                   f"{where} ({window_words}: {app.rps:.4g} requests/s)")
+    main = fitted.main
+    return Workload(main.rps if main is not None else 0.0, "fitted from the access log",
+                    main.service if main is not None else None, float(budget), where, per_app=per_app,
+                    problems=problems)
+
+
 def model_namespace(link: Link, deployment: Deployment, workload: Workload | None) -> Namespace:
     """The `model` namespace of one link (see the module docstring)."""
     app = link.app
     anchor = app.source if app.source.position() is not None or not app.source.path \
         else Source.file(app.source.path, 1)
     label = f"the model of {link.route.id} -> {app.id}"
+    if workload is not None:
+        workload, reason = workload.for_app(app.id)
+    else:
+        reason = NO_WORKLOAD
     if workload is None:
-        not_given = Setting(False, Source.derived(NO_WORKLOAD, anchor))
+        not_given = Setting(False, Source.derived(reason, anchor))
         return Namespace("model", {"workload_given": not_given, "modelled": not_given}, anchor, label,
-                         absent_reason=NO_WORKLOAD)
+                         absent_reason=reason)
     model = _LinkModel(link, deployment, workload, anchor)
     facts = model.workload_facts()
     from advisor.queueing.scenario import ScenarioError

@@ -55,6 +55,11 @@ def load_app_source(path: str, kind: str, host: HostFacts, inputs: list[str] | N
         config = load_gunicorn_config(path, host)
         return AppSourceResult(path, kind, [LoadedApp(config.app, list(config.diagnostics), path, True)],
                                suppressions=list(config.suppressions))
+    if kind == "uwsgi":
+        from advisor.loaders.uwsgi import load_uwsgi_config
+
+        config = load_uwsgi_config(path, host)
+        return AppSourceResult(path, kind, [LoadedApp(config.app, list(config.diagnostics), path, True)])
     if kind in APP_KINDS:
         from advisor.loaders.sources import load_source
 

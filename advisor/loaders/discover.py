@@ -30,7 +30,7 @@ _SKIP_DIRS = frozenset({
     "node_modules", "bower_components", "venv", "virtualenv", "site-packages", "__pycache__", "test", "tests",
     "testing", "__tests__", "e2e", "docs", "doc", "htmlcov", "coverage",
 })
-_SERVER_WORD = re.compile(r"\b(gunicorn|uvicorn)\b")
+_SERVER_WORD = re.compile(r"\b(gunicorn|uvicorn|uwsgi)\b")
 _NGINX_BLOCK = re.compile(
     r"(?:^|[;{}\s])(?:http|server|upstream\s+[\w.$-]+|location\s+[^{};\n]+|map\s+[^{};\n]+)\s*\{", re.M)
 _NGINX_MAIN = re.compile(r"(?:^|[;}])\s*(?:http|events)\s*\{", re.M)
@@ -194,7 +194,7 @@ def _kind(path: str) -> str | None:
     name = os.path.basename(path).lower()
     if (kind == "gunicorn" or name.endswith(".py")) and not _names_server(name):
         return None  # Sphinx's conf.py, settings.py, a module: only Python configs named for the server count
-    if kind in ("compose", "dockerfile", "systemd", "supervisor", "procfile", "gunicorn"):
+    if kind in ("compose", "dockerfile", "systemd", "supervisor", "procfile", "gunicorn", "uwsgi"):
         return kind  # what they start may be a script given beside them: reading them decides (_pick_apps)
     return kind if _SERVER_WORD.search(head) else None
 

@@ -30,6 +30,7 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
         raise InputError(f"unknown --app-format {inputs.app_format!r}: use one of {', '.join(APP_KINDS)}")
     from advisor.loaders.discover import expand_directories
 
+    _require_existing([*inputs.nginx, *inputs.app, *inputs.paths])
     nginx_paths = list(inputs.nginx)
     app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
     for path in expand_directories(inputs.paths):  # a directory: the configs discovered in it
@@ -39,6 +40,17 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
         else:
             app_paths.append((path, inputs.app_format or kind))
     return nginx_paths, app_paths
+
+
+def _require_existing(paths: list[str]) -> None:
+    """A file named on the command line that is not there is a usage error (exit 2), not a finding: nothing about
+    the deployment follows from a typo in the command."""
+    import os
+
+    missing = [path for path in paths if path != "-" and not os.path.lexists(path)]
+    if missing:
+        raise InputError(f"{missing[0]}: no such file or directory"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
 
 
 def nginx_configs_mounted_by_compose(app_paths: list[tuple[str, str]]) -> list[str]:

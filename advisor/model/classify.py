@@ -1,7 +1,8 @@
 """Tell what kind of file a path is: an nginx config or one of the places app-server settings live.
 
-The name decides when it is unambiguous (`*.py`, `docker-compose.yml`, `Dockerfile`, `*.service`, `Makefile` ...).
-Otherwise the content does: supervisord and systemd section headers, a Python module (a gunicorn config named
+The name decides when it is unambiguous (`*.py`, `docker-compose.yml`, `Dockerfile`, `*.service`, `Makefile`,
+`uwsgi.ini` ...). Otherwise the content does: a uWSGI config (an ini `[uwsgi]` section, a YAML/JSON/XML `uwsgi`
+block), supervisord and systemd section headers, a Python module (a gunicorn config named
 `gunicorn.conf`, `gunicorn.ini` or `gunicorn.conf.py.template`, also with `%(name)s` / `{{ }}` template
 placeholders), a Python script that starts gunicorn itself (a launcher), a shell script; nginx is what remains.
 """
@@ -15,12 +16,17 @@ from pathlib import PurePath
 NGINX = "nginx"
 GUNICORN_PY = "gunicorn"
 PYTHON_LAUNCHER = "python"
+UWSGI = "uwsgi"
 APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown",
-             "python", "makefile")
+             "python", "makefile", "uwsgi")
 
 _COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 _SNIFF_BYTES = 65536
-_SERVER_COMMAND = re.compile(r"\b(gunicorn|uvicorn)\b")
+_SERVER_COMMAND = re.compile(r"\b(gunicorn|uvicorn|uwsgi)\b")
+_UWSGI_INI_NAME = re.compile(r"uwsgi[\w.-]*\.ini$")  # uwsgi.ini, uwsgi-prod.ini, app.uwsgi.ini (not uwsgi_params)
+_UWSGI_SUFFIXES = (".ini", ".yml", ".yaml", ".json", ".xml", ".conf", ".cfg")
+_UWSGI_CONTENT = re.compile(  # an ini [uwsgi] section, a YAML `uwsgi:` block, a JSON "uwsgi" object, <uwsgi>
+    r"^[ \t]*\[uwsgi\][ \t\r]*$|^uwsgi:[ \t]*$|^\s*\{\s*\"uwsgi\"\s*:\s*\{|^\s*<uwsgi[\s>]", re.M)
 _CONFIG_NAME = re.compile(r"(gunicorn|uvicorn)[._-]?conf(ig)?\b|^conf(ig)?\.py$")
 _NGINX_DIRS = frozenset({"sites-available", "sites-enabled"})
 _PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
@@ -28,7 +34,7 @@ _PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
 _LAUNCH_CALL = re.compile(
     r"\b(?:Popen|run|call|check_call|check_output|exec[lv]p?e?|spawn[lv]p?e?|system|popen)\s*\(")
 _SERVER_PROGRAM_LITERAL = re.compile(
-    r"""[\[(,]\s*[rRuU]?(['"])(?:[^'"\s]*/)?(?:gunicorn3?|uvicorn)(?:\1|\s)""")
+    r"""[\[(,]\s*[rRuU]?(['"])(?:[^'"\s]*/)?(?:gunicorn3?|uvicorn|uwsgi)(?:\1|\s)""")
 # Template placeholders that make a Python template unparseable as written: `%(name)s`, `{{ x }}`, `${X}`, `<%= %>`.
 _PLACEHOLDERS = re.compile(r"%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{.*?\}\}|\$\{[^}\n]*\}|<%=?.*?%>")
 _TEMPLATE_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\}|<%[^=].*%>)\s*$", re.M)
@@ -72,6 +78,18 @@ def looks_like_python(text: str) -> bool:
     return filled != text and _parses_as_python(filled)
 
 
+def looks_like_uwsgi_config(text: str) -> bool:
+    """An ini `[uwsgi]` section, a top-level YAML `uwsgi:` key, a JSON `{"uwsgi": {` object or an XML `<uwsgi>`."""
+    return _UWSGI_CONTENT.search(text) is not None
+
+
+def _is_uwsgi_config(lower: str, head: str) -> bool:
+    """`uwsgi*.ini` by its name (its section may be named otherwise); other config names by their content."""
+    if _UWSGI_INI_NAME.search(lower):
+        return True
+    return (lower.endswith(_UWSGI_SUFFIXES) or "." not in lower) and looks_like_uwsgi_config(head)
+
+
 def starts_server(text: str) -> bool:
     """Python code that starts gunicorn/uvicorn as a process: `subprocess.Popen(['gunicorn', ...])`,
     `os.execvp('gunicorn', [...])`, `os.system("gunicorn ...")`."""
@@ -106,6 +124,8 @@ def classify_path(path: str) -> str:
     if lower.endswith((".md", ".markdown")):
         return "markdown"
     head = _head(path)
+    if _is_uwsgi_config(lower, head):
+        return UWSGI
     if lower.endswith((".yml", ".yaml")) and re.search(r"^services\s*:", head, re.M):
         return "compose"
     if re.search(r"^\[(program|fcgi-program):[^\]]+\]", head, re.M):

@@ -258,12 +258,14 @@ class Listener:
 
 @dataclass(slots=True)
 class AppServer:
-    """One app server process group (gunicorn master + workers, or uvicorn).
+    """One app server process group (gunicorn master + workers, uvicorn, or uWSGI master + workers).
 
     `settings` is keyed by the server's own setting names (gunicorn: bind, workers, worker_class, threads,
     worker_connections, backlog, timeout, graceful_timeout, keepalive, max_requests, max_requests_jitter,
-    preload_app, worker_tmp_dir, limit_request_line, protocol, ...). Every known setting is present, with the
-    server's default where the config does not set it. `bind` holds a list of Address values.
+    preload_app, worker_tmp_dir, limit_request_line, protocol, ...; uWSGI: its option names with `_` for `-`,
+    processes, threads, listen, harakiri, harakiri_graceful_timeout, buffer_size, max_requests, ..., plus
+    `workers` = processes). Every known setting is present, with the server's default where the config does not
+    set it. `bind` holds a list of Address values.
     """
 
     id: str  # "gunicorn.conf.py" or "docker-compose.yml:web"
@@ -371,7 +373,8 @@ class Deployment:
 
 
 __all__ = [
-    "AppServer", "Deployment", "Diagnostic", "DiagnosticPlace", "HostFacts", "Link", "Listener", "NginxConfig", "Route", "RouteLinkDiagnosis",
+    "AppServer", "Deployment", "Diagnostic", "DiagnosticPlace", "HostFacts", "Link", "Listener", "NginxConfig",
+    "Route", "RouteLinkDiagnosis",
     "Setting", "Source", "Suppression",
     "Target", "UnknownSetting", "Upstream", "UpstreamServer", "Version", "jsonable",
 ]

@@ -1,7 +1,8 @@
 """Join the app-side sources into one app server per process.
 
 Several inputs often describe the same process: a compose service or Dockerfile runs a script that was passed too,
-a command line loads a gunicorn config (with `-c` or `./gunicorn.conf.py` by default) that was passed too. Each is
+a command line loads a gunicorn config (with `-c` or `./gunicorn.conf.py` by default) or a uWSGI config (`--ini`)
+that was passed too. Each is
 one app server, not two: the one reached through its launcher keeps (it carries the launcher's environment,
 working directory and service name), the standalone reading is dropped with its diagnostics. A source that starts
 no server itself is only worth a note when no other input provides the app server.
@@ -16,6 +17,9 @@ from advisor.model.deployment import AppServer, Diagnostic
 
 if TYPE_CHECKING:  # the loaders produce these; the model does not import them at run time
     from advisor.loaders.app_sources import AppSourceResult, LoadedApp
+
+
+_CONFIG_KINDS = ("gunicorn", "uwsgi")  # config files (a gunicorn.conf.py, a uwsgi.ini) rather than launchers
 
 
 def _real(path: str | None) -> str | None:
@@ -33,14 +37,14 @@ def _duplicates(results: "list[AppSourceResult]") -> set[int]:
     """ids of the LoadedApps another input already describes."""
     entries = [(result, loaded) for result in results for loaded in result.loaded]
     loaded_configs = {_real(loaded.config_file) for result, loaded in entries
-                      if result.kind != "gunicorn" and loaded.config_file}
+                      if result.kind not in _CONFIG_KINDS and loaded.config_file}
     reached_sites = {_site(loaded) for result, loaded in entries if not loaded.standalone} - {None}
     compose_sites = {_site(loaded) for result, loaded in entries if result.kind == "compose"} - {None}
     dropped: set[int] = set()
     for result, loaded in entries:
-        if result.kind == "gunicorn" and _real(result.path) in loaded_configs:
+        if result.kind in _CONFIG_KINDS and _real(result.path) in loaded_configs:
             dropped.add(id(loaded))  # a config file that a command line loads: that command's app
-        elif result.kind != "gunicorn" and loaded.standalone and _site(loaded) in reached_sites:
+        elif result.kind not in _CONFIG_KINDS and loaded.standalone and _site(loaded) in reached_sites:
             dropped.add(id(loaded))  # a script that a compose service / Dockerfile / unit runs: that launcher's app
         elif result.kind == "dockerfile" and _site(loaded) in compose_sites:
             dropped.add(id(loaded))  # the image a compose service runs: the service (with its environment)

@@ -1,5 +1,7 @@
 """Join nginx routes to app servers by address, and explain every route that does not join.
 
+Every pass directive links by address: `proxy_pass` and `uwsgi_pass` alike reach gunicorn, uvicorn or uWSGI binds
+(whether the protocols agree is a rule's question, not the linker's); a uWSGI bind points at its own socket line.
 Matching:
 - unix targets match unix binds with the same normalised path;
 - TCP targets match TCP binds on the same port when the bind host is a wildcard (0.0.0.0, ::, since gunicorn does
@@ -36,6 +38,10 @@ class _Candidate:
 
 
 def _bind_setting_for(app: AppServer, bind: Address) -> Setting:
+    """The bind with the line that configures it: its own socket line for uWSGI, else the `bind` setting's."""
+    listener = next((item for item in app.listeners if item.address == bind), None)
+    if listener is not None:
+        return Setting(bind, listener.source, str(bind))
     setting = app.settings.get("bind")
     source = setting.source if setting is not None else app.source
     return Setting(bind, source, str(bind))

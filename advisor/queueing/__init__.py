@@ -1,4 +1,5 @@
-"""Queueing model of a gunicorn sync-worker pool behind nginx: analytic predictions and a simulator.
+"""Queueing model of a gunicorn pool behind nginx (sync, gthread with per-worker queues, gevent, event loops):
+analytic predictions and a simulator.
 
 Standard library only. ``params`` holds the inputs, ``analytic`` the M/M/c/K-with-deadline predictions (and the
 approximations around it), ``simulate`` the discrete-event simulator, ``narrative`` the plain-language summary.

@@ -236,6 +236,7 @@ def _partitioned_outcomes(params: QueueParams, queue_rate: float, mean_holding_s
         ok = wait.sojourn_cdf_exponential(deadline)
     else:
         ok = done_within(wait, service, deadline)
+    ok = ok if ok > OK_NEGLIGIBLE else 0.0  # the chain's far tail, not a request that finishes in time
     workers, slots = params.workers, params.slots_per_worker
     split = "an even split" if params.split is None else "the given split"
     bias = params.queued_worker_weight

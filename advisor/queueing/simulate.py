@@ -14,6 +14,10 @@ The simulated system is the one the analytic model describes, plus what the form
 * exponential, lognormal or constant service; Poisson (optionally piecewise-constant rate), constant-rate and
   burst arrivals; a finite horizon with warm-up discard; seeded and reproducible.
 
+Partitioned pools (gthread workers that queue connections inside themselves, ``QueueParams.partitioned``) run on
+``simulate_workers.PartitionedEngine``: per-worker queues fed by a weighted random split; event loops without a
+concurrency limit (``QueueParams.unbounded``) never run out of slots.
+
 Requests are counted when they arrive inside [warmup, horizon); the run continues after the horizon (without new
 arrivals) until every counted request has an outcome.
 """
@@ -39,6 +43,7 @@ from .simulate_workers import PartitionedEngine
 __all__ = [
     "ACK_RETRY_SCHEDULE_S",
     "OUTCOMES",
+    "SYN_BUNCH_GRID_S",
     "Band",
     "RequestRecord",
     "SimResult",

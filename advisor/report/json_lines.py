@@ -1,5 +1,6 @@
 """json-lines: one compact JSON object per finding per line, the same object as in the `json` format's "findings"
-(code, name, severity, message, fix, path, line, column, related), so `jq` and log shippers can stream it. Notices
+(code, name, severity, message, fix, explanation, path, line, column,
+related), so `jq` and log shippers can stream it. Notices
 (what the run could not check) are not findings and have no line here; the `json` format carries them."""
 
 from __future__ import annotations

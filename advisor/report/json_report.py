@@ -3,7 +3,7 @@
   {
     "findings": [
       {"code": "TMO002", "name": "proxy-read-timeout-below-app-time", "severity": "warning",
-       "message": "...", "fix": "..." | null,
+       "message": "...", "fix": "..." | null, "explanation": "..." | null,
        "path": "deploy/nginx.conf" | null, "line": 14 | null, "column": 5 | null,
        "related": [{"path": "deploy/gunicorn.conf.py", "line": 3, "column": 1, "message": "timeout = 60"}]}
     ],
@@ -16,7 +16,8 @@ are not counted); `notices` says in words what the run could not check at all (o
 that reach no given app server), the text of the `note:` lines of the text output. With --explain-skips a third key
 "skips" lists every skip as {"code", "scope", "fact", "kind", "reason"} (kind: unknown | absent | error). Paths are
 as given on the command line, or relative to the working directory when below it. Findings are sorted by path,
-line, column, code.
+line, column, code. `message` is one sentence with the values and the consequence, `fix` the concrete change,
+`explanation` the mechanism behind it (error-log lines, behaviour under load) with the same values.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def finding_to_dict(finding: Finding, root: str | None = None) -> dict[str, Any]
         "severity": finding.severity,
         "message": finding.message,
         "fix": finding.fix,
+        "explanation": getattr(finding, "explanation", None),
         "path": display_path(finding.path, root),
         "line": finding.line,
         "column": finding.column,

@@ -7,6 +7,8 @@ be stable); a cross-file finding keeps its primary file in `locations` and the o
 `relatedLocations`, linked from the message as `[text](id)`. `partialFingerprints` is left to upload-sarif, which
 computes `primaryLocationLineHash` from the file contents. What the run could not check (one side of the pair
 missing, routes reaching no app server) goes to `invocations[0].toolExecutionNotifications` at level "note".
+A result's message is the finding's one-sentence message and its fix; the finding's explanation (the mechanism, with
+its values) is the result's `properties.explanation`, and the rule's page (advisor/report/rule_docs.py) its `help`.
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: 
     docs = get_field(rule, "docs", {}) or {}
     what = str(get_field(docs, "what", "") or "").strip()
     help_uri = rule_help_uri(code, name, base_url)
-    text = rule_text(rule) if rule is not None else summary
-    markdown = rule_markdown(rule, heading_level=2) if rule is not None else f"**{summary}**\n"
+    text = rule_text(rule, base_url=base_url) if rule is not None else summary
+    markdown = (rule_markdown(rule, heading_level=2, base_url=base_url) if rule is not None
+                else f"**{summary}**\n")
     descriptor: dict[str, Any] = {
         "id": code,
         "name": name,
@@ -121,6 +124,9 @@ def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
         "level": sarif_level(str(get_field(finding, "severity", "warning"))),
         "message": {"text": _message(finding, related)},
     }
+    explanation = get_field(finding, "explanation")
+    if explanation:  # the mechanism with this finding's values; the rule's help has the general page
+        result["properties"] = {"explanation": str(explanation)}
     path, line, column = primary_location(finding)
     if path:
         result["locations"] = [{"physicalLocation": _physical_location(path, line, column, root)}]

@@ -1,9 +1,10 @@
 """Human-readable output.
 
-concise: one line per finding, `path:line:col: CODE [severity] message` (ruff-like; editors jump to it).
+concise: exactly one line per finding, `path:line:col: CODE [severity] message` (ruff-like; editors jump to it).
 full (default): the same first line, then the source line, `fix:`, `--> related: path:line:col (message)` for
 each related location (usually in the other file) and `also: path:line:col` for each other place of the same
-problem, with a blank line between findings.
+problem, with a blank line between findings; with `explain` (`advisor check --explain`), the finding's
+explanation too (the mechanism behind the message, wrapped and indented).
 Both then print a `note:` line for each thing the run could not check (one side missing, routes not linked) and end
 with `Found N problems (E errors, W warnings, I info).`, or when nothing was found, `All checks passed!` — only if
 every selected check could run; otherwise `No problems found by the checks that ran; ...`.
@@ -11,6 +12,7 @@ every selected check could run; otherwise `No problems found by the checks that 
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Iterable
 
 from advisor.engine.findings import Finding, Notice, Skip
@@ -58,8 +60,9 @@ def _location(path: str | None, line: int | None, column: int | None, root: str 
 
 def _header(finding: Finding, paint: _Painter, root: str | None) -> str:
     where = paint(_location(finding.path, finding.line, finding.column, root), "path")
+    message = " ".join(str(finding.message).split())  # one line, whatever a loader put into the message
     return f"{where}: {paint(finding.code, 'code')} {paint('[' + finding.severity + ']', finding.severity)} " \
-           f"{finding.message}"
+           f"{message}"
 
 
 def summary_line(data: ReportData, color: bool = False) -> str:
@@ -94,7 +97,7 @@ def notice_lines(notices: Iterable[Notice], paint: _Painter | None = None) -> li
 
 
 def render(data: ReportData, concise: bool = False, color: bool = False, explain_skips: bool = False,
-           summary: bool = True, sources: SourceLines | None = None) -> str:
+           summary: bool = True, sources: SourceLines | None = None, explain: bool = False) -> str:
     paint = _Painter(color)
     out: list[str] = []
     if concise:
@@ -102,7 +105,7 @@ def render(data: ReportData, concise: bool = False, color: bool = False, explain
     else:
         sources = sources or SourceLines()
         for finding in data.findings:
-            out.extend(_full(finding, paint, sources, data.root))
+            out.extend(_full(finding, paint, sources, data.root, explain))
             out.append("")
     if explain_skips and data.skips:
         out.append("Skipped checks (a fact they need is unknown or does not apply):")
@@ -121,7 +124,8 @@ def render(data: ReportData, concise: bool = False, color: bool = False, explain
     return "\n".join(out) + "\n" if out else ""
 
 
-def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | None) -> list[str]:
+def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | None,
+          explain: bool = False) -> list[str]:
     lines = [_header(finding, paint, root)]
     text = sources.line(finding.path, finding.line)
     if text is not None and text.strip():
@@ -135,14 +139,27 @@ def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | N
             lines.append(paint(f"  also: {where}" + ("" if same else f" ({related.message})"), "dim"))
         else:
             lines.append(paint(f"  --> related: {where} ({related.message})", "dim"))
+    explanation = getattr(finding, "explanation", None)
+    if explain and explanation:
+        lines.extend(explanation_lines(explanation))
     return lines
+
+
+EXPLANATION_WIDTH = 100
+
+
+def explanation_lines(explanation: str, width: int = EXPLANATION_WIDTH) -> list[str]:
+    """`  explanation: ...` wrapped to `width` columns, continuation lines indented under the text."""
+    return textwrap.wrap(" ".join(explanation.split()), width=width, initial_indent="  explanation: ",
+                         subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
 
 
 def render_text(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None, concise: bool = False,
                 color: bool = False, summary: bool = True, skips: Iterable[Skip] = (), rules_run: int | None = None,
                 files: Iterable[str] = (), explain_skips: bool = False, notices: Iterable[Notice] = (),
-                **_: Any) -> str:
+                explain: bool = False, **_: Any) -> str:
     """Entry point for `advisor.report.formats` (full / concise)."""
     data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
                             notices=notices)
-    return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary)
+    return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary,
+                  explain=explain)

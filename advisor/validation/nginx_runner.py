@@ -75,8 +75,9 @@ def _ms(seconds: float) -> str:
 
 
 def render_nginx_conf(upstream: Endpoint, route: NginxRoute, listen_port: int, workdir: str,
-                      *, run_as_root: bool | None = None) -> str:
-    """The complete nginx.conf text. All paths (pid, logs, *_temp_path) live in ``workdir``."""
+                      *, run_as_root: bool | None = None, timing_log: bool = False) -> str:
+    """The complete nginx.conf text. All paths (pid, logs, *_temp_path) live in ``workdir``. ``timing_log``: also
+    write ``timing.log`` in the format `advisor model --access-log` documents (advisor.accesslog.formats)."""
     route.validate()
     if run_as_root is None:
         run_as_root = os.geteuid() == 0
@@ -98,6 +99,10 @@ def render_nginx_conf(upstream: Endpoint, route: NginxRoute, listen_port: int, w
         "                       'response=$upstream_response_time request_time=$request_time';",
         f"    access_log {workdir}/access.log advisor;",
     ]
+    if timing_log:
+        from advisor.accesslog.formats import RECOMMENDED_TEXT
+
+        lines += [f"    log_format timing '{RECOMMENDED_TEXT}';", f"    access_log {workdir}/timing.log timing;"]
     lines += [f"    {d} {workdir}/{d.replace('_path', '')};" for d in TEMP_PATH_DIRECTIVES]
     if use_upstream:
         lines.append("    upstream advisor_upstream {")
@@ -141,7 +146,7 @@ class NginxRunner:
 
     def __init__(self, upstream: "str | Endpoint", route: NginxRoute | None = None, *,
                  binary: str | None = None, max_seconds: float = 600.0, start_timeout_s: float = 10.0,
-                 stop_grace_s: float = 5.0) -> None:
+                 stop_grace_s: float = 5.0, keep_access_log: str | None = None) -> None:
         self.upstream = parse_endpoint(upstream)
         self.route = route or NginxRoute()
         self.route.validate()
@@ -159,6 +164,7 @@ class NginxRunner:
         self._workdir: str | None = None
         self._final_error_log: str | None = None
         self._final_access_log: str | None = None
+        self.keep_access_log = keep_access_log  # copy the timing-format access log here when stopping
 
     def __enter__(self) -> "NginxRunner":
         return self.start()
@@ -188,7 +194,8 @@ class NginxRunner:
     def _try_start(self, port: int) -> bool:
         workdir = self._workdir
         assert workdir is not None
-        self.config_text = render_nginx_conf(self.upstream, self.route, port, workdir)
+        self.config_text = render_nginx_conf(self.upstream, self.route, port, workdir,
+                                             timing_log=self.keep_access_log is not None)
         conf = Path(workdir, "nginx.conf")
         conf.write_text(self.config_text, encoding="utf-8")
         Path(workdir, "error.log").write_bytes(b"")
@@ -221,6 +228,8 @@ class NginxRunner:
             if self._workdir is not None:
                 self._final_error_log = self._read("error.log")
                 self._final_access_log = self._read("access.log")
+                if self.keep_access_log is not None and Path(self._workdir, "timing.log").exists():
+                    shutil.copyfile(Path(self._workdir, "timing.log"), self.keep_access_log)
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None
 

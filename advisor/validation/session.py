@@ -118,8 +118,10 @@ def _wait_access_log(nginx: NginxRunner, expected: set[int], timeout_s: float = 
     return entries
 
 
-def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress: Progress | None = None) -> RunData:
-    """Execute ``plan`` and return the measurement. Raises the runners' errors (server/nginx did not start)."""
+def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress: Progress | None = None,
+             keep_access_log: str | None = None) -> RunData:
+    """Execute ``plan`` and return the measurement. Raises the runners' errors (server/nginx did not start).
+    ``keep_access_log``: copy nginx's access log, in the timing format, to this path."""
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="advisor-validate-")
@@ -133,7 +135,8 @@ def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress:
             if plan.proxy == "nginx":
                 progress.phase("starting nginx")
                 nginx = stack.enter_context(NginxRunner(server.address, plan.route, binary=nginx_binary,
-                                                        max_seconds=plan.max_seconds))
+                                                        max_seconds=plan.max_seconds,
+                                                        keep_access_log=keep_access_log))
                 target = str(nginx.address)
             spec = load_spec(plan, target)
             progress.phase(f"sending ~{plan.expected_requests} requests over {plan.warmup_s + plan.duration_s:g} s")

@@ -82,7 +82,7 @@ def test_addressing_texts_name_uvicorn(tmp_path):
     route = FactIndex(deployment).instances("route")[0].names["route"]
     assert route.link_server == "uvicorn"
     (finding,) = result.findings
-    assert "but uvicorn listens on 0.0.0.0:8000" in finding.message and "gunicorn" not in finding.message
+    assert "but uvicorn binds 0.0.0.0:8000" in finding.message and "gunicorn" not in finding.message
     assert finding.fix.endswith("or start uvicorn with --port 8001")
     assert finding.related[0].message == "uvicorn binds 0.0.0.0:8000"
 
@@ -91,8 +91,8 @@ def test_default_bind_text_for_uvicorn(tmp_path):
     compose = "services:\n  api:\n    command: uvicorn app:app\n"
     _, result = _check(tmp_path, NGINX, compose, ("ADR007",))
     (finding,) = result.findings
-    assert "the uvicorn command does not pass --host/--port, so uvicorn listens on its default 127.0.0.1:8000" \
-        in finding.message
+    assert "uvicorn listens on 127.0.0.1:8000, not api:8001" in finding.message
+    assert "unless its command line passes --host/--port" in finding.message and "gunicorn" not in finding.message
     assert finding.fix.startswith("pass --host 0.0.0.0 --port 8001 to uvicorn")
 
 
@@ -100,7 +100,8 @@ def test_connect_timeout_text_for_uvicorn(tmp_path):
     compose = "services:\n  api:\n    command: uvicorn app:app --host 0.0.0.0 --port 8001\n"
     _, result = _check(tmp_path, NGINX, compose, ("TMO005",))
     (finding,) = result.findings
-    assert "uvicorn's accept queue is full" in finding.message and "gunicorn" not in finding.message
+    assert "to TCP uvicorn" in finding.message and "gunicorn" not in finding.message
+    assert "uvicorn's accept queue is full" in finding.explanation
     assert "(--uds PATH)" in finding.fix and finding.related[0].message == "uvicorn listens on TCP 0.0.0.0:8001"
 
 

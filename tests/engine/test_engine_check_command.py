@@ -52,11 +52,10 @@ def test_full_format_shows_source_fix_and_related():
     assert code == 1
     block = out.split("\n\n")[1]
     assert block.splitlines() == [
-        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout is 60s (the nginx default) but gunicorn "
-        "lets a request run 120s: requests taking between the two end as 504 for the client while the worker keeps "
-        "working (its side effects still happen, and gunicorn logs 200)",
+        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout 60s (default) < gunicorn timeout 120s: "
+        "requests running 60s–120s get 504 while the worker keeps running",
         "    13 |         location / {",
-        "  fix: set proxy_read_timeout 125s or more where this points, or lower gunicorn's timeout below 60s",
+        "  fix: set proxy_read_timeout 125s or more here, or lower gunicorn's timeout below 60s",
         f"  --> related: {BROKEN}/gunicorn.conf.py:3:1 (timeout = 120)",
     ]
     assert out.rstrip().endswith("Found 2 problems (0 errors, 2 warnings, 0 info).")
@@ -102,7 +101,9 @@ def test_json_shape():
     assert document["summary"]["warnings"] == 2 and document["summary"]["files"] == 2
     assert document["summary"]["rules_run"] >= 15
     first = document["findings"][1]
-    assert list(first) == ["code", "name", "severity", "message", "fix", "path", "line", "column", "related"]
+    assert list(first) == ["code", "name", "severity", "message", "fix", "explanation", "path", "line", "column",
+                           "related"]
+    assert "upstream timed out (110: Connection timed out)" in first["explanation"]
     assert (first["code"], first["path"], first["line"]) == ("TMO002", f"{BROKEN}/nginx.conf", 13)
     assert first["related"] == [{"path": f"{BROKEN}/gunicorn.conf.py", "line": 3, "column": 1,
                                  "message": "timeout = 120"}]

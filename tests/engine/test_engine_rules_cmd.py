@@ -32,9 +32,10 @@ def test_json_list():
 
 def test_explain_by_code_or_name():
     code, page, _ = _call(explain_rule_command, "tmo002", [])
-    assert code == 0 and page.startswith("# proxy-read-timeout-below-app-time (TMO002)")
-    for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## References",
-                    "advisor: ignore[TMO002]"):
+    assert code == 0 and page.startswith("# TMO002: proxy-read-timeout-below-app-time\n")
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Example finding",
+                    "## How to suppress", "## References", "advisor: ignore[TMO002]",
+                    "TMO002 [warning] proxy_read_timeout 20s < gunicorn timeout 60s"):
         assert heading in page
     assert _call(explain_rule_command, "proxy-read-timeout-below-app-time", [])[1] == page
 
@@ -42,7 +43,8 @@ def test_explain_by_code_or_name():
 def test_explain_json():
     code, out, _ = _call(explain_rule_command, "ADR004", [], "json")
     document = json.loads(out)
-    assert code == 0 and document["code"] == "ADR004" and document["explanation"].startswith("# ")
+    assert code == 0 and document["code"] == "ADR004" and document["page"].startswith("# ADR004: ")
+    assert "{route.link_target}" in document["explanation"] and "## Example finding" in document["page"]
     assert document["docs"]["references"]
 
 

@@ -11,15 +11,26 @@ from advisor.model.deployment import HostFacts
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
-def test_positional_files_are_classified():
+def test_positional_files_are_classified(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deploy").mkdir()
+    for name in ("deploy/nginx.conf", "deploy/gunicorn.conf.py", "Procfile"):
+        (tmp_path / name).write_text("")
     nginx, apps = split_inputs(Inputs(paths=["deploy/nginx.conf", "deploy/gunicorn.conf.py", "Procfile"]))
     assert nginx == ["deploy/nginx.conf"]
     assert apps == [("deploy/gunicorn.conf.py", "gunicorn"), ("Procfile", "procfile")]
 
 
+def test_a_named_file_that_is_not_there_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nginx.conf").write_text("")
+    with pytest.raises(InputError, match=r"gunicorn\.conf\.py: no such file or directory"):
+        split_inputs(Inputs(paths=["nginx.conf", "gunicorn.conf.py"]))
+
+
 def test_unknown_app_format_is_a_usage_error():
     with pytest.raises(InputError, match="--app-format"):
-        split_inputs(Inputs(paths=["x"], app_format="bogus"))
+        split_inputs(Inputs(paths=["missing-is-not-checked-first"], app_format="bogus"))
 
 
 def test_no_inputs_is_a_usage_error():

@@ -80,7 +80,7 @@ subprocess.Popen(['gunicorn', '-b', 'unix:/tmp/app.sock', 'app:app'])
     ("deploy.mk", "", "makefile"),
     ("gunicorn.socket", "[Socket]\nListenStream=/run/app.sock\n", "systemd"),
     ("app.conf", "[fcgi-program:web]\ncommand=gunicorn app:app\nsocket=unix:///run/web.sock\n", "supervisor"),
-    ("uwsgi.ini", "[uwsgi]\nprocesses = 4\nmaster = true\n", "nginx"),  # an ini file is not a Python module
+    ("uwsgi.ini", "[uwsgi]\nprocesses = 4\nmaster = true\n", "uwsgi"),  # a uWSGI config, not a Python module
     ("app.env", "PORT=8000\nWORKERS=3\n", "nginx"),  # upper-case assignments alone: an env file
 ])
 def test_classify_by_content(tmp_path, name, content, kind):

@@ -6,7 +6,7 @@ import json
 
 from advisor.report.json_lines import render_json_lines
 
-KEYS = ["code", "name", "severity", "message", "fix", "path", "line", "column", "related"]
+KEYS = ["code", "name", "severity", "message", "fix", "explanation", "path", "line", "column", "related"]
 
 
 def test_one_object_per_line(findings, rules, repo):
@@ -17,7 +17,8 @@ def test_one_object_per_line(findings, rules, repo):
     assert records[0] == {
         "code": "TMO002", "name": "proxy-read-timeout-below-app-time", "severity": "error",
         "message": "nginx gives up after 60s but gunicorn lets a request run 120s",
-        "fix": "set proxy_read_timeout 125s", "path": "deploy/gunicorn.conf.py", "line": 1, "column": 1,
+        "fix": "set proxy_read_timeout 125s", "explanation": None, "path": "deploy/gunicorn.conf.py", "line": 1,
+        "column": 1,
         "related": [{"path": "deploy/nginx.conf", "line": 15, "column": 9, "message": "proxy_read_timeout 60s"}],
     }
     assert records[2]["line"] is None and records[2]["related"] == []

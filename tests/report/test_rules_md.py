@@ -79,3 +79,29 @@ def test_help_uri_points_at_the_heading_anchor():
         "TMO002: proxy-read-timeout-below-app-time")
     assert rule_help_uri("KAL001", "keepalive-race", "https://example.org/x/") == (
         "https://example.org/x/blob/main/docs/rules.md#kal001-keepalive-race")
+
+
+def test_repository_pages_are_links_relative_to_docs_or_into_the_repository(monkeypatch):
+    from advisor.report import rule_docs
+
+    assert rule_docs.reference_markdown("docs/failures.md#x", "docs") == "[docs/failures.md#x](failures.md#x)"
+    assert rule_docs.reference_markdown("README.md#exit-codes", "docs") == (
+        "[README.md#exit-codes](../README.md#exit-codes)")
+    monkeypatch.setattr(rule_docs, "project_url", lambda: None)
+    assert rule_docs.reference_markdown("docs/failures.md#x") == "`docs/failures.md#x`"
+    assert rule_docs.reference_markdown("docs/failures.md#x", base_url="https://git.example.org/p") == (
+        "[docs/failures.md#x](https://git.example.org/p/blob/main/docs/failures.md#x)")
+    assert rule_docs.reference_markdown("https://nginx.org/x", "docs") == "<https://nginx.org/x>"
+
+
+def test_rule_command_page_and_docs_section_have_the_same_sections():
+    from advisor.commands.rules_cmd import rule_markdown as command_page
+    from advisor.engine.rules import load_rules
+
+    rules = load_rules()
+    committed = (REPO_ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    for rule in rules:
+        page = command_page(rule, rules)
+        section = committed.split(f"\n## {rule.code}: {rule.name}\n", 1)[1].split("\n## ", 1)[0]
+        assert re.findall(r"^## (.+)$", page, flags=re.M) == re.findall(r"^### (.+)$", section, flags=re.M), rule.code
+        assert "### Example finding" in section and f"{rule.code} [" in section, rule.code

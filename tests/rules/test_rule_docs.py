@@ -38,7 +38,7 @@ def test_rule_text_cites_only_public_sources(rule):
     import yaml
 
     data = yaml.safe_load(Path(rule.path).read_text(encoding="utf-8"))
-    texts = [data["summary"], data["message"], data.get("fix") or ""]
+    texts = [data["summary"], data["message"], data.get("fix") or "", data.get("explanation") or ""]
     texts += [str(value) for value in (data.get("docs") or {}).values()]
     assert not [text for text in texts if INTERNAL_CITATION.search(text)], rule.path
     assert any(item.startswith("https://") for item in rule.docs["references"]), rule.path
@@ -55,9 +55,10 @@ def test_file_named_by_code_in_family_folder(rule):
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
 def test_markdown_page_has_every_heading(rule):
     page = rule_markdown(rule)
-    for heading in ("# ", "## What it does", "## Why is this bad?", "## Example", "Use instead:", "## References"):
+    for heading in ("# ", "## What it does", "## Why is this bad?", "## Example", "## Use instead",
+                    "## How to suppress", "## References"):
         assert heading in page, (rule.code, heading)
-    assert rule.code in page.splitlines()[0]
+    assert page.splitlines()[0] == f"# {rule.code}: {rule.name}"
 
 
 def test_codes_and_names_unique():

@@ -231,8 +231,8 @@ class FileSet:
             self.incomplete = True
             looked = "" if path == arg else f" (looked for {path})"
             self.diagnostics.append(Diagnostic(
-                "ADV002", "info", f"include {arg} is not among the inputs{looked}: it is probably generated when "
-                "the server starts or kept outside the repository; nothing from it was checked", site_path, site_line,
+                "ADV002", "info", f"include {arg} is not among the inputs{looked}: nothing from it was checked",
+                site_path, site_line,
                 missing=arg,
                 fix="nothing to fix if the file exists on the server; pass it as an input if you have it (or the "
                     "tree it is in) to check what it sets"))

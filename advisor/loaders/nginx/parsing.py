@@ -5,17 +5,17 @@ We parse with `check_ctx=False, check_args=False` (crossplane's directive table 
 directive closed by `}` or `{` instead of `;` (`proxy_pass x }` silently swallows the `}` otherwise and shifts the
 whole block structure), so while our parse runs, crossplane's analyzer is replaced by `_check_terminator`, which keeps
 only those termination checks. Includes are resolved by the loader (`single=True`), not by crossplane.
+
+The text is read once through advisor/readers.py and lexed by advisor/loaders/nginx/lexer.py (crossplane's token
+stream in linear time); crossplane opens no file. A line longer than MAX_LINE_CHARS is a parse error at that line
+and the file is not parsed (nginx itself refuses a single token over 4 KB).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import tempfile
 import threading
 from collections.abc import Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +24,14 @@ import crossplane.analyzer as _analyzer
 import crossplane.parser as _parser
 from crossplane.errors import NgxParserDirectiveArgumentsError
 
+from advisor import readers
+from advisor.loaders.nginx.lexer import lex_text
 from advisor.loaders.nginx.templates import TemplateText, fill_envsubst_statements, needs_rewrite
 
 Stmt = dict[str, Any]
 
 _SWAP_LOCK = threading.Lock()
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_LINE_CHARS = 64 * 1024
 
 
 def _block_kinds() -> tuple[frozenset[str], frozenset[str]]:
@@ -87,31 +89,24 @@ class ParsedFile:
 
 
 class FileReadError(Exception):
-    """The file cannot be read at all (missing, a directory, no permission)."""
+    """The file cannot be read at all (missing, a directory, a special file, too large, no permission)."""
 
 
 def read_text(path: str) -> str:
-    """The file's text, decoded leniently like crossplane does (`errors="replace"`: Latin-1/KOI8 bytes in comments
-    or values become U+FFFD instead of failing)."""
+    """The file's text through the guarded reader (advisor/readers.py), decoded leniently like crossplane does
+    (`errors="replace"`: Latin-1/KOI8 bytes in comments or values become U+FFFD instead of failing)."""
     try:
-        info = os.stat(path)  # before open(): opening a FIFO would block
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise FileReadError("not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise FileReadError(f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES})")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise FileReadError("file not found") from None
-    except IsADirectoryError:
-        raise FileReadError("is a directory, not a file") from None
-    except PermissionError:
-        raise FileReadError("permission denied") from None
+        return readers.read_text(path)
     except OSError as error:
-        raise FileReadError(error.strerror or str(error)) from None
-    return data.decode("utf-8", errors="replace")
+        raise FileReadError(str(error)) from None
+
+
+def _long_line(text: str, limit: int) -> int | None:
+    """The number of the first line longer than `limit` characters, or None."""
+    lines = text.split("\n")
+    if max(map(len, lines), default=0) <= limit:
+        return None
+    return next(number for number, line in enumerate(lines, 1) if len(line) > limit)
 
 
 def _strip_location(message: str, fname: str, line: int | None) -> str:
@@ -134,21 +129,20 @@ def parse_file(path: str, env: Mapping[str, str] | None = None,
     `env` fills envsubst placeholders, as the container's envsubst would before nginx starts; `origins` says where
     each value came from (default: `--env`)."""
     text = read_text(path)
+    source = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text  # crossplane's newlines
+    long_line = _long_line(source, MAX_LINE_CHARS)
+    if long_line is not None:
+        return ParsedFile(stmts=[], errors=[ParseError(
+            f"line {long_line} is longer than {MAX_LINE_CHARS} characters; the file was not parsed", long_line)],
+            has_suppressions=False, text=text)
     template = TemplateText() if needs_rewrite(text) else None
     braced: list[str] = []
-    bom = text.startswith("\ufeff")
-    rewrite = template is not None or bom or "${" in text
-    with tempfile.TemporaryDirectory(prefix="advisor-nginx-") if rewrite else nullcontext("") as workdir:
-        parse_path = path
-        if rewrite:  # crossplane reads files only: parse a rewritten copy (same line numbers)
-            parse_path = os.path.join(workdir, "rewritten.conf")
-            rewritten = text[1:] if bom else text
-            if template is not None:
-                rewritten = template.rewrite(rewritten, env)
-            rewritten = _protect_braced(rewritten, braced)
-            with open(parse_path, "w", encoding="utf-8") as handle:
-                handle.write(rewritten)
-        payload = _run_crossplane(parse_path)
+    rewritten = source[1:] if source.startswith("\ufeff") else source
+    if template is not None:  # same line numbers
+        rewritten = template.rewrite(rewritten, env)
+    if "${" in rewritten:
+        rewritten = _protect_braced(rewritten, braced)
+    payload = _run_crossplane(path, rewritten)
     config = payload["config"][0] if payload.get("config") else {"parsed": [], "errors": payload.get("errors", [])}
     parsed = ParsedFile(stmts=config.get("parsed") or [], template=template, has_suppressions="advisor:" in text,
                         text=text)
@@ -160,12 +154,12 @@ def parse_file(path: str, env: Mapping[str, str] | None = None,
         fill_envsubst_statements(parsed.stmts, env, origins)
     for error in config.get("errors") or []:
         line = error.get("line")
-        message = _strip_location(str(error.get("error") or ""), parse_path, line).strip()
+        message = _strip_location(str(error.get("error") or ""), path, line).strip()
         if not message or message == "StopIteration":
             # crossplane's parser hits the end of the token stream while reading arguments (a file ending with a
             # bare token and no ';'): it reports an empty message and no line.
             message = "unexpected end of file, expecting \";\" or \"}\""
-            line = _last_line(text)
+            line = _last_line(source)
         else:
             if braced:
                 message = _BRACED_TOKEN.sub(lambda match: braced[int(match.group(1))], message)
@@ -178,7 +172,7 @@ def parse_file(path: str, env: Mapping[str, str] | None = None,
 # crossplane's lexer mishandles `${VAR}` followed by a blank: it glues the next word onto the token
 # (`server ${BACKEND} fail_timeout=0;` -> one argument). Such placeholders are swapped for plain tokens before
 # lexing and put back afterwards.
-_BRACED = re.compile(r"\$\{[^}\s]*\}")
+_BRACED = re.compile(r"\$\{[^{}\s]*\}")  # no `{` inside: linear on `${${${...`
 _BRACED_PREFIX = "__advisor_braced_"
 _BRACED_TOKEN = re.compile(_BRACED_PREFIX + r"(\d+)__")
 
@@ -208,14 +202,16 @@ def _restore_braced(stmts: list[Stmt], originals: list[str]) -> None:
             _restore_braced(stmt["block"], originals)
 
 
-def _run_crossplane(path: str) -> dict[str, Any]:
+def _run_crossplane(path: str, text: str) -> dict[str, Any]:
+    """crossplane's parser on `text` (lexed by advisor/loaders/nginx/lexer.py; crossplane opens no file)."""
     with _SWAP_LOCK:
-        original = _parser.analyze
+        original_analyze, original_lex = _parser.analyze, _parser.lex
         _parser.analyze = _check_terminator
+        _parser.lex = lambda filename: lex_text(text, filename)
         try:
             return crossplane.parse(path, catch_errors=True, single=True, comments=True, check_ctx=False,
                                     check_args=False)
         except Exception as error:  # crossplane bug on odd input: still a diagnostic, never a traceback
             return {"config": [{"parsed": [], "errors": [{"error": f"crossplane failed: {error}", "line": None}]}]}
         finally:
-            _parser.analyze = original
+            _parser.analyze, _parser.lex = original_analyze, original_lex

@@ -1,4 +1,4 @@
-"""Which argv starts gunicorn or uvicorn, through the wrappers people put in front of them.
+"""Which argv starts gunicorn, uvicorn or uWSGI, through the wrappers people put in front of them.
 
 `exec gunicorn ...`, `/venv/bin/gunicorn`, `python -m gunicorn`, `python -m gunicorn.app.wsgiapp`, `python
 /venv/bin/gunicorn`, `ddtrace-run ...`, `uv run ...`, `poetry run ...`, `env X=1 ...`, `gosu user ...`,
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from advisor.loaders.sources.text import PText, Unresolved
 from advisor.loaders.sources.wrappers import WRAPPERS, command_index, su_command
 
-SERVER_PROGRAMS = {"gunicorn": "gunicorn", "gunicorn3": "gunicorn", "uvicorn": "uvicorn"}
+SERVER_PROGRAMS = {"gunicorn": "gunicorn", "gunicorn3": "gunicorn", "uvicorn": "uvicorn", "uwsgi": "uwsgi",
+                   "pyuwsgi": "uwsgi"}
 SERVER_MODULES = {"gunicorn": "gunicorn", "gunicorn.app.wsgiapp": "gunicorn", "uvicorn": "uvicorn"}
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"})
@@ -61,7 +62,7 @@ _APP_SPEC = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_.]*(\(.*\
 
 @dataclass(slots=True)
 class ServerInvocation:
-    kind: str  # "gunicorn" | "uvicorn"
+    kind: str  # "gunicorn" | "uvicorn" | "uwsgi"
     program: PText  # the word naming the server (`gunicorn`, `/venv/bin/gunicorn`, the module after -m)
     args: list[PText]
     prefix_env: list[tuple[str, PText]] = field(default_factory=list)  # from `env NAME=value` wrappers

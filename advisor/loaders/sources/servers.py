@@ -1,4 +1,4 @@
-"""Turn a found gunicorn/uvicorn command into an AppServer whose every option points at where it was written.
+"""Turn a found gunicorn/uvicorn/uWSGI command into an AppServer whose every option points at where it was written.
 
 The gunicorn command line goes through the gunicorn loader (`parse_gunicorn_args`, `app_server_from_command_line`:
 config file, GUNICORN_CMD_ARGS, defaults from WEB_CONCURRENCY/PORT); uvicorn through the uvicorn loader. Both are
@@ -19,13 +19,14 @@ from advisor.loaders.sources.launch import NOTE, FoundServer
 from advisor.loaders.sources.paths import PathResolver
 from advisor.loaders.sources.text import DefaultUsed, ExecLiteral, PText, Pos, Unresolved, VarUse, source_at
 from advisor.loaders.uvicorn import UvicornArgs, parse_uvicorn_args, uvicorn_app_server
+from advisor.loaders.uwsgi import UwsgiArgs, Word, app_server_from_args, parse_uwsgi_args
 from advisor.model.deployment import Diagnostic, HostFacts
 from advisor.model.provenance import Setting, Source
 
 @dataclass(slots=True)
 class LoadedServer:
     result: AppLoadResult
-    parsed: ParsedArgs | UvicornArgs
+    parsed: ParsedArgs | UvicornArgs | UwsgiArgs
     found: FoundServer
     args: list[PText]
 
@@ -223,9 +224,45 @@ def _apply_unknown_env(result: AppLoadResult, unknown_env: dict[str, str], mappi
                 position.line if position else None, position.column if position else None)
 
 
+def _uwsgi_word(word: PText, fallback: Pos | None) -> Word:
+    tags = word.all_tags()
+    reasons = list(dict.fromkeys(tag.reason for tag in tags if isinstance(tag, (Unresolved, ExecLiteral))))
+    notes = [f"{tag.name}={tag.value!r} from {where(tag.source)}" for tag in tags if isinstance(tag, VarUse)
+             and tag.value]
+    notes += [f"${tag.name} is not set, so its default applies" for tag in tags if isinstance(tag, DefaultUsed)]
+    source = source_at(word.at(fallback), "; ".join(dict.fromkeys(notes)) or None)
+    return Word(word.text, source, "; ".join(reasons) or None)
+
+
+def build_uwsgi(found: FoundServer, host: HostFacts, app_id: str) -> LoadedServer:
+    """uWSGI's options go through the uWSGI loader: UWSGI_* from the process environment, `--ini` and config
+    files looked up where the command runs."""
+    invocation = found.invocation
+    program_at = program_position(found)
+    words = invocation.args
+    parsed = parse_uwsgi_args([_uwsgi_word(word, program_at) for word in words])
+    process, unknown_env = process_host(host, found.env)
+    source = source_at(program_at, f"{found.context.via}: {invocation.program.text}")
+    resolver = _working_resolver(found)
+    before = len(found.context.resolver.guesses)
+    cwd = resolver.working_dir if resolver.working_dir and resolver.working_dir.startswith("/") else None
+    result = app_server_from_args(parsed, source, process, id=app_id, resolve=resolver.resolve, cwd=cwd,
+                                  service_name=found.context.service_name,
+                                  unknown_env={name: reason for name, reason in unknown_env.items()
+                                               if name.startswith("UWSGI_")})
+    for written, local in found.context.resolver.guesses[before:]:
+        result.diagnostics.append(_position_diagnostic(
+            NOTE, "info", f"{written} is a path where the command runs; advisor read {local} "
+                          f"({found.context.resolver.guess_reason(local)})", program_at, found.context.path))
+    result.app.settings.update(found.context.extra_settings)
+    return LoadedServer(result, parsed, found, words)
+
+
 def build_server(found: FoundServer, host: HostFacts, app_id: str) -> LoadedServer:
     if found.invocation.kind == "uvicorn":
         return build_uvicorn(found, host, app_id)
+    if found.invocation.kind == "uwsgi":
+        return build_uwsgi(found, host, app_id)
     return build_gunicorn(found, host, app_id)
 
 

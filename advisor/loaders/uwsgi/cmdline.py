@@ -52,8 +52,9 @@ def _entry(name: str, value: str | None, option_word: Word, value_word: Word | N
     source = option_word.source
     unknown = option_word.unknown or (value_word.unknown if value_word is not None else None)
     shown = f"--{name} {value}" if value is not None else f"--{name}"
-    return Entry(name, value, replace(source, detail=f"{source.detail}: {shown}" if source.detail else shown),
-                 unknown)
+    notes = [item.source.detail for item in (option_word, value_word) if item is not None and item.source.detail]
+    detail = "; ".join(dict.fromkeys(notes))
+    return Entry(name, value, replace(source, detail=f"{detail}: {shown}" if detail else shown), unknown)
 
 
 def parse_uwsgi_args(words: list[Word]) -> UwsgiArgs:

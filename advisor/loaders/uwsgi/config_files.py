@@ -145,7 +145,7 @@ def load_option(entry: Entry, local: str, written: str | None, section: str, kin
     target, other_section = split_section(entry.value or "")
     option_kind = _OPTION_FORMATS.get(entry.key)
     if not target:  # `ini = :section`: another section of the last file read
-        return read_config(local, written, other_section, kind, context, entry.source, depth + 1)
+        return read_config(local, written, other_section, kind, context, entry.source, depth + 1) if local else []
     found_kind = option_kind or file_format(target)
     if found_kind is None:
         context.diagnostics.append(_diagnostic(entry.source, local, f"{entry.key} = {entry.value}: uWSGI loads "
@@ -155,8 +155,8 @@ def load_option(entry: Entry, local: str, written: str | None, section: str, kin
         return []
     found = context.resolve(target)
     if found is None:
-        diagnostic = _diagnostic(entry.source, local, f"{entry.key} = {entry.value}: {target} is not among the "
-                                 "inputs; the uWSGI options it sets are unknown", "info")
+        diagnostic = _diagnostic(entry.source, local, f"the uWSGI config {target} ({entry.key}) is not among the "
+                                 "inputs; the options it sets are unknown", "info")
         diagnostic.fix = f"pass {target} as an input if you have it"
         diagnostic.missing = target
         context.diagnostics.append(diagnostic)
