@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from collections.abc import Iterator
@@ -64,6 +65,11 @@ WindowOpt = Annotated[Optional[str], typer.Option(
                      "over the whole log [default: 1m].", show_default=False)]
 
 
+MaxFileSizeOpt = Annotated[Optional[str], typer.Option(
+    "--max-file-size", help="Largest file read, e.g. 10M or 512K; larger inputs are reported, not read "
+                            "[default: 10M].", show_default=False)]
+
+
 def _version_callback(value: bool) -> None:
     if value:
         sys.stdout.write(f"advisor {__version__}\n")
@@ -99,16 +105,26 @@ def _inputs(paths, nginx, app_, app_format):
 
 
 @contextmanager
-def _given(inputs: "Inputs", output_file: Optional[str] = None) -> Iterator["Inputs"]:
+def _given(inputs: "Inputs", output_file: Optional[str] = None,
+           max_file_size: Optional[str] = None) -> Iterator["Inputs"]:
     """Standard input (`-`) in a temporary file named `<stdin>` in everything printed; directories searched and
-    what was found in them printed on stderr."""
+    what was found in them printed on stderr. Every file is read within --max-file-size (advisor/readers.py), and
+    only files of the project (the inputs' directories, their git work tree) are quoted (advisor/privacy.py)."""
+    from advisor import privacy, readers
     from advisor.commands.given_inputs import (
         AliasingStream, InputsError, StdinAliases, announce_directories, stdin_inputs,
     )
 
+    limit = None
+    if max_file_size is not None:
+        try:
+            limit = readers.parse_size(max_file_size)
+        except ValueError as error:
+            _fail_usage(f"--max-file-size: {error}")
     aliases = StdinAliases()
     try:
-        with stdin_inputs(inputs, sys.stdin, aliases) as ready:
+        with readers.session(limit), stdin_inputs(inputs, sys.stdin, aliases) as ready, \
+                privacy.project([*ready.paths, *ready.nginx, *ready.app]):
             announce_directories(ready, sys.stderr)
             if not aliases.replacements:
                 yield ready
@@ -204,6 +220,7 @@ def check(
     window: WindowOpt = None,
     config: Annotated[Optional[str], typer.Option("--config", help="advisor config file.")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore advisor config files.")] = False,
+    max_file_size: MaxFileSizeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check an nginx config and an app server config together; exit 1 when something will break."""
@@ -226,7 +243,7 @@ def check(
         _fail_usage(str(error))
     from advisor.commands.check import run
 
-    with _given(options.inputs, output_file) as inputs:
+    with _given(options.inputs, output_file, max_file_size) as inputs:
         options.inputs = inputs
         code = run(options)
     raise typer.Exit(code)
@@ -244,13 +261,14 @@ def show(
     gunicorn_version: GunicornVersionOpt = None,
     env: EnvOpt = None,
     output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    max_file_size: MaxFileSizeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print the resolved deployment: routes, upstreams, app servers, links, and where every value came from."""
     host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.show import run
 
-    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
+    with _given(_inputs(paths, nginx, app_, app_format), max_file_size=max_file_size) as inputs:
         code = run(inputs, host, output_format, debug=debug)
     raise typer.Exit(code)
 
@@ -318,6 +336,7 @@ def model(
                         "in the log's own).", show_default=False)] = None,
     until: Annotated[Optional[str], typer.Option(
         "--until", help="With --access-log: only requests before this time.", show_default=False)] = None,
+    max_file_size: MaxFileSizeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
@@ -326,7 +345,7 @@ def model(
     host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
     from advisor.commands.model_cmd import ModelOptions, run
 
-    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
+    with _given(_inputs(paths, nginx, app_, app_format), max_file_size=max_file_size) as inputs:
         code = run(ModelOptions(
             inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
             target_utilization=target_utilization, simulate=simulate, duration_s=duration_s, seed=seed, plot=plot,
@@ -355,7 +374,8 @@ def validate(
         "--proxy", help="auto (nginx when installed), nginx (real nginx), builtin (load generator emulates nginx's "
                         "connect/read timeouts).")] = "auto",
     server: Annotated[str, typer.Option(
-        "--server", help="ref (reference pre-fork server) or gunicorn (real gunicorn, synthetic app).")] = "ref",
+        "--server", help="ref (reference pre-fork server), gunicorn (real gunicorn, synthetic app) or uwsgi (real "
+        "uWSGI, synthetic app).")] = "ref",
     time_scale: Annotated[float, typer.Option(
         "--time-scale", help="Multiply service times and every timeout by F (and divide the rate by F): same ρ and "
                              "timeout/service ratios, shorter or slower runs.")] = 1.0,
@@ -426,16 +446,41 @@ def refserver(
     raise typer.Exit(refserver_main(argv))
 
 
+def _command_name(info: "typer.models.CommandInfo") -> str:
+    return info.name or info.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command that `argv` runs (typer builds the options of every registered command on each
+    call, which a one-command run does not need); the whole app for anything else (`--help`, a typo, no command).
+    Usage, help and errors of a command are the same either way: the group keeps its callback and settings."""
+    name = argv[1] if len(argv) > 1 else None
+    chosen = [info for info in app.registered_commands if _command_name(info) == name]
+    if len(chosen) != 1:
+        return app
+    single = copy.copy(app)
+    single.registered_commands = chosen
+    return single
+
+
 def main() -> None:
     """Console entry point: usage errors exit 2; an unexpected exception is one line on stderr and exit 2."""
+    from advisor.terminal import safe_stream
+
     debug = "--debug" in sys.argv
+    sys.stdout, sys.stderr = safe_stream(sys.stdout), safe_stream(sys.stderr)  # ASCII terminals: no crash
     try:
-        app(prog_name="advisor")
+        app_for(sys.argv)(prog_name="advisor")
     except SystemExit:
         raise
     except KeyboardInterrupt:
         sys.stderr.write("advisor: interrupted\n")
         raise SystemExit(130)
+    except RecursionError:  # input nested beyond what a parser handles
+        if debug:
+            raise
+        sys.stderr.write("advisor: error: an input is nested too deeply to be read\n")
+        raise SystemExit(2)
     except Exception as error:  # noqa: BLE001 - the catch-all the exit-code contract promises
         if debug:
             raise

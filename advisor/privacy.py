@@ -70,6 +70,19 @@ def project(inputs: Iterable[str], extra_roots: Iterable[str] = ()) -> Iterator[
         _verdicts.reset(cache_token)
 
 
+def include_inputs(inputs: Iterable[str]) -> None:
+    """Add the project roots of more inputs (a config's pairs) to the declared project, if there is one."""
+    roots = _roots.get()
+    if roots is None:
+        return
+    added = tuple(root for root in project_roots(inputs) if root not in roots)
+    if added:
+        _roots.set(roots + added)
+        verdicts = _verdicts.get()
+        if verdicts is not None:
+            verdicts.clear()
+
+
 def inside_project(path: str | None) -> bool:
     """Whether the content of `path` may be shown (True when no project is declared)."""
     roots = _roots.get()
@@ -85,10 +98,17 @@ def inside_project(path: str | None) -> bool:
     return verdict
 
 
-def redact(message: str) -> str:
-    """`message` with its quoted and back-ticked spans (values read from a file) replaced."""
-    redacted, count = _QUOTED.subn('"…"', message)
-    return redacted if count == 0 else f"{redacted} {REDACTED}"
+def _hide(match: re.Match[str]) -> str:
+    inner = match.group(0)[1:-1]
+    if not inner.strip() or all(not char.isalnum() for char in inner):  # `";"`, `"}"`: syntax, not content
+        return match.group(0)
+    return '"…"'
 
 
-__all__ = ["REDACTED", "git_work_tree", "inside_project", "project", "project_roots", "redact"]
+def redact(message: str, note: bool = True) -> str:
+    """`message` with its quoted and back-ticked spans (values read from a file) replaced; `note` says so."""
+    redacted = _QUOTED.sub(_hide, message)
+    return f"{redacted} {REDACTED}" if note and redacted != message else redacted
+
+
+__all__ = ["REDACTED", "git_work_tree", "include_inputs", "inside_project", "project", "project_roots", "redact"]

@@ -29,11 +29,20 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from advisor import readers
+from advisor.globs import Glob, GlobError
+from advisor.model.inputs import HostOptions
+from advisor.model.severity import SEVERITY_NAMES
+
+if TYPE_CHECKING:
+    from advisor.engine.postprocess import FindingPolicy
 
 CONFIG_FILE_NAMES = (".advisor.toml", "advisor.toml")
 PYPROJECT = "pyproject.toml"
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = SEVERITY_NAMES
 
 DEFAULT_FAIL_ON = "warning"
 DEFAULT_OUTPUT_FORMAT = "full"
@@ -114,15 +123,6 @@ class PerFileIgnore:
 
 
 @dataclass(frozen=True, slots=True)
-class HostFacts:
-    cpus: int | None = None
-    somaxconn: int | None = None
-    nginx_version: str | None = None
-    gunicorn_version: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class ProjectConfig:
     path: Path  # the config file
     pairs: tuple[PairConfig, ...] = ()
@@ -133,7 +133,7 @@ class ProjectConfig:
     severity: Mapping[str, str] = field(default_factory=dict)  # selector (code/name) -> error|warning|info
     fail_on: str | None = None
     output_format: str | None = None
-    host: HostFacts = field(default_factory=HostFacts)
+    host: HostOptions = field(default_factory=HostOptions)  # [host]: the same options as --cpus & co.
     error_budget: float | None = None
     rules: tuple[Path, ...] = ()  # extra rule directories, absolute
     warnings: tuple[ConfigWarning, ...] = ()
@@ -141,6 +141,12 @@ class ProjectConfig:
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    def finding_policy(self) -> FindingPolicy:
+        """What `per-file-ignores` and `severity` do to findings (applied by advisor/engine/postprocess.py)."""
+        from advisor.engine.postprocess import FindingPolicy
+
+        return FindingPolicy(self.ignored_selectors, dict(self.severity), bool(self.per_file_ignores))
 
     def ignored_selectors(self, path: str) -> tuple[str, ...]:
         """Selectors (codes, prefixes, names, ALL) that `per-file-ignores` switches off for `path`
@@ -234,9 +240,12 @@ def parse_config_file(path: Path, *, require_table: bool = False) -> ProjectConf
 
 # TOML reading ---------------------------------------------------------------------------------------------------
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a project config is a few hundred bytes; tomllib reads about 1 MB/s
+
+
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return readers.read_bytes(str(path), limit=MAX_CONFIG_BYTES).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"not UTF-8 text ({error.reason})", path) from None
     except OSError as error:
@@ -249,8 +258,13 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     import tomllib
 
+    depth = _nesting_depth(text)
+    if depth > MAX_TOML_NESTING:
+        raise ConfigError(f"invalid TOML: arrays or tables nested more than {MAX_TOML_NESTING} deep", path)
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deep", path) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         line = getattr(error, "lineno", None)
@@ -265,6 +279,32 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML: {message}", path, line, column) from None
 
 
+MAX_TOML_NESTING = 64
+MAX_FUZZY_KEY = 64  # longer unknown keys get no "did you mean"
+_FUZZY_BUDGET = 50  # unknown keys per file that get one
+MAX_WARNINGS = 100
+_TOML_TOKENS = re.compile(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]')
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest `[`/`{` nesting outside strings and comments (tomllib recurses once per level)."""
+    depth = deepest = 0
+    closing = {"]": "", "}": ""}
+    pos = 0
+    while (match := _TOML_TOKENS.search(text, pos)) is not None:
+        token = match.group(0)
+        pos = match.end()
+        if token in ('"""', "'''"):  # a multi-line string: skip to its end
+            end = text.find(token, pos)
+            pos = len(text) if end < 0 else end + 3
+        elif token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in closing:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def _pyproject_has_table(path: Path) -> bool:
     text = _read_text(path)
     if "advisor" not in text:  # cheap: do not parse (or fail on) unrelated pyproject files
@@ -276,7 +316,7 @@ def _pyproject_has_table(path: Path) -> bool:
 
 # Locating keys for messages -------------------------------------------------------------------------------------
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*(?:\.|=)""")
 
 
@@ -289,26 +329,30 @@ def _dotted(name: str) -> tuple[str, ...]:
 
 
 class _Locator:
-    """Best-effort line numbers for keys (tomllib reports positions only for syntax errors)."""
+    """Best-effort line numbers for keys (tomllib reports positions only for syntax errors), indexed once: a config
+    with many unknown keys must not be scanned again for each of them."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self._headers: dict[tuple[str, ...], int] = {}  # every prefix of a table header -> its first line
+        self._keys: dict[tuple[tuple[str, ...], str], int] = {}  # (table, key) -> first line
+        current: tuple[str, ...] = ()
+        for number, raw in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(raw)
+            if header and not raw.lstrip().startswith("#"):
+                current = _dotted(header.group(1).strip())
+                for end in range(1, len(current) + 1):
+                    self._headers.setdefault(current[:end], number)
+                continue
+            match = _KEY.match(raw)
+            if match:
+                self._keys.setdefault((current, _normalize_key(match.group(1))), number)
 
     def line(self, table: tuple[str, ...], key: str) -> int | None:
         table = tuple(_normalize_key(part) for part in table)
         wanted = _normalize_key(key)
-        current: tuple[str, ...] = ()
-        for number, raw in enumerate(self.lines, start=1):
-            header = _HEADER.match(raw)
-            if header and not raw.lstrip().startswith("#"):
-                current = _dotted(header.group(1))
-                if current[: len(table) + 1] == (*table, wanted):
-                    return number
-                continue
-            match = _KEY.match(raw)
-            if match and current == table and _normalize_key(match.group(1)) == wanted:
-                return number
-        return None
+        found = [line for line in (self._headers.get((*table, wanted)), self._keys.get((table, wanted)))
+                 if line is not None]
+        return min(found) if found else None
 
 
 # Building the typed config ---------------------------------------------------------------------------------------
@@ -328,6 +372,8 @@ class _Builder:
         self.table_path = table_path
         self.locator = _Locator(text)
         self.warnings: list[ConfigWarning] = []
+        self._fuzzy_budget = _FUZZY_BUDGET
+        self._dropped = 0  # unknown keys beyond MAX_WARNINGS
 
     # -- helpers
     def _line(self, key: str, table: tuple[str, ...] = ()) -> int | None:
@@ -348,8 +394,13 @@ class _Builder:
                        "belong to that pair); ignored here")
             self.warnings.append(ConfigWarning(str(self.path), self._line(key, table), message))
             return
+        if len(self.warnings) >= MAX_WARNINGS:
+            self._dropped += 1
+            return
         hint = ""
-        close = difflib.get_close_matches(_normalize_key(key), known, n=1, cutoff=0.6)
+        self._fuzzy_budget -= 1  # "did you mean" for the first keys only: each costs a fuzzy comparison per key
+        close = (difflib.get_close_matches(_normalize_key(key), known, n=1, cutoff=0.6)
+                 if self._fuzzy_budget >= 0 and len(key) <= MAX_FUZZY_KEY else [])
         if close:
             hint = f" (did you mean '{close[0]}'?)"
         elif not table and _normalize_key(key) in ("nginx", "app", "gunicorn"):
@@ -452,6 +503,10 @@ class _Builder:
         for pattern, selectors in value.items():
             if not pattern.strip("!").strip():
                 raise self._error("per-file-ignores", "empty file pattern")
+            try:
+                _compiled_glob(pattern[1:] if pattern.startswith("!") else pattern)
+            except GlobError as error:
+                raise self._error("per-file-ignores", str(error)) from None
             entries.append(PerFileIgnore(pattern, self._string_list(pattern, selectors, ("per-file-ignores",))))
         return tuple(entries)
 
@@ -518,49 +573,17 @@ class _Builder:
                 host[key.replace("-", "_")] = value.strip()
         if "env" in entry:
             host["env"] = self._env(entry["env"])
-        kwargs["host"] = HostFacts(**host)
+        kwargs["host"] = HostOptions(**host)
+        if self._dropped:
+            self.warnings.append(ConfigWarning(str(self.path), None, f"{self._dropped} more unknown keys ignored"))
         return ProjectConfig(path=self.path, warnings=tuple(self.warnings), **kwargs)
 
 
 # Per-file-ignores globs ------------------------------------------------------------------------------------------
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Glob to regex: `**` crosses directories, `*`/`?` do not, `[...]` classes (`[!...]` negated)."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            start = i + 1
-            if pattern.startswith("!", start):
-                start += 1
-            if pattern.startswith("]", start):  # a leading `]` is a member, not the end
-                start += 1
-            end = pattern.find("]", start)
-            if end == -1:
-                out.append(re.escape("["))
-                i += 1
-                continue
-            body = pattern[i + 1:end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+@lru_cache(maxsize=256)
+def _compiled_glob(pattern: str) -> Glob:
+    return Glob(pattern)
 
 
 def _glob_matches(glob: str, path: str, base_dir: str) -> bool:
@@ -568,14 +591,14 @@ def _glob_matches(glob: str, path: str, base_dir: str) -> bool:
     (so `"gunicorn.conf.py" = [...]` applies in every directory, as in ruff)."""
     glob = glob[2:] if glob.startswith("./") else glob
     absolute = os.path.abspath(path)
-    regex = _glob_regex(glob)
+    compiled = _compiled_glob(glob)
     if os.path.isabs(glob):
-        return bool(regex.match(Path(absolute).as_posix()))
+        return compiled.matches(Path(absolute).as_posix())
     relative = os.path.relpath(absolute, os.path.abspath(base_dir))
     candidates = [] if relative.startswith("..") else [Path(relative).as_posix()]
     if "/" not in glob:
         candidates.append(os.path.basename(absolute))
-    return any(regex.match(candidate) for candidate in candidates)
+    return any(compiled.matches(candidate) for candidate in candidates)
 
 
 # Combining with command-line options ----------------------------------------------------------------------------
@@ -595,15 +618,7 @@ def merge_check_options(options: Any, config: ProjectConfig | None) -> Any:
     output_format = options.output_format
     error_budget = workload.error_budget
     if config is not None:
-        facts = config.host
-        host = replace(
-            host,
-            cpus=host.cpus if host.cpus is not None else facts.cpus,
-            somaxconn=host.somaxconn if host.somaxconn is not None else facts.somaxconn,
-            nginx_version=host.nginx_version or facts.nginx_version,
-            gunicorn_version=host.gunicorn_version or facts.gunicorn_version,
-            env={**facts.env, **host.env},
-        )
+        host = host.over(config.host)
         if select is None:
             select = list(config.select) if config.select is not None else None
             ignore = [item for item in config.ignore if item not in extend] + ignore
@@ -625,7 +640,7 @@ def inputs_for_run(inputs: Any, config: ProjectConfig | None) -> list[tuple[Pair
     No files on the command line (pre-commit hook `advisor-pair`): one run per configured pair. Files given (hook
     `advisor` passes the changed ones): every configured pair that contains one of them is checked whole, and the
     files outside any pair are checked together as given. Raises ConfigError when there is nothing to check."""
-    from advisor.commands.options import Inputs
+    from advisor.model.inputs import Inputs
 
     given = list(inputs.paths) + list(inputs.nginx) + list(inputs.app)
     if not given:
@@ -649,35 +664,3 @@ def inputs_for_run(inputs: Any, config: ProjectConfig | None) -> list[tuple[Pair
     if rest.paths or rest.nginx or rest.app:
         runs.append((None, rest))
     return runs
-
-
-def _specificity(selector: str, code: str) -> int:
-    if selector.upper() == "ALL":
-        return 0
-    if selector.upper() == code or not selector.isalnum():
-        return 1000  # a full code or a rule name
-    return len(selector)
-
-
-def apply_config_to_findings(findings: Iterable[Any], config: ProjectConfig | None) -> list[Any]:
-    """Drop findings that `per-file-ignores` switches off for their file and re-level the rest by `severity`
-    (the most specific selector wins: a code or name over a prefix over ALL). Findings are matched by their own
-    code and name, so loader diagnostics (ADV…) work as well as rule findings."""
-    findings = list(findings)
-    if config is None or not (config.per_file_ignores or config.severity):
-        return findings
-    from advisor.engine.suppress import code_matches
-
-    kept: list[Any] = []
-    for finding in findings:
-        if finding.path and any(code_matches(selector, finding.code, finding.name)
-                                for selector in config.ignored_selectors(finding.path)):
-            continue
-        levels = [(_specificity(selector, finding.code), level) for selector, level in config.severity.items()
-                  if code_matches(selector, finding.code, finding.name)]
-        if levels:
-            level = max(levels, key=lambda item: item[0])[1]
-            if level != finding.severity:
-                finding = replace(finding, severity=level)
-        kept.append(finding)
-    return kept

@@ -127,16 +127,12 @@ def _kind(mode: int) -> str | None:
     return "is not a regular file; advisor reads regular files only"
 
 
-def _too_large(size: int | None, limit: int) -> str:
+def _too_large(size: int | None, limit: int, option: bool = True) -> str:
     shown = f"{size} bytes" if size is not None else "larger than the limit"
-    return f"is too large ({shown}; the limit is {describe_size(limit)}, see --max-file-size)"
+    return f"is too large ({shown}; the limit is {describe_size(limit)}{', see --max-file-size' if option else ''})"
 
 
 def _reason(error: OSError) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "file not found"
-    if isinstance(error, PermissionError):
-        return "permission denied"
     if isinstance(error, IsADirectoryError):
         return "is a directory, not a file"
     return error.strerror or str(error)
@@ -148,6 +144,8 @@ def check_regular(path: str) -> os.stat_result:
         info = os.stat(path)
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = _reason(error) if isinstance(error, OSError) else "the path contains a NUL byte"
+        if isinstance(error, FileNotFoundError) and os.path.islink(path):
+            reason = "a symbolic link to a file that does not exist"
         raise ReadError(path, reason, getattr(error, "errno", None) or errno.EINVAL) from None
     kind = _kind(info.st_mode)
     if kind is not None:
@@ -159,11 +157,12 @@ def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-def _read_limited(path: str, limit: int) -> tuple[bytes, os.stat_result]:
-    """At most `limit` bytes of the regular file `path` (ReadError when it holds more)."""
+def _read_limited(path: str, limit: int, option: bool = True) -> tuple[bytes, os.stat_result]:
+    """At most `limit` bytes of the regular file `path` (ReadError when it holds more; `option`: the limit is
+    --max-file-size's)."""
     info = check_regular(path)
     if info.st_size > limit:
-        raise ReadError(path, _too_large(info.st_size, limit), errno.EFBIG)
+        raise ReadError(path, _too_large(info.st_size, limit, option), errno.EFBIG)
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as error:
@@ -188,7 +187,7 @@ def _read_limited(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     finally:
         os.close(fd)
     if total > limit:  # grew since stat, or a file that reports size 0 (/proc)
-        raise ReadError(path, _too_large(None, limit), errno.EFBIG)
+        raise ReadError(path, _too_large(None, limit, option), errno.EFBIG)
     return b"".join(chunks), opened
 
 
@@ -218,13 +217,13 @@ def _store(state: ReadSession, path: str, data: bytes, info: os.stat_result) -> 
     return entry
 
 
-def _entry(path: str) -> _Entry:
+def _entry(path: str, limit: int | None = None) -> _Entry:
     state = current()
     entry = _lookup(state, path)
     if entry is not None:
         return entry
     limits = state.limits
-    data, info = _read_limited(path, limits.max_file_bytes)
+    data, info = _read_limited(path, limit or limits.max_file_bytes, option=limit is None)
     if state.bounded_run:
         if state.used + len(data) > limits.max_run_bytes:
             raise ReadError(path, f"not read: the files of this run exceed {describe_size(limits.max_run_bytes)} "
@@ -233,9 +232,10 @@ def _entry(path: str) -> _Entry:
     return _store(state, path, data, info)
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of the regular file `path`, within the limits; ReadError otherwise."""
-    return _entry(path).data
+def read_bytes(path: str, limit: int | None = None) -> bytes:
+    """The bytes of the regular file `path`, within the limits (`limit` instead of --max-file-size when given: for
+    files whose size the user's inputs do not decide, such as rule files); ReadError otherwise."""
+    return _entry(path, limit).data
 
 
 def read_text(path: str) -> str:

@@ -6,6 +6,7 @@ sizes take `k/K`, `m/M`, `g/G` (nginx syntax.html).
 
 from __future__ import annotations
 
+import math
 import re
 
 _NGINX_TIME_UNITS = {
@@ -20,6 +21,10 @@ _NGINX_TIME_UNITS = {
 }
 _TIME_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
 _SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
+# nginx keeps times in milliseconds and sizes in off_t, both 64-bit signed: larger values are "invalid value"
+# there (ngx_parse_time, ngx_parse_offset), and here, instead of numbers no float can hold.
+NGINX_MAX_TIME_S = float((2**63 - 1) // 1000)
+NGINX_MAX_SIZE = 2**63 - 1
 
 
 def parse_nginx_duration(text: str) -> float:
@@ -40,8 +45,12 @@ def parse_nginx_duration(text: str) -> float:
         if unit in seen_units:
             raise ValueError(f"invalid time value {text!r}: unit {unit!r} repeated")
         seen_units.add(unit)
+        if len(number) > 20:
+            raise ValueError(f"invalid time value {text!r}: too large")
         total += int(number) * _NGINX_TIME_UNITS[unit]
         position = match.end()
+    if total > NGINX_MAX_TIME_S:
+        raise ValueError(f"invalid time value {text!r}: too large")
     return total
 
 
@@ -51,6 +60,8 @@ def parse_nginx_size(text: str) -> int:
     if not match:
         raise ValueError(f"invalid size {text!r}")
     factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    if len(match.group(1)) > 20 or int(match.group(1)) * factor > NGINX_MAX_SIZE:
+        raise ValueError(f"invalid size {text!r}: too large")
     return int(match.group(1)) * factor
 
 
@@ -99,7 +110,10 @@ def parse_option_duration(text: str, *, bare: str = "seconds") -> float:
     if bare_match:
         if bare == "error":
             raise ValueError(bare_number_hint(stripped))
-        return float(bare_match.group(1))
+        value = float(bare_match.group(1))
+        if not math.isfinite(value):
+            raise ValueError(f"{stripped!r} is too large for a duration")
+        return value
     position, total = 0, 0.0
     compact = stripped.replace(" ", "")
     while position < len(compact):
@@ -110,6 +124,8 @@ def parse_option_duration(text: str, *, bare: str = "seconds") -> float:
         position = match.end()
     if not compact:
         raise ValueError("empty duration; use e.g. 80ms, 1.5s or 2m")
+    if not math.isfinite(total):
+        raise ValueError(f"{stripped!r} is too large for a duration")
     return total
 
 

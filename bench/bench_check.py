@@ -1,10 +1,15 @@
-"""Time the whole `advisor check` process (what a pre-commit hook pays), median of several runs.
+"""Time whole `advisor` processes (what a pre-commit hook pays) side by side with the tools they compete with.
 
-(a) the demo pair (target <= 150 ms on a 2-core machine);
-(b) a generated 2,000-server nginx config (~42k lines) with a gunicorn config, against `crossplane.parse` of the
+All cases of one comparison run interleaved (a, b, a, b, ...) so that load from other processes on the machine
+hits both alike; the median of --runs runs is printed.
+
+(a) the demo pair against gixy-ng on the same nginx file (target: advisor <= 0.8x gixy; gixy-ng is not a
+    dependency: install it into a separate virtualenv and pass its `gixy` with --gixy);
+(b) `advisor model` on the demo pair (target <= 0.5 s);
+(c) a generated 2,000-server nginx config (~42k lines) with a gunicorn config, against `crossplane.parse` of the
     same file in a fresh interpreter (target <= 1.5x), and 4,000 servers against 2,000 (target <= 2.2x: linear).
 
-Usage: python bench/bench_check.py [--runs 7]
+Usage: python bench/bench_check.py [--runs 7] [--gixy /tmp/gixy-venv/bin/gixy]
 """
 
 from __future__ import annotations
@@ -28,63 +33,82 @@ GUNICORN_CONF = 'bind = "10.0.0.1:8000"\nworkers = 4\ntimeout = 30\n'
 
 
 def advisor_command() -> list[str]:
-    script = shutil.which("advisor")
-    return [script] if script else [sys.executable, "-m", "advisor"]
+    """The console script installed with this interpreter (not a version manager's shim on PATH, whose own start-up
+    would be measured too), else `python -m advisor`."""
+    beside = Path(sys.executable).with_name("advisor")
+    if beside.is_file():
+        return [str(beside)]
+    return [sys.executable, "-m", "advisor"]
 
 
 # Measure what users get: bytecode caches written and reused (some sandboxes set PYTHONDONTWRITEBYTECODE).
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def _run(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    return time.perf_counter() - start
+
+
+def interleaved_medians(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median seconds of each command, the commands taking turns (after two warm-up rounds)."""
     for _ in range(2):  # warm the page cache and write bytecode
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    samples = []
+        for command in commands.values():
+            _run(command)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, command in commands.items():
+            samples[name].append(_run(command))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--gixy", default=shutil.which("gixy"), help="gixy-ng's `gixy` executable")
     args = parser.parse_args()
     advisor = advisor_command()
-    rows: list[tuple[str, float]] = []
-
-    demo = [str(REPO / "fixtures/demo/nginx.conf"), str(REPO / "fixtures/demo/gunicorn.conf.py"), "--cpus", "2"]
-    rows.append(("python -c pass", median_seconds([sys.executable, "-c", "pass"], args.runs)))
-    rows.append(("advisor --version", median_seconds(advisor + ["--version"], args.runs)))
-    rows.append(("advisor check demo pair", median_seconds(advisor + ["check", *demo], args.runs)))
+    demo_nginx = str(REPO / "fixtures/demo/nginx.conf")
+    demo = [demo_nginx, str(REPO / "fixtures/demo/gunicorn.conf.py"), "--cpus", "2"]
+    small = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "advisor --version": advisor + ["--version"],
+        "advisor check demo pair": advisor + ["check", *demo],
+        "advisor model demo pair": advisor + ["model", *demo, "--rps", "50", "--service-time", "80ms"],
+    }
+    if args.gixy:
+        small["gixy demo nginx.conf"] = [args.gixy, demo_nginx]
+    values = interleaved_medians(small, args.runs)
 
     with tempfile.TemporaryDirectory(prefix="advisor-bench-") as tmp:
         gunicorn_conf = Path(tmp, "gunicorn.conf.py")
         gunicorn_conf.write_text(GUNICORN_CONF)
-        large = {}
         for count in (2000, 4000):
             path = Path(tmp, f"nginx-{count}.conf")
             path.write_text(generate(count))
-            large[count] = path
             lines = path.read_text().count("\n")
-            parse = median_seconds([sys.executable, "-c", f"import crossplane; crossplane.parse({str(path)!r})"],
-                                   max(3, args.runs // 2))
-            check = median_seconds(advisor + ["check", str(path), str(gunicorn_conf)], max(3, args.runs // 2))
-            rows.append((f"crossplane.parse {count} servers ({lines} lines)", parse))
-            rows.append((f"advisor check {count} servers", check))
+            large = {
+                f"crossplane.parse {count} servers ({lines} lines)":
+                    [sys.executable, "-c", f"import crossplane; crossplane.parse({str(path)!r})"],
+                f"advisor check {count} servers": advisor + ["check", str(path), str(gunicorn_conf)],
+            }
+            values.update(interleaved_medians(large, max(3, args.runs // 2)))
 
-    width = max(len(name) for name, _ in rows)
+    width = max(len(name) for name in values)
     print(f"{'case'.ljust(width)}  median")
-    for name, seconds in rows:
+    for name, seconds in values.items():
         print(f"{name.ljust(width)}  {seconds * 1000:8.1f} ms")
-    values = dict(rows)
     ratio_2k = values["advisor check 2000 servers"] / values[next(k for k in values if k.startswith(
         "crossplane.parse 2000"))]
     scaling = values["advisor check 4000 servers"] / values["advisor check 2000 servers"]
-    print(f"\nadvisor check / crossplane.parse at 2,000 servers: {ratio_2k:.2f}x (target <= 1.5x)")
+    print()
+    if "gixy demo nginx.conf" in values:
+        ratio = values["advisor check demo pair"] / values["gixy demo nginx.conf"]
+        print(f"advisor check demo / gixy-ng on its nginx.conf: {ratio:.2f}x (target <= 0.8x)")
+    print(f"advisor model demo: {values['advisor model demo pair'] * 1000:.0f} ms (target <= 500 ms)")
+    print(f"advisor check / crossplane.parse at 2,000 servers: {ratio_2k:.2f}x (target <= 1.5x)")
     print(f"advisor check 4,000 / 2,000 servers: {scaling:.2f}x (target <= 2.2x)")
-    print(f"demo pair: {values['advisor check demo pair'] * 1000:.0f} ms (target <= 150 ms)")
 
 
 if __name__ == "__main__":

@@ -194,30 +194,25 @@ def _records(path: str, choice: FormatChoice, resolver: RouteResolver, times: Ti
                 total = sum(value for value in values if value is not None)
                 attempts = len(values)
             else:
-                last = total = _float(urt)  # type: ignore[assignment]
+                last = total = float(urt)
                 attempts = 1
-            if total is None:
-                total = 0.0
-            request_time = _float(g[i_rt]) if i_rt is not None else None
-            start = end - (request_time if request_time is not None else total)
+            rt = g[i_rt] if i_rt is not None else "-"
+            start = end - (float(rt) if rt and rt != "-" else total)
             status = int(g[i_status]) if i_status is not None and g[i_status] else 0
             connected = answered = None
             connect_s = 0.0
             if i_uct is not None:
-                uct = _last(g[i_uct])
-                connected = uct not in ("-", "")
+                uct = g[i_uct]
+                if ", " in uct or " : " in uct:
+                    uct = _last(uct)
+                connected = uct != "-" and uct != ""
                 if connected:
-                    connect_s = _float(uct) or 0.0
+                    connect_s = float(uct)
             if i_uht is not None:
-                answered = _last(g[i_uht]) not in ("-", "")
-            host = g[i_host] if i_host is not None else None
-            if host is None and i_http_host is not None:
-                host = g[i_http_host].rsplit(":", 1)[0] if not g[i_http_host].endswith("]") else g[i_http_host]
-            if host in ("", "-"):
-                host = None
-            port_text = g[i_port] if i_port is not None else None
-            port = int(port_text) if port_text and port_text.isdigit() else None
-            name = g[i_name] if i_name is not None else None
+                uht = g[i_uht]
+                if ", " in uht or " : " in uht:
+                    uht = _last(uht)
+                answered = uht != "-" and uht != ""
             if i_request_uri is not None:
                 target: str | None = g[i_request_uri]
             elif i_request is not None:
@@ -228,23 +223,54 @@ def _records(path: str, choice: FormatChoice, resolver: RouteResolver, times: Ti
             if target and escape != "none" and "\\" in target:
                 target = unescape(target, escape)
             address = _last(g[i_addr]) if i_addr is not None else None
-            route = resolve(host, port, name or None, target or None)
+            server_key = (g[i_host] if i_host is not None else g[i_http_host] if i_http_host is not None else None,
+                          g[i_port] if i_port is not None else None, g[i_name] if i_name is not None else None)
+            route = resolve(server_key, target or None)
             yield (end, start, status, route, last, total - (last or 0.0), connected, answered, attempts, address,
                    connect_s)
     except LogFileError as error:
         raise AccessLogError(str(error)) from None
 
 
-def _outcome(status: int) -> int:
-    if status == 502:
-        return 1
-    if status == 504:
-        return 2
-    if status == 500:
-        return 3
-    if status >= 500 or status == 499:
-        return 4
-    return 0
+_OUTCOME_OF = {502: 1, 504: 2, 500: 3, 499: 4}
+
+
+class _AppState:
+    """What one app server's requests add up to while the log is read."""
+
+    def __init__(self, spec: PoolSpec | None, app_id: str, options: AnalyseOptions, subsecond: bool) -> None:
+        self.spec = spec
+        self.pool = PoolResult(app_id, spec.servers if spec else None)
+        self.tracker = WindowTracker(options.window_s, options.horizon_s)
+        self.worker_timeout = spec.worker_timeout_s if spec is not None else None
+        self.reconstructed: ServiceSamples | None = None
+        self.selector: ServiceStarts | None = None
+        if spec is not None and spec.servers and subsecond:
+            self.reconstructed = ServiceSamples()
+            self.selector = ServiceStarts(spec.servers, options.horizon_s, self.reconstructed.add)
+
+    def add(self, end: float, start: float, status: int, route_id: str, last: float | None, before: float,
+            connected: bool | None, answered: bool | None, attempts: int, connect_s: float) -> None:
+        pool = self.pool
+        pool.arrivals += 1
+        if start < pool.first_start:
+            pool.first_start = start
+        if start > pool.last_start:
+            pool.last_start = start
+        if attempts > 1:
+            pool.retried += 1
+        outcome = 0 if status < 499 else _OUTCOME_OF.get(status, 4 if status >= 500 else 0)
+        self.tracker.add(int(start), route_id, outcome, end)
+        value, censored, gave_up = _sample(status, last, connected, answered, self.worker_timeout)
+        if value is None:
+            return
+        reconstructed = self.reconstructed
+        if reconstructed is None or reconstructed.n < MIN_SAMPLES:  # the fallback is needed only until then
+            pool.answered.add(value, censored)
+        if self.selector is not None:
+            kind = ServiceStarts.GAVE_UP if gave_up else ServiceStarts.KILLED if censored else ServiceStarts.ANSWERED
+            upstream = start + before
+            self.selector.add(upstream + connect_s, upstream + value, kind, end)
 
 
 def analyse_logs(paths: list[str], sites: NginxSites | None, targets: list[RouteTarget], pools: list[PoolSpec],
@@ -260,12 +286,10 @@ def analyse_logs(paths: list[str], sites: NginxSites | None, targets: list[Route
                for path, choice in choices]
     records = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda record: record[0])
     specs = {spec.app_id: spec for spec in pools}
-    results: dict[str, PoolResult] = {}
-    trackers: dict[str, WindowTracker] = {}
-    selectors: dict[str, ServiceStarts] = {}
-    starts: dict[str, ServiceSamples] = {}
+    states: dict[str, _AppState] = {}
     since = until = None
     bounds_ready = False
+    routes = analysis.routes
     for end, start, status, route, last, before, connected, answered, attempts, address, connect_s in records:
         if not bounds_ready:
             offset = times.offset_s or 0.0
@@ -287,48 +311,28 @@ def analyse_logs(paths: list[str], sites: NginxSites | None, targets: list[Route
         if app_id is None:
             analysis.undecided += 1
             continue
-        pool = results.get(app_id)
-        if pool is None:
-            spec = specs.get(app_id)
-            pool = results[app_id] = PoolResult(app_id, spec.servers if spec else None)
-            trackers[app_id] = WindowTracker(options.window_s, options.horizon_s)
-            if spec is not None and spec.servers and analysis.subsecond:
-                samples = starts[app_id] = ServiceSamples()
-                selectors[app_id] = ServiceStarts(spec.servers, options.horizon_s, samples.add)
+        state = states.get(app_id)
+        if state is None:
+            state = states[app_id] = _AppState(specs.get(app_id), app_id, options, analysis.subsecond)
         route_id = route.route_id  # type: ignore[union-attr]
-        if route_id not in analysis.routes:
-            analysis.routes[route_id] = RouteResult(route_id, app_id, [0] * len(OUTCOMES), [0] * len(OUTCOMES))
-        pool.arrivals += 1
-        if start < pool.first_start:
-            pool.first_start = start
-        if start > pool.last_start:
-            pool.last_start = start
-        if attempts > 1:
-            pool.retried += 1
-        trackers[app_id].add(int(math.floor(start)), route_id, _outcome(status), end)
-        value, censored, gave_up = _sample(status, last, connected, answered, specs.get(app_id))
-        if value is not None:
-            pool.answered.add(value, censored)
-            selector = selectors.get(app_id)
-            if selector is not None:
-                kind = ServiceStarts.GAVE_UP if gave_up else ServiceStarts.KILLED if censored else \
-                    ServiceStarts.ANSWERED
-                upstream = start + before
-                selector.add(upstream + connect_s, upstream + value, kind, end)
+        if route_id not in routes:
+            routes[route_id] = RouteResult(route_id, app_id, [0] * len(OUTCOMES), [0] * len(OUTCOMES))
+        state.add(end, start, status, route_id, last, before, connected, answered, attempts, connect_s)
     analysis.lines, analysis.parsed, analysis.unparsed = counters.lines, counters.parsed, counters.unparsed
     analysis.not_proxied = counters.not_proxied
-    for app_id, pool in results.items():
-        tracker = trackers[app_id]
+    results: dict[str, PoolResult] = {}
+    for app_id, state in states.items():
+        pool, tracker = state.pool, state.tracker
+        results[app_id] = pool
         tracker.finish()
-        selector = selectors.get(app_id)
-        if selector is not None:
-            selector.finish()
-            pool.selected, pool.waited = selector.selected, selector.waited
-        _summarise(pool, tracker, starts.get(app_id), options, analysis.subsecond)
+        if state.selector is not None:
+            state.selector.finish()
+            pool.selected, pool.waited = state.selector.selected, state.selector.waited
+        _summarise(pool, tracker, state.reconstructed, options, analysis.subsecond)
         for route_id, counts in tracker.totals.items():
-            analysis.routes[route_id].total = counts
-            analysis.routes[route_id].window = (tracker.best_counts.get(route_id, [0] * len(OUTCOMES))
-                                                if pool.window_kind == "busiest" else list(counts))
+            routes[route_id].total = counts
+            routes[route_id].window = (tracker.best_counts.get(route_id, [0] * len(OUTCOMES))
+                                       if pool.window_kind == "busiest" else list(counts))
     analysis.pools = results
     starts = [pool.first_start for pool in results.values()]
     if starts:
@@ -347,7 +351,7 @@ def _app_of(route: RouteTarget, address: str | None) -> str | None:
 
 
 def _sample(status: int, last: float | None, connected: bool | None, answered: bool | None,
-            spec: PoolSpec | None) -> tuple[float | None, bool, bool]:
+            worker_timeout: float | None) -> tuple[float | None, bool, bool]:
     """(value, censored, nginx gave up while the worker may still run it) of the last upstream attempt."""
     if last is None:
         return None, False, False
@@ -356,8 +360,7 @@ def _sample(status: int, last: float | None, connected: bool | None, answered: b
     if answered is None:  # no $upstream_header_time: nginx's own 502/504 and a client gone away are not answers
         answered = connected and status not in (502, 504, 499)
     if answered:
-        timeout = spec.worker_timeout_s if spec is not None else None
-        killed = timeout is not None and status >= 500 and last >= timeout
+        killed = worker_timeout is not None and status >= 500 and last >= worker_timeout
         return last, killed, False
     if connected:
         return last, True, status in (504, 499)

@@ -1,6 +1,6 @@
 """Does the model explain what the log saw? Predicted against observed 502 and 504 shares of one route.
 
-A share agrees when the two are within 3 points, or within a fifth of the larger one for large shares, widened by
+A share agrees when the two are within 3 points, or within a tenth of the larger one for large shares, widened by
 three standard deviations of a share counted over `n` requests. 500s are shown but do not decide: the model's 500s
 are gunicorn killing a worker at its timeout, while a log's 500s are mostly the app's own errors.
 """
@@ -14,7 +14,7 @@ __all__ = ["Agreement", "MIN_REQUESTS", "compare_outcomes"]
 
 MIN_REQUESTS = 100
 ABSOLUTE = 0.03
-RELATIVE = 0.2
+RELATIVE = 0.1
 DECIDING = ("p_502", "p_504")
 
 

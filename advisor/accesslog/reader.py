@@ -10,11 +10,14 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
+from advisor.readers import check_regular
+
 __all__ = ["LogFileError", "TimeParser", "first_lines", "log_base_name", "open_lines", "parse_point_in_time"]
 
 _MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _ROTATION = re.compile(r"(?:[.-]\d{8,10})?(?:\.\d+)?(?:\.gz)?$")
+
 
 
 class LogFileError(Exception):
@@ -29,6 +32,7 @@ def _is_gzip(path: str) -> bool:
 def open_lines(path: str) -> Iterator[str]:
     """The lines of `path` (gzip detected by content, not by name), undecodable bytes replaced."""
     try:
+        check_regular(path)  # a FIFO or device would block or never end; a log is streamed, so no size limit
         raw = gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise LogFileError(f"cannot read access log {path}: {error.strerror or error}") from None

@@ -29,6 +29,16 @@ class RouteTarget:
     position: tuple[str | None, int | None]  # the location (or server) block of the route
 
 
+def _server_fields(host: str | None, port: str | None, server_name: str | None
+                   ) -> tuple[str | None, int | None, str | None]:
+    """(host without a port, port number, server name) from the logged texts; `-` and empty mean not known."""
+    if host is not None and not host.endswith("]") and ":" in host:  # $http_host may carry the port
+        host = host.rsplit(":", 1)[0]
+    number = int(port) if port and port.isdigit() else None
+    return (host if host not in ("", "-") else None, number,
+            server_name if server_name not in ("", "-") else None)
+
+
 class RouteResolver:
     def __init__(self, sites: NginxSites | None, targets: list[RouteTarget],
                  servers: list[ServerDef] | None = None) -> None:
@@ -43,19 +53,20 @@ class RouteResolver:
         self._tokens: dict[tuple[int, ...], int] = {}  # candidate sets by identity: cheap cache keys
         self._cache: dict[tuple[object, ...], RouteTarget | None | object] = {}
 
-    def resolve(self, host: str | None, port: int | None, server_name: str | None, target: str | None
+    def resolve(self, server_key: tuple[str | None, str | None, str | None], target: str | None
                 ) -> RouteTarget | None | object:
         """The route a request that reached an upstream took: a RouteTarget, None (no route of the deployment),
-        or UNDECIDED."""
+        or UNDECIDED. `server_key`: ($host or $http_host, $server_port, $server_name) as logged (None: not
+        logged); `target`: the request target as logged."""
         if self._selector is None:  # a fragment: only a single route can be the one
             return self._targets[0] if len(self._targets) == 1 else UNDECIDED
-        chosen = self._servers.get((host, port, server_name))
+        chosen = self._servers.get(server_key)
         if chosen is None:
             if len(self._servers) >= CACHE_LIMIT:
                 self._servers.clear()
-            servers = tuple(self._selector.candidates(host, port, server_name))
+            servers = tuple(self._selector.candidates(*_server_fields(*server_key)))
             token = self._tokens.setdefault(tuple(id(server) for server in servers), len(self._tokens))
-            chosen = self._servers[(host, port, server_name)] = (token, servers)
+            chosen = self._servers[server_key] = (token, servers)
         path = target.partition("?")[0] if target is not None else None
         key = (chosen[0], path)
         found = self._cache.get(key, self)
@@ -68,6 +79,9 @@ class RouteResolver:
 
     def _resolve(self, servers: tuple[ServerDef, ...], target: str | None) -> RouteTarget | None | object:
         uri = normalize_uri(target) if target is not None else None
+        if len(servers) == 1 and uri is not None:  # the usual case: one server, one location
+            location = self._matchers[id(servers[0])].match(uri)
+            return UNDECIDED if location is UNDECIDED else self._route_of(servers[0], location)  # type: ignore
         results: list[RouteTarget | None] = []
         for server in servers:
             if uri is None:

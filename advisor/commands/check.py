@@ -12,14 +12,15 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from advisor.model.severity import SEVERITY_NAMES
+
 if TYPE_CHECKING:
     from advisor.commands.options import CheckOptions, Inputs
     from advisor.model.deployment import Deployment
     from advisor.project_config import PairConfig
     from advisor.report import ReportData
 
-ENGINE_FORMATS = ("full", "concise", "json")
-FAIL_ON = ("error", "warning", "info")
+FAIL_ON = SEVERITY_NAMES
 COLOR_CHOICES = ("auto", "always", "never")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -51,7 +52,7 @@ def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
     from advisor.engine.rules import RuleFileError
     from advisor.engine.selection import SelectionError
     from advisor.engine.workload_facts import WorkloadError
-    from advisor.model.build import InputError
+    from advisor.loaders.deployment import InputError
     from advisor.project_config import ConfigError
 
     if isinstance(error, (UsageError, InputError, SelectionError, ConfigError, WorkloadError)):
@@ -59,7 +60,10 @@ def _report_error(error: Exception, debug: bool, err: TextIO) -> int:
     elif isinstance(error, RuleFileError):
         print(f"advisor: error: invalid rule file: {error}", file=err)
     elif isinstance(error, OSError):
-        print(f"advisor: error: {error}", file=err)
+        where = f"{error.filename}: " if error.filename and str(error.filename) not in str(error) else ""
+        print(f"advisor: error: {where}{error}", file=err)
+    elif isinstance(error, RecursionError):
+        print("advisor: error: an input is nested too deeply to be read", file=err)
     else:
         print(f"advisor: internal error: {type(error).__name__}: {error} (rerun with --debug for a traceback)",
               file=err)
@@ -85,15 +89,17 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     import os
 
     from advisor.engine.coverage import GivenInputs
-    from advisor.engine.hygiene import drop_used_elsewhere
+    from advisor.engine.postprocess import apply_policy, drop_used_elsewhere
+    from advisor.engine.redaction import redact_outside
     from advisor.engine.rules import load_rules
     from advisor.engine.run import run_rules
     from advisor.engine.selection import select_rules
     from advisor.engine.workload_facts import workload_for_run
-    from advisor.model.build import build_deployment, host_facts_from_options, split_inputs
+    from advisor.loaders.deployment import build_deployment, host_facts_from_options, split_inputs
     from advisor.project_config import (
-        apply_config_to_findings, inputs_for_run, load_project_config, merge_check_options,
+        inputs_for_run, load_project_config, merge_check_options,
     )
+    from advisor.privacy import include_inputs
     from advisor.report import ReportData, at_or_above
 
     config = load_project_config(os.getcwd(), options.config, options.isolated)
@@ -104,9 +110,11 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
     host = host_facts_from_options(options.host)
+    policy = config.finding_policy() if config is not None else None  # per-file-ignores, severity
     findings, skips, files, rules_run, used_suppressions, notices = [], [], [], 0, [], []
     runs = inputs_for_run(options.inputs, config)
     for pair, inputs in runs:
+        include_inputs([*inputs.paths, *inputs.nginx, *inputs.app])  # config pairs are the project's too
         deployment = build_deployment(inputs, host)
         workload = workload_for_run(options.workload, pair, deployment)  # --rps/--service-time/--access-log, else
         #                                                                  the pair's workload
@@ -115,7 +123,7 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
         result = run_rules(deployment, rules, selection, strict=options.debug, workload=workload, given=given)
         label = pair_label(pair, inputs) if len(runs) > 1 else None
         notices.extend(notice.prefixed(label) if label else notice for notice in result.notices)
-        findings.extend(apply_config_to_findings(result.findings, config))
+        findings.extend(redact_outside(apply_policy(result.findings, policy)))
         skips.extend(result.skips)
         used_suppressions.extend(result.used_suppressions)
         files.extend(path for path in files_read(deployment) if path not in files)
@@ -126,7 +134,9 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     data = ReportData(findings, skips, rules_run, files, notices=notices)
     text = render(data, rules, options, out)
     if options.output_file:
-        with open(options.output_file, "w", encoding="utf-8") as handle:
+        from advisor.readers import open_output
+
+        with open_output(options.output_file) as handle:
             handle.write(text)
     else:
         out.write(text)
@@ -156,23 +166,13 @@ def files_read(deployment: Deployment) -> list[str]:
 
 
 def render(data: ReportData, rules: list, options: CheckOptions, out: TextIO) -> str:
-    """full / concise / json here; --statistics and the CI formats (sarif, github, ...) via report.formats."""
-    import os
-
-    if options.statistics or options.output_format not in ENGINE_FORMATS:
-        from advisor import __version__
-        from advisor.report.formats import render as render_format
-
-        return render_format(options.output_format, data.findings, rules, root=os.getcwd(),
-                             statistics=options.statistics, version=__version__, execution_successful=True,
-                             notices=data.notices)
-    if options.output_format == "json":
-        from advisor.report import json_report
-
-        return json_report.render(data, options.explain_skips)
-    from advisor.report import text, use_color
+    """The report in --output-format (or --statistics), through the one dispatcher (advisor/report/formats.py)."""
+    from advisor import __version__
+    from advisor.report import use_color
+    from advisor.report.formats import RenderOptions, write
 
     is_tty = not options.output_file and hasattr(out, "isatty") and out.isatty()
     color = use_color(options.color, is_tty) and not options.output_file
-    return text.render(data, concise=options.output_format == "concise", color=color,
-                       explain_skips=options.explain_skips, explain=getattr(options, "explain", False))
+    return write(options.output_format, data, rules, RenderOptions(
+        color=color, explain=options.explain, explain_skips=options.explain_skips, statistics=options.statistics,
+        version=__version__, execution_successful=True))

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import IO, TextIO
 
 from advisor.commands.options import Inputs
+from advisor.readers import read_stream
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -120,9 +120,14 @@ def stdin_inputs(inputs: Inputs, stdin: IO[str], aliases: StdinAliases) -> Itera
     if len(sides) > 1:
         raise InputsError("standard input (-) can be given once")
     side, index = sides[0]
-    text = stdin.read()
+    try:
+        text = read_stream(stdin, STDIN_LABEL)
+    except OSError as error:
+        raise InputsError(f"standard input (-) {error}") from None
     if not text.strip():
         raise InputsError("standard input (-) is empty")
+    import tempfile
+
     directory = tempfile.mkdtemp(prefix="advisor-stdin-")
     try:
         path = os.path.join(directory, _stdin_name(text, side, inputs.app_format))

@@ -6,21 +6,31 @@ deadline and no abandonment (`advisor.queueing.scenario`), predicts the outcome 
 predicted effect), answers "what happens if all workers are busy and a request comes in?", and draws the ok / 502 /
 504 / 500 shares against offered load for the current and the recommended settings (a text chart; ``--plot FILE``
 writes a PNG or SVG with matplotlib). ``--simulate`` reports the discrete-event simulator's numbers instead of the
-formulas, and prints the formula value wherever it lies outside the simulator's 95 % band for a run of that length.
-The text output (`model_text`) is one compact block per app server and parameter set; ``--explain`` adds the
+formulas, and prints the formula value wherever it lies outside the simulator's 95 % band for a run of that length;
+it spends at most SIM_BUDGET_S of wall time (all links together): fewer band runs first, then shorter runs than
+``--duration``, each said in a note. The text output (`model_text`) is one compact block per app server and parameter set; ``--explain`` adds the
 provenance of every parameter, the narrative, the notes and the chart. How the model works: docs/model.md.
+
+With ``--access-log`` (instead of ``--rps``/``--service-time``) every app server's rate and service-time distribution
+are fitted from nginx's access logs (advisor/accesslog, docs/access-log.md), and each route's block also shows what
+the log observed and whether the model explains it. A log that cannot be used (no upstream timings, unknown format,
+unreadable) is a usage error (exit 2).
 
 Exit codes: 0 every modelled link is within the error budget; 1 some link's predicted error share (502 + 504 + 500)
 exceeds it; 2 usage errors: a bad option value (--service-time, --rps, --plot suffix, missing matplotlib), no input
 files, no link between nginx and an app server, or a link that cannot be modelled (an unknown value such as
-`workers = multiprocessing.cpu_count() * 2 + 1` without --cpus; an event-loop worker class). Links that can be
-modelled are still reported when another one fails.
+`workers = multiprocessing.cpu_count() * 2 + 1` without --cpus; an event-loop worker class; a value beyond what one
+host can run, e.g. more workers than Linux runs processes). Links that can be modelled are still reported when
+another one fails.
 
 JSON (``--output-format json``), stable; fractions are of all requests, times in seconds, rates in requests/s::
 
     {
       "workload": {"rps", "service_time": {"kind", "scale_s", "sigma", "mean_s", "scv", "description"},
                    "error_budget", "target_utilization"},
+                  (with --access-log: "source": "access-log", "rps" the rate used, "service_time" also with
+                   "p50_s", "p99_s", "distribution", "fit", "empirical"; "window", "logs", "lines", "period",
+                   "apps": see advisor/commands/model_json.py)
       "predictions": [{
           "link", "route", "app", "upstream",
           ...every key of Prediction.to_dict(): "servers", "queue_capacity", "offered_rps", "rho", "utilization",
@@ -36,6 +46,8 @@ JSON (``--output-format json``), stable; fractions are of all requests, times in
           "model_source": "analytic" | "simulation",   (with --simulate the outcome keys p_*, utilization,
                         latency_*, mean_wait_s, p_wait, throughput_rps, goodput_rps, model are the simulator's)
           "analytic": {Prediction.to_dict()}          (only with --simulate: the formulas' numbers)
+          "workload", "observed": {"n", "p_ok", "p_502", "p_504", "p_500", "p_other"}, "observed_whole_period",
+          "agreement": {"verdict", "shares"}                            (only with --access-log)
           "simulation": {"duration_s", "warmup_s", "seed", "band_runs", "band": {key: [lo, hi]},
                          "differences": [{"key", "analytic", "simulated", "band": [lo, hi]}],
                          "counts", "wasted_work_fraction", "model"}     (only with --simulate)
@@ -80,8 +92,13 @@ COMPARED_KEYS = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "utilizatio
                  "latency_p99_s")
 SIM_KEYS = COMPARED_KEYS + ("p_refused", "p_worker_killed", "mean_wait_s", "p_wait", "throughput_rps",
                             "goodput_rps")
-MAX_SIMULATED_REQUESTS = 2_000_000  # per run; bounds the time --simulate can take
-BAND_RUNS, BAND_MIN_RUNS, BAND_MAX_SECONDS = 40, 5, 20.0
+SIM_BUDGET_S = 2.0  # wall time --simulate spends in one run of the command, all links together
+SIM_MIN_LINK_BUDGET_S = 0.25
+SIM_MAX_WORKERS = 4096  # per-worker queues the simulator follows one by one
+BAND_RUNS, BAND_TARGET_RUNS, BAND_MIN_RUNS = 40, 20, 5
+PILOT_REQUESTS = 5000  # the pilot run that measures the simulator's speed on this system
+MIN_MEASURED_S = 1.0
+MIN_MEASURED_REQUESTS = 200
 
 
 @dataclass(slots=True)
@@ -117,7 +134,7 @@ class _UsageError(Exception):
 def _check_options(options: ModelOptions) -> ServiceTime | None:
     """Validate the options; returns the parsed ServiceTime (None with --access-log: it is fitted). Raises
     _UsageError with the message to print."""
-    from advisor.queueing.params import parse_service_time
+    from advisor.queueing.params import ParameterError, check_workload, parse_service_time
 
     if options.output_format not in ("text", "json"):
         raise _UsageError(f"unknown output format {options.output_format!r} for model (text, json)")
@@ -142,6 +159,10 @@ def _check_options(options: ModelOptions) -> ServiceTime | None:
         service = parse_service_time(options.service_time)
     except ValueError as error:
         raise _UsageError(f"--service-time: {error}") from None
+    try:
+        check_workload(options.rps, service)
+    except ParameterError as error:
+        raise _UsageError(str(error)) from None
     _check_common(options)
     return service
 
@@ -170,7 +191,8 @@ def _check_common(options: ModelOptions) -> None:
 def _analyse(scenario: Scenario, options: ModelOptions) -> LinkReport:
     from advisor.queueing.analytic import predict
     from advisor.queueing.narrative import what_happens_when_busy
-    from advisor.queueing.plot import PanelData, load_axis, outcome_curve
+    from advisor.commands.model_report import LazyPanel
+    from advisor.queueing.plot import load_axis, outcome_curve
     from advisor.queueing.recommend import recommend
     from advisor.queueing.scenario import OVERLOAD_FACTOR
 
@@ -179,12 +201,18 @@ def _analyse(scenario: Scenario, options: ModelOptions) -> LinkReport:
                                              error_budget=options.error_budget)
     narrative = what_happens_when_busy(scenario.params, prediction, upstream=scenario.upstream,
                                        sources=scenario.narrative_sources())
-    narrative = _adapt_narrative(scenario, narrative)
+    if scenario.settings.family == "uwsgi":
+        from advisor.queueing.uwsgi_narrative import adapt_uwsgi_narrative
+
+        narrative = adapt_uwsgi_narrative(scenario, narrative, prediction.p_worker_killed)
+    else:
+        narrative = _adapt_narrative(scenario, narrative)
     axis = load_axis(scenario.capacity_rps, scenario.rps, other_capacities=(recommended.capacity_rps,))
-    current_curve = PanelData("current settings", outcome_curve(scenario.at_rps, axis), scenario.capacity_rps)
+    current_curve = LazyPanel("current settings", lambda: outcome_curve(scenario.at_rps, axis),
+                              scenario.capacity_rps)
     recommended_curve = None
     if recommendations:
-        recommended_curve = PanelData("recommended settings", outcome_curve(recommended.at_rps, axis),
+        recommended_curve = LazyPanel("recommended settings", lambda: outcome_curve(recommended.at_rps, axis),
                                       recommended.capacity_rps)
     overload = OVERLOAD_FACTOR * prediction.max_throughput_rps
     fill = scenario.params.queue_room / (overload - prediction.max_throughput_rps)
@@ -219,27 +247,36 @@ def _adapt_narrative(scenario: Scenario, lines: list[str]) -> list[str]:
     return [first, *lines[1:]]
 
 
-def _simulate(report: LinkReport, options: ModelOptions) -> Simulation:
-    from advisor.queueing.simulate import band, simulate
+def _simulate(report: LinkReport, options: ModelOptions, budget_s: float) -> tuple[Simulation, str | None]:
+    """The simulator's numbers and band for one link within ``budget_s`` of wall time, and a note when the budget
+    shortened the measurement."""
+    from advisor.queueing.simulate import Band, band, simulate
 
     params = report.scenario.params
     p = report.prediction
+    label = report.scenario.label
+    if params.partitioned and (params.workers or 1) > SIM_MAX_WORKERS:
+        raise _UsageError(f"--simulate for {label}: the simulator follows each of the {params.workers} workers; it "
+                          f"simulates at most {SIM_MAX_WORKERS} within its time budget (the formulas have no limit)")
     warmup = 3 * p.relaxation_time_s
     if p.fill_time_s is not None:
         warmup = max(warmup, 1.5 * p.fill_time_s)
     warmup = min(max(warmup, 1.0), 10 * options.duration_s)
-    per_run = params.arrival_rate * (warmup + options.duration_s)
-    if per_run > MAX_SIMULATED_REQUESTS:
-        raise _UsageError(
-            f"--simulate for {report.scenario.label} would simulate about {per_run:,.0f} requests per run "
-            f"(warm-up {warmup:.3g} s + --duration {options.duration_s:g} s at {params.arrival_rate:g} requests/s); "
-            f"the limit is {MAX_SIMULATED_REQUESTS:,}: lower --duration")
     bunching = params.socket == "tcp" and bool(params.syn_retries_before_timeout)
     started = time.perf_counter()
-    result = simulate(params, horizon_s=warmup + options.duration_s, warmup_s=warmup, seed=options.seed,
-                      syn_bunching=bunching)
-    spread = band(params, options.duration_s, warmup, runs=BAND_RUNS, seed=options.seed + 1,
-                  max_seconds=BAND_MAX_SECONDS, min_runs=BAND_MIN_RUNS, syn_bunching=bunching)
+    deadline = started + budget_s
+    duration, runs = _planned_run(params, warmup, options.duration_s, budget_s, label, bunching)
+    result = simulate(params, horizon_s=warmup + duration, warmup_s=warmup, seed=options.seed,
+                      syn_bunching=bunching, max_seconds=max(0.05, (deadline - time.perf_counter()) / 3))
+    if result.counts.get("arrivals", 0) == 0:
+        raise _UsageError(f"--simulate for {label}: the time budget of {budget_s:.3g} s ran out during the "
+                          f"{warmup:.3g}-s warm-up at {params.arrival_rate:g} requests/s; use the formulas")
+    spread = band(params, result.duration_s, warmup, runs=runs, seed=options.seed + 1, min_runs=2,
+                  budget_s=max(0.0, deadline - time.perf_counter()), syn_bunching=bunching)
+    if spread.runs < 2:  # one run is no band: nothing to compare the formulas with
+        empty = Band()
+        empty.runs, empty.elapsed_s = spread.runs, spread.elapsed_s
+        spread = empty
     differences = []
     for key in COMPARED_KEYS:
         analytic, simulated = getattr(p, key), getattr(result, key)
@@ -253,11 +290,48 @@ def _simulate(report: LinkReport, options: ModelOptions) -> Simulation:
         slack = 1.0 / arrivals if key.startswith("p_") else 1e-3 * max(abs(analytic), 1e-3)
         if analytic < lo - slack or analytic > hi + slack:
             differences.append((key, analytic, simulated, (lo, hi)))
-    return Simulation(result, spread, warmup, differences, time.perf_counter() - started)
+    note = None
+    if result.duration_s < options.duration_s * (1 - 1e-9):
+        note = (f"{label}: --simulate measured {result.duration_s:.3g} s per run instead of --duration "
+                f"{options.duration_s:g} s, and ran {spread.runs} runs for its band, to stay within its "
+                f"{budget_s:.3g}-s time budget")
+    elif spread.runs < runs:
+        note = f"{label}: --simulate's band has {spread.runs} runs: its {budget_s:.3g}-s time budget allowed no more"
+    return Simulation(result, spread, warmup, differences, time.perf_counter() - started), note
+
+
+def _planned_run(params: Any, warmup: float, duration: float, budget_s: float, label: str,
+                 bunching: bool) -> tuple[float, int]:
+    """(measured seconds per run, band runs) that fit in the budget, from a short pilot run's speed."""
+    from advisor.queueing.simulate import simulate
+
+    pilot_s = min(warmup + duration, PILOT_REQUESTS / max(params.arrival_rate, 1e-9))
+    started = time.perf_counter()
+    pilot = simulate(params, horizon_s=pilot_s, warmup_s=0.0, seed=0, syn_bunching=bunching,
+                     max_seconds=0.1 * budget_s)
+    # wall seconds per simulated second (a pilot cut short by its limit measured less than it was asked to)
+    per_sim_s = max(time.perf_counter() - started, 1e-6) / max(pilot.duration_s, 1e-9)
+    usable = 0.8 * budget_s - (time.perf_counter() - started)
+
+    def fits(runs: int) -> float:  # measured seconds per run when the main run and `runs` band runs share the time
+        return usable / ((1 + runs) * per_sim_s) - warmup
+
+    for runs in (BAND_RUNS, BAND_TARGET_RUNS):  # first fewer band runs, then shorter ones
+        if fits(runs) >= duration:
+            return duration, runs
+    for runs in (BAND_TARGET_RUNS, BAND_MIN_RUNS):
+        if fits(runs) >= min(duration, MIN_MEASURED_S):
+            return fits(runs), runs
+    if fits(BAND_MIN_RUNS) * params.arrival_rate >= MIN_MEASURED_REQUESTS:  # short, but still a measurement
+        return fits(BAND_MIN_RUNS), BAND_MIN_RUNS
+    raise _UsageError(f"--simulate for {label}: a {warmup:.3g}-s warm-up at {params.arrival_rate:g} requests/s "
+                      f"does not fit in its {budget_s:.3g}-s time budget (about {per_sim_s * warmup:.3g} s per run); "
+                      "use the formulas")
 
 
 def _build(options: ModelOptions, service: ServiceTime | None, stderr: IO[str]) -> ModelOutcome:
-    from advisor.model.build import InputError, build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
+    from advisor.queueing.params import ParameterError, check_pool
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
     try:
@@ -287,11 +361,18 @@ def _build(options: ModelOptions, service: ServiceTime | None, stderr: IO[str]) 
                 assert options.rps is not None and service is not None
                 workload = None
                 scenario = scenario_for_link(link, deployment, options.rps, service)
+            check_pool(scenario.settings.family, scenario.settings.workers, scenario.settings.threads)
             report = _analyse(scenario, options)
             if options.simulate:
-                report.simulation = _simulate(report, options)
+                budget = max(SIM_MIN_LINK_BUDGET_S, SIM_BUDGET_S / len(deployment.links))
+                report.simulation, note = _simulate(report, options, budget)
+                if note:
+                    stderr.write(f"advisor: note: {note}\n")
         except (ScenarioError, _UsageError) as error:
             outcome.errors.append((label, str(error)))
+            continue
+        except ParameterError as error:  # a configured value beyond physical limits
+            outcome.errors.append((label, f"cannot model {label}: {error}"))
             continue
         if outcome.fitted is not None:
             _observe(report, outcome.fitted, workload)

@@ -73,7 +73,7 @@ def log_workload_line(app: AppWorkload) -> str:
     empirical = pool.empirical_mean_s
     if empirical is not None:
         bound = "at least " if not pool.empirical_mean_complete else ""
-        text += (f"; measured mean {bound}{dur(empirical)}, p50 {dur(pool.empirical_p50_s)}, p99 "
+        text += (f"; empirical mean {bound}{dur(empirical)}, p50 {dur(pool.empirical_p50_s)}, p99 "
                  f"{dur(pool.empirical_p99_s) if pool.empirical_p99_s is not None else 'beyond the timeout'}")
     for note in pool.notes:
         text += f"; {note}"

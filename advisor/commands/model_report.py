@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from advisor.accesslog.analyse import RouteResult
     from advisor.accesslog.compare import Agreement
     from advisor.accesslog.workload import AppWorkload, FittedWorkload
     from advisor.queueing.analytic import Prediction
-    from advisor.queueing.plot import PanelData
+    from advisor.queueing.plot import CurvePoint, PanelData
     from advisor.queueing.recommend import Recommendation
     from advisor.queueing.scenario import Scenario
     from advisor.queueing.simulate import Band, SimResult
 
-__all__ = ["LinkReport", "ModelOutcome", "Simulation"]
+__all__ = ["LazyPanel", "LinkReport", "ModelOutcome", "Simulation"]
+
+
+class LazyPanel:
+    """A load-curve panel (advisor.queueing.plot.PanelData) whose points are predicted on first use: a curve is some
+    forty predictions, and only the chart of --explain, --plot and the JSON output show it."""
+
+    def __init__(self, title: str, compute: Callable[[], list[CurvePoint]], capacity_rps: float) -> None:
+        self.title = title
+        self.capacity_rps = capacity_rps
+        self._compute: Callable[[], list[CurvePoint]] | None = compute
+        self._points: list[CurvePoint] = []
+
+    @property
+    def points(self) -> list[CurvePoint]:
+        if self._compute is not None:
+            self._points, self._compute = self._compute(), None
+        return self._points
 
 
 @dataclass
@@ -34,8 +51,8 @@ class LinkReport:
     recommendations: list[Recommendation]
     recommended: Scenario  # with every recommendation applied
     narrative: list[str]
-    current_curve: PanelData
-    recommended_curve: PanelData | None  # None when nothing is recommended
+    current_curve: PanelData | LazyPanel
+    recommended_curve: PanelData | LazyPanel | None  # None when nothing is recommended
     overload_rps: float
     overload_fill_s: float | None
     error_budget: float
@@ -50,7 +67,7 @@ class LinkReport:
         return self.simulation.result if self.simulation is not None else self.prediction
 
     @property
-    def panels(self) -> list[PanelData]:
+    def panels(self) -> list[PanelData | LazyPanel]:
         return [self.current_curve] + ([self.recommended_curve] if self.recommended_curve is not None else [])
 
     @property

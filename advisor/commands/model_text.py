@@ -144,6 +144,8 @@ def _outcomes(p: Prediction | SimResult) -> str:
 def _pool(scenario: Scenario) -> str:
     """The gunicorn side: request slots, waiting room and the worker timeout, each with its source."""
     s, src, at = scenario.settings, scenario.setting_sources, _Places()
+    if s.family == "uwsgi":
+        return _uwsgi_pool(scenario)
     workers = f"{s.workers} {s.family} workers ({at(src.get('workers'))})"
     if s.family == "gthread":
         slots = f"{s.servers} request slots: {workers} x threads {s.threads} ({at(src.get('threads'))})"
@@ -166,6 +168,21 @@ def _pool(scenario: Scenario) -> str:
     else:
         timeout = f"timeout off ({at(src.get('timeout'))})"
     return f"{slots}; {queue}; {timeout}"
+
+
+def _uwsgi_pool(scenario: Scenario) -> str:
+    """The uWSGI side: processes x cores, the listen queue and harakiri, each with its source."""
+    s, src, at = scenario.settings, scenario.setting_sources, _Places()
+    slots = f"{s.servers} request slots: processes {s.workers} ({at(src.get('workers'))})"
+    if s.threads > 1:
+        name = "threads" if "threads" in src else ("gevent" if s.worker_class == "uwsgi-gevent" else "async")
+        slots += f" x {name} {s.threads} ({at(src.get(name))})"
+    capped = (f" capped by somaxconn {s.somaxconn} ({at(src.get('somaxconn'))})" if s.backlog > s.somaxconn
+              else "")
+    queue = f"{s.queue_room} can wait in the listen queue (listen {s.backlog} ({at(src.get('listen'))}){capped} + 1)"
+    harakiri = (f"harakiri {_dur(s.worker_timeout_s)} ({at(src.get('harakiri'))}) kills the worker: 502"
+                if s.worker_timeout_s > 0 else f"harakiri off ({at(src.get('harakiri'))})")
+    return f"{slots}; {queue}; {harakiri}"
 
 
 def _nginx(scenario: Scenario) -> str:
@@ -265,7 +282,7 @@ def _compact(out: _Text, group: list[LinkReport], color: bool, explain: bool) ->
     out.field("simulated" if report.simulation is not None else "predicted", _outcomes(report.shown))
     if report.workload is not None:
         _observed_lines(out, group)
-    out.field("gunicorn", _pool(scenario))
+    out.field("uwsgi" if scenario.settings.family == "uwsgi" else "gunicorn", _pool(scenario))
     out.field("nginx", _nginx(scenario))
     out.field("overload", _overload(report))
     if report.simulation is not None:
@@ -273,6 +290,10 @@ def _compact(out: _Text, group: list[LinkReport], color: bool, explain: bool) ->
         differ = ", ".join(key for key, *_ in sim.differences)
         agree = ("the formulas agree (every value inside the simulator's 95 % band)" if not sim.differences else
                  f"the formulas differ beyond the simulator's 95 % band for {differ}")
+        if sim.band.runs < 2:  # the time budget allowed no band
+            agree = "no band: the time budget allowed too few runs to check the formulas"
+        elif "p_ok" in sim.band:
+            agree += f"; band of {sim.band.runs} runs: ok {_pct(sim.band['p_ok'][0])} - {_pct(sim.band['p_ok'][1])}"
         out.field("model", f"{sim.result.counts['arrivals']} simulated requests over {_dur(sim.result.duration_s)}; "
                            f"{agree}")
     elif p.approximate:

@@ -4,29 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.model.inputs import HostOptions, Inputs
 
-@dataclass(slots=True)
-class HostOptions:
-    """Facts the config files cannot tell: CPU count, somaxconn, versions, environment for `os.environ` lookups."""
-
-    cpus: int | None = None
-    somaxconn: int | None = None
-    nginx_version: str | None = None
-    gunicorn_version: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Inputs:
-    """The files to read. `paths` are positional arguments, classified by kind (nginx vs app server config); a
-    directory among them stands for the configs discovered in it (advisor/loaders/discover.py). `nginx` / `app` are
-    explicit (`--nginx`, `--app`). `-` (standard input) is replaced by a temporary file before loading
-    (advisor/commands/given_inputs.py)."""
-
-    paths: list[str] = field(default_factory=list)
-    nginx: list[str] = field(default_factory=list)
-    app: list[str] = field(default_factory=list)
-    app_format: str | None = None  # override app source kind detection (issue: command-line sources)
+__all__ = ["CheckOptions", "HostOptions", "Inputs", "Workload", "parse_env_assignments"]
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ import sys
 
 from advisor.commands.options import HostOptions, Inputs
 from advisor.model.provenance import Setting
+from advisor.privacy import inside_project, redact
 from advisor.units import format_duration, format_size
 
 _DURATION_SUFFIXES = ("_timeout", "_time", "timeout")
@@ -50,7 +51,7 @@ def _settings_lines(settings: dict[str, Setting], indent: str) -> list[str]:
     width = max((len(key) for key in settings), default=0)
     for key in sorted(settings):
         setting = settings[key]
-        lines.append(f"{indent}{key.ljust(width)}  {format_value(key, setting):<24} {setting.source.describe()}")
+        lines.append(f"{indent}{key.ljust(width)}  {_value(key, setting):<24} {_describe(setting.source)}")
     return lines
 
 
@@ -67,6 +68,19 @@ def version_origin(host, key: str) -> str:
     return source.describe()
 
 
+NOT_SHOWN = "(not shown: outside the project)"
+
+
+def _value(key: str, setting: Setting) -> str:
+    """format_value, except for values read from a file outside the project (advisor/privacy.py)."""
+    return format_value(key, setting) if inside_project(setting.source.path) else NOT_SHOWN
+
+
+def _describe(source) -> str:  # type: ignore[no-untyped-def]
+    described = source.describe()
+    return described if inside_project(source.path) else redact(described, note=False)
+
+
 def render_text(deployment) -> str:
     out: list[str] = []
     host = deployment.host
@@ -79,36 +93,41 @@ def render_text(deployment) -> str:
             out.append("  files: " + ", ".join(deployment.nginx.files))
         out.extend(_settings_lines(deployment.nginx.settings, "  "))
     for name, upstream in deployment.upstreams.items():
-        out.append(f"\nupstream {name}  ({upstream.source.describe()})")
+        out.append(f"\nupstream {name}  ({_describe(upstream.source)})")
         for server in upstream.servers:
-            params = " ".join(f"{key}={format_value(key, value)}" for key, value in sorted(server.params.items()))
-            out.append(f"  server {format_value('address', server.address)}  {params}  "
-                       f"({server.address.source.describe()})")
+            params = " ".join(f"{key}={_value(key, value)}" for key, value in sorted(server.params.items()))
+            out.append(f"  server {_value('address', server.address)}  {params}  "
+                       f"({_describe(server.address.source)})")
         out.extend(_settings_lines(upstream.settings, "  "))
     for route in deployment.routes:
-        out.append(f"\nroute {route.id}  {route.kind}_pass {route.pass_directive.raw or route.target.raw}")
+        passed = route.pass_directive.raw or route.target.raw
+        if not inside_project(route.pass_directive.source.path):
+            passed = NOT_SHOWN
+        out.append(f"\nroute {route.id}  {route.kind}_pass {passed}")
         if route.server_names:
             out.append("  server_name " + " ".join(route.server_names))
         for address in route.target.addresses:
-            out.append(f"  target {format_value('target', address)}  ({address.source.describe()})")
+            out.append(f"  target {_value('target', address)}  ({_describe(address.source)})")
         out.extend(_settings_lines(route.settings, "  "))
         for header, value in sorted(route.headers.items()):
-            if value.known and value.value == "":
+            if not inside_project(value.source.path):
+                shown = f"{header} {NOT_SHOWN}"
+            elif value.known and value.value == "":
                 shown = f'{value.raw.split()[0] if value.raw else header} ""'
             elif value.raw and value.raw.lower().startswith(header.lower()):
                 shown = value.raw
             else:
-                shown = f"{header} {format_value(header, value)}"
-            out.append(f"  proxy_set_header {shown}  ({value.source.describe()})")
+                shown = f"{header} {_value(header, value)}"
+            out.append(f"  proxy_set_header {shown}  ({_describe(value.source)})")
     for app in deployment.apps:
-        out.append(f"\napp {app.id} ({app.kind})  {app.source.describe()}")
+        out.append(f"\napp {app.id} ({app.kind})  {_describe(app.source)}")
         out.extend(_settings_lines(app.settings, "  "))
         for listener in app.listeners:  # uWSGI: every socket with the protocol it speaks
             out.append(f"  {listener.option} {listener.address}  speaks {listener.protocol}  "
-                       f"({listener.source.describe()})")
+                       f"({_describe(listener.source)})")
         for unknown in app.unknown_settings:
             hint = f" (did you mean {unknown.suggestion}?)" if unknown.suggestion else ""
-            out.append(f"  ! {unknown.name}: not a {app.kind} setting{hint}  {unknown.source.describe()}")
+            out.append(f"  ! {unknown.name}: not a {app.kind} setting{hint}  {_describe(unknown.source)}")
     out.append("\nlinks")
     for link in deployment.links:
         out.append(f"  {link.route.id} -> {link.app.id} via {link.address.value} (bind {link.bind}, {link.match})")
@@ -121,12 +140,28 @@ def render_text(deployment) -> str:
         out.append("\ndiagnostics")
         for diagnostic in deployment.diagnostics:
             where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line else str(diagnostic.path)
-            out.append(f"  {where}: {diagnostic.code} [{diagnostic.severity}] {diagnostic.message}")
+            message = diagnostic.message if inside_project(diagnostic.path) else redact(diagnostic.message)
+            out.append(f"  {where}: {diagnostic.code} [{diagnostic.severity}] {message}")
     return "\n".join(out) + "\n"
 
 
+def _private(data):  # type: ignore[no-untyped-def]
+    """The JSON document without values or quotes from files outside the project."""
+    if isinstance(data, list):
+        return [_private(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    source = data.get("source")
+    if isinstance(source, dict) and not inside_project(source.get("path")):
+        data = {**data, **{key: NOT_SHOWN for key in ("value", "raw") if data.get(key) is not None}}
+        data["source"] = {**source, "detail": redact(source["detail"], note=False)} if source.get("detail") else source
+    elif "message" in data and "code" in data and not inside_project(data.get("path")):
+        data = {**data, "message": redact(str(data["message"]))}
+    return {key: _private(value) for key, value in data.items()}
+
+
 def run(inputs: Inputs, host_options: HostOptions, output_format: str, *, debug: bool = False) -> int:
-    from advisor.model.build import InputError, build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
 
     if output_format not in ("text", "json"):
         sys.stderr.write(f"advisor: error: unknown output format {output_format!r} for show (text, json)\n")
@@ -137,7 +172,7 @@ def run(inputs: Inputs, host_options: HostOptions, output_format: str, *, debug:
         sys.stderr.write(f"advisor: error: {error}\n")
         return 2
     if output_format == "json":
-        sys.stdout.write(json.dumps(deployment.to_dict(), indent=2) + "\n")
+        sys.stdout.write(json.dumps(_private(deployment.to_dict()), indent=2) + "\n")
     else:
         sys.stdout.write(render_text(deployment))
     return 1 if any(d.severity == "error" for d in deployment.diagnostics) else 0

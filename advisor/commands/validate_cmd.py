@@ -2,7 +2,8 @@
 measured outcome shares with the queueing model's prediction and the simulator's band for a run of that length.
 
 Exit codes: 0 every measured share inside its band; 1 some share outside; 2 usage errors and runs that could not
-start (no nginx with --proxy nginx, no gunicorn with --server gunicorn, unknown values, limits exceeded).
+start (no nginx with --proxy nginx, no gunicorn with --server gunicorn, no uWSGI with --server uwsgi, unknown values,
+limits exceeded).
 Ctrl-C / SIGTERM stop every process and remove every temp file (the CLI then exits 130 / 143).
 """
 
@@ -17,7 +18,7 @@ from advisor.commands.options import HostOptions, Inputs
 
 OUTPUT_FORMATS = ("text", "json")
 PROXY_CHOICES = ("auto", "nginx", "builtin")
-SERVER_CHOICES = ("ref", "gunicorn")
+SERVER_CHOICES = ("ref", "gunicorn", "uwsgi")
 MIN_MEASURED_REQUESTS = 20
 LAG_WARNING_S = 0.010  # the generator's send lag p99 is 2-5 ms on an idle 2-core machine (bench/bench_loadgen.py)
 LAG_WARNING_SHARE = 0.1  # ... and must stay small against the service time
@@ -107,7 +108,7 @@ def _resolve_proxy(choice: str) -> tuple[str, str | None, list[str]]:
 def build_plan(options: ValidateOptions):
     """Options -> (scenario, plan, nginx binary, notes). Raises UsageError for anything that makes the run
     impossible."""
-    from advisor.model.build import InputError, build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
     from advisor.queueing.params import parse_service_time
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
     from advisor.validation.plan import PlanError, make_plan, route_settings_from_model
@@ -131,6 +132,11 @@ def build_plan(options: ValidateOptions):
         if not gunicorn_available():
             raise UsageError("--server gunicorn: gunicorn is not installed (pip install 'gunicorn>=22'); "
                              "use --server ref")
+    if options.server == "uwsgi":
+        from advisor.validation.uwsgi_runner import uwsgi_binary
+
+        if uwsgi_binary() is None:
+            raise UsageError("--server uwsgi: uWSGI is not installed (pip install pyuwsgi)")
     try:
         deployment = build_deployment(options.inputs, host_facts_from_options(options.host))
     except InputError as err:
@@ -145,9 +151,13 @@ def build_plan(options: ValidateOptions):
         scenario = scenario_for_link(link, deployment, options.rps, service, event_loops=True)
     except ScenarioError as err:
         raise UsageError(str(err)) from None
-    if scenario.nginx_prefix != "proxy":
-        raise UsageError(f"{scenario.label}: {scenario.nginx_prefix}_pass: validation speaks HTTP (proxy_pass) only")
+    if scenario.nginx_prefix not in ("proxy", "uwsgi"):
+        raise UsageError(f"{scenario.label}: {scenario.nginx_prefix}_pass: validation runs proxy_pass and uwsgi_pass "
+                         "routes only")
     proxy, binary, proxy_notes = _resolve_proxy(options.proxy)
+    if scenario.nginx_prefix == "uwsgi" and proxy != "nginx":
+        raise UsageError(f"{scenario.label}: uwsgi_pass needs real nginx in front (the built-in proxy emulation "
+                         "speaks HTTP only); install nginx")
     settings = scenario.settings
     try:
         plan = make_plan(scenario.params, route_settings_from_model(scenario.route), server=options.server,

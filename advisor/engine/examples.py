@@ -64,10 +64,10 @@ def expectations(example: dict[str, Any]) -> list[Expectation]:
 
 def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> ExampleRun:
     """Write the snippets into `directory` and run every rule on them (strictly: a rule bug raises)."""
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.model.inputs import HostOptions, Inputs
     from advisor.engine.run import run_rules
     from advisor.engine.workload_facts import resolve_workload
-    from advisor.model.build import build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
     paths: dict[str, Path] = {}
     for kind, name in SNIPPET_FILES.items():

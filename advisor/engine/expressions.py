@@ -124,15 +124,36 @@ _ALLOWED_NODES: tuple[type, ...] = (
 )
 
 
+MAX_EXPRESSION_CHARS = 4000
+MAX_EXPRESSION_DEPTH = 60
+
+
+def _depth(tree: ast.AST) -> int:
+    """The depth of the syntax tree, counted without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def compile_expression(text: str) -> Expression:
     """Parse one expression and check it only uses what the evaluator allows. Raises ExpressionError."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("expected a non-empty expression string")
     source = " ".join(text.split())  # YAML folded text may contain newlines
+    if len(source) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression longer than {MAX_EXPRESSION_CHARS} characters ({source[:60]!r}...)")
     try:
         module = ast.parse(source, mode="eval")
-    except SyntaxError as error:
-        raise ExpressionError(f"invalid expression {source!r}: {error.msg}") from None
+    except (SyntaxError, RecursionError, MemoryError) as error:
+        reason = error.msg if isinstance(error, SyntaxError) else "nested too deeply"
+        raise ExpressionError(f"invalid expression {source[:200]!r}: {reason}") from None
+    if _depth(module) > MAX_EXPRESSION_DEPTH:  # the evaluator recurses once per level
+        raise ExpressionError(f"expression nested more than {MAX_EXPRESSION_DEPTH} levels deep "
+                              f"({source[:60]!r}...)")
     names: set[str] = set()
     facts: set[str] = set()
     bound: set[str] = set()

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from advisor.model.severity import Severity
 from advisor.model.suppressions import Suppression
-
-Severity = Literal["error", "warning", "info"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
 RelatedKind = Literal["related", "also"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
-from advisor.engine.findings import Finding, Skip, SuppressedFinding
+from advisor.engine.findings import Skip, SuppressedFinding
 from advisor.engine.rules import Rule
-from advisor.engine.suppress import code_matches, normalise_path
+from advisor.engine.suppress import code_matches
 from advisor.model.deployment import Diagnostic
 from advisor.model.suppressions import Suppression
 
@@ -89,12 +89,3 @@ def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[Su
                 suppression.path, suppression.line, None,
                 f"remove {which} from the comment" if partly else "remove the comment"))
     return diagnostics
-
-
-def drop_used_elsewhere(findings: list[Finding], used: Iterable[Suppression]) -> list[Finding]:
-    """For `advisor check` runs over several pairs that share a file: drop ADV100 findings for a suppression that
-    another run did use (a suppression in a shared nginx.conf may only apply to one of the app servers)."""
-    used_at = {(normalise_path(item.path), item.line) for item in used}
-    return [finding for finding in findings
-            if not (finding.code == UNUSED_CODE and finding.path is not None
-                    and (normalise_path(finding.path), finding.line) in used_at)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.engine.expressions import Evaluator, format_value
-from advisor.engine.facts import Namespace, ScopeInstance
+from advisor.engine.namespace import Namespace, ScopeInstance
 from advisor.engine.findings import RelatedLocation
 from advisor.engine.rules import Rule
 from advisor.model.deployment import Setting, Source

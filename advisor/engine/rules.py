@@ -46,8 +46,9 @@ from advisor.engine.expressions import (
     CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, FactUnavailable, Template, compile_expression,
     compile_template,
 )
+from advisor.model.severity import SEVERITY_NAMES, Severity
 
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = SEVERITY_NAMES  # advisor/model/severity.py
 CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 FACT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
@@ -61,7 +62,10 @@ _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
 _OPTIONAL = ("when", "let", "phrases", "at", "related", "fix", "explanation", "docs", "examples", "enabled",
              "escalate")
 PHRASE_SELECTOR, PHRASE_DEFAULT = "by", "else"
-SEVERITY_ORDER = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0, warning 1, error 2
+SEVERITY_ORDER = {severity.value: severity.rank for severity in Severity}  # info 0, warning 1, error 2
+
+
+MAX_RULE_FILE_BYTES = 1024 * 1024  # a rule file is a few KB; --max-file-size is about the configs checked
 
 
 class RuleFileError(Exception):
@@ -201,10 +205,18 @@ def read_yaml(path: Path) -> Any:
     """The YAML document of one rule file; RuleFileError (with the line) when it cannot be read or parsed."""
     import yaml
 
+    from advisor.readers import read_bytes
+    from advisor.yaml_limits import YamlLimitError, check_yaml
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(str(path), limit=MAX_RULE_FILE_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise RuleFileError(f"{path}: cannot read rule file: {error}") from None
+    try:
+        check_yaml(text)
+    except YamlLimitError as error:
+        where = f":{error.line}" if error.line is not None else ""
+        raise RuleFileError(f"{path}{where}: YAML not read: {error}") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(text, Loader=loader)

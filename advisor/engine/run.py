@@ -1,6 +1,7 @@
 """Run rules over a deployment: evaluate each selected rule once per instance of its scope, locate the findings,
-turn loader diagnostics into findings (meta rules, scope `diagnostic`), deduplicate and apply suppressions, then
-report stale or misspelled suppressions (ADV100/ADV101, when selected)."""
+turn loader diagnostics into findings (meta rules, scope `diagnostic`), deduplicate, set suppressed findings aside
+(advisor/engine/postprocess.py owns that step), then report stale or misspelled suppressions (ADV100/ADV101, when
+selected)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from typing import Any, Iterable
 from advisor.engine.coverage import GivenInputs, coverage_notices
 from advisor.engine.expressions import CONTEXT_FUNCTIONS, Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
-from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip, SuppressedFinding
+from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
 from advisor.engine.locate import primary_location, related_locations
+from advisor.engine.postprocess import suppress
 from advisor.engine.rules import Phrase, Rule
 from advisor.engine.suppress import SuppressionIndex
 from advisor.model.deployment import Deployment, Diagnostic
 from advisor.model.diagnostics import MISSING_INPUT_SEVERITY
+from advisor.model.severity import Severity
 
 FALLBACK_DIAGNOSTIC_NAME = "loader-diagnostic"
 
@@ -70,7 +73,7 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
             findings.setdefault(finding.dedup_key, finding)
 
     suppressions = SuppressionIndex(deployment.suppressions)
-    _apply_suppressions(findings.values(), suppressions, result)
+    result.findings, result.suppressed = suppress(findings.values(), suppressions)
     result.skips = list(skips.values())
     by_code = {rule.code: rule for rule in selected}
     hygiene_rules = [by_code[code] for code in (UNUSED_CODE, UNKNOWN_CODE) if code in by_code]
@@ -85,8 +88,11 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
             finding = _evaluate(by_code[diagnostic.code], instance, evaluator)
             if finding is not None:
                 hygiene.setdefault(finding.dedup_key, finding)
-        _apply_suppressions(hygiene.values(), suppressions, result)
+        kept, suppressed = suppress(hygiene.values(), suppressions)
+        result.findings.extend(kept)
+        result.suppressed.extend(suppressed)
     result.findings.sort(key=lambda item: item.sort_key)
+    index.release()
     return result
 
 
@@ -181,13 +187,6 @@ def _context_function_arguments(node: ast.AST) -> set[str] | None:
     return named
 
 
-def _apply_suppressions(findings: Iterable[Finding], suppressions: SuppressionIndex, result: EngineResult) -> None:
-    for finding in sorted(findings, key=lambda item: item.sort_key):
-        suppression = suppressions.find(finding) if suppressions else None
-        if suppression is not None:
-            result.suppressed.append(SuppressedFinding(finding, suppression))
-        else:
-            result.findings.append(finding)
 
 
 def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Finding | None:
@@ -209,8 +208,8 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
     # Loader diagnostics keep the loader's severity (e.g. an include glob matching nothing is only info).
     severity = (diagnostic_severity(instance.diagnostic) if instance.diagnostic is not None
                 else rule.severity_for(evaluator, names))  # a rule's `escalate:` raises it on evidence
-    return Finding(rule.code, rule.name, severity, message, fix, path, line, column, tuple(related), instance.id,
-                   explanation)
+    return Finding(rule.code, rule.name, Severity(severity), message, fix, path, line, column, tuple(related),
+                   instance.id, explanation)
 
 
 def phrase_text(phrase: Phrase, evaluator: Evaluator, names: dict[str, Any]) -> str:
@@ -227,10 +226,10 @@ def phrase_text(phrase: Phrase, evaluator: Evaluator, names: dict[str, Any]) -> 
     return evaluator.render(template, names, lenient=True)
 
 
-def diagnostic_severity(diagnostic: Diagnostic) -> str:
+def diagnostic_severity(diagnostic: Diagnostic) -> Severity:
     """A missing input is a note about coverage: never above info, so it cannot fail a run by itself (also when a
     deployment was assembled without advisor.model.diagnostics.consolidate_diagnostics)."""
-    return MISSING_INPUT_SEVERITY if diagnostic.missing is not None else diagnostic.severity
+    return MISSING_INPUT_SEVERITY if diagnostic.missing is not None else Severity(diagnostic.severity)
 
 
 def _fallback_finding(diagnostic: Diagnostic) -> Finding:

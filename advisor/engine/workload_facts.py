@@ -26,25 +26,18 @@ from functools import partial
 from typing import Any, Callable
 
 from advisor.engine.expressions import format_percent
-from advisor.engine.facts import Namespace
+from advisor.engine.fact_registry import fact_names
+from advisor.engine.namespace import Namespace
 from advisor.model.deployment import Deployment, Link, Setting, Source
 from advisor.model.workers import EVENT_LOOP_FAMILIES, worker_family
 
 NO_WORKLOAD = "no workload given: pass --rps and --service-time"
-WORKLOAD_FACTS = frozenset({"rps", "service_time", "service", "budget", "offered_concurrency"})
-SCENARIO_FACTS = frozenset({"family", "servers", "queue_room", "read_timeout", "capacity_rps"})
-PREDICTION_FACTS = frozenset({
-    "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "error_share", "utilization", "rho", "goodput_rps",
-    "latency_p99_s", "drain_time_s", "mean_holding_s", "collapse", "overload_collapse", "overload_rps",
-    "overload_p_ok", "overload_p_502", "overload_p_504", "overload_p_500",
-})
-RECOMMENDATION_FACTS = frozenset({
-    "recommendations", "recommended_workers", "recommended_backlog", "recommended_worker_connections",
-    "recommended_queue", "recommended_backlog_p_ok", "recommended_p_ok", "recommended_error_share",
-    "recommended_utilization",
-})
-MODEL_FACTS = (frozenset({"workload_given", "modelled"}) | WORKLOAD_FACTS | SCENARIO_FACTS | PREDICTION_FACTS
-               | RECOMMENDATION_FACTS)
+# The namespace's facts by the step that computes them (declared in advisor/engine/fact_registry.py).
+WORKLOAD_FACTS = fact_names("model", "workload")
+SCENARIO_FACTS = fact_names("model", "scenario")
+PREDICTION_FACTS = fact_names("model", "prediction")
+RECOMMENDATION_FACTS = fact_names("model", "recommendation")
+MODEL_FACTS = fact_names("model")
 
 
 class WorkloadError(ValueError):
@@ -100,12 +93,16 @@ def resolve_workload(rps: float | None, service_time: str | None, error_budget: 
     budget = 0.001 if error_budget is None else error_budget
     if not 0 <= budget < 1:
         raise WorkloadError(f"--error-budget must be a share between 0 and 1 (0.001 = 0.1 %), got {budget!r}")
-    from advisor.queueing.params import parse_service_time
+    from advisor.queueing.params import ParameterError, check_workload, parse_service_time
 
     try:
         service = parse_service_time(service_time)
     except ValueError as error:
         raise WorkloadError(f"--service-time {service_time!r}{where}: {error}") from None
+    try:
+        check_workload(float(rps), service)
+    except ParameterError as error:
+        raise WorkloadError(f"{error}{where}") from None
     return Workload(float(rps), service_time, service, float(budget),
                     origin or f"--rps {rps:g} --service-time {service_time}")
 
@@ -187,12 +184,14 @@ def model_namespace(link: Link, deployment: Deployment, workload: Workload | Non
                          absent_reason=reason)
     model = _LinkModel(link, deployment, workload, anchor)
     facts = model.workload_facts()
+    from advisor.queueing.params import ParameterError
     from advisor.queueing.scenario import ScenarioError
 
     try:
         facts.update(model.scenario_facts())
-    except ScenarioError as error:
-        reason = str(error)
+    except (ScenarioError, ParameterError) as error:  # ParameterError: a value beyond physical limits
+        reason = (str(error) if isinstance(error, ScenarioError)
+                  else f"cannot model {link.route.id} -> {app.id}: {error}")
         facts["modelled"] = Setting(False, Source.derived(f"not modelled: {reason}", anchor))
         if model.does_not_apply():
             return Namespace("model", facts, anchor, label, absent_reason=reason)
@@ -260,12 +259,15 @@ class _LinkModel:
         }
 
     def scenario_facts(self) -> dict[str, Setting]:
-        """Raises advisor.queueing.scenario.ScenarioError when the link cannot be modelled."""
+        """Raises advisor.queueing.scenario.ScenarioError when the link cannot be modelled (ParameterError when a
+        value is beyond physical limits)."""
+        from advisor.queueing.params import check_pool
         from advisor.queueing.scenario import scenario_for_link
 
         scenario = self.scenario = scenario_for_link(self.link, self.deployment, self.workload.rps,
                                                      self.workload.service)
         settings = scenario.settings
+        check_pool(settings.family, settings.workers, settings.threads)
         return {
             "modelled": self.fact(True, "the link maps onto the queueing model"),
             "family": self.fact(settings.family, "worker family as the model sees it", "worker_class"),
@@ -278,9 +280,14 @@ class _LinkModel:
         }
 
     def does_not_apply(self) -> bool:
-        """The model refuses event loops (standalone uvicorn, UvicornWorker, asgi, tornado): their links skip as
-        "absent" (nothing to predict); any other refusal is an unknown value (the rules cannot decide)."""
+        """The model refuses event loops (standalone uvicorn, UvicornWorker, asgi, tornado) and uWSGI links that are
+        no pool of slots (an HTTP router, a protocol mismatch): their links skip as "absent" (nothing to predict);
+        any other refusal is an unknown value (the rules cannot decide)."""
         app = self.link.app
+        if app.kind == "uwsgi":
+            from advisor.queueing.uwsgi_pool import uwsgi_refusal
+
+            return uwsgi_refusal(self.link) is not None
         if app.kind != "gunicorn":
             return True
         worker_class = app.settings.get("worker_class")
@@ -299,7 +306,8 @@ class _LinkModel:
 
     def prediction_facts(self) -> dict[str, Setting]:
         from advisor.queueing.analytic import predict
-        from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share
+        from advisor.queueing.recommend import error_share
+        from advisor.queueing.scenario import OVERLOAD_FACTOR
 
         scenario = self.scenario
         p = self.prediction = predict(scenario.params)
@@ -329,7 +337,7 @@ class _LinkModel:
 
     def recommendation_facts(self) -> dict[str, Setting]:
         from advisor.queueing.analytic import predict
-        from advisor.queueing.scenario import error_share, recommend
+        from advisor.queueing.recommend import error_share, recommend
 
         scenario = self.scenario
         if self.overload is None:
@@ -367,7 +375,8 @@ class _LinkModel:
 def _describe(item: Any) -> str:
     """`workers = 8 (errors 100% → 0.02%)`: one recommendation with its predicted effect at this load, else in
     overload, else what it is for."""
-    from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share
+    from advisor.queueing.recommend import error_share
+    from advisor.queueing.scenario import OVERLOAD_FACTOR
 
     line = item.line.rstrip(";") if item.file == "nginx" else item.line
     before, after = error_share(item.before), error_share(item.after)

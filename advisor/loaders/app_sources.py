@@ -4,7 +4,7 @@ Kinds (advisor/model/classify.py APP_KINDS): "gunicorn" is a gunicorn config fil
 (compose, dockerfile, procfile, systemd, supervisor, shell, markdown) are files that start gunicorn or uvicorn,
 read by advisor.loaders.sources. One source may start several app servers (one per compose service, Procfile
 process type, supervisor program ...). Each app keeps its own diagnostics so that the deployment builder can drop
-an app that another input already describes (see advisor/model/joins.py) together with what it reported.
+an app that another input already describes (see advisor/loaders/joins.py) together with what it reported.
 """
 
 from __future__ import annotations

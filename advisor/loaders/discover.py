@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisor.readers import read_head
 MAX_DEPTH = 6  # directory levels below the one given
 MAX_FILES = 20_000  # directory entries looked at before the walk stops
 
@@ -131,9 +132,8 @@ def _walk(directory: str) -> tuple[list[str], bool]:
 
 def _head(path: str) -> str:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_SNIFF_BYTES)
-    except OSError:
+        data = read_head(path, _SNIFF_BYTES)
+    except OSError:  # not a regular file (FIFO, device), unreadable
         return ""
     return "" if b"\0" in data else data.decode("utf-8", "replace")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from advisor.model.deployment import Diagnostic, HostFacts, Version
 from advisor.model.provenance import Source
+from advisor.readers import read_text_or_none
 
 _REQUIREMENT = re.compile(r"^\s*gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:[;#].*)?$",
                           re.IGNORECASE | re.MULTILINE)
@@ -40,11 +41,7 @@ class Pin:
 
 
 def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+    return read_text_or_none(path)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -157,9 +154,14 @@ def _built_dockerfiles(path: str, text: str) -> list[str]:
     """The Dockerfiles a compose file's services build (contexts written without variables)."""
     import yaml  # only when a compose file is read
 
+    from advisor.yaml_limits import YamlLimitError, check_yaml
+
+    if len(text) > 1024 * 1024:  # not a compose file of a deployment (advisor/loaders/sources/compose.py)
+        return []
     try:
+        check_yaml(text)
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, YamlLimitError):
         return []
     services = data.get("services") if isinstance(data, dict) else None
     found = []

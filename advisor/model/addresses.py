@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 AddressKind = Literal["tcp", "unix", "fd"]
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "*", ""})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+@lru_cache(maxsize=8192)
+def _ip(host: str) -> tuple[bool, int] | None:
+    """(is loopback, IP version) of the address `host` spells, or None for a name (linking asks the same hosts
+    many times; plain tuples, so the cache adds nothing for the cyclic collector to walk)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return address.is_loopback, address.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +58,14 @@ class Address:
             return False
         if self.host in LOOPBACK_NAMES:
             return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        ip = _ip(self.host)
+        return ip is not None and ip[0]
 
     @property
     def is_ip_literal(self) -> bool:
         if self.kind != "tcp" or not self.host:
             return False
-        try:
-            ipaddress.ip_address(self.host)
-        except ValueError:
-            return False
-        return True
+        return _ip(self.host) is not None
 
     @property
     def family(self) -> str | None:
@@ -69,10 +75,8 @@ class Address:
         host = self.host or "0.0.0.0"
         if host == "*":
             return "ipv4"
-        try:
-            return "ipv6" if ipaddress.ip_address(host).version == 6 else "ipv4"
-        except ValueError:
-            return "name"
+        ip = _ip(host)
+        return "name" if ip is None else "ipv6" if ip[1] == 6 else "ipv4"
 
 
 def _split_host_port(text: str) -> tuple[str, str | None]:

@@ -36,16 +36,19 @@ _LAUNCH_CALL = re.compile(
 _SERVER_PROGRAM_LITERAL = re.compile(
     r"""[\[(,]\s*[rRuU]?(['"])(?:[^'"\s]*/)?(?:gunicorn3?|uvicorn|uwsgi)(?:\1|\s)""")
 # Template placeholders that make a Python template unparseable as written: `%(name)s`, `{{ x }}`, `${X}`, `<%= %>`.
-_PLACEHOLDERS = re.compile(r"%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{.*?\}\}|\$\{[^}\n]*\}|<%=?.*?%>")
+# A placeholder ends before the next opener: linear on lines of `{{ {{ {{` (lazy `.*?` retries every opener).
+_PLACEHOLDERS = re.compile(r"%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{(?:(?!\{\{|\}\}).)*\}\}"
+                           r"|\$\{[^{}\n]*\}|<%=?(?:(?!<%|%>).)*%>")
 _TEMPLATE_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\}|<%[^=].*%>)\s*$", re.M)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
 def _head(path: str) -> str:
+    from advisor.readers import read_head
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read(_SNIFF_BYTES).decode("utf-8", "replace")
-    except OSError:
+        return read_head(path, _SNIFF_BYTES).decode("utf-8", "replace")
+    except OSError:  # a FIFO, a device, a directory: nothing to sniff (the loader reports why it cannot read it)
         return ""
 
 

@@ -13,9 +13,8 @@ from typing import Any, Literal
 from advisor.model.addresses import Address
 from advisor.model.nginx_sites import NginxSites
 from advisor.model.provenance import Setting, Source, jsonable
+from advisor.model.severity import Severity
 from advisor.model.suppressions import Suppression
-
-Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)

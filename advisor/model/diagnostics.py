@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from advisor.model.deployment import Diagnostic, DiagnosticPlace
+from advisor.model.severity import Severity
 
-MISSING_INPUT_SEVERITY = "info"
+MISSING_INPUT_SEVERITY = Severity.INFO
 
 
 def _key(diagnostic: Diagnostic) -> tuple:
@@ -32,6 +33,8 @@ def consolidate_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     and the others related; missing-input diagnostics are capped at info."""
     merged: dict[tuple, Diagnostic] = {}
     order: list[tuple] = []
+    places: dict[tuple, set[tuple]] = {}  # per key, the places already in it (not rebuilt per duplicate)
+    extras: dict[tuple, list[DiagnosticPlace]] = {}  # related places added, joined once at the end
     for diagnostic in diagnostics:
         if diagnostic.missing is not None and diagnostic.severity != MISSING_INPUT_SEVERITY:
             diagnostic = replace(diagnostic, severity=MISSING_INPUT_SEVERITY)
@@ -40,13 +43,16 @@ def consolidate_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         if first is None:
             merged[key] = diagnostic
             order.append(key)
+            places[key] = {(diagnostic.path, diagnostic.line, diagnostic.column)} | {
+                (p.path, p.line, p.column) for p in diagnostic.related}
             continue
-        place = _place(diagnostic)
-        known = {(first.path, first.line, first.column)} | {(p.path, p.line, p.column) for p in first.related}
-        extra = [p for p in (place, *diagnostic.related) if p is not None and (p.path, p.line, p.column) not in known]
-        if extra:
-            merged[key] = replace(first, related=first.related + tuple(extra))
-    return [merged[key] for key in order]
+        known = places[key]
+        for place in (_place(diagnostic), *diagnostic.related):
+            if place is not None and (place.path, place.line, place.column) not in known:
+                known.add((place.path, place.line, place.column))
+                extras.setdefault(key, []).append(place)
+    return [replace(merged[key], related=merged[key].related + tuple(extras[key])) if key in extras else merged[key]
+            for key in order]
 
 
 __all__ = ["MISSING_INPUT_SEVERITY", "consolidate_diagnostics"]

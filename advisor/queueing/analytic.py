@@ -33,7 +33,7 @@ from .formulas import (
 from .numerics import solve_increasing
 from .params import QueueParams, outcome_fractions
 from .partitioned import partitioned_wait
-from .waiting import AdmittedWait
+from .waiting import AdmittedWait, WaitDistribution
 
 __all__ = [
     "Prediction",
@@ -122,7 +122,9 @@ def mmck_sojourn_quantile(servers: int, arrival_rate: float, mean_service_s: flo
         raise ValueError(f"quantile level must be in (0, 1), got {q!r}")
     wait = AdmittedWait.from_mmck(servers, arrival_rate, mean_service_s, room)
     hi = max(1e-6, wait.mean_wait_s + mean_service_s)
-    while wait.sojourn_cdf_exponential(hi) < q:
+    for _ in range(2048):  # doubling reaches any float; the CDF is 1 at the largest
+        if wait.sojourn_cdf_exponential(hi) >= q or hi > 1e300:
+            break
         hi *= 2
     return solve_increasing(wait.sojourn_cdf_exponential, q, 0.0, hi, rel_tol=1e-9)
 
@@ -172,7 +174,7 @@ def _admission(params: QueueParams, mean_holding_s: float) -> _Admission:
 class _AdmittedOutcomes:
     ok: float
     killed: float
-    wait: AdmittedWait
+    wait: WaitDistribution
     model: str
     reasons: tuple[str, ...]
 
@@ -260,7 +262,7 @@ def _worker_timeout_matters(params: QueueParams) -> bool:
     return params.service.sf(float(params.worker_timeout_s)) > 1e-15  # type: ignore[arg-type]
 
 
-def _lee_longton_wait(c: int, lam: float, mean_s: float, room: int, scv: float) -> AdmittedWait:
+def _lee_longton_wait(c: int, lam: float, mean_s: float, room: int, scv: float) -> WaitDistribution:
     """Wait of an admitted M/G/c/K request: P(wait) from M/M/c/K, the queue stretched by f = (1 + SCV)/2.
 
     Conditional on waiting, k is geometric with ratio r = 1 + (rho - 1)/f truncated at the room. For an infinite
@@ -280,7 +282,7 @@ def _lee_longton_wait(c: int, lam: float, mean_s: float, room: int, scv: float) 
 
 
 def _ok_latency_quantiles(
-    params: QueueParams, admission: _Admission, wait: AdmittedWait, levels: tuple[float, ...]
+    params: QueueParams, admission: _Admission, wait: WaitDistribution, levels: tuple[float, ...]
 ) -> list[float | None]:
     service, deadline = params.service, params.read_timeout_s
     cap = float(params.worker_timeout_s) if _worker_timeout_matters(params) else None  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .params import ServiceTime
-from .waiting import AdmittedWait
+from .waiting import WaitDistribution
 
 __all__ = ["done_within", "killed_within_deadline"]
 
@@ -20,7 +20,7 @@ LAG_NODES = 24
 
 
 def done_within(
-    wait: AdmittedWait,
+    wait: WaitDistribution,
     service: ServiceTime,
     t: float,
     service_cap_s: float | None = None,
@@ -71,7 +71,7 @@ def _service_cells(service: ServiceTime, top: float, p_top: float, nodes: int) -
 
 
 def killed_within_deadline(
-    wait: AdmittedWait, deadline_s: float | None, worker_timeout_s: float, kill_lag_max_s: float
+    wait: WaitDistribution, deadline_s: float | None, worker_timeout_s: float, kill_lag_max_s: float
 ) -> float:
     """P(Wq + Tw + U <= T) with U ~ U(0, kill_lag_max]: the kill comes before nginx's read timeout."""
     if deadline_s is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -82,13 +83,14 @@ class SimResult:
     model: str = "discrete-event simulation"
     approximate: bool = False
     records: list[RequestRecord] | None = field(default=None, repr=False)
+    truncated: bool = False  # the run hit its wall-clock limit: arrivals stopped early (duration_s says when)
 
     @property
     def fractions(self) -> dict[str, float]:
         return outcome_fractions(self)
 
     def to_dict(self, *, records: bool = False) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "records"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("records", "truncated")}
         out["counts"] = dict(self.counts)
         if records and self.records is not None:
             out["records"] = [asdict(r) for r in self.records]
@@ -149,6 +151,28 @@ class _Engine:
         self.work_total = 0.0
         self.work_wasted = 0.0
         self.events = 0
+        # Wall-clock limit (simulate(max_seconds=...)): past stop_at no new arrivals; past abort_at no more events.
+        self.stop_at: float | None = None
+        self.abort_at = math.inf
+        self.truncated = False
+
+    def limit_wall_time(self, max_seconds: float | None) -> None:
+        """Stop generating arrivals after ``max_seconds`` of wall time, and stop draining half as long again."""
+        if max_seconds is not None:
+            self.stop_at = time.perf_counter() + max_seconds
+            self._drain_s = max(0.05, 0.5 * max_seconds)
+
+    def out_of_time(self, t: float) -> int:
+        """0: carry on; 1: the time is up, stop arrivals (the measurement ends at t); 2: stop at once."""
+        now = time.perf_counter()
+        if not self.truncated:
+            if self.stop_at is None or now <= self.stop_at:
+                return 0
+            self.truncated = True
+            self.measure_end = min(self.measure_end, t)
+            self.abort_at = now + self._drain_s
+            return 1
+        return 2 if now > self.abort_at else 1
 
     # -- event helpers ---------------------------------------------------------------------------------------------
     def push(self, t: float, prio: int, kind: int, a: int = 0, b: int = 0) -> None:
@@ -281,6 +305,7 @@ class _Engine:
 
         clock = 0.0
         events = 0
+        limited = self.stop_at is not None
         while True:
             # Pick the next event: a background arrival or the heap's head (priority-0 heap events first on ties).
             if heap and (heap[0][0] < next_arrival or (heap[0][0] == next_arrival and heap[0][1] == 0)):
@@ -305,6 +330,12 @@ class _Engine:
             else:
                 break
             events += 1
+            if limited and not events & 1023:
+                state = self.out_of_time(t)
+                if state == 2:
+                    break
+                if state == 1:
+                    next_arrival, remaining = math.inf, 0
 
             # Integrate busy worker slots over the measurement window.
             if t > clock:
@@ -381,6 +412,8 @@ class _Engine:
         warmup, end = self.warmup, self.measure_end
         duration = end - warmup
         counts = dict.fromkeys(OUTCOMES, 0)
+        if duration <= 0:  # stopped (out of wall time) before the warm-up ended: nothing measured
+            end, duration = warmup, 0.0
         ok_latencies: list[float] = []
         waits: list[float] = []
         kept: list[RequestRecord] = []
@@ -389,6 +422,8 @@ class _Engine:
             if not warmup <= t < end:
                 continue
             outcome = self.outcome[rid]
+            if outcome < 0:  # unresolved when a wall-clock limit cut the run short
+                continue
             counts[OUTCOMES[outcome]] += 1
             if outcome == OK:
                 ok_latencies.append(self.answered[rid] - t)
@@ -405,12 +440,13 @@ class _Engine:
         p_500 = p_killed if killed_status == 500 else 0.0
         ok_latencies.sort()
         admitted = len(waits)
+        per_s = 1.0 / duration if duration > 0 else 0.0
         return SimResult(
             servers=params.servers,
             queue_capacity=params.queue_room,
-            offered_rps=n / duration,
+            offered_rps=n * per_s,
             rho=params.offered_load,
-            utilization=self.busy_area / (params.servers * duration),
+            utilization=self.busy_area * per_s / params.servers,
             p_ok=frac["ok"],
             p_502=p_502,
             p_504=frac["read_timeout"],
@@ -423,8 +459,8 @@ class _Engine:
             mean_wait_s=math.fsum(waits) / admitted if admitted else None,
             p_wait=sum(1 for w in waits if w > 0) / admitted if admitted else None,
             max_throughput_rps=params.servers / params.mean_holding_s,
-            throughput_rps=admitted / duration,
-            goodput_rps=counts["ok"] / duration,
+            throughput_rps=admitted * per_s,
+            goodput_rps=counts["ok"] * per_s,
             wasted_work_fraction=self.work_wasted / self.work_total if self.work_total else 0.0,
             counts={"arrivals": n, **counts},
             duration_s=duration,
@@ -432,6 +468,7 @@ class _Engine:
             events=self.events,
             model="discrete-event simulation" + (" with SYN bunching" if self.bunching else ""),
             records=kept if keep_records else None,
+            truncated=self.truncated,
         )
 
     def _record(self, rid: int, killed_status: int) -> RequestRecord:

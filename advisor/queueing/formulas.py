@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from .poisson import log_erlang_b, log_poisson_pmf
+
 __all__ = [
+    "ERLANG_RECURSION_MAX",
     "erlang_b",
     "erlang_c",
+    "log_poisson_pmf",
     "mmc_mean_wait",
     "mmc_sojourn_sf",
     "mmc_wait_sf",
@@ -23,10 +27,16 @@ __all__ = [
 ]
 
 
+ERLANG_RECURSION_MAX = 16384  # above this many servers B(c, a) comes from Poisson sums in bounded time
+
+
 def erlang_b(c: int, a: float) -> float:
-    """Erlang B blocking probability B(c, a) by the stable recursion B(n) = a B(n-1) / (n + a B(n-1))."""
+    """Erlang B blocking probability B(c, a) by the stable recursion B(n) = a B(n-1) / (n + a B(n-1)); for more
+    than ERLANG_RECURSION_MAX servers as Pois(c; a) / P(N_a <= c), in time independent of c and a."""
     if c < 0 or a < 0:
         raise ValueError("erlang_b needs c >= 0 and a >= 0")
+    if c > ERLANG_RECURSION_MAX:
+        return math.exp(log_erlang_b(c, a))
     b = 1.0
     for n in range(1, c + 1):
         b = a * b / (n + a * b)
@@ -128,40 +138,6 @@ def mmck_blocking(c: int, a: float, capacity: int) -> float:
 # -- Poisson-weighted sums -------------------------------------------------------------------------------------------
 
 _TAIL_SIGMAS = 9.0  # window of mode +- 9 sd (+ a margin): the neglected Poisson mass is far below 1e-15
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def _stirling_error(n: int) -> float:
-    """log(n!) - [(n + 1/2) log n - n + log sqrt(2 pi)], accurate also for large n (no cancellation)."""
-    if n <= 15:
-        return math.lgamma(n + 1.0) - (n + 0.5) * math.log(n) + n - _HALF_LOG_2PI
-    inv = 1.0 / n
-    inv2 = inv * inv
-    return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - inv2 / 1188) * inv2) * inv2) * inv2) * inv
-
-
-def _bd0(j: float, x: float) -> float:
-    """j log(j/x) + x - j, computed without cancellation when j is close to x (Loader 2000)."""
-    if abs(j - x) < 0.1 * (j + x):
-        v = (j - x) / (j + x)
-        s = (j - x) * v
-        ej = 2 * j * v
-        v2 = v * v
-        for k in range(3, 1000, 2):
-            ej *= v2
-            s_next = s + ej / k
-            if s_next == s:
-                return s
-            s = s_next
-        return s
-    return j * math.log(j / x) + x - j
-
-
-def log_poisson_pmf(j: int, x: float) -> float:
-    """log Pois(j; x) with relative accuracy ~1e-14 even for x in the millions (Loader's saddle-point form)."""
-    if j == 0:
-        return -x
-    return -_stirling_error(j) - _bd0(float(j), x) - _HALF_LOG_2PI - 0.5 * math.log(j)
 
 
 def poisson_mix(

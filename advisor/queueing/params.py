@@ -17,9 +17,18 @@ __all__ = [
     "CLASSIC_SYN_RETRIES_S",
     "LINEAR_SYN_RETRIES_S",
     "LINUX_QUEUED_WORKER_WEIGHT",
+    "MAX_QUEUE_ROOM",
+    "MAX_RPS",
+    "MAX_SERVERS",
+    "MAX_SERVICE_S",
+    "MAX_WORKERS",
+    "MIN_SERVICE_S",
     "OUTCOME_KEYS",
+    "ParameterError",
     "QueueParams",
     "ServiceTime",
+    "check_pool",
+    "check_workload",
     "outcome_fractions",
     "parse_duration_s",
     "parse_service_time",
@@ -40,6 +49,44 @@ LINUX_QUEUED_WORKER_WEIGHT = 2.0
 
 SERVICE_KINDS = ("exponential", "lognormal", "constant")
 SOCKET_KINDS = ("unix", "tcp")
+
+# Physical limits. Beyond them a value describes no real host, so it is refused with a clear message instead of
+# being computed (the formulas themselves take any size in bounded time).
+MAX_WORKERS = 4_194_304  # Linux PID_MAX_LIMIT: no host runs more worker processes (or threads)
+MAX_SERVERS = 2**30  # concurrent request slots; each holds a connection, and one host holds at most ~2^30 sockets
+MAX_QUEUE_ROOM = 2**53  # queued connections: 2^31 in the accept queue plus up to 2^30 in each of MAX_WORKERS
+MAX_RPS = 1e9  # offered requests/s on one app server
+MIN_SERVICE_S = 1e-6  # a request through a proxy and an app server takes at least a microsecond
+MAX_SERVICE_S = 1e6  # mean service time: about 11.6 days
+
+
+class ParameterError(ValueError):
+    """A model input beyond physical limits; the message says which and what the limit is."""
+
+
+def check_workload(rps: float, service: ServiceTime) -> None:
+    """Raise ParameterError when the offered load or the service time is beyond what any host sees."""
+    if not (math.isfinite(rps) and 0 < rps <= MAX_RPS):
+        raise ParameterError(f"--rps {rps:g}: the offered load must be a positive number of requests/s up to "
+                             f"{MAX_RPS:g} (no single app server sees more)")
+    mean = service.mean_s
+    if not (math.isfinite(mean) and MIN_SERVICE_S <= service.scale_s and mean <= MAX_SERVICE_S):
+        shown = _fmt_s(service.scale_s)
+        if service.kind == "lognormal":
+            shown = f"p50 {shown}, p99 {_fmt_s(service.quantile(0.99))}"
+        raise ParameterError(f"--service-time {shown}: the model needs a service time between 1 us and "
+                             f"{MAX_SERVICE_S:g} s (mean {mean:.3g} s)")
+
+
+def check_pool(family: str, workers: int, threads: int) -> None:
+    """Raise ParameterError for more worker processes (or gthread threads) than Linux runs on one host."""
+    if workers > MAX_WORKERS:
+        raise ParameterError(f"workers = {workers}: more processes than Linux runs on one host (at most "
+                             f"{MAX_WORKERS})")
+    if family == "gthread" and workers * threads > MAX_WORKERS:
+        raise ParameterError(f"workers x threads = {workers} x {threads}: more threads than Linux runs on one host "
+                             f"(at most {MAX_WORKERS})")
+
 
 # The outcome fractions a prediction and a simulation both report; they partition all arrivals (sum to 1).
 OUTCOME_KEYS: tuple[str, ...] = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500")
@@ -237,8 +284,14 @@ class QueueParams:
     def __post_init__(self) -> None:
         if not isinstance(self.servers, int) or self.servers < 1:
             raise ValueError(f"servers (workers) must be an integer >= 1, got {self.servers!r}")
+        if self.servers > MAX_SERVERS:
+            raise ParameterError(f"{self.servers} concurrent request slots are beyond what one host holds (each "
+                                 f"needs a connection; at most {MAX_SERVERS})")
         if not isinstance(self.queue_room, int) or self.queue_room < 0:
             raise ValueError(f"queue_room must be an integer >= 0, got {self.queue_room!r}")
+        if self.queue_room > MAX_QUEUE_ROOM:
+            raise ParameterError(f"{self.queue_room} queued connections are beyond any host (the kernel's accept "
+                                 f"queue holds at most 2^31, a process at most 2^30 connections)")
         if not (math.isfinite(self.arrival_rate) and self.arrival_rate >= 0):
             raise ValueError(f"arrival_rate must be >= 0 requests/s, got {self.arrival_rate!r}")
         if not isinstance(self.service, ServiceTime):
@@ -271,6 +324,9 @@ class QueueParams:
         if not isinstance(self.workers, int) or self.workers < 1 or self.servers % self.workers:
             raise ValueError(f"workers must be an integer >= 1 that divides servers ({self.servers}), "
                              f"got {self.workers!r}")
+        if self.workers > MAX_WORKERS:
+            raise ParameterError(f"{self.workers} workers are more processes than Linux runs on one host (at most "
+                                 f"{MAX_WORKERS})")
         if not isinstance(self.worker_room, int) or self.worker_room < 0:
             raise ValueError(f"worker_room must be an integer >= 0, got {self.worker_room!r}")
         if self.queue_room < self.workers * self.worker_room:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .analytic import Prediction, default_backlog_grid, predict
-from .params import LINEAR_SYN_RETRIES_S, outcome_fractions
+from .params import LINEAR_SYN_RETRIES_S, MAX_SERVERS, MAX_WORKERS, outcome_fractions
 from .scenario import OVERLOAD_FACTOR, TIMEOUT_MARGIN_S, PoolSettings, Scenario, describe_source
 
 __all__ = ["Recommendation", "error_share", "outcome_summary", "recommend"]
@@ -76,11 +76,17 @@ class _Chain:
 
 
 def _gunicorn_line(scenario: Scenario, name: str, value: Any) -> tuple[str, str]:
-    """(where, line) for setting gunicorn's `name` to `value` in the app's config or command line."""
+    """(where, line) for setting gunicorn's `name` to `value` in the app's config or command line (uWSGI: its own
+    option name, in the config file's syntax)."""
     source = scenario.setting_sources.get(name)
     config = scenario.app.source.path or scenario.app.id
     python_config = str(config).endswith(".py")
     line = f"{name} = {value!r}" if python_config else f"--{name.replace('_', '-')} {value}"
+    if scenario.app.kind == "uwsgi":
+        from .uwsgi_pool import option_line
+
+        given = source is not None and source.kind == "file" and source.path
+        line = option_line(name, value, str(source.path) if given else scenario.app.source.path)
     if source is not None and source.kind == "file":
         return describe_source(source), line
     return f"{config} (not set there; add it)", line
@@ -127,6 +133,11 @@ def _recommend_connect_timeout(chain: _Chain) -> None:
     s = chain.scenario.settings
     if s.socket != "tcp" or s.connect_timeout_s < LINEAR_SYN_RETRIES_S[0]:
         return
+    now = predict(chain.scenario.params, latencies=False).p_ok
+    then = predict(chain.scenario.with_settings(connect_timeout_s=SHORT_CONNECT_TIMEOUT_S).params,
+                   latencies=False).p_ok
+    if then < now - 1e-4:  # at this load the SYN retries still get requests through: failing fast loses them
+        return
     name = f"{chain.scenario.nginx_prefix}_connect_timeout"
     where, line = _nginx_line(chain.scenario, name, _fmt_s(SHORT_CONNECT_TIMEOUT_S))
     chain.apply(
@@ -143,11 +154,19 @@ def _recommend_workers(chain: _Chain, target: float) -> None:
     s, cpus = scenario.settings, scenario.cpus
     busy = scenario.rps * scenario.params.mean_holding_s  # busy request slots needed (Erlangs)
     needed = max(1, math.ceil(busy / (target * s.slots_per_worker) - 1e-9))
+    most = _most_workers(s)
+    capped = needed > most
+    if capped:
+        needed = most
     if needed <= s.workers:
         return
     where, line = _gunicorn_line(scenario, "workers", needed)
     reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request slots "
               f"busy on average; {needed} workers keep the utilisation at or below {target:.0%}")
+    if capped:
+        reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request "
+                  f"slots busy on average: more than one host can run (at most {MAX_WORKERS} processes or "
+                  f"threads); {needed} workers is the most one host takes - spread the load over several hosts")
     if cpus is not None:
         guidance = 2 * cpus + 1
         if needed > guidance:
@@ -159,6 +178,12 @@ def _recommend_workers(chain: _Chain, target: float) -> None:
     else:
         reason += "; pass --cpus N to compare with gunicorn's 2 x cpus + 1 guidance"
     chain.apply("workers", "gunicorn", s.workers, needed, where, line, reason, workers=needed)
+
+
+def _most_workers(s: PoolSettings) -> int:
+    """The most workers one host runs for these settings (processes, and gthread threads, are Linux tasks)."""
+    per_worker = s.threads if s.family == "gthread" else 1
+    return max(1, min(MAX_WORKERS // max(1, per_worker), MAX_SERVERS // max(1, s.slots_per_worker)))
 
 
 def _queue_variants(scenario: Scenario) -> tuple[int, list[int]]:
@@ -221,7 +246,10 @@ def _worth_it(current: PoolSettings, proposed: PoolSettings, scenario: Scenario,
     then = predict(proposed.queue_params(rps, service), latencies=False).p_ok
     now_over = predict(current.queue_params(overload_rps, service), latencies=False).p_ok
     then_over = predict(proposed.queue_params(overload_rps, service), latencies=False).p_ok
-    return then - now >= max(1e-4, error_budget / 10) or then_over - now_over >= 0.01
+    noise = max(1e-4, error_budget / 10)
+    if then < now - noise:  # never recommend a change that makes the user's own load worse
+        return False
+    return then - now >= noise or then_over - now_over >= 0.01
 
 
 def _recommend_timeout(chain: _Chain) -> None:

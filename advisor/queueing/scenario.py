@@ -25,6 +25,11 @@ Mapping (the judgement calls are documented here and printed as notes by `adviso
   heartbeat, not a bound on a request (docs/failures.md#the-timeout-of-non-sync-workers), so the model has no Tw.
 * the socket kind (unix/tcp) comes from the address nginx connects to; the status of a request whose worker is
   killed from the gunicorn version (>= 22: 500 written by gunicorn, else 502).
+* uWSGI (docs/model.md#uwsgi; constants in ``uwsgi_pool.py``): c = ``processes`` × ``threads`` when threads > 1, else
+  × the async cores (``async``, ``gevent``); one pooled queue, since a thread accepts only when it is free; Q =
+  ``min(listen, somaxconn) + 1``; Tw = ``harakiri`` (0: none), a kill nginx sees as a closed connection, so **502**;
+  R = the master's 1-s respawn cycle. ``cheaper`` makes c vary (the model uses ``processes``, approximate). An HTTP
+  router socket (``http = ...``) and a protocol mismatch are refused.
 
 :func:`recommend` (in ``recommend.py``, re-exported here) turns the knobs (proxy_connect_timeout, workers, the queue
 size, timeout) one after another and predicts each change's effect with the formulas.
@@ -40,34 +45,19 @@ from advisor.model.deployment import DEFAULT_GUNICORN_VERSION, AppServer, Deploy
 from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 
+from . import uwsgi_pool
 from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, QueueParams, ServiceTime
 
 __all__ = [
     "OVERLOAD_FACTOR",
     "Parameter",
     "PoolSettings",
-    "Recommendation",
     "Scenario",
     "ScenarioError",
     "describe_source",
-    "error_share",
     "iter_parameter_rows",
-    "outcome_summary",
-    "recommend",
     "scenario_for_link",
 ]
-
-# The recommendation logic lives in recommend.py, which imports this module; these names stay importable from here
-# (lazily, so neither module imports the other at import time).
-_RECOMMEND_EXPORTS = frozenset({"Recommendation", "error_share", "outcome_summary", "recommend"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RECOMMEND_EXPORTS:
-        from . import recommend as recommend_module
-
-        return getattr(recommend_module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OVERLOAD_FACTOR = 1.2  # "in overload" means 1.2x the capacity c/E[H] (docs/model.md#overload-and-the-drain-time)
 TIMEOUT_MARGIN_S = 2.0  # gunicorn kills at Tw + up to 1 s (arbiter loop), plus 1 s to spare before nginx's 504
@@ -120,7 +110,7 @@ class Parameter:
 class PoolSettings:
     """The settings of one link that the model reads (and that recommendations change)."""
 
-    family: str  # "sync", "gthread", "gevent" or "event-loop"
+    family: str  # "sync", "gthread", "gevent", "event-loop" or "uwsgi" (processes × cores, one pooled queue)
     workers: int
     threads: int
     worker_connections: int
@@ -128,7 +118,7 @@ class PoolSettings:
     somaxconn: int
     read_timeout_s: float | None
     connect_timeout_s: float
-    worker_timeout_s: float  # gunicorn `timeout` as configured; 0 = off
+    worker_timeout_s: float  # gunicorn `timeout` (uWSGI: `harakiri`) as configured; 0 = off
     socket: str  # "unix" or "tcp"
     worker_timeout_status: int  # 500 or 502
     restart_s: float = RESTART_DEFAULT_S
@@ -136,6 +126,8 @@ class PoolSettings:
 
     @property
     def slots_per_worker(self) -> int:
+        if self.family == "uwsgi":  # `threads` holds uWSGI's cores per worker (threads, else async cores)
+            return max(1, self.threads)
         if self.family == "gthread":
             return max(1, min(self.threads, self.worker_connections))
         if self.family == "gevent":
@@ -168,10 +160,15 @@ class PoolSettings:
 
     @property
     def model_worker_timeout_s(self) -> float | None:
-        """Tw as the model sees it: only a sync worker's timeout bounds one request."""
-        if self.family == "sync" and self.worker_timeout_s > 0:
+        """Tw as the model sees it: only a sync worker's timeout bounds one request; so does uWSGI's harakiri, for
+        every worker (cut at harakiri itself, uwsgi_pool)."""
+        if self.family in ("sync", "uwsgi") and self.worker_timeout_s > 0:
             return float(self.worker_timeout_s)
         return None
+
+    @property
+    def kill_lag_max_s(self) -> float:
+        return uwsgi_pool.HARAKIRI_KILL_LAG_S if self.family == "uwsgi" else 1.0
 
     def queue_params(self, rps: float, service: ServiceTime) -> QueueParams:
         return QueueParams(
@@ -183,6 +180,7 @@ class PoolSettings:
             connect_timeout_s=self.connect_timeout_s,
             worker_timeout_s=self.model_worker_timeout_s,
             restart_s=self.restart_s,
+            kill_lag_max_s=self.kill_lag_max_s,
             socket=self.socket,
             worker_timeout_status=self.worker_timeout_status,
             syn_retry_schedule_s=LINEAR_SYN_RETRIES_S,
@@ -334,17 +332,54 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     """
     route, app = link.route, link.app
     label = f"{route.id} -> {app.id}"
-    if app.kind != "gunicorn":
+    if app.kind not in ("gunicorn", "uwsgi"):
         raise ScenarioError(
             f"cannot model {label}: standalone {app.kind} runs one event loop per worker, not a pool of c request "
             "slots, so the M/M/c/K model does not apply (uvicorn's limit_concurrency answers excess with immediate "
             "503s instead of queueing)")
+    if app.kind == "uwsgi":
+        refusal = uwsgi_pool.uwsgi_refusal(link)
+        if refusal is not None:
+            raise ScenarioError(f"cannot model {label}: {refusal}")
     address = link.address.value
     kind = getattr(address, "kind", None)
     if kind not in ("unix", "tcp"):
         raise ScenarioError(f"cannot model {label}: nginx connects to {address!r}, neither a unix socket nor TCP")
     read = _Reader(label)
-    gunicorn, nginx = "gunicorn", "nginx"
+    somaxconn_setting = deployment.host.somaxconn
+    if not somaxconn_setting.known:
+        raise ScenarioError(_unknown_message(label, "host", "somaxconn", somaxconn_setting))
+    somaxconn = int(somaxconn_setting.value)
+    if app.kind == "uwsgi":
+        pool, status_source = _uwsgi_pool(app, read)
+    else:
+        pool, status_source = _gunicorn_pool(app, deployment, read, label, event_loops)
+    read.sources["somaxconn"] = somaxconn_setting.source
+
+    prefix = route.kind
+    nginx = "nginx"
+    read_timeout = read.seconds(route.settings, f"{prefix}_read_timeout", nginx, positive=True)
+    connect_timeout = read.seconds(route.settings, f"{prefix}_connect_timeout", nginx, positive=True)
+    sources = read.sources
+
+    settings = PoolSettings(**pool, somaxconn=somaxconn, read_timeout_s=read_timeout,
+                            connect_timeout_s=connect_timeout, socket=kind)
+    params = settings.queue_params(rps, service)
+    parameters = _parameters(settings, params, sources, link, rps, service, status_source, prefix)
+    shared = sum(1 for other in deployment.links if other.app is app)
+    scenario = Scenario(
+        label=label, upstream=str(address), route=route, app=app, settings=settings, rps=rps, service=service,
+        params=params, parameters=parameters, setting_sources=sources, nginx_prefix=prefix,
+        upstream_keepalive=_upstream_keepalive(route, deployment), shared_with=shared,
+        cpus=int(deployment.host.cpus.value) if deployment.host.cpus.known else None,
+    )
+    return replace(scenario, notes=tuple(_notes(scenario)))
+
+
+def _gunicorn_pool(app: AppServer, deployment: Deployment, read: _Reader, label: str,
+                   event_loops: bool) -> tuple[dict[str, Any], Source]:
+    """gunicorn's pool settings (PoolSettings fields without the nginx side) and the source of the kill status."""
+    gunicorn = "gunicorn"
     worker_class = read.setting(app.settings, "worker_class", gunicorn)
     named = worker_family(worker_class.value)
     if named is None:
@@ -367,45 +402,53 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     if family in ("gthread", "gevent"):
         worker_connections = read.integer(app.settings, "worker_connections", gunicorn, 1)
     backlog = read.integer(app.settings, "backlog", gunicorn, 0)
-    somaxconn_setting = deployment.host.somaxconn
-    if not somaxconn_setting.known:
-        raise ScenarioError(_unknown_message(label, "host", "somaxconn", somaxconn_setting))
-    somaxconn = int(somaxconn_setting.value)
-    read.sources["somaxconn"] = somaxconn_setting.source
     timeout = 0.0
     if family == "sync":
         timeout = read.seconds(app.settings, "timeout", gunicorn, positive=False)
     elif "timeout" in app.settings:
         read.sources["timeout"] = app.settings["timeout"].source  # quoted in the note on non-sync timeouts
-
-    prefix = route.kind
-    read_timeout = read.seconds(route.settings, f"{prefix}_read_timeout", nginx, positive=True)
-    connect_timeout = read.seconds(route.settings, f"{prefix}_connect_timeout", nginx, positive=True)
-    sources = read.sources
     status, status_source = _worker_timeout_status(deployment)
+    return dict(family=family, workers=workers, threads=max(1, threads), worker_connections=worker_connections,
+                backlog=backlog, worker_timeout_s=timeout, worker_timeout_status=status,
+                worker_class=effective_family(named, threads)), status_source
 
-    settings = PoolSettings(
-        family=family, workers=workers, threads=max(1, threads), worker_connections=worker_connections,
-        backlog=backlog, somaxconn=somaxconn, read_timeout_s=read_timeout, connect_timeout_s=connect_timeout,
-        worker_timeout_s=timeout, socket=kind, worker_timeout_status=status,
-        worker_class=effective_family(named, threads),
-    )
-    params = settings.queue_params(rps, service)
-    parameters = _parameters(settings, params, sources, link, rps, service, status_source, prefix)
-    shared = sum(1 for other in deployment.links if other.app is app)
-    scenario = Scenario(
-        label=label, upstream=str(address), route=route, app=app, settings=settings, rps=rps, service=service,
-        params=params, parameters=parameters, setting_sources=sources, nginx_prefix=prefix,
-        upstream_keepalive=_upstream_keepalive(route, deployment), shared_with=shared,
-        cpus=int(deployment.host.cpus.value) if deployment.host.cpus.known else None,
-    )
-    return replace(scenario, notes=tuple(_notes(scenario)))
+
+def _uwsgi_pool(app: AppServer, read: _Reader) -> tuple[dict[str, Any], Source]:
+    """uWSGI's pool: processes × cores (threads when above 1, else the async cores, as uWSGI's sanitize_args), the
+    listen queue and harakiri. Sources are recorded under uWSGI's names and, for the model's own knobs, under
+    gunicorn's (`backlog` = listen, `timeout` = harakiri) so that every place quoting a knob finds its line."""
+    owner = "uWSGI"
+    workers = read.integer(app.settings, "workers", owner, 1)
+    threads = read.integer(app.settings, "threads", owner, 0)
+    if threads > 1:
+        cores, kind = threads, "uwsgi"
+    else:
+        async_cores = read.integer(app.settings, "async", owner, 0)
+        gevent = read.integer(app.settings, "gevent", owner, 0)
+        cores = max(async_cores, gevent, 1)
+        kind = "uwsgi" if cores == 1 else ("uwsgi-gevent" if gevent >= async_cores else "uwsgi-async")
+    listen = read.integer(app.settings, "listen", owner, 0)
+    harakiri = read.seconds(app.settings, "harakiri", owner, positive=False)
+    read.sources["backlog"] = read.sources["listen"]
+    read.sources["timeout"] = read.sources["harakiri"]
+    for name in ("cheaper", "harakiri_graceful_timeout"):
+        setting = app.settings.get(name)
+        if setting is not None and setting.known:
+            read.sources[name] = setting.source
+    status_source = Source.default("uWSGI: harakiri kills the worker without an answer; nginx sees the connection "
+                                   "closed and answers 502")
+    return dict(family="uwsgi", workers=workers, threads=cores, worker_connections=1, backlog=listen,
+                worker_timeout_s=harakiri, worker_timeout_status=uwsgi_pool.HARAKIRI_STATUS,
+                restart_s=uwsgi_pool.RESPAWN_S, worker_class=kind), status_source
 
 
 def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, Source], link: Link, rps: float,
                 service: ServiceTime, status_source: Source, prefix: str) -> dict[str, Parameter]:
     s = settings
-    if s.family == "sync":
+    uwsgi = s.family == "uwsgi"
+    if uwsgi:
+        c = _uwsgi_slots(s, sources)
+    elif s.family == "sync":
         c = Parameter("c", s.servers, f"sync workers ({s.workers})", (("workers", sources["workers"]),))
     elif s.family == "gthread":
         per = (f"threads {s.threads}" if s.threads <= s.worker_connections
@@ -420,9 +463,11 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
     else:
         c = Parameter("c", s.servers, f"workers {s.workers} x worker_connections {s.worker_connections} greenlets",
                       (("workers", sources["workers"]), ("worker_connections", sources["worker_connections"])))
-    capped = " - the backlog is capped by somaxconn" if s.backlog > s.somaxconn else ""
-    meaning = f"accept queue min(backlog {s.backlog}, somaxconn {s.somaxconn}) + 1 = {s.kernel_queue_room}{capped}"
-    q_sources: list[tuple[str, Source]] = [("backlog", sources["backlog"]), ("somaxconn", sources["somaxconn"])]
+    queue_name = "listen" if uwsgi else "backlog"
+    capped = f" - the {queue_name} is capped by somaxconn" if s.backlog > s.somaxconn else ""
+    meaning = (f"accept queue min({queue_name} {s.backlog}, somaxconn {s.somaxconn}) + 1 = "
+               f"{s.kernel_queue_room}{capped}")
+    q_sources: list[tuple[str, Source]] = [(queue_name, sources["backlog"]), ("somaxconn", sources["somaxconn"])]
     if s.worker_queue_room:
         meaning += (f", + gthread in-worker queue workers {s.workers} x (worker_connections {s.worker_connections}"
                     f" - threads {s.threads}) = {s.worker_queue_room}"
@@ -432,9 +477,10 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
         "c": c,
         "Q": Parameter("Q", s.queue_room, meaning, tuple(q_sources)),
         "K": Parameter("K", params.capacity, "c + Q, the most connections the pool holds", ()),
-        "backlog": Parameter("backlog", s.backlog, "gunicorn backlog (listen(2) argument)",
-                             (("backlog", sources["backlog"]),)),
-        "somaxconn": Parameter("somaxconn", s.somaxconn, "net.core.somaxconn of the app host (caps the backlog)",
+        "backlog": Parameter("backlog", s.backlog, ("uWSGI listen (listen(2) argument of every socket)" if uwsgi
+                                                    else "gunicorn backlog (listen(2) argument)"),
+                             ((queue_name, sources["backlog"]),)),
+        "somaxconn": Parameter("somaxconn", s.somaxconn, f"net.core.somaxconn of the app host (caps the {queue_name})",
                                (("somaxconn", sources["somaxconn"]),)),
         "lambda": Parameter("lambda", rps, "offered load, requests/s (Poisson arrivals)",
                             (("--rps", Source.option(f"--rps {rps:g}")),)),
@@ -447,23 +493,41 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
                                                        else " (not used: a full unix socket refuses at once)"),
                         ((f"{prefix}_connect_timeout", sources[f"{prefix}_connect_timeout"]),)),
     }
-    if s.family == "sync":
+    if uwsgi:
+        tw_meaning = ("uWSGI harakiri: the master kills the worker of a longer request (within about 1 s of it: "
+                      "its clock ticks in whole seconds)" if s.worker_timeout_s > 0
+                      else "uWSGI harakiri 0: off, a slow request holds its worker until it finishes")
+    elif s.family == "sync":
         tw_meaning = ("gunicorn timeout: a sync worker running longer is killed" if s.worker_timeout_s > 0
                       else "gunicorn timeout 0: off, a slow request holds its worker until it finishes")
     else:
         tw_meaning = (f"none: for {s.family} workers gunicorn's timeout is a heartbeat, not a limit on one request "
                       "(docs/failures.md#the-timeout-of-non-sync-workers)")
-    tw_sources = (("timeout", sources["timeout"]),) if "timeout" in sources else ()
+    tw_sources = (("harakiri" if uwsgi else "timeout", sources["timeout"]),) if "timeout" in sources else ()
     out["Tw"] = Parameter("Tw", s.model_worker_timeout_s, tw_meaning, tw_sources)
-    out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker (fork + app import)",
-                         (("R", Source.default("model assumption")),))
+    if uwsgi:
+        out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker: uWSGI's master re-forks it on its "
+                             "next 1-s cycle", (("R", Source.default("measured with uWSGI 2.0.30")),))
+    else:
+        out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker (fork + app import)",
+                             (("R", Source.default("model assumption")),))
     out["socket"] = Parameter("socket", s.socket, f"nginx connects to {link.address.value}",
                               (("address", link.address.source),))
     out["worker_timeout_status"] = Parameter(
         "worker_timeout_status", s.worker_timeout_status,
-        "status of a request whose worker is killed (gunicorn >= 22 writes 500; older: 502)",
-        (("gunicorn_version", status_source),))
+        ("status of a request whose worker harakiri kills (uWSGI writes nothing: nginx answers 502)" if uwsgi
+         else "status of a request whose worker is killed (gunicorn >= 22 writes 500; older: 502)"),
+        (("uwsgi" if uwsgi else "gunicorn_version", status_source),))
     return out
+
+
+def _uwsgi_slots(s: PoolSettings, sources: dict[str, Source]) -> Parameter:
+    cores = {"uwsgi-async": "async cores", "uwsgi-gevent": "gevent cores"}.get(s.worker_class, "threads")
+    names: list[tuple[str, Source]] = [("processes", sources["workers"])]
+    if s.threads > 1:
+        names.append((cores.split()[0], sources[cores.split()[0]]))
+    per = f" x {cores} {s.threads}" if s.threads > 1 else " (one request each)"
+    return Parameter("c", s.servers, f"uWSGI processes {s.workers}{per}", tuple(names))
 
 
 def _notes(scenario: Scenario) -> list[str]:
@@ -504,9 +568,48 @@ def _notes(scenario: Scenario) -> list[str]:
         notes.append(f"{scenario.nginx_prefix}_read_timeout {deadline:g} s is too short for gunicorn's timeout "
                      f"(whole seconds) to fire before it: a request running longer ends as a 504 while its sync "
                      f"worker keeps working until it finishes or the timeout {s.worker_timeout_s:g} s kills it.")
-    if s.backlog > s.somaxconn:
+    if s.family == "uwsgi":
+        notes.extend(_uwsgi_notes(scenario))
+    elif s.backlog > s.somaxconn:
         notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it, "
                      f"so the accept queue holds {s.kernel_queue_room}.")
+    return notes
+
+
+def _uwsgi_notes(scenario: Scenario) -> list[str]:
+    s, app, sources = scenario.settings, scenario.app, scenario.setting_sources
+
+    def value(name: str) -> object:
+        setting = app.settings.get(name)
+        return setting.value if setting is not None and setting.known else None
+
+    notes: list[str] = []
+    cheaper = value("cheaper")
+    if isinstance(cheaper, int) and cheaper > 0:
+        notes.append(f"cheaper {cheaper} ({describe_source(sources['cheaper'])}): uWSGI runs between {cheaper} and "
+                     f"{s.workers} processes as the load changes; the model uses all {s.workers}, so c varies and "
+                     "the prediction is approximate (optimistic while fewer workers run).")
+    if s.worker_class in ("uwsgi-async", "uwsgi-gevent"):
+        notes.append(f"{s.worker_class.split('-')[1]} cores: the model assumes the loop is never the bottleneck (the "
+                     "service time is time spent waiting on I/O); CPU-bound requests make this optimistic.")
+    if s.worker_timeout_s > 0:
+        if s.threads > 1:
+            notes.append(f"harakiri kills the whole worker: the other requests its {s.threads} "
+                         f"{'threads' if s.worker_class == 'uwsgi' else 'cores'} are serving end as 502 too, which "
+                         "the model does not count (approximate).")
+        graceful = value("harakiri_graceful_timeout")
+        if isinstance(graceful, int) and graceful > 0:
+            notes.append(f"harakiri-graceful-timeout {graceful} "
+                         f"({describe_source(sources['harakiri_graceful_timeout'])}): uWSGI first sends SIGTERM, "
+                         "which ends a uWSGI worker at once, so the model cuts at harakiri; only an app that handles "
+                         f"SIGTERM itself keeps running up to {graceful} s longer.")
+        if value("lazy_apps") or value("lazy"):
+            notes.append("lazy-apps: a respawned worker imports the app before it accepts again; R (1 s, the "
+                         "master's cycle) does not include that import.")
+    if s.backlog > s.somaxconn:
+        notes.append(f"listen {s.backlog} is above net.core.somaxconn {s.somaxconn}: uWSGI exits at start-up on "
+                     "Linux (see `advisor check`); the model caps the queue as the kernel would, which describes a "
+                     f"host whose somaxconn is at least {s.backlog} only if you pass --somaxconn with its value.")
     return notes
 
 

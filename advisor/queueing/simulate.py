@@ -92,6 +92,7 @@ def simulate(
     syn_bunching: bool = False,
     rate_schedule: list[tuple[float, float]] | None = None,
     ack_retry_schedule_s: tuple[float, ...] = ACK_RETRY_SCHEDULE_S,
+    max_seconds: float | None = None,
 ) -> SimResult:
     """Simulate ``params`` for ``horizon_s`` seconds and measure the requests arriving after ``warmup_s``.
 
@@ -104,6 +105,9 @@ def simulate(
     * ``syn_bunching``: TCP only: deliver retransmitted SYNs on the 32-ms timer-wheel grid; SYNs of one bunch all
       pass the "queue not full" check, the ones that do not fit end in SYN-RECV (nginx thinks it is connected) and
       complete on the client's ACK retransmissions (``ack_retry_schedule_s``).
+    * ``max_seconds``: wall-clock limit. When it is spent the run stops generating arrivals, ends the measurement
+      there and drains for at most half as long again (requests still unresolved then are left out); the result is
+      marked ``truncated`` and its ``duration_s`` is what was measured.
     """
     if not horizon_s > 0 or warmup_s < 0 or warmup_s >= horizon_s:
         raise ValueError("need horizon_s > warmup_s >= 0")
@@ -116,6 +120,7 @@ def simulate(
     rng = random.Random(seed)
     engine_class = PartitionedEngine if params.partitioned else _Engine
     engine = engine_class(params, rng, horizon_s, warmup_s, syn_bunching, ack_retry_schedule_s)
+    engine.limit_wall_time(max_seconds)
     engine.run(arrivals, schedule, bursts, max_requests)
     return engine.result(seed, keep_records=records)
 
@@ -172,11 +177,14 @@ def band(
     *,
     max_seconds: float | None = None,
     min_runs: int = 20,
+    budget_s: float | None = None,
     **simulate_kwargs: Any,
 ) -> Band:
     """The scatter of a measurement of ``duration_s`` (after ``warmup_s``): quantiles of each key over ``runs`` runs.
 
-    ``max_seconds`` bounds the wall time: runs stop once it is spent (but not before ``min_runs``).
+    ``max_seconds`` bounds the wall time: runs stop once it is spent (but not before ``min_runs``). ``budget_s`` is
+    a hard limit instead: no run starts that would not finish within it (judged by the runs so far), a run cut
+    short by it is left out, and the band may end with fewer than ``min_runs`` runs (``runs`` says how many).
     """
     if runs < 1:
         raise ValueError("runs must be >= 1")
@@ -184,8 +192,17 @@ def band(
     samples: dict[str, list[float]] = {key: [] for key in BAND_KEYS}
     done = 0
     for i in range(runs):
+        limit = None
+        if budget_s is not None:
+            spent = time.perf_counter() - started
+            left = budget_s - spent
+            if left <= 0 or (done and spent / done > left):
+                break
+            limit = left / 1.5  # a cut-short run drains for up to half its limit again
         result = simulate(params, horizon_s=warmup_s + duration_s, warmup_s=warmup_s, seed=seed * 1_000_003 + i,
-                          **simulate_kwargs)
+                          max_seconds=limit, **simulate_kwargs)
+        if result.truncated:
+            break
         done += 1
         for key in BAND_KEYS:
             value = getattr(result, key)

@@ -40,7 +40,7 @@ class PartitionedEngine(_Engine):
         self.cumulative = list(accumulate(self.shares))
         self.held = [0] * self.n_workers  # connections accepted and not finished (in service + queued)
         self.busy = [0] * self.n_workers  # threads serving a request
-        self.waiting: list[deque[int]] = [deque() for _ in range(self.n_workers)]
+        self.waiting: dict[int, deque[int]] = {}  # per-worker FIFO queues, made on first use
         self.full = 0  # workers at their maximum (not accepting)
         self.bias = params.queued_worker_weight
         self.with_queue = 0  # workers with connections queued inside them (matters when bias != 1)
@@ -90,7 +90,7 @@ class PartitionedEngine(_Engine):
         if self.busy[worker] < self.slots:
             self.start(worker, rid, t)
         else:
-            self.waiting[worker].append(rid)
+            self.waiting.setdefault(worker, deque()).append(rid)
 
     def start(self, worker: int, rid: int, t: float) -> None:
         self.busy[worker] += 1
@@ -117,8 +117,9 @@ class PartitionedEngine(_Engine):
         if self.held[worker] == self.slots + 1 and self.bias != 1.0:
             self.with_queue -= 1
         self.held[worker] -= 1
-        if self.waiting[worker]:
-            self.start(worker, self.waiting[worker].popleft(), t)
+        waiting = self.waiting.get(worker)
+        if waiting:
+            self.start(worker, waiting.popleft(), t)
         if self.queue and self.held[worker] < self.cap:
             self.hand_over(worker, self.queue.popleft(), t)
 
@@ -179,6 +180,7 @@ class PartitionedEngine(_Engine):
 
         clock = 0.0
         events = 0
+        limited = self.stop_at is not None
         in_service = 0
         while True:
             if heap and (heap[0][0] < next_arrival or (heap[0][0] == next_arrival and heap[0][1] == 0)):
@@ -200,6 +202,12 @@ class PartitionedEngine(_Engine):
             else:
                 break
             events += 1
+            if limited and not events & 1023:
+                state = self.out_of_time(t)
+                if state == 2:
+                    break
+                if state == 1:
+                    next_arrival, remaining = math.inf, 0
 
             if t > clock:
                 lo = clock if clock > warmup else warmup

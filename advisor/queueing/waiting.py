@@ -9,6 +9,8 @@ Erlang(k, c*mu) distributions. All tails are Poisson-weighted sums over k (docs/
 
 The second (the sojourn W = Wq + S) is exact for exponential service (uniformisation at rate c mu).
 Every array below is a sum of non-negative terms, so tails and CDFs are both accurate when they are tiny.
+Pools and queues beyond ARRAY_SERVERS_MAX / ARRAY_ROOM_MAX get the same distribution in closed form instead
+(:class:`~advisor.queueing.wait_segments.SegmentWait`): ``from_mmck`` and ``geometric`` choose.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .formulas import mmck_log_weights, poisson_mix, poisson_window
+from .formulas import ERLANG_RECURSION_MAX, mmck_log_weights, poisson_mix, poisson_window
+from .wait_segments import SegmentWait
 
-__all__ = ["AdmittedWait"]
+__all__ = ["ARRAY_ROOM_MAX", "ARRAY_SERVERS_MAX", "AdmittedWait", "SegmentWait", "WaitDistribution"]
 
 _NEGLIGIBLE = 1e-18
+# Up to these sizes the wait is kept as one probability per queue place (exact sums over arrays); beyond them the
+# same distribution comes in closed form (wait_segments.py), in time independent of the sizes.
+ARRAY_ROOM_MAX = 16384
+ARRAY_SERVERS_MAX = ERLANG_RECURSION_MAX
 
 
 def _first_below(values: list[float], threshold: float) -> int | None:
@@ -128,23 +135,27 @@ class AdmittedWait:
 
     # -- constructors -----------------------------------------------------------------------------------------
     @classmethod
-    def from_mmck(cls, servers: int, arrival_rate: float, mean_service_s: float, room: int) -> AdmittedWait:
+    def from_mmck(cls, servers: int, arrival_rate: float, mean_service_s: float, room: int) -> WaitDistribution:
         """k for an arrival admitted to M/M/c/K (K = c + room), from the state seen on arrival (PASTA)."""
         rate = servers / mean_service_s
         a = arrival_rate * mean_service_s
         if room == 0 or a <= 0:
-            return cls(servers, rate, [1.0] + [0.0] * room)
+            return cls(servers, rate, [1.0]) if room > ARRAY_ROOM_MAX else cls(servers, rate, [1.0] + [0.0] * room)
+        if _too_large(servers, room):
+            return SegmentWait.mmck(servers, arrival_rate, mean_service_s, room)
         logs = mmck_log_weights(servers, a, servers + room)[:-1]  # states 0..K-1 (state K is blocked)
         probs = _normalised_exp(logs)
         k_probs = [math.fsum(probs[:servers])] + probs[servers:]
         return cls(servers, rate, k_probs)
 
     @classmethod
-    def geometric(cls, servers: int, rate: float, p_no_wait: float, ratio: float, room: int) -> AdmittedWait:
+    def geometric(cls, servers: int, rate: float, p_no_wait: float, ratio: float, room: int) -> WaitDistribution:
         """k = 0 with probability p_no_wait, else k in 1..room with P(k) proportional to ratio^(k-1).
 
         This is the shape of M/M/c/K (ratio = rho); other ratios stretch or shrink the queue (Lee-Longton).
         """
+        if room and _too_large(servers, room):
+            return SegmentWait.geometric(servers, rate, p_no_wait, ratio, room)
         if room == 0:
             return cls(servers, rate, [1.0])
         if ratio <= 0.0:
@@ -240,3 +251,10 @@ class AdmittedWait:
         # Past the array, g decays like g[-1] q^n: find where it drops below the threshold.
         extra = math.log(_NEGLIGIBLE / g[-1]) / math.log(q)
         return len(g) + int(extra) + 1
+
+
+WaitDistribution = AdmittedWait | SegmentWait
+
+
+def _too_large(servers: int, room: int) -> bool:
+    return room > ARRAY_ROOM_MAX or servers > ARRAY_SERVERS_MAX

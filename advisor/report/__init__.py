@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.engine.findings import SEVERITY_RANK, Finding, Notice, Skip
+from advisor.engine.findings import Finding, Notice, Skip
+from advisor.model.severity import Severity, at_or_above as _severity_at_or_above
 
 UNDECIDED_SKIP_KINDS = ("unknown", "error")
 
@@ -49,7 +50,7 @@ class ReportData:
         return [skip for skip in self.skips if skip.kind in UNDECIDED_SKIP_KINDS]
 
     def counts(self) -> dict[str, int]:
-        counts = {"error": 0, "warning": 0, "info": 0}
+        counts = {severity.value: 0 for severity in reversed(Severity)}
         for finding in self.findings:
             counts[finding.severity] = counts.get(finding.severity, 0) + 1
         return counts
@@ -68,8 +69,7 @@ def display_path(path: str | None, root: str | None = None) -> str | None:
 
 
 def at_or_above(findings: list[Finding], threshold: str) -> bool:
-    limit = SEVERITY_RANK[threshold]
-    return any(SEVERITY_RANK.get(finding.severity, 0) >= limit for finding in findings)
+    return any(_severity_at_or_above(finding.severity, threshold) for finding in findings)
 
 
 def use_color(choice: str, stream_is_tty: bool, environ: dict[str, str] | None = None) -> bool:

@@ -1,9 +1,19 @@
-"""Pick the writer for `--output-format` (and `--statistics`); writers are imported only when used."""
+"""The one output dispatcher: `--output-format` (and `--statistics`) to its writer.
+
+Every writer receives the same typed inputs — a ReportData (findings, skips, notices, files) and the rules — plus the
+RenderOptions it understands, and is imported only when used. A new output format is one entry in `_WRITERS` and
+its module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from advisor.engine.findings import Finding, Notice, Skip
+from advisor.report import ReportData
 
 OUTPUT_FORMATS: tuple[str, ...] = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 HUMAN_FORMATS = frozenset({"full", "concise"})
@@ -18,60 +28,99 @@ class UnknownFormatError(ValueError):
         self.name = name
 
 
-def render(
-    format_name: str,
-    findings: Iterable[Any],
-    rules: Any,
-    *,
-    root: str,
-    statistics: bool = False,
-    **options: Any,
-) -> str:
-    """Render findings in `format_name`; with `statistics`, the per-rule counts instead (JSON for json/json-lines).
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    color: bool = False  # full / concise
+    explain: bool = False  # full: each finding's explanation
+    explain_skips: bool = False  # full / concise / json: the skipped checks
+    statistics: bool = False  # per-rule counts instead of the findings (JSON for json / json-lines)
+    version: str | None = None  # SARIF: advisor's version (default: the installed one)
+    execution_successful: bool = True  # SARIF
+    base_url: str | None = None  # SARIF: where rule help links point
 
-    `options` go to the writer that accepts them: `color`, `summary` etc. for the text formats (text.py),
-    `version`/`execution_successful` for SARIF; `notices` (what the run could not check) to every format that has
-    a place for them (not gitlab, json-lines or --statistics)."""
-    if format_name not in OUTPUT_FORMATS:
+
+Writer = Callable[[ReportData, Any, RenderOptions], str]
+
+
+def _root(data: ReportData) -> str:
+    """The directory the CI formats make paths relative to (the working directory unless the data says)."""
+    return data.root or os.getcwd()
+
+
+def _text(concise: bool) -> Writer:
+    def write(data: ReportData, rules: Any, options: RenderOptions) -> str:
+        from advisor.report import text
+
+        return text.render(data, concise=concise, color=options.color, explain_skips=options.explain_skips,
+                           explain=options.explain)
+
+    return write
+
+
+def _json(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    from advisor.report import json_report
+
+    return json_report.render(data, options.explain_skips)
+
+
+def _json_lines(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    from advisor.report.json_lines import render_json_lines
+
+    return render_json_lines(data.findings, rules, root=_root(data))
+
+
+def _sarif(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    from advisor.report.sarif import render_sarif
+
+    return render_sarif(data.findings, rules, root=_root(data), version=options.version,
+                        execution_successful=options.execution_successful, base_url=options.base_url,
+                        notices=data.notices)
+
+
+def _github(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    from advisor.report.github import render_github
+
+    return render_github(data.findings, rules, root=_root(data), notices=data.notices)
+
+
+def _gitlab(data: ReportData, rules: Any, options: RenderOptions) -> str:  # no place for notices
+    from advisor.report.gitlab import render_gitlab
+
+    return render_gitlab(data.findings, rules, root=_root(data))
+
+
+def _junit(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    from advisor.report.junit import render_junit
+
+    return render_junit(data.findings, rules, root=_root(data), notices=data.notices)
+
+
+_WRITERS: dict[str, Writer] = {
+    "full": _text(concise=False), "concise": _text(concise=True), "json": _json, "json-lines": _json_lines,
+    "sarif": _sarif, "github": _github, "gitlab": _gitlab, "junit": _junit,
+}
+assert tuple(_WRITERS) == OUTPUT_FORMATS
+
+
+def write(format_name: str, data: ReportData, rules: Any, options: RenderOptions = RenderOptions()) -> str:
+    """The report in `format_name`; with `options.statistics`, the per-rule counts instead."""
+    writer = _WRITERS.get(format_name)
+    if writer is None:
         raise UnknownFormatError(format_name)
-    findings = list(findings)
-    if statistics:
+    if options.statistics:
         from advisor.report.statistics import render_statistics
 
-        return render_statistics(findings, rules, root=root, as_json=format_name in JSON_STATISTICS_FORMATS)
-    if format_name == "sarif":
-        from advisor.report.sarif import render_sarif
-
-        sarif_options = {key: options[key] for key in ("version", "execution_successful", "base_url", "notices")
-                         if key in options}
-        return render_sarif(findings, rules, root=root, **sarif_options)
-    notices = options.get("notices", ())
-    if format_name == "github":
-        from advisor.report.github import render_github
-
-        return render_github(findings, rules, root=root, notices=notices)
-    if format_name == "gitlab":
-        from advisor.report.gitlab import render_gitlab
-
-        return render_gitlab(findings, rules, root=root)
-    if format_name == "junit":
-        from advisor.report.junit import render_junit
-
-        return render_junit(findings, rules, root=root, notices=notices)
-    if format_name == "json-lines":
-        from advisor.report.json_lines import render_json_lines
-
-        return render_json_lines(findings, rules, root=root)
-    return _render_engine_format(format_name, findings, rules, root=root, **options)
+        return render_statistics(data.findings, rules, root=_root(data),
+                                 as_json=format_name in JSON_STATISTICS_FORMATS)
+    return writer(data, rules, options)
 
 
-def _render_engine_format(format_name: str, findings: list[Any], rules: Any, *, root: str, **options: Any) -> str:
-    """full / concise / json live in text.py and json_report.py (written with the engine)."""
-    # TODO(lead): adapt once advisor/report/text.py and json_report.py settle; see the report on their functions.
-    if format_name == "json":
-        from advisor.report import json_report
-
-        return json_report.render_json(findings, rules, root=root, **options)
-    from advisor.report import text
-
-    return text.render_text(findings, rules, root=root, concise=format_name == "concise", **options)
+def render(format_name: str, findings: Iterable[Finding], rules: Any, *, root: str | None = None,
+           skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
+           notices: Iterable[Notice] = (), **options: Any) -> str:
+    """`write` for callers that hold findings rather than a ReportData; `options` are RenderOptions fields (others
+    are ignored)."""
+    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
+                            notices=notices)
+    known = {name: value for name, value in options.items() if name in RenderOptions.__dataclass_fields__}
+    return write(format_name, data, rules, RenderOptions(**known))

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from advisor.engine.findings import Finding, Notice
 from advisor.report.locations import (
-    TOOL_NAME, get_field, location_text, notice_texts, primary_location, related_texts, relative_path,
+    TOOL_NAME, location_text, notice_texts, primary_location, related_texts, relative_path,
 )
 
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -29,10 +30,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: Any, *, root: str) -> str:
+def annotation(finding: Finding, *, root: str) -> str:
     """One workflow command for one finding."""
-    code = str(get_field(finding, "code"))
-    level = GITHUB_LEVELS.get(str(get_field(finding, "severity", "warning")), "warning")
+    code = finding.code
+    level = GITHUB_LEVELS.get(finding.severity, "warning")
     path, line, column = primary_location(finding)
     relative = relative_path(path, root) if path else None
 
@@ -47,19 +48,18 @@ def annotation(finding: Any, *, root: str) -> str:
     properties.append(("title", f"{TOOL_NAME} ({code})"))
 
     where = location_text(relative, line, column)
-    lines = [f"{where}: {code} {get_field(finding, 'message', '')}" if where
-             else f"{code} {get_field(finding, 'message', '')}"]
+    lines = [f"{where}: {code} {finding.message}" if where else f"{code} {finding.message}"]
     for label, loc_message in related_texts(finding, root):
         lines.append(f"  {label}: {loc_message}" if loc_message else f"  {label}")
-    fix = get_field(finding, "fix")
-    if fix:
-        lines.append(f"  help: {fix}")
+    if finding.fix:
+        lines.append(f"  help: {finding.fix}")
 
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     return f"::{level} {props}::{escape_data(chr(10).join(lines))}"
 
 
-def render_github(findings: Iterable[Any], rules: Any = None, *, root: str, notices: Iterable[Any] = ()) -> str:
+def render_github(findings: Iterable[Finding], rules: Any = None, *, root: str,
+                  notices: Iterable[Notice | str] = ()) -> str:
     """One `::notice` line per notice, then one annotation line per finding (empty string when there are none).
     `rules` is unused (uniform signature)."""
     title = escape_property(TOOL_NAME)

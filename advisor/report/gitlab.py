@@ -17,9 +17,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from advisor.report.locations import get_field, location_text, primary_location, related_locations, relative_path
+from advisor.engine.findings import Finding
+from advisor.model.severity import Severity
+from advisor.report.locations import location_text, primary_location, related_locations, relative_path
 
-GITLAB_SEVERITIES = {"error": "critical", "warning": "major", "info": "info"}
+GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
 
 
 def _fingerprint(code: str, path: str, message: str, seen: set[str]) -> str:
@@ -33,13 +35,11 @@ def _fingerprint(code: str, path: str, message: str, seen: set[str]) -> str:
         salt += 1
 
 
-def gitlab_issues(findings: Iterable[Any], *, root: str) -> list[dict[str, Any]]:
+def gitlab_issues(findings: Iterable[Finding], *, root: str) -> list[dict[str, Any]]:
     issues: list[dict[str, Any]] = []
     seen: set[str] = set()
     for finding in findings:
-        code = str(get_field(finding, "code"))
-        message = str(get_field(finding, "message", ""))
-        fix = get_field(finding, "fix")
+        code, message, fix = finding.code, finding.message, finding.fix
         path, line, _column = primary_location(finding)
         relative = relative_path(path, root) if path else "."
         description = f"{code}: {message}"
@@ -52,21 +52,17 @@ def gitlab_issues(findings: Iterable[Any], *, root: str) -> list[dict[str, Any]]
             "description": description,
             "check_name": code,
             "fingerprint": _fingerprint(code, relative, message, seen),
-            "severity": GITLAB_SEVERITIES.get(str(get_field(finding, "severity", "warning")), "major"),
+            "severity": GITLAB_SEVERITIES.get(finding.severity, "major"),
             "location": {"path": relative, "lines": {"begin": int(line) if line else 1}},
         })
     return issues
 
 
-def _also_places(finding: Any, root: str) -> list[str]:
-    places = []
-    for loc in related_locations(finding):
-        path = get_field(loc, "path")
-        if get_field(loc, "kind") == "also" and path:
-            places.append(location_text(relative_path(str(path), root), get_field(loc, "line"), None))
-    return places
+def _also_places(finding: Finding, root: str) -> list[str]:
+    return [location_text(relative_path(loc.path, root), loc.line, None) for loc in related_locations(finding)
+            if loc.kind == "also" and loc.path]
 
 
-def render_gitlab(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
+def render_gitlab(findings: Iterable[Finding], rules: Any = None, *, root: str) -> str:
     """The Code Quality JSON array (`[]` when clean). `rules` is unused (uniform signature)."""
     return json.dumps(gitlab_issues(findings, root=root), indent=2, ensure_ascii=False) + "\n"

@@ -23,9 +23,9 @@ line, column, code. `message` is one sentence with the values and the consequenc
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
 
-from advisor.engine.findings import Finding, Notice, Skip
+from advisor.engine.findings import Finding
 from advisor.report import ReportData, display_path
 
 
@@ -61,12 +61,3 @@ def to_dict(data: ReportData, explain_skips: bool = False) -> dict[str, Any]:
 
 def render(data: ReportData, explain_skips: bool = False) -> str:
     return json.dumps(to_dict(data, explain_skips), indent=2, ensure_ascii=False) + "\n"
-
-
-def render_json(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None,
-                skips: Iterable[Skip] = (), rules_run: int | None = None, files: Iterable[str] = (),
-                explain_skips: bool = False, notices: Iterable[Notice] = (), **_: Any) -> str:
-    """Entry point for `advisor.report.formats`."""
-    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
-                            notices=notices)
-    return render(data, explain_skips)

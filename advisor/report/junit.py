@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 from xml.etree import ElementTree
 
+from advisor.engine.findings import Finding, Notice
 from advisor.report.locations import (
-    TOOL_NAME, get_field, location_text, notice_texts, primary_location, related_texts, relative_path,
+    TOOL_NAME, location_text, notice_texts, primary_location, related_texts, relative_path,
 )
 
 NO_FILE = "(no file)"
@@ -24,7 +25,8 @@ def _clean(text: Any) -> str:
     return _XML_INVALID.sub("\ufffd", str(text))
 
 
-def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str, notices: Iterable[Any] = ()) -> str:
+def render_junit(findings: Iterable[Finding], rules: Any = None, *, root: str,
+                 notices: Iterable[Notice | str] = ()) -> str:
     """The JUnit XML document (with XML declaration). `rules` is unused (uniform signature)."""
     findings = list(findings)
     suites = ElementTree.Element("testsuites", name=TOOL_NAME, tests=str(max(len(findings), 1)),
@@ -40,8 +42,7 @@ def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str, notic
         name = "no problems found by the checks that ran" if texts else "all checks passed"
         ElementTree.SubElement(suite, "testcase", name=name, classname=TOOL_NAME)
     for finding in findings:
-        code = str(get_field(finding, "code"))
-        name = str(get_field(finding, "name", "") or "")
+        code, name = finding.code, finding.name or ""
         path, line, column = primary_location(finding)
         relative = relative_path(path, root) if path else None
         attributes = {"name": _clean(f"{TOOL_NAME}.{code}" + (f" {name}" if name else "")),
@@ -51,15 +52,14 @@ def render_junit(findings: Iterable[Any], rules: Any = None, *, root: str, notic
             if line:
                 attributes["line"] = str(line)
         case = ElementTree.SubElement(suite, "testcase", attributes)
-        message = str(get_field(finding, "message", ""))
+        message = finding.message
         body = [f"{location_text(relative, line, column) or NO_FILE}: {code} {message}"]
         body += [f"{label}: {loc_message}" if loc_message else label
                  for label, loc_message in related_texts(finding, root)]
-        fix = get_field(finding, "fix")
-        if fix:
-            body.append(f"help: {fix}")
+        if finding.fix:
+            body.append(f"help: {finding.fix}")
         failure = ElementTree.SubElement(case, "failure", message=_clean(message),
-                                         type=_clean(str(get_field(finding, "severity", "warning"))))
+                                         type=_clean(finding.severity))
         failure.text = _clean("\n".join(body))
     if texts:  # <system-out> follows the testcases
         ElementTree.SubElement(suite, "system-out").text = _clean("\n".join(f"note: {text}" for text in texts))

@@ -1,7 +1,6 @@
-"""Helpers shared by the machine-readable formats: root-relative paths, rule lookup by code, severity names.
+"""Helpers shared by the machine-readable formats: root-relative paths, a finding's places, rule lookup by code.
 
-Findings and rules are used duck-typed (attributes of `advisor.engine.findings.Finding` and of the engine's rule
-objects); rule documentation may be an object or a mapping.
+Findings, related locations and notices are the engine's typed objects (advisor/engine/findings.py).
 """
 
 from __future__ import annotations
@@ -9,7 +8,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from advisor.engine.findings import Finding, Notice, RelatedLocation
+
+if TYPE_CHECKING:
+    from advisor.engine.rules import Rule
 
 TOOL_NAME = "advisor"
 
@@ -33,40 +37,30 @@ def is_outside_root(relative: str) -> bool:
     return relative.startswith("/") or (len(relative) > 1 and relative[1] == ":")
 
 
-def get_field(obj: Any, name: str, default: Any = None) -> Any:
-    """`obj.name` or `obj[name]`, tolerating both dataclasses and plain mappings (rule docs come from YAML)."""
-    if obj is None:
-        return default
-    value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
-    return default if value is None else value
-
-
-def rules_by_code(rules: Iterable[Any] | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Index rules by code; accepts a mapping code -> rule or any iterable of rule objects."""
+def rules_by_code(rules: Iterable[Rule] | Mapping[str, Rule] | None) -> dict[str, Rule]:
+    """Index rules by code; accepts a mapping code -> rule or any iterable of rules."""
     if rules is None:
         return {}
     if isinstance(rules, Mapping):
         return {str(code): rule for code, rule in rules.items()}
-    return {str(get_field(rule, "code")): rule for rule in rules}
+    return {rule.code: rule for rule in rules}
 
 
-def primary_location(finding: Any) -> tuple[str | None, int | None, int | None]:
+def primary_location(finding: Finding) -> tuple[str | None, int | None, int | None]:
     """(path, line, column) of a finding; a finding without a path of its own falls back to its first related
     location so that every format can attach it to a file."""
-    path = get_field(finding, "path")
-    if path:
-        return path, get_field(finding, "line"), get_field(finding, "column")
-    related = list(get_field(finding, "related", ()) or ())
-    if related:
-        first = related[0]
-        return get_field(first, "path"), get_field(first, "line"), get_field(first, "column")
+    if finding.path:
+        return finding.path, finding.line, finding.column
+    if finding.related:
+        first = finding.related[0]
+        return first.path, first.line, first.column
     return None, None, None
 
 
-def related_locations(finding: Any) -> list[Any]:
+def related_locations(finding: Finding) -> list[RelatedLocation]:
     """Related locations other than the one used as the primary location."""
-    related = list(get_field(finding, "related", ()) or ())
-    if not get_field(finding, "path") and related:
+    related = list(finding.related)
+    if not finding.path and related:
         return related[1:]
     return related
 
@@ -83,25 +77,22 @@ def location_text(path: str | None, line: int | None, column: int | None) -> str
     return where
 
 
-def related_texts(finding: Any, root: str) -> list[tuple[str, str]]:
+def related_texts(finding: Finding, root: str) -> list[tuple[str, str]]:
     """(label, message) for each related location other than the primary one.
 
     The label is "related: path:line:column" for a place that takes part in the finding and "also: path:line:column"
     for another place where the same problem was seen (whose message is dropped when it repeats the finding's)."""
     texts: list[tuple[str, str]] = []
-    message = str(get_field(finding, "message", ""))
     for loc in related_locations(finding):
-        loc_path = get_field(loc, "path")
-        where = location_text(relative_path(str(loc_path), root) if loc_path else None,
-                              get_field(loc, "line"), get_field(loc, "column"))
-        loc_message = str(get_field(loc, "message", ""))
-        kind = "also" if get_field(loc, "kind") == "also" else "related"
-        if kind == "also" and loc_message == message:
+        where = location_text(relative_path(loc.path, root) if loc.path else None, loc.line, loc.column)
+        loc_message = loc.message or ""
+        kind = "also" if loc.kind == "also" else "related"
+        if kind == "also" and loc_message == finding.message:
             loc_message = ""
         texts.append((f"{kind}: {where}" if where else kind, loc_message))
     return texts
 
 
-def notice_texts(notices: Iterable[Any] | None) -> list[str]:
-    """The text of each notice (`advisor.engine.findings.Notice` or a plain string)."""
-    return [str(get_field(notice, "text", notice)) for notice in (notices or ())]
+def notice_texts(notices: Iterable[Notice | str] | None) -> list[str]:
+    """The text of each notice (a Notice, or a plain string)."""
+    return [notice.text if isinstance(notice, Notice) else str(notice) for notice in (notices or ())]

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from advisor.report.locations import get_field
+
+def get_field(obj: Any, name: str, default: Any = None) -> Any:
+    """`obj.name` or `obj[name]`: rule documentation comes from YAML (mappings: references, docs) as well as from
+    the engine's Rule objects."""
+    if obj is None:
+        return default
+    value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
+    return default if value is None else value
+
 
 RULES_DOC_PATH = "docs/rules.md"
 DOCS_DIR = posixpath.dirname(RULES_DOC_PATH)

@@ -17,12 +17,13 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from advisor.engine.findings import Finding, Notice, RelatedLocation
+from advisor.model.severity import Severity
 from advisor.report.locations import (
     TOOL_NAME,
-    get_field,
     is_outside_root,
     notice_texts,
     primary_location,
@@ -32,11 +33,14 @@ from advisor.report.locations import (
 )
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SRCROOT = "%SRCROOT%"
 
+if TYPE_CHECKING:
+    from advisor.engine.rules import Rule
 
-def sarif_level(severity: str) -> str:
+
+def sarif_level(severity: Severity | str) -> str:
     return SARIF_LEVELS.get(severity, "warning")
 
 
@@ -62,24 +66,23 @@ def _physical_location(path: str, line: int | None, column: int | None, root: st
     return location
 
 
-def _rule_tags(rule: Any, code: str) -> list[str]:
-    tags = [str(tag) for tag in (get_field(rule, "tags", []) or [])]
-    scope = get_field(rule, "scope")
-    if scope and str(scope) not in tags:
-        tags.append(str(scope))
+def _rule_tags(rule: Rule | None, code: str) -> list[str]:
+    tags: list[str] = []
+    if rule is not None and rule.scope:
+        tags.append(rule.scope)
     if not tags:
         tags.append(re.sub(r"\d+$", "", code).lower() or "advisor")
     return tags
 
 
-def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: str | None = None) -> dict[str, Any]:
+def rule_descriptor(code: str, rule: Rule | None, fallback_name: str = "", *,
+                    base_url: str | None = None) -> dict[str, Any]:
     """`reportingDescriptor` for one rule (a finding whose rule is unknown gets a minimal one from the finding)."""
     from advisor.report.rule_docs import rule_help_uri, rule_markdown, rule_text
 
-    name = str(get_field(rule, "name", fallback_name) or fallback_name or code)
-    summary = str(get_field(rule, "summary", "") or "").strip() or name
-    docs = get_field(rule, "docs", {}) or {}
-    what = str(get_field(docs, "what", "") or "").strip()
+    name = (rule.name if rule is not None else "") or fallback_name or code
+    summary = ((rule.summary if rule is not None else "") or "").strip() or name
+    what = str((rule.docs if rule is not None else {}).get("what") or "").strip()
     help_uri = rule_help_uri(code, name, base_url)
     text = rule_text(rule, base_url=base_url) if rule is not None else summary
     markdown = (rule_markdown(rule, heading_level=2, base_url=base_url) if rule is not None
@@ -94,39 +97,36 @@ def rule_descriptor(code: str, rule: Any, fallback_name: str = "", *, base_url: 
         descriptor["helpUri"] = help_uri
         text, markdown = f"{text}\n\nSee {help_uri}", f"{markdown}\n[Documentation]({help_uri})"
     descriptor["help"] = {"text": text, "markdown": markdown}
-    descriptor["defaultConfiguration"] = {"level": sarif_level(str(get_field(rule, "severity", "warning")))}
+    descriptor["defaultConfiguration"] = {"level": sarif_level(rule.severity if rule is not None else "warning")}
     descriptor["properties"] = {"tags": _rule_tags(rule, code)}
     return descriptor
 
 
-def _related_text(location: Any) -> str:
-    return str(get_field(location, "message", "") or "related location")
+def _related_text(location: RelatedLocation) -> str:
+    return location.message or "related location"
 
 
-def _message(finding: Any, related: list[Any]) -> str:
-    text = str(get_field(finding, "message", ""))
+def _message(finding: Finding, related: list[RelatedLocation]) -> str:
+    text = finding.message
     if related:
         links = ", ".join(f"[{_escape_link_text(_related_text(loc))}]({index})"
                           for index, loc in enumerate(related, start=1))
         text = f"{text} (see {links})"
-    fix = get_field(finding, "fix")
-    if fix:
-        text = f"{text}\nFix: {fix}"
+    if finding.fix:
+        text = f"{text}\nFix: {finding.fix}"
     return text
 
 
-def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
-    code = str(get_field(finding, "code"))
+def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
     related = related_locations(finding)
     result: dict[str, Any] = {
-        "ruleId": code,
+        "ruleId": finding.code,
         "ruleIndex": rule_index,
-        "level": sarif_level(str(get_field(finding, "severity", "warning"))),
+        "level": sarif_level(finding.severity),
         "message": {"text": _message(finding, related)},
     }
-    explanation = get_field(finding, "explanation")
-    if explanation:  # the mechanism with this finding's values; the rule's help has the general page
-        result["properties"] = {"explanation": str(explanation)}
+    if finding.explanation:  # the mechanism with this finding's values; the rule's help has the general page
+        result["properties"] = {"explanation": finding.explanation}
     path, line, column = primary_location(finding)
     if path:
         result["locations"] = [{"physicalLocation": _physical_location(path, line, column, root)}]
@@ -135,8 +135,7 @@ def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
             {
                 "id": index,
                 "message": {"text": _related_text(loc)},
-                "physicalLocation": _physical_location(str(get_field(loc, "path")), get_field(loc, "line"),
-                                                       get_field(loc, "column"), root),
+                "physicalLocation": _physical_location(loc.path, loc.line, loc.column, root),
             }
             for index, loc in enumerate(related, start=1)
         ]
@@ -144,14 +143,14 @@ def _result(finding: Any, rule_index: int, root: str) -> dict[str, Any]:
 
 
 def sarif_log(
-    findings: Iterable[Any],
+    findings: Iterable[Finding],
     rules: Any,
     *,
     root: str,
     version: str | None = None,
     execution_successful: bool = True,
     base_url: str | None = None,
-    notices: Iterable[Any] = (),
+    notices: Iterable[Notice | str] = (),
 ) -> dict[str, Any]:
     """The SARIF log as a dict.
 
@@ -165,7 +164,7 @@ def sarif_log(
     known = rules_by_code(rules)
     fired: dict[str, str] = {}
     for finding in findings:
-        fired.setdefault(str(get_field(finding, "code")), str(get_field(finding, "name", "") or ""))
+        fired.setdefault(finding.code, finding.name or "")
     codes = sorted(fired)
     index = {code: position for position, code in enumerate(codes)}
     descriptors = [rule_descriptor(code, known.get(code), fired[code], base_url=base_url) for code in codes]
@@ -183,12 +182,12 @@ def sarif_log(
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
         "invocations": [_invocation(execution_successful, notices)],
-        "results": [_result(finding, index[str(get_field(finding, "code"))], root) for finding in findings],
+        "results": [_result(finding, index[finding.code], root) for finding in findings],
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _invocation(execution_successful: bool, notices: Iterable[Any]) -> dict[str, Any]:
+def _invocation(execution_successful: bool, notices: Iterable[Notice | str]) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": bool(execution_successful)}
     texts = notice_texts(notices)
     if texts:
@@ -196,6 +195,6 @@ def _invocation(execution_successful: bool, notices: Iterable[Any]) -> dict[str,
     return invocation
 
 
-def render_sarif(findings: Iterable[Any], rules: Any, *, root: str, **options: Any) -> str:
+def render_sarif(findings: Iterable[Finding], rules: Any, *, root: str, **options: Any) -> str:
     """A SARIF 2.1.0 document (JSON text, newline-terminated) for `findings`; arguments as for `sarif_log`."""
     return json.dumps(sarif_log(findings, rules, root=root, **options), indent=2, ensure_ascii=False) + "\n"

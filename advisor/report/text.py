@@ -13,9 +13,11 @@ every selected check could run; otherwise `No problems found by the checks that 
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Iterable
+from typing import Iterable
 
-from advisor.engine.findings import Finding, Notice, Skip
+from advisor.engine.findings import Finding, Notice
+from advisor.privacy import inside_project
+from advisor.readers import read_text_or_none
 from advisor.report import ReportData, display_path
 
 _STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36", "path": "1", "dim": "2", "code": "1", "ok": "1;32",
@@ -31,7 +33,8 @@ class _Painter:
 
 
 class SourceLines:
-    """Reads each file once to show the offending line; unreadable files simply show no snippet."""
+    """The offending line of each finding, from the text the loaders read (advisor/readers.py: a file is not read
+    again, a special or huge file never). Files outside the project show no line (advisor/privacy.py)."""
 
     def __init__(self) -> None:
         self._files: dict[str, list[str] | None] = {}
@@ -40,11 +43,8 @@ class SourceLines:
         if path is None or number is None:
             return None
         if path not in self._files:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    self._files[path] = handle.read().splitlines()
-            except OSError:
-                self._files[path] = None
+            text = read_text_or_none(path) if inside_project(path) else None
+            self._files[path] = text.splitlines() if text is not None else None
         lines = self._files[path]
         if not lines or not 1 <= number <= len(lines):
             return None
@@ -152,14 +152,3 @@ def explanation_lines(explanation: str, width: int = EXPLANATION_WIDTH) -> list[
     """`  explanation: ...` wrapped to `width` columns, continuation lines indented under the text."""
     return textwrap.wrap(" ".join(explanation.split()), width=width, initial_indent="  explanation: ",
                          subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
-
-
-def render_text(findings: Iterable[Finding], rules: Any = None, *, root: str | None = None, concise: bool = False,
-                color: bool = False, summary: bool = True, skips: Iterable[Skip] = (), rules_run: int | None = None,
-                files: Iterable[str] = (), explain_skips: bool = False, notices: Iterable[Notice] = (),
-                explain: bool = False, **_: Any) -> str:
-    """Entry point for `advisor.report.formats` (full / concise)."""
-    data = ReportData.build(findings, rules, root=root, skips=skips, rules_run=rules_run, files=files,
-                            notices=notices)
-    return render(data, concise=concise, color=color, explain_skips=explain_skips, summary=summary,
-                  explain=explain)

@@ -24,6 +24,7 @@ SIGNATURES: tuple[tuple[str, re.Pattern, str], ...] = tuple(
         ("recv_reset", r"recv\(\) failed \(104: Connection reset by peer\)", "502"),
         ("send_failed", r"(?:writev|send)\(\) failed \((?:104|32): [^)]*\) while sending request to upstream", "502"),
         ("too_big_header", r"upstream sent too big header", "502"),
+        ("no_valid_header", r"upstream sent no valid HTTP/1\.0 header", "502"),  # proxy_pass to a uwsgi socket
         ("no_live_upstreams", r"no live upstreams", "502"),
         ("worker_connections", r"worker_connections are not enough", "none"),
     )

@@ -1,7 +1,8 @@
 """Run a real nginx (binary on PATH) as a reverse proxy in front of a loopback/unix upstream.
 
 nginx runs in the foreground (``daemon off``) with a generated minimal config in a fresh temp dir, listening on a
-free 127.0.0.1 port and proxying every request to the upstream with the given route settings. It is started under
+free 127.0.0.1 port and passing every request to the upstream with the given route settings: ``proxy_pass`` (HTTP)
+or ``uwsgi_pass`` (the uwsgi protocol, with a ``uwsgi_params`` file written into the temp dir). It is started under
 coreutils ``timeout`` so that it stops by itself after ``max_seconds`` and when the starting thread dies
 (PR_SET_PDEATHSIG); ``stop()`` sends QUIT (graceful) and KILL after a grace period, then removes the temp dir.
 """
@@ -27,6 +28,25 @@ NEXT_UPSTREAM_TOKENS = frozenset(
 )
 TEMP_PATH_DIRECTIVES = ("client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path",
                         "scgi_temp_path")
+PASS_KINDS = ("proxy", "uwsgi")
+# the request variables uWSGI's WSGI environ is built from (nginx's own uwsgi_params file)
+UWSGI_PARAMS = """uwsgi_param  QUERY_STRING       $query_string;
+uwsgi_param  REQUEST_METHOD     $request_method;
+uwsgi_param  CONTENT_TYPE       $content_type;
+uwsgi_param  CONTENT_LENGTH     $content_length;
+
+uwsgi_param  REQUEST_URI        $request_uri;
+uwsgi_param  PATH_INFO          $document_uri;
+uwsgi_param  DOCUMENT_ROOT      $document_root;
+uwsgi_param  SERVER_PROTOCOL    $server_protocol;
+uwsgi_param  REQUEST_SCHEME     $scheme;
+uwsgi_param  HTTPS              $https if_not_empty;
+
+uwsgi_param  REMOTE_ADDR        $remote_addr;
+uwsgi_param  REMOTE_PORT        $remote_port;
+uwsgi_param  SERVER_PORT        $server_port;
+uwsgi_param  SERVER_NAME        $server_name;
+"""
 
 
 class NginxError(RuntimeError):
@@ -48,8 +68,12 @@ class NginxRoute:
     proxy_request_buffering: bool = True
     proxy_next_upstream: str = "error timeout"
     client_max_body_size: str = "1m"
+    pass_kind: str = "proxy"  # "proxy" (proxy_pass, HTTP) or "uwsgi" (uwsgi_pass); the proxy_* values then set
+    #                           the uwsgi_* directives, and the HTTP-only ones (version, Connection) are left out
 
     def validate(self) -> None:
+        if self.pass_kind not in PASS_KINDS:
+            raise ValueError(f"pass_kind must be one of {', '.join(PASS_KINDS)}, got {self.pass_kind!r}")
         for name in ("proxy_connect_timeout_s", "proxy_read_timeout_s", "proxy_send_timeout_s"):
             value = getattr(self, name)
             if not 0.001 <= value <= 3600:
@@ -104,33 +128,43 @@ def render_nginx_conf(upstream: Endpoint, route: NginxRoute, listen_port: int, w
 
         lines += [f"    log_format timing '{RECOMMENDED_TEXT}';", f"    access_log {workdir}/timing.log timing;"]
     lines += [f"    {d} {workdir}/{d.replace('_path', '')};" for d in TEMP_PATH_DIRECTIVES]
+    uwsgi = route.pass_kind == "uwsgi"
+    scheme = "" if uwsgi else "http://"
     if use_upstream:
         lines.append("    upstream advisor_upstream {")
         lines.append(f"        server {upstream.nginx_server()};")
         if route.upstream_keepalive is not None:
             lines.append(f"        keepalive {route.upstream_keepalive};")
         lines.append("    }")
-        proxy_pass = "http://advisor_upstream"
+        target = f"{scheme}advisor_upstream"
     elif upstream.is_unix:
-        proxy_pass = f"http://unix:{upstream.path}:"
+        target = f"unix:{upstream.path}" if uwsgi else f"http://unix:{upstream.path}:"
     else:
-        proxy_pass = f"http://{upstream.nginx_server()}"
+        target = f"{scheme}{upstream.nginx_server()}"
+    prefix = route.pass_kind
     lines += [
         "    server {",
         f"        listen 127.0.0.1:{listen_port};",
         "        server_name localhost;",
         f"        client_max_body_size {route.client_max_body_size};",
         "        location / {",
-        f"            proxy_pass {proxy_pass};",
-        f"            proxy_connect_timeout {_ms(route.proxy_connect_timeout_s)};",
-        f"            proxy_read_timeout {_ms(route.proxy_read_timeout_s)};",
-        f"            proxy_send_timeout {_ms(route.proxy_send_timeout_s)};",
-        f"            proxy_http_version {route.proxy_http_version};",
-        f"            proxy_buffering {'on' if route.proxy_buffering else 'off'};",
-        f"            proxy_request_buffering {'on' if route.proxy_request_buffering else 'off'};",
-        f"            proxy_next_upstream {route.proxy_next_upstream};",
     ]
-    if route.proxy_set_connection_header is not None:
+    if uwsgi:
+        lines.append(f"            include {workdir}/uwsgi_params;")
+    lines += [
+        f"            {prefix}_pass {target};",
+        f"            {prefix}_connect_timeout {_ms(route.proxy_connect_timeout_s)};",
+        f"            {prefix}_read_timeout {_ms(route.proxy_read_timeout_s)};",
+        f"            {prefix}_send_timeout {_ms(route.proxy_send_timeout_s)};",
+    ]
+    if not uwsgi:
+        lines.append(f"            proxy_http_version {route.proxy_http_version};")
+    lines += [
+        f"            {prefix}_buffering {'on' if route.proxy_buffering else 'off'};",
+        f"            {prefix}_request_buffering {'on' if route.proxy_request_buffering else 'off'};",
+        f"            {prefix}_next_upstream {route.proxy_next_upstream};",
+    ]
+    if route.proxy_set_connection_header is not None and not uwsgi:
         lines.append(f'            proxy_set_header Connection "{route.proxy_set_connection_header}";')
     lines += ["        }", "    }", "}", ""]
     return "\n".join(lines)
@@ -198,6 +232,8 @@ class NginxRunner:
                                              timing_log=self.keep_access_log is not None)
         conf = Path(workdir, "nginx.conf")
         conf.write_text(self.config_text, encoding="utf-8")
+        if self.route.pass_kind == "uwsgi":
+            Path(workdir, "uwsgi_params").write_text(UWSGI_PARAMS, encoding="utf-8")
         Path(workdir, "error.log").write_bytes(b"")
         argv = [self.binary, "-p", f"{workdir}/", "-c", str(conf), "-e", f"{workdir}/error.log"]
         timeout_bin = shutil.which("timeout")

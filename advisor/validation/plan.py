@@ -4,12 +4,13 @@ of a small machine.
 The *executed* system is what the prediction, the band and the measurement all describe: with ``--time-scale F``
 every service time and timeout is multiplied by F and the arrival rate divided by F, so ρ and every T/S ratio stay
 the same. What cannot be scaled stays as it is and is said in the notes: the kernel's 1-s SYN retransmissions,
-gunicorn's 1-s arbiter loop and its whole-second ``timeout``.
+gunicorn's 1-s arbiter loop and its whole-second ``timeout``, uWSGI's 1-s master cycle (harakiri's cut window and
+the respawn of a killed worker) and its whole-second ``harakiri``.
 
 Limits (usage errors, exit 2), chosen for a 2-core machine that also runs nginx and the load generator:
 
-* workers: at most 64 for the reference server (sleeping forks of one process) and 32 for real gunicorn (full
-  Python processes, ~25 MB each), with at most 64 threads each (gthread);
+* workers: at most 64 for the reference server (sleeping forks of one process) and 32 for real gunicorn or uWSGI
+  (full Python processes, ~25 MB each), with at most 64 threads each (gthread, uWSGI threads);
 * offered rate after scaling: at most 1000 requests/s (the generator keeps its schedule up to ~2000/s alone; nginx
   and the servers share the same two cores);
 * service time after scaling: mean at least 5 ms, timeouts at least 10 ms (the load generator's send lag p99 is
@@ -26,9 +27,9 @@ from typing import Any
 
 from advisor.queueing.params import QueueParams, ServiceTime
 
-from .nginx_runner import NEXT_UPSTREAM_TOKENS, NginxRoute
+from .nginx_runner import NEXT_UPSTREAM_TOKENS, PASS_KINDS, NginxRoute
 
-MAX_WORKERS = {"ref": 64, "gunicorn": 32}
+MAX_WORKERS = {"ref": 64, "gunicorn": 32, "uwsgi": 32}
 MAX_RATE_PER_S = 1000.0
 MIN_MEAN_SERVICE_S = 0.005
 MIN_TIMEOUT_S = 0.010
@@ -39,7 +40,7 @@ TAIL_CAP_S = 120.0
 GUNICORN_ARBITER_LOOP_S = 1.0
 REF_CHECK_INTERVAL_S = 1.0  # the reference server's arbiter loop, as gunicorn's, before time scaling
 MAX_THREADS = 64
-SERVERS = ("ref", "gunicorn")
+SERVERS = ("ref", "gunicorn", "uwsgi")
 PROXIES = ("nginx", "builtin")
 # the model's worker families that real gunicorn runs here, and the runner's worker class for each named family
 GUNICORN_CLASSES = {"sync": "sync", "gthread": "gthread", "gevent": "gevent", "eventlet": "gevent",
@@ -70,6 +71,7 @@ class ValidationPlan:
     #                         gunicorn's synthetic app import sleeps R (also at start, which the run waits for)
     worker_class: str = "sync"  # what gunicorn runs (gunicorn_runner.WORKER_CLASSES): the link's own class
     processes: int = 1  # worker processes
+    harakiri_s: int = 0  # uWSGI's --harakiri (whole seconds) for --server uwsgi
     threads: int = 1  # gthread threads per worker
     worker_connections: int = 1000  # gthread / gevent
     notes: tuple[str, ...] = ()
@@ -120,6 +122,8 @@ class ValidationPlan:
             "proxy_connect_timeout_s": u.connect_timeout_s,
             "worker_timeout_s": u.worker_timeout_s,
             "server": self.server,
+            "nginx_pass": self.route.pass_kind,
+            "harakiri_s": u.worker_timeout_s if self.server == "uwsgi" and u.worker_timeout_enabled else None,
             "proxy": self.proxy,
             "duration_s": self.duration_s,
             "warmup_s": self.warmup_s,
@@ -158,12 +162,14 @@ class RouteSettings:
     upstream_keepalive: int | None = None
     connection_header: str | None = None
     notes: list[str] = field(default_factory=list)
+    kind: str = "proxy"  # the pass module: proxy (HTTP) or uwsgi
 
 
 def route_settings_from_model(route: Any) -> RouteSettings:
-    """Copy the settings of a deployment-model ``Route`` that shape a proxied request (proxy_* only)."""
+    """Copy the settings of a deployment-model ``Route`` that shape a passed request (proxy_* or uwsgi_*)."""
     settings = route.settings
     notes: list[str] = []
+    kind = route.kind if route.kind in PASS_KINDS else "proxy"
 
     def value(name: str, default: Any) -> Any:
         setting = settings.get(name)
@@ -171,7 +177,7 @@ def route_settings_from_model(route: Any) -> RouteSettings:
             return default
         return setting.value
 
-    next_upstream = value("proxy_next_upstream", ["error", "timeout"])
+    next_upstream = value(f"{kind}_next_upstream", ["error", "timeout"])
     if isinstance(next_upstream, str):
         next_upstream = next_upstream.split()
     tokens = [t for t in next_upstream if t in NEXT_UPSTREAM_TOKENS]
@@ -182,7 +188,7 @@ def route_settings_from_model(route: Any) -> RouteSettings:
         if setting is not None and setting.known and isinstance(setting.value, int) and setting.value > 0:
             keepalive = min(int(setting.value), 10000)
     connection = None
-    header = route.headers.get("connection")
+    header = route.headers.get("connection") if kind == "proxy" else None
     if header is not None and header.known and isinstance(header.value, str):
         text = header.value.strip().strip("\"'")
         if "$" in text or any(c in text for c in '"\\;{}\n'):
@@ -191,17 +197,18 @@ def route_settings_from_model(route: Any) -> RouteSettings:
         else:
             connection = text
     return RouteSettings(
-        connect_timeout_s=float(value("proxy_connect_timeout", 60.0)),
-        read_timeout_s=float(value("proxy_read_timeout", 60.0)),
-        send_timeout_s=float(value("proxy_send_timeout", 60.0)),
-        http_version=str(value("proxy_http_version", "1.0")),
-        buffering=bool(value("proxy_buffering", True)),
-        request_buffering=bool(value("proxy_request_buffering", True)),
+        connect_timeout_s=float(value(f"{kind}_connect_timeout", 60.0)),
+        read_timeout_s=float(value(f"{kind}_read_timeout", 60.0)),
+        send_timeout_s=float(value(f"{kind}_send_timeout", 60.0)),
+        http_version=str(value("proxy_http_version", "1.0")) if kind == "proxy" else "1.0",
+        buffering=bool(value(f"{kind}_buffering", True)),
+        request_buffering=bool(value(f"{kind}_request_buffering", True)),
         next_upstream=" ".join(tokens) or "error timeout",
         upstream_block=upstream is not None,
         upstream_keepalive=keepalive,
         connection_header=connection,
         notes=notes,
+        kind=kind,
     )
 
 
@@ -230,13 +237,21 @@ def make_plan(
 ) -> ValidationPlan:
     """Check the options and the limits, and build the executed system. Raises PlanError with a suggestion."""
     if server not in SERVERS:
-        raise PlanError(f"unknown --server {server!r}: use ref or gunicorn")
+        raise PlanError(f"unknown --server {server!r}: use ref, gunicorn or uwsgi")
     if proxy not in PROXIES:
         raise PlanError(f"unknown --proxy {proxy!r}: use auto, nginx or builtin")
+    if (family == "uwsgi") != (server == "uwsgi"):
+        raise PlanError("the link's app server is uWSGI: use --server uwsgi (real uWSGI with a synthetic app)"
+                        if family == "uwsgi" else
+                        "--server uwsgi runs uWSGI, but the link's app server is gunicorn: use --server gunicorn or "
+                        "--server ref")
+    if server == "uwsgi" and worker_class != "uwsgi":
+        raise PlanError(f"the link's uWSGI workers run {worker_class.split('-')[-1]} cores; this validation runs "
+                        "uWSGI processes x threads only")
     if family != "sync" and server == "ref":
         raise PlanError(f"the link uses {worker_class or family} workers; the reference server emulates sync workers "
                         "only. Use --server gunicorn: it runs real gunicorn with the link's worker class")
-    runner_class = GUNICORN_CLASSES.get(worker_class if family != "sync" else "sync")
+    runner_class = None if server == "uwsgi" else GUNICORN_CLASSES.get(worker_class if family != "sync" else "sync")
     if server == "gunicorn" and runner_class is None:
         raise PlanError(f"the link uses {worker_class} workers, which this validation cannot run with a synthetic "
                         f"app (it runs {', '.join(sorted(GUNICORN_CLASSES))})")
@@ -254,8 +269,9 @@ def make_plan(
     if threads > MAX_THREADS:
         raise PlanError(f"{threads} threads per worker: this validation runs at most {MAX_THREADS}")
     if c > limit:
+        names = {"ref": "reference", "gunicorn": "gunicorn", "uwsgi": "uWSGI"}
         raise PlanError(
-            f"{c} workers: this validation runs at most {limit} {'reference' if server == 'ref' else 'gunicorn'} "
+            f"{c} workers: this validation runs at most {limit} {names[server]} "
             f"workers reliably on this machine. Validate a reduced copy instead: e.g. workers = {limit} with --rps "
             f"{user_params.arrival_rate * limit / c:g} keeps ρ = {user_params.offered_load:.2f} (the shares then "
             f"describe the smaller pool, which checks the model, not your exact numbers)")
@@ -265,12 +281,27 @@ def make_plan(
     notes: list[str] = []
     warnings: list[str] = []
     executed_status = 500  # the reference server and gunicorn >= 22 write a 500 for a killed (interruptible) worker
-    if user_params.worker_timeout_status != 500 and user_params.worker_timeout_enabled:
+    if server == "uwsgi":
+        executed_status = user_params.worker_timeout_status  # harakiri: nginx answers 502 (uwsgi_pool)
+    elif user_params.worker_timeout_status != 500 and user_params.worker_timeout_enabled:
         notes.append("your gunicorn version answers a killed worker with 502; the servers run here (reference "
                      "server, gunicorn >= 22) write a 500, so the executed system predicts 500s")
 
     kill_lag = GUNICORN_ARBITER_LOOP_S if server == "gunicorn" else REF_CHECK_INTERVAL_S * f
     worker_timeout = user_params.worker_timeout_s * f if user_params.worker_timeout_enabled else None
+    restart = user_params.restart_s * f
+    harakiri = 0
+    if server == "uwsgi":  # the master's 1-s cycle sets the cut window and the respawn: neither scales
+        kill_lag, restart = user_params.kill_lag_max_s, user_params.restart_s
+        if worker_timeout is not None:
+            wanted = user_params.worker_timeout_s * f
+            harakiri = max(1, math.ceil(wanted - 1e-9))
+            if abs(harakiri - wanted) > 1e-9:
+                notes.append(f"uWSGI's harakiri is whole seconds: {wanted:g} s (scaled) runs as {harakiri} s")
+            if f != 1.0:
+                notes.append("uWSGI's master checks harakiri and respawns workers on a 1-s cycle whatever the time "
+                             "scale: the cut window and the restart time are not scaled")
+            worker_timeout = float(harakiri)
     gunicorn_timeout = 0
     if worker_timeout is not None and server == "gunicorn":
         gunicorn_timeout = max(1, math.ceil(worker_timeout - 1e-9))
@@ -288,7 +319,7 @@ def make_plan(
         read_timeout_s=None if user_params.read_timeout_s is None else user_params.read_timeout_s * f,
         connect_timeout_s=user_params.connect_timeout_s * f,
         worker_timeout_s=worker_timeout,
-        restart_s=user_params.restart_s * f,
+        restart_s=restart,
         kill_lag_max_s=kill_lag,
         worker_timeout_status=executed_status,
     )
@@ -303,9 +334,10 @@ def make_plan(
         proxy_buffering=route.buffering,
         proxy_request_buffering=route.request_buffering,
         proxy_next_upstream=route.next_upstream,
+        pass_kind=route.kind,
     )
     notes.extend(route.notes)
-    if route.http_version not in ("1.0", "1.1"):
+    if route.kind == "proxy" and route.http_version not in ("1.0", "1.1"):
         notes.append(f"proxy_http_version {route.http_version} runs as 1.0 (the synthetic servers speak HTTP/1.x)")
     if f != 1.0:
         notes.append(f"time-scaled by {f:g}: service times and every timeout x {f:g}, the request rate / {f:g}; "
@@ -317,7 +349,11 @@ def make_plan(
     if proxy == "builtin":
         notes.append("--proxy builtin: the load generator emulates nginx's connect and read timeouts (no nginx); "
                      "buffering, keep-alive and the send timeout are not emulated")
-    if server == "gunicorn":
+    if server == "uwsgi":
+        notes.append(f"--server uwsgi: real uWSGI ({c} processes x {threads} threads, "
+                     f"{'socket' if route.kind == 'uwsgi' else 'http-socket'}) with a synthetic WSGI app that sleeps "
+                     "the drawn service time; your application is not run")
+    elif server == "gunicorn":
         app = "ASGI app that awaits" if runner_class in ("uvicorn", "asgi") else "WSGI app that sleeps"
         notes.append(f"--server gunicorn: real gunicorn ({runner_class}) with a synthetic {app} the drawn "
                      "service time; your application is not run")
@@ -329,7 +365,8 @@ def make_plan(
         params=params, user_params=user_params, route=executed_route, server=server, proxy=proxy,
         duration_s=duration_s, warmup_s=warmup_s, seed=seed, time_scale=f, tcp_host=tcp_host,
         gunicorn_timeout_s=gunicorn_timeout, restart_s=params.restart_s, listen_backlog=listen_backlog,
-        worker_class=runner_class or "sync", processes=c, threads=threads, worker_connections=worker_connections,
+        worker_class=("uwsgi" if server == "uwsgi" else runner_class or "sync"), processes=c, threads=threads,
+        worker_connections=worker_connections, harakiri_s=harakiri,
         notes=tuple(notes),
         warnings=tuple(warnings),
     )

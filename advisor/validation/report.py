@@ -31,6 +31,7 @@ _SIGNATURE_TEXT = {
     "recv_reset": "recv() failed (104: Connection reset by peer)",
     "send_failed": "send/writev() failed while sending request",
     "too_big_header": "upstream sent too big header",
+    "no_valid_header": "upstream sent no valid HTTP/1.0 header: nginx speaks HTTP to a uwsgi-protocol socket",
     "no_live_upstreams": "no live upstreams",
     "worker_connections": "worker_connections are not enough",
 }
@@ -76,6 +77,8 @@ def _band_text(row: Row) -> str:
 
 def _pool_text(p: dict[str, Any]) -> str:
     worker_class = p.get("worker_class", "sync")
+    if worker_class == "uwsgi":
+        return f"{p['workers']} uWSGI processes x {p['threads']} threads"
     if worker_class == "gthread":
         return (f"{p['workers']} gthread workers x {p['threads']} threads "
                 f"(worker_connections {p['worker_connections']})")
@@ -91,13 +94,19 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
     measured = report["measured"]
     out = [f"advisor validate: {report['link']}"]
     socket = "unix socket" if p["socket"] == "unix" else "TCP"
-    out.append(f"  {_pool_text(p)}, backlog {p['backlog']} (accept queue {p.get('accept_queue', p['queue_room'])}), {socket}; "
-               f"{p['rps']:g} requests/s, service {p['service']} (ρ {p['rho']:.2f})")
-    out.append(f"  proxy_read_timeout {_ms(p['proxy_read_timeout_s'])}, proxy_connect_timeout "
-               f"{_ms(p['proxy_connect_timeout_s'])}, gunicorn timeout "
-               f"{_ms(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}")
+    uwsgi = p["server"] == "uwsgi"
+    queue = "listen" if uwsgi else "backlog"
+    out.append(f"  {_pool_text(p)}, {queue} {p['backlog']} (accept queue {p.get('accept_queue', p['queue_room'])}), "
+               f"{socket}; {p['rps']:g} requests/s, service {p['service']} (ρ {p['rho']:.2f})")
+    prefix = p.get("nginx_pass", "proxy")
+    if uwsgi:
+        cut = f"harakiri {_ms(p['harakiri_s']) if p.get('harakiri_s') else 'off'}"
+    else:
+        cut = f"gunicorn timeout {_ms(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}"
+    out.append(f"  {prefix}_read_timeout {_ms(p['proxy_read_timeout_s'])}, {prefix}_connect_timeout "
+               f"{_ms(p['proxy_connect_timeout_s'])}, {cut}")
     proxy = "nginx" if p["proxy"] == "nginx" else "built-in proxy emulation"
-    server = "reference server" if p["server"] == "ref" else "gunicorn"
+    server = {"ref": "reference server", "uwsgi": "uWSGI"}.get(p["server"], "gunicorn")
     scale = f", time scale {p['time_scale']:g}" if p["time_scale"] != 1 else ""
     out.append(f"  ran: {proxy} + {server}, {p['duration_s']:g} s measured after {p['warmup_s']:g} s warm-up, "
                f"seed {p['seed']}{scale}")

@@ -23,6 +23,7 @@ from .plan import MAX_REQUESTS, ValidationPlan
 from .progress import Progress
 from .refserver import RefServerConfig, start_refserver
 from .service_spec import format_service_spec
+from .uwsgi_runner import UwsgiConfig, start_uwsgi
 
 
 @dataclass
@@ -67,6 +68,12 @@ def _server_bind(plan: ValidationPlan) -> str:
 def _start_server(plan: ValidationPlan, workdir: str):
     params = plan.params
     backlog = plan.listen_backlog
+    if plan.server == "uwsgi":
+        return start_uwsgi(UwsgiConfig(
+            bind=_server_bind(plan), protocol="uwsgi" if plan.route.pass_kind == "uwsgi" else "http",
+            processes=plan.processes, threads=plan.threads, listen=max(1, backlog), harakiri_s=plan.harakiri_s,
+            max_seconds=plan.max_seconds, request_log=True,
+        ))
     if plan.server == "gunicorn":
         return start_gunicorn(GunicornConfig(
             bind=_server_bind(plan), workers=plan.processes, worker_class=plan.worker_class, threads=plan.threads,
@@ -83,7 +90,7 @@ def _start_server(plan: ValidationPlan, workdir: str):
 
 
 def _busy_spans(plan: ValidationPlan, server) -> list[tuple[float, float]]:
-    if plan.server == "gunicorn":
+    if plan.server in ("gunicorn", "uwsgi"):
         return [(r["start"], r["done"]) for r in server.request_records()]
     return [(r["accept"], r["done"]) for r in server.request_records() if r.get("done") is not None]
 
@@ -97,6 +104,11 @@ def _errors(log: str) -> dict[str, Any]:
 
 
 def _server_summary(plan: ValidationPlan, server) -> dict[str, Any]:
+    if plan.server == "uwsgi":
+        log = server.log()
+        return {"kind": "uwsgi", "address_kind": plan.socket, "worker_timeouts": log.count("HARAKIRI ON WORKER"),
+                "workers_killed": log.count("DAMN ! worker"), "listen_queue_full": log.count("listen queue of socket"),
+                "invalid_request_block_size": log.count("invalid request block size"), **_errors(log)}
     if plan.server == "gunicorn":
         log = server.log()
         return {"kind": "gunicorn", "address_kind": plan.socket,
@@ -128,7 +140,7 @@ def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress:
     nginx: NginxRunner | None = None
     try:
         with ExitStack() as stack:
-            what = "reference server" if plan.server == "ref" else f"gunicorn ({plan.worker_class})"
+            what = {"ref": "reference server", "uwsgi": "uWSGI"}.get(plan.server, f"gunicorn ({plan.worker_class})")
             progress.phase(f"starting the {what} ({plan.processes} workers, {plan.socket})")
             server = stack.enter_context(_start_server(plan, workdir))
             target = str(server.address)

@@ -32,7 +32,8 @@ def _time_local(epoch: float) -> str:
 def simulate_lines(*, rate: float, duration_s: float, servers: int, queue: int, read_timeout: float,
                    service: Callable[[random.Random], float], seed: int = 1, start: float = 1_700_000_000.0,
                    path: Callable[[random.Random], str] = lambda rng: "/api/items",
-                   host: str = "shop.example.com", port: int = 80) -> tuple[list[str], Truth]:
+                   host: str = "shop.example.com", port: int = 80, tag_service: bool = False
+                   ) -> tuple[list[str], Truth]:
     rng = random.Random(seed)
     truth = Truth()
     free = [start] * servers  # when each worker is next free
@@ -48,11 +49,13 @@ def simulate_lines(*, rate: float, duration_s: float, servers: int, queue: int, 
         while in_system and in_system[0] <= now:
             heapq.heappop(in_system)
         target = path(rng)
+        s = service(rng)
+        if tag_service:  # the drawn service time in the request, as `advisor validate`'s load generator does
+            target += f"{'&' if '?' in target else '?'}t={s:.6f}"
         if len(in_system) >= servers + queue:
             truth.counts["502"] += 1
             events.append((now, _line(now, now, 502, target, "-", "-", "0.000", host, port)))
             continue
-        s = service(rng)
         truth.service_sum += s
         begin = max(now, heapq.heappop(free))
         done = begin + s

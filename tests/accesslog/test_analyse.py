@@ -9,7 +9,7 @@ import pytest
 
 from advisor.accesslog.workload import AccessLogError, fit_workload
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 NGINX = """events {}
 http {

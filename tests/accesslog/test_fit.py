@@ -8,7 +8,7 @@ import random
 import pytest
 
 from advisor.accesslog.fit import ServiceSamples
-from advisor.accesslog.occupancy import WaitFreeSelector
+from advisor.accesslog.occupancy import ServiceStarts
 from advisor.accesslog.windows import WindowTracker
 
 
@@ -61,28 +61,29 @@ def test_milliseconds_rounded_to_zero_still_fit() -> None:
     assert data.fits() and data.fits()[0].mean_s > 0
 
 
-def test_wait_free_selection_keeps_requests_that_found_a_free_worker() -> None:
+def test_service_starts_take_the_accept_queue_wait_out() -> None:
     kept: list[tuple[float, bool]] = []
-    selector = WaitFreeSelector(servers=2, horizon_s=5.0, sink=lambda value, censored: kept.append((value, censored)))
-    # (start, busy): the third request arrives while two are in flight (it waited for the first to finish and
-    # then held that worker), the fourth found both busy (and took the second one's worker), the fifth came after it left.
-    requests = [(0.0, 1.0), (0.1, 1.0), (0.2, 1.5), (1.05, 0.3), (1.4, 0.3)]
-    for start, busy in requests:
-        selector.add(start, busy, busy, False, False, now=start + busy)
-    selector.finish()
-    assert kept == [(1.0, False), (1.0, False), (0.3, False)]
-    assert selector.seen == 5 and selector.selected == 3
+    starts = ServiceStarts(servers=2, horizon_s=5.0, sink=lambda value, censored: kept.append((value, censored)))
+    # (connected, response end) at an app server with 2 workers: C waits until A leaves at 1.0; D finds B and C
+    # in flight and starts when the first of them leaves (B at 1.1); E finds a free worker.
+    requests = [(0.0, 1.0), (0.1, 1.1), (0.2, 1.7), (1.05, 1.35), (1.4, 1.7)]
+    for connected, end in requests:
+        starts.add(connected, end, ServiceStarts.ANSWERED, now=end)
+    starts.finish()
+    assert [(round(value, 6), censored) for value, censored in kept] == [
+        (1.0, False), (1.0, False), (0.7, False), (0.25, False), (0.3, False)]
+    assert (starts.seen, starts.selected, starts.waited) == (5, 5, 2)
 
 
-def test_a_timed_out_request_keeps_its_worker_busy() -> None:
-    kept: list[float] = []
-    selector = WaitFreeSelector(servers=1, horizon_s=5.0, sink=lambda value, censored: kept.append(value))
-    selector.add(0.0, 0.1, 0.1, False, False, now=0.1)  # a sample: typical service 0.1 s
-    selector.add(1.0, 0.5, 0.5, True, True, now=1.5)  # nginx gave up at 1.5 s; the worker runs on
-    selector.add(1.55, 0.2, 0.2, False, False, now=1.75)  # arrives in that shadow: not wait-free
-    selector.add(1.8, 0.1, 0.1, False, False, now=1.9)
-    selector.finish()
-    assert kept == [0.1, 0.5, 0.1]
+def test_a_request_nginx_gave_up_on_keeps_its_worker_busy() -> None:
+    kept: list[tuple[float, bool]] = []
+    starts = ServiceStarts(servers=1, horizon_s=5.0, sink=lambda value, censored: kept.append((value, censored)))
+    starts.add(0.0, 0.1, ServiceStarts.ANSWERED, now=0.1)  # a typical service time: 0.1 s
+    starts.add(1.0, 1.5, ServiceStarts.GAVE_UP, now=1.5)  # 504 at 1.5 s: "longer than 0.5 s", and it runs on
+    starts.add(1.55, 1.75, ServiceStarts.ANSWERED, now=1.75)  # waits for it: when it started is unknown
+    starts.add(1.8, 1.9, ServiceStarts.ANSWERED, now=1.9)
+    starts.finish()
+    assert [(round(value, 6), censored) for value, censored in kept] == [(0.1, False), (0.5, True), (0.1, False)]
 
 
 def test_busiest_window_and_its_outcomes() -> None:

@@ -354,7 +354,7 @@ def test_changed_files_are_completed_to_their_pairs(project, monkeypatch):
 
 def test_per_file_ignores_and_severity_overrides_apply_to_findings(project):
     from advisor.engine.findings import Finding
-    from advisor.project_config import apply_config_to_findings
+    from advisor.engine.postprocess import apply_policy
 
     write(project / ".advisor.toml", '[per-file-ignores]\n"legacy/*.conf" = ["TMO"]\n'
                                      '[severity]\nALL = "info"\nKAL = "warning"\nKAL001 = "error"\n'
@@ -364,13 +364,13 @@ def test_per_file_ignores_and_severity_overrides_apply_to_findings(project):
     def finding(code: str, name: str, path: str | None) -> Finding:
         return Finding(code, name, "warning", "m", None, str(project / path) if path else None, 1, 1)
 
-    result = apply_config_to_findings([
+    result = apply_policy([
         finding("TMO002", "proxy-read-timeout-below-app-time", "legacy/old.conf"),  # ignored here
         finding("TMO002", "proxy-read-timeout-below-app-time", "deploy/nginx.conf"),  # ALL -> info
         finding("KAL001", "keepalive-race", "legacy/old.conf"),  # exact code beats prefix and ALL
         finding("KAL002", "keepalive-other", None),  # prefix beats ALL
         finding("CAP003", "backlog-hides-overload", "a.py"),  # name
-    ], config)
+    ], config.finding_policy())
     assert [(f.code, f.severity) for f in result] == [
         ("TMO002", "info"), ("KAL001", "error"), ("KAL002", "warning"), ("CAP003", "warning")]
-    assert apply_config_to_findings(result, None) == result
+    assert apply_policy(result, None) == result

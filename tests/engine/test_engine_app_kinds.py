@@ -13,7 +13,7 @@ from advisor.engine import derived
 from advisor.engine.facts import FactIndex
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 from advisor.queueing.scenario import ScenarioError, scenario_for_link

@@ -165,7 +165,7 @@ def test_bad_rule_file_exit_2(tmp_path: Path):
 
 
 def test_internal_error_exit_2_traceback_only_with_debug(monkeypatch):
-    import advisor.model.build as build
+    import advisor.loaders.deployment as build
 
     def explode(inputs, host):
         raise RuntimeError("boom")

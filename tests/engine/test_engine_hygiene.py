@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine_builders import APP_PATH, NGINX_PATH, app_server, deployment, route
 
-from advisor.engine.hygiene import drop_used_elsewhere
+from advisor.engine.postprocess import drop_used_elsewhere
 from advisor.engine.rules import parse_rule
 from advisor.engine.run import run_rules
 from advisor.model.deployment import Setting

@@ -86,11 +86,12 @@ def test_json_document():
                                     "reason": "from env"}]
 
 
-def test_entry_points_for_the_formats_dispatcher():
-    out = text.render_text(FINDINGS, [], root="/srv", concise=True, summary=False)
+def test_the_formats_dispatcher_reaches_the_text_and_json_writers():
+    from advisor.report.formats import render
+
+    out = render("concise", FINDINGS, [], root="/srv")
     assert out.splitlines()[0].startswith("deploy/nginx.conf:4:9: ADR001")
-    assert "Found" not in out
-    document = json.loads(json_report.render_json(FINDINGS, ["r1", "r2"], root="/srv"))
+    document = json.loads(render("json", FINDINGS, ["r1", "r2"], root="/srv"))
     assert document["summary"]["rules_run"] == 2
 
 

@@ -9,7 +9,7 @@ import pytest
 from advisor.commands.options import HostOptions, Inputs
 from advisor.engine import run as engine_run
 from advisor.engine.rules import load_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 LOCATIONS = [
     "proxy_pass http://app; proxy_read_timeout 20s;",

@@ -21,9 +21,10 @@ from advisor.engine.run import run_rules
 from advisor.engine.workload_facts import (
     NO_WORKLOAD, WorkloadError, resolve_workload, workload_for_run,
 )
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.queueing.analytic import predict
-from advisor.queueing.scenario import OVERLOAD_FACTOR, error_share, recommend, scenario_for_link
+from advisor.queueing.recommend import error_share, recommend
+from advisor.queueing.scenario import OVERLOAD_FACTOR, scenario_for_link
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = load_rules()
@@ -145,16 +146,16 @@ def test_unknown_values_make_the_model_facts_unknown(tmp_path):
 
 
 def test_recommend_runs_only_when_a_rule_reads_it_and_once_per_link(tmp_path, monkeypatch):
-    import advisor.queueing.scenario as scenario_module
+    import advisor.queueing.recommend as recommend_module
 
     calls = []
-    real = scenario_module.recommend
+    real = recommend_module.recommend
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(scenario_module, "recommend", counting)
+    monkeypatch.setattr(recommend_module, "recommend", counting)
     rules = [rule for rule in RULES if rule.code in ("CAP009", "CAP010")]
     calm = resolve_workload(1.0, "10ms", 0.001)  # nothing to report: the recommendations are never needed
     result = run_rules(_deployment(tmp_path, app=SYNC_APP.replace("2048", "16")), rules, strict=True,

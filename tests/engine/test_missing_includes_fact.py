@@ -10,7 +10,7 @@ from advisor.commands.options import HostOptions, Inputs
 from advisor.engine.facts import FactIndex
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 RULES = load_rules()
 STATIC_SITE = "server {\n    listen 80;\n    location /media/ {\n        alias /srv/media/;\n    }\n%s}\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.loaders.discover import discover, expand_directories
-from advisor.model.build import split_inputs
+from advisor.loaders.deployment import split_inputs
 from advisor.commands.options import Inputs
 
 MAIN_NGINX = """\

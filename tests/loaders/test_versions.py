@@ -6,7 +6,7 @@ import pytest
 
 from advisor.commands.options import Inputs
 from advisor.loaders.versions import pinned_gunicorn_version, pinned_nginx_version
-from advisor.model.build import build_deployment
+from advisor.loaders.deployment import build_deployment
 from advisor.model.deployment import HostFacts, Version
 
 NGINX = "server {\n    listen 80;\n    location / { proxy_pass http://web:8000; }\n}\n"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from advisor.commands.options import Inputs
-from advisor.model.build import InputError, build_deployment, split_inputs
+from advisor.loaders.deployment import InputError, build_deployment, split_inputs
 from advisor.model.deployment import HostFacts
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

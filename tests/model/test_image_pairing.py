@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.commands.options import Inputs
 from advisor.loaders.sources.service_roles import is_infrastructure
-from advisor.model.build import build_deployment
+from advisor.loaders.deployment import build_deployment
 from advisor.model.deployment import HostFacts
 
 NGINX = """

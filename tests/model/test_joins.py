@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from advisor.commands.options import Inputs
-from advisor.model.build import build_deployment
+from advisor.loaders.deployment import build_deployment
 from advisor.model.deployment import HostFacts
 
 JOINS = Path(__file__).resolve().parents[2] / "fixtures" / "joins"

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from advisor.commands.options import Inputs
-from advisor.model.build import build_deployment
+from advisor.loaders.deployment import build_deployment
 from advisor.model.deployment import HostFacts
 
 

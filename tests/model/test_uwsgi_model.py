@@ -10,7 +10,7 @@ import pytest
 
 from advisor.commands.options import HostOptions, Inputs
 from advisor.engine.facts import FactIndex
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.model.classify import classify_path
 
 

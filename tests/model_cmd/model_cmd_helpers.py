@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 
 def deployment_of(directory: str | Path, **host):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, ServiceTime
 from advisor.queueing.scenario import ScenarioError, scenario_for_link
 

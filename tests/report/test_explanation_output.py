@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 from advisor.report import ReportData
-from advisor.report.json_report import render_json
+from advisor.report.formats import render as render_format
 from advisor.report.sarif import render_sarif
 from advisor.report.text import explanation_lines, render
 
@@ -46,7 +46,7 @@ def test_explanation_lines_wrap_long_words_whole():
 
 
 def test_json_carries_the_explanation(findings, rules, repo):
-    document = json.loads(render_json(_explained(findings), rules, root=str(repo)))
+    document = json.loads(render_format("json", _explained(findings), rules, root=str(repo)))
     assert [item["explanation"] for item in document["findings"]] == [EXPLANATION, None, None]
 
 

@@ -25,10 +25,10 @@ def test_one_object_per_line(findings, rules, repo):
 
 
 def test_records_match_the_json_format(findings, rules, repo):
-    from advisor.report.json_report import render_json
+    from advisor.report.formats import render
 
     lines = render_json_lines(findings, rules, root=str(repo)).splitlines()
-    assert [json.loads(line) for line in lines] == json.loads(render_json(findings, rules, root=str(repo)))["findings"]
+    assert [json.loads(line) for line in lines] == json.loads(render("json", findings, rules, root=str(repo)))["findings"]
 
 
 def test_newlines_in_messages_stay_inside_one_line(findings, rules, repo):

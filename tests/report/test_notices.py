@@ -22,7 +22,7 @@ from advisor.commands.options import CheckOptions, HostOptions, Inputs
 from advisor.engine.coverage import GivenInputs, coverage_notices
 from advisor.engine.findings import Finding, Notice
 from advisor.engine.rules import load_rules, parse_rule
-from advisor.model.build import build_deployment, split_inputs
+from advisor.loaders.deployment import build_deployment, split_inputs
 from advisor.model.deployment import HostFacts
 from advisor.report import ReportData, text
 from advisor.report.formats import render as render_format

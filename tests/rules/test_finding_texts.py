@@ -9,6 +9,7 @@ concise line <= 250.
 
 from __future__ import annotations
 
+import ast
 import csv
 import difflib
 import os
@@ -26,7 +27,7 @@ from advisor.engine.findings import Finding
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.report import ReportData
 from advisor.report.text import render
 from shared_material import REPO_ROOT, require_shared
@@ -100,6 +101,31 @@ def test_rule_text_follows_the_standard(rule, examples: list[Rendered]) -> None:
             assert not SENTENCE_BREAK.search(finding.message) and not finding.message.endswith("."), finding.message
             assert finding.fix and "\n" not in finding.fix
             assert finding.explanation and len(finding.explanation) > len(finding.message)
+
+
+def _prose(node: ast.AST) -> list[str]:
+    """English inside an expression: a string with a space that is not a function's argument or a separator whose
+    method is called (`plural(n, 'sync worker')`, `'; '.join(...)` are fine). Enumerated values without spaces
+    (`'uwsgi-to-gunicorn' if ... else route.kind`) are values, not prose."""
+    found: list[str] = []
+    parents = {child: parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant) and isinstance(child.value, str) and " " in child.value.strip() \
+                and not isinstance(parents.get(child), (ast.Call, ast.Attribute)):
+            found.append(repr(child.value))
+    return found
+
+
+@pytest.mark.parametrize("rule", load_rules(eager_templates=True), ids=lambda rule: rule.code)
+def test_no_english_is_built_in_expressions(rule) -> None:
+    """Values are computed in `let`; words live in templates and `phrases` tables."""
+    expressions = [expression for _, expression in rule.lets]
+    templates = [rule.message, rule.fix, rule.explanation, *(item.message for item in rule.related)]
+    templates += [case for phrase in rule.phrases for case in (*phrase.cases.values(), phrase.default)]
+    expressions += [part for template in templates if template is not None for part in template.parts
+                    if not isinstance(part, str)]
+    problems = [text for expression in expressions for text in _prose(expression.node)]
+    assert not problems, f"{rule.path}: {problems}"
 
 
 def _pair(paths: list[Path], cpus: int | None = 2) -> list[Finding]:

@@ -39,6 +39,7 @@ def test_rule_text_cites_only_public_sources(rule):
 
     data = yaml.safe_load(Path(rule.path).read_text(encoding="utf-8"))
     texts = [data["summary"], data["message"], data.get("fix") or "", data.get("explanation") or ""]
+    texts += [str(case) for table in (data.get("phrases") or {}).values() for case in table.values()]
     texts += [str(value) for value in (data.get("docs") or {}).values()]
     assert not [text for text in texts if INTERNAL_CITATION.search(text)], rule.path
     assert any(item.startswith("https://") for item in rule.docs["references"]), rule.path

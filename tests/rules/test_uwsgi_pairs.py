@@ -11,7 +11,7 @@ from advisor.commands.options import HostOptions, Inputs
 from advisor.engine.examples import run_example
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uwsgi"
 RULES = load_rules()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.queueing.params import QueueParams, ServiceTime
 from advisor.validation.compare import compare, overall_verdict
 from advisor.validation.loadresult import LoadResult, RequestRecord
@@ -205,7 +205,7 @@ def _validate(*args: str):
 @pytest.mark.parametrize("args, message", [
     (["--service-time", "50ms"], "needs --rps and --service-time"),
     (["--rps", "64", "--service-time", "50ms", "--proxy", "haproxy"], "unknown --proxy"),
-    (["--rps", "64", "--service-time", "50ms", "--server", "uwsgi"], "unknown --server"),
+    (["--rps", "64", "--service-time", "50ms", "--server", "apache"], "unknown --server"),
     (["--rps", "64", "--service-time", "50ms", "--output-format", "sarif"], "unknown --output-format"),
     (["--rps", "64", "--service-time", "fast"], "--service-time"),
     (["--rps", "64", "--service-time", "50ms", "--duration", "20m"], "--duration must be between"),

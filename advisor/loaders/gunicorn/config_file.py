@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
@@ -26,6 +28,7 @@ from advisor.loaders.gunicorn.worker_names import unassigned_worker_counts
 from advisor.model.deployment import Diagnostic, HostFacts, UnknownSetting
 from advisor.model.provenance import Setting, Source
 from advisor.model.suppressions import Suppression
+from advisor.readers import read_bytes
 
 RAW_LIMIT = 120  # longest `raw` text kept for a setting (a logconfig_dict literal can be hundreds of lines)
 UNPARSABLE = "config file could not be parsed"
@@ -48,14 +51,21 @@ def unknown_layer(path: str, reason: str, line: int | None = None) -> dict[str, 
 
 def read_config_file(path: str, host: HostFacts) -> ConfigFileLayer:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(path)
     except OSError as error:
         message = f"cannot read gunicorn config file: {error.strerror or error}"
         return _failed(path, Diagnostic("ADV004", "error", message, path, None, None,
                                         fix="check the path (relative paths are taken from the current directory) "
                                             "and that the file is readable"))
+    if len(data) > MAX_CONFIG_BYTES:  # its syntax tree alone would take hundreds of megabytes
+        return _failed(path, Diagnostic(
+            "ADV004", "error", f"gunicorn config file is {len(data)} bytes; files over {MAX_CONFIG_BYTES} bytes are "
+            "not read (a gunicorn config is a few kilobytes)", path, None, None,
+            fix="pass the gunicorn config file itself (gunicorn.conf.py)"))
     return parse_config_source(data, path, host)
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def parse_config_source(data: bytes | str, path: str, host: HostFacts) -> ConfigFileLayer:
@@ -121,6 +131,14 @@ def _evaluate(tree: ast.Module, path: str, text: str, host: HostFacts,
         layer.diagnostics = [replace(diagnostic, message=restore(diagnostic.message, template.placeholders))
                              for diagnostic in layer.diagnostics]
     layer.unknown_settings = find_unknown_settings(tree, path)
+    if len(layer.unknown_settings) > MAX_UNKNOWN_SETTINGS:  # each becomes a finding: keep the report readable
+        extra = len(layer.unknown_settings) - MAX_UNKNOWN_SETTINGS
+        first = layer.unknown_settings[MAX_UNKNOWN_SETTINGS]
+        del layer.unknown_settings[MAX_UNKNOWN_SETTINGS:]
+        layer.diagnostics.append(Diagnostic(
+            "ADV004", "info", f"{extra} more names that are not gunicorn settings were not checked (only the first "
+            f"{MAX_UNKNOWN_SETTINGS} are)", path, first.source.line, first.source.column,
+            fix="check that this is the gunicorn config file; module-level names gunicorn does not know are ignored"))
     if "workers" not in evaluation.bindings and evaluation.namespace_taint is None:  # a computed count left unused
         layer.unknown_settings += unassigned_worker_counts(tree, path, {item.name for item in layer.unknown_settings})
     return layer
@@ -219,11 +237,37 @@ def setting_from_binding(spec: SettingSpec, binding: Binding, path: str, text: s
     return Setting(model, source, bind_raw if bind_raw is not None else raw)
 
 
+@lru_cache(maxsize=4)
+def _source_lines(text: str) -> list[str]:
+    return _LINE_BREAKS.split(text)
+
+
+_LINE_BREAKS = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")  # after each line break, as ast.get_source_segment
+
+
+def _source_segment(text: str, node: ast.AST) -> str | None:
+    """ast.get_source_segment without splitting the whole text again for every node (quadratic on big files)."""
+    try:
+        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined, operator]
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return None
+    if end is None:
+        return None
+    lines = _source_lines(text)
+    if not 0 <= first <= last < len(lines):
+        return None
+    if first == last:
+        return lines[first].encode()[start:end].decode("utf-8", "replace")
+    return (lines[first].encode()[start:].decode("utf-8", "replace") + "".join(lines[first + 1:last])
+            + lines[last].encode()[:end].decode("utf-8", "replace"))
+
+
 def _raw_text(text: str, binding: Binding) -> str | None:
     node = binding.value_node
     if node is None:
         return None
-    segment: Any = ast.get_source_segment(text, node) or snippet(node, RAW_LIMIT)
+    segment: Any = _source_segment(text, node) or snippet(node, RAW_LIMIT)
     segment = " ".join(str(segment).split())
     return segment if len(segment) <= RAW_LIMIT else segment[: RAW_LIMIT - 1] + "…"
 
@@ -250,8 +294,13 @@ def find_unknown_settings(tree: ast.Module, path: str) -> list[UnknownSetting]:
                 or name.isupper()):
             continue
         source = Source.file(path, node.lineno, node.col_offset + 1)
-        found.append(UnknownSetting(name, source, suggest_setting(name)))
+        # "did you mean" costs a fuzzy comparison with every setting: only for the first few unknown names
+        found.append(UnknownSetting(name, source, suggest_setting(name) if len(found) < MAX_SUGGESTIONS else None))
     return found
+
+
+MAX_SUGGESTIONS = 50
+MAX_UNKNOWN_SETTINGS = 200
 
 
 def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:

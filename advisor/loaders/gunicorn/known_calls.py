@@ -13,21 +13,36 @@ import operator
 import posixpath
 import re
 import string
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from advisor.loaders.gunicorn.values import (
     ENVIRON, BoundMethod, Builtin, CpuSet, EnvironMapping, ImportedRef, ModuleRef, StaticRaise, Unknown,
     describe_marker, is_plain,
 )
 
-if TYPE_CHECKING:
-    from advisor.loaders.gunicorn.expressions import ExpressionEvaluator
+
+
+class CallContext(Protocol):
+    """What a known call uses of the evaluator calling it (advisor.loaders.gunicorn.expressions implements it; a
+    protocol, so that this module does not import the module that imports it)."""
+
+    @staticmethod
+    def position(node: ast.AST | None) -> tuple[int | None, int | None]: ...
+
+    def unknown(self, reason: str, node: ast.AST | None) -> Any: ...
+
+    def env_lookup(self, key: Any, has_default: bool, default: Any, node: ast.AST) -> Any: ...
+
+    def env_setdefault(self, key: Any, value: Any, node: ast.AST) -> Any: ...
+
+    def cpu_count(self, node: ast.AST, label: str) -> Any: ...
+
 
 MAX_SEQUENCE = 100_000  # longest string/list the evaluator builds (configs never need more)
 MAX_ITERATIONS = 10_000  # longest iterable a comprehension or range() may walk
 MAX_INT_ARGUMENT = 1_000_000  # widths and counts passed to str methods
 
-Impl = Callable[["ExpressionEvaluator", ast.AST, list[Any], dict[str, Any]], Any]
+Impl = Callable[["CallContext", ast.AST, list[Any], dict[str, Any]], Any]
 
 # --- module attributes ----------------------------------------------------------------------------------------------
 
@@ -64,7 +79,7 @@ def _first_unknown(values: list[Any]) -> Unknown | None:
     return None
 
 
-def _require_plain(ev: "ExpressionEvaluator", node: ast.AST, name: str, args: list[Any],
+def _require_plain(ev: "CallContext", node: ast.AST, name: str, args: list[Any],
                    kwargs: dict[str, Any]) -> Unknown | None:
     everything = list(args) + list(kwargs.values())
     unknown = _first_unknown(everything)
@@ -87,7 +102,7 @@ def huge_width(format_text: str) -> bool:
     return re.search(r"\d{7,}", format_text) is not None
 
 
-def call_real(ev: "ExpressionEvaluator", node: ast.AST, function: Callable[..., Any], args: list[Any],
+def call_real(ev: "CallContext", node: ast.AST, function: Callable[..., Any], args: list[Any],
               kwargs: dict[str, Any]) -> Any:
     """Run a pure function on plain data; a Python exception becomes a certain StaticRaise at this node."""
     try:
@@ -104,7 +119,7 @@ def call_real(ev: "ExpressionEvaluator", node: ast.AST, function: Callable[..., 
 
 
 def _pure(function: Callable[..., Any], name: str) -> Impl:
-    def impl(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def impl(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
         problem = _require_plain(ev, node, name, args, kwargs)
         if problem is not None:
             return problem
@@ -116,7 +131,7 @@ def _bounded_iterable(name: str, function: Callable[..., Any]) -> Impl:
     """list()/sorted()/sum()...: the same as _pure, refusing iterables longer than MAX_ITERATIONS."""
     pure = _pure(function, name)
 
-    def impl(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def impl(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
         for value in args:
             if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)) and len(value) > MAX_ITERATIONS:
                 return ev.unknown(f"{name}() over {len(value)} items is not evaluated", node)
@@ -124,7 +139,7 @@ def _bounded_iterable(name: str, function: Callable[..., Any]) -> Impl:
     return impl
 
 
-def _range(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _range(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     problem = _require_plain(ev, node, "range", args, kwargs)
     if problem is not None:
         return problem
@@ -140,7 +155,7 @@ def _range(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: di
     return list(numbers)
 
 
-def _pow(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _pow(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     problem = _require_plain(ev, node, "pow", args, kwargs)
     if problem is not None:
         return problem
@@ -157,25 +172,25 @@ def safe_power(base: Any, exponent: Any) -> bool:
     return True
 
 
-def _len(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _len(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if len(args) == 1 and isinstance(args[0], CpuSet):
         return ev.cpu_count(node, "len(os.sched_getaffinity(0))")
     return _pure(len, "len")(ev, node, args, kwargs)
 
 
-def _print(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _print(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return None  # output only; nothing is printed
 
 
 def _unknown_call(reason: str) -> Impl:
-    def impl(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def impl(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return ev.unknown(reason, node)
     return impl
 
 
 # --- environment and host -------------------------------------------------------------------------------------------
 
-def _getenv(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _getenv(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if not args and "key" not in kwargs:
         raise StaticRaise(TypeError, "TypeError", "getenv() missing 1 required positional argument: 'key'",
                           *ev.position(node))
@@ -185,7 +200,7 @@ def _getenv(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: d
     return ev.env_lookup(key, has_default, default, node)
 
 
-def _environ_get(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _environ_get(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if not args:
         raise StaticRaise(TypeError, "TypeError", "get() missing 1 required positional argument: 'key'",
                           *ev.position(node))
@@ -194,7 +209,7 @@ def _environ_get(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwar
     return ev.env_lookup(args[0], has_default, default, node)
 
 
-def _environ_setdefault(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _environ_setdefault(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if len(args) < 1:
         return ev.unknown("os.environ.setdefault() without a key", node)
     key = args[0]
@@ -203,12 +218,12 @@ def _environ_setdefault(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any
 
 
 def _cpu_count(label: str) -> Impl:
-    def impl(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def impl(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return ev.cpu_count(node, label)
     return impl
 
 
-def _psutil_cpu_count(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _psutil_cpu_count(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     logical = args[0] if args else kwargs.get("logical", True)
     if isinstance(logical, Unknown):
         return logical
@@ -218,7 +233,7 @@ def _psutil_cpu_count(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any],
     return ev.cpu_count(node, "psutil.cpu_count()")
 
 
-def _sched_getaffinity(ev: "ExpressionEvaluator", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _sched_getaffinity(ev: "CallContext", node: ast.AST, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return CpuSet()
 
 
@@ -234,7 +249,7 @@ def is_mutator(obj: Any, name: str) -> bool:
     return isinstance(obj, (list, dict, set)) and name in _MUTATORS
 
 
-def call_method(ev: "ExpressionEvaluator", node: ast.AST, method: BoundMethod, args: list[Any],
+def call_method(ev: "CallContext", node: ast.AST, method: BoundMethod, args: list[Any],
                 kwargs: dict[str, Any]) -> Any:
     obj, name = method.obj, method.name
     if isinstance(obj, EnvironMapping):

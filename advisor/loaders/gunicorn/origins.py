@@ -5,7 +5,8 @@ Shared by the gunicorn and uvicorn loaders (config evaluator, command lines, def
 
 from __future__ import annotations
 
-from advisor.model.deployment import Diagnostic, HostFacts, Severity
+from advisor.model.deployment import Diagnostic, HostFacts
+from advisor.model.severity import Severity
 from advisor.model.provenance import Source
 
 

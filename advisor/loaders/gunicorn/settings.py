@@ -228,6 +228,9 @@ def _option_aliases() -> dict[str, str]:
 SETTING_ALIASES: dict[str, str] = _option_aliases()
 
 
+MAX_FUZZY_NAME = 64
+
+
 def suggest_setting(name: str) -> str | None:
     """The setting a misspelled or CLI-styled config name most likely means, or None."""
     if name in SETTING_NAMES:
@@ -237,6 +240,8 @@ def suggest_setting(name: str) -> str | None:
         return normalized
     if normalized in SETTING_ALIASES:
         return SETTING_ALIASES[normalized]
+    if len(normalized) > MAX_FUZZY_NAME:  # difflib costs length x length per candidate
+        return None
     matches = difflib.get_close_matches(normalized, sorted(SETTING_NAMES), n=1, cutoff=0.75)
     if matches:
         return matches[0]
@@ -250,6 +255,8 @@ def suggest_setting(name: str) -> str | None:
 def suggest_option(text: str) -> str | None:
     """The real option closest to an unknown one (`--max_requests` -> `--max-requests`)."""
     flag = text.split("=", 1)[0]
+    if len(flag) > MAX_FUZZY_NAME:
+        return None
     if flag.startswith("--"):
         dashed = "--" + flag[2:].replace("_", "-").lower()
         for option in ALL_OPTIONS:

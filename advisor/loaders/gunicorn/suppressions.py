@@ -14,7 +14,12 @@ import tokenize
 from advisor.model.suppressions import Suppression, parse_suppression_comment
 
 
+MAX_SUPPRESSIONS = 1000  # per file: each is matched against every statement
+
+
 def collect_suppressions(text: str, path: str, tree: ast.Module | None) -> list[Suppression]:
+    if "advisor:" not in text:  # no suppression comment: no need to tokenize the file
+        return []
     comments = _comments(text)
     statements = _statement_spans(tree) if tree is not None else []
     found: list[Suppression] = []
@@ -22,6 +27,8 @@ def collect_suppressions(text: str, path: str, tree: ast.Module | None) -> list[
         parsed = parse_suppression_comment(comment)
         if parsed is None:
             continue
+        if len(found) >= MAX_SUPPRESSIONS:
+            break
         file_level, codes, reason = parsed
         if file_level:
             applies_to: int | None = None

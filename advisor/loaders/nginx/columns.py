@@ -18,11 +18,8 @@ def remember_text(path: str, text: str) -> None:
 def _lines(path: str) -> list[str] | None:
     if path in _cache:
         return _cache[path]
-    try:
-        with open(path, "rb") as handle:
-            lines: list[str] | None = handle.read().decode("utf-8", "replace").splitlines()
-    except OSError:
-        lines = None
+    text = read_text_or_none(path)
+    lines = text.splitlines() if text is not None else None
     _cache[path] = lines
     return lines
 

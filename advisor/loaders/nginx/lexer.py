@@ -22,6 +22,7 @@ from crossplane.errors import NgxParserSyntaxError
 Token = tuple[str, int, bool]
 
 MAX_TOKEN_CHARS = 64 * 1024
+MAX_STATEMENT_TOKENS = 10_000  # arguments of one directive (a long server_name list has a few hundred)
 _BLANKS = re.compile(r"\s+")
 _RUN = re.compile(r"[^\s{};\\]+")  # characters appended to a token as they are
 _QUOTES = ("\"", "'")
@@ -66,10 +67,18 @@ class _Lexer:
         self.filename = filename
         self.max_token = max_token
         self.pos = 0
+        self.arguments = 0  # tokens since the last `;`, `{` or `}`
+        self._escape = -1
+        self._escape_from = len(text) + 1  # nothing searched yet
 
-    def _check(self, token: str, line: int) -> None:
+    def _check(self, token: str, line: int, argument: bool = True) -> None:
         if len(token) > self.max_token:
             raise TokenTooLong(f"a token longer than {self.max_token} characters", self.filename, line)
+        if argument:
+            self.arguments += 1
+            if self.arguments > MAX_STATEMENT_TOKENS:
+                raise TokenTooLong(f"a directive with more than {MAX_STATEMENT_TOKENS} arguments", self.filename,
+                                   line)
 
     def _chars(self) -> Iterator[tuple[str, int]]:
         """(character, line) from self.pos on, for crossplane's external lexers; self.pos follows."""
@@ -88,7 +97,7 @@ class _Lexer:
         text, n = self.text, self.n
         i = self.pos + 1
         close = text.find(quote, i, n)
-        escape = text.find("\\", i, n)
+        escape = self._escape_at(i)
         while True:
             if close < 0:
                 return None
@@ -96,11 +105,23 @@ class _Lexer:
                 i = escape + 2
                 if close < i:
                     close = text.find(quote, i, n)
-                escape = text.find("\\", i, n)
+                escape = self._escape_at(i)
                 continue
             body = text[self.pos + 1:close]
             self.pos = close + 1
             return body.replace("\\" + quote, quote) if "\\" in body else body
+
+    def _escape_at(self, pos: int) -> int:
+        """The first backslash at or after `pos` (-1: none); remembered, so a text without backslashes is
+        searched once, not once per quoted token."""
+        found = self._escape
+        if found < 0 and self._escape_from <= pos:
+            return -1
+        if found >= pos and self._escape_from <= pos:
+            return found
+        self._escape_from = pos
+        self._escape = self.text.find("\\", pos, self.n)
+        return self._escape
 
     def _dollar_brace(self) -> int | None:
         """crossplane's `${` loop from self.pos (the `{`): the position of the character after it, None at EOF."""
@@ -153,7 +174,7 @@ class _Lexer:
                 run = end - len(text[pos:end].rstrip("\\")) - pos if text[end - 1] == "\\" else 0
                 comment = text[pos:end - 1] if run % 2 else text[pos:end]
                 line = lines.after(pos + 1)
-                self._check(comment, line)
+                self._check(comment, line, argument=False)
                 yield comment, line, False
                 self.pos = end + 1
                 continue
@@ -188,6 +209,7 @@ class _Lexer:
                     self._check(token, token_line)
                     yield token, token_line, False
                 start = -1
+                self.arguments = 0
                 yield char, lines.after(pos + 1), False
                 directive_next = True
                 self.pos = pos + 1

@@ -13,6 +13,7 @@ and the file is not parsed (nginx itself refuses a single token over 4 KB).
 
 from __future__ import annotations
 
+import errno
 import re
 import threading
 from collections.abc import Mapping
@@ -52,10 +53,31 @@ _BLOCK_ONLY, _SIMPLE_ONLY = _block_kinds()
 _FREEFORM_BLOCKS = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match"})
 
 
+MAX_PARSE_ERRORS = 100  # nginx stops at the first; past this many the rest of the file is not parsed
+_errors_seen = [0]  # syntax errors raised in the current parse (reset under _SWAP_LOCK)
+
+
+class TooManyErrors(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"more than {MAX_PARSE_ERRORS} syntax errors; the rest of the file was not parsed")
+        self.lineno = line
+
+
 def _check_terminator(fname: str, stmt: Stmt, term: str, ctx: tuple = (), strict: bool = False,
                       check_ctx: bool = True, check_args: bool = True) -> None:
     """Stand-in for crossplane's `analyze`: only the `;` / `{` termination checks, with crossplane's messages
-    (crossplane's recovery logic keys on the "is not terminated by" wording)."""
+    (crossplane's recovery logic keys on the "is not terminated by" wording); after MAX_PARSE_ERRORS errors the
+    parse stops (TooManyErrors is no directive error: crossplane ends the file with it)."""
+    try:
+        _check_statement(fname, stmt, term, ctx)
+    except NgxParserDirectiveArgumentsError:
+        _errors_seen[0] += 1
+        if _errors_seen[0] > MAX_PARSE_ERRORS:
+            raise TooManyErrors(stmt["line"]) from None
+        raise
+
+
+def _check_statement(fname: str, stmt: Stmt, term: str, ctx: tuple) -> None:
     directive = stmt["directive"]
     if directive in (";", "{"):
         raise NgxParserDirectiveArgumentsError(f'unexpected "{directive}"', fname, stmt["line"])
@@ -98,7 +120,11 @@ def read_text(path: str) -> str:
     try:
         return readers.read_text(path)
     except OSError as error:
-        raise FileReadError(str(error)) from None
+        reason = _REASONS.get(error.errno or 0, str(error)) if str(error) == error.strerror else str(error)
+        raise FileReadError(reason) from None
+
+
+_REASONS = {errno.ENOENT: "file not found", errno.EACCES: "permission denied"}
 
 
 def _long_line(text: str, limit: int) -> int | None:
@@ -208,6 +234,7 @@ def _run_crossplane(path: str, text: str) -> dict[str, Any]:
         original_analyze, original_lex = _parser.analyze, _parser.lex
         _parser.analyze = _check_terminator
         _parser.lex = lambda filename: lex_text(text, filename)
+        _errors_seen[0] = 0
         try:
             return crossplane.parse(path, catch_errors=True, single=True, comments=True, check_ctx=False,
                                     check_args=False)

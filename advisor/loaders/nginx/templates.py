@@ -15,11 +15,14 @@ recorded as an insertion (or replaced by its value when the environment gives on
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from bisect import bisect_right
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_ENVSUBST_BRACED = re.compile(r"\$\{([^}\s]*)\}")
+from advisor.loaders.nginx.delimited import NextFind, delimited_spans, substitute
+
+_ENVSUBST_BRACED = re.compile(r"\$\{([^{}\s]*)\}")  # no `{` inside: linear on `${${${...`
 _ENVSUBST_BARE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _MUSTACHE_EXPR = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 # Jinja statements and comments; Go template actions that are control flow or comments, not values.
@@ -28,7 +31,14 @@ _MUSTACHE_STMT = re.compile(r"\{%.*?%\}|\{#[^\n]*?#\}|\{\{-?\s*(?:/\*.*?\*/|(?:i
 _ERB_EXPR = re.compile(r"<%=.*?%>", re.DOTALL)
 _ERB_STMT = re.compile(r"<%(?![=%]).*?%>", re.DOTALL)
 _PYTHON_FORMAT = re.compile(r"%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]")
-_TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|<%=.*?%>|%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]")
+# The expressions above, found by the linear scanners of advisor/loaders/nginx/delimited.py (as backtracking
+# regular expressions they cost quadratic time on many openers without closers).
+_ERB_STMT_OPEN = re.compile(r"<%(?![=%])")
+_STMT_OPEN = re.compile(r"\{[%#{]")
+_GO_PREFIX = re.compile(r"-?\s*")
+_GO_KEYWORD = re.compile(r"(?:if|else|end|range|with|define|block|template|break|continue)\b")
+_GO_COMMENT_END = re.compile(r"\*/\s*-?\}\}")
+_PLACEHOLDER_OPEN = re.compile(r"\{\{|<%=|%\(")
 # A line holding nothing but one placeholder (and maybe a `;`): the template inserts directives there.
 _OWN_LINE = re.compile(r"^([ \t]*)(\$\{[A-Z_][A-Z0-9_]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^\n]*?\}\}|<%=[^\n]*?%>)"
                        r"[ \t]*;?[ \t]*$", re.MULTILINE)
@@ -68,6 +78,61 @@ def _at_statement_start(text: str, position: int) -> bool:
     return True
 
 
+class _LineStarts:
+    """Line numbers of positions in one text, by binary search (counting from the start each time is quadratic)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._starts: list[int] | None = None
+
+    def line(self, position: int) -> int:
+        if self._starts is None:
+            starts, found = [0], self._text.find("\n")
+            while found >= 0:
+                starts.append(found + 1)
+                found = self._text.find("\n", found + 1)
+            self._starts = starts
+        return bisect_right(self._starts, position)
+
+
+def _statement_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The matches of _MUSTACHE_STMT, as `finditer` gives them, in linear time: `{% %}` (across lines), `{# #}` (on
+    one line), Go `{{/* */}}` comments and `{{if ...}}`-style actions (no `}` before the closing `}}`)."""
+    openers = NextFind(text, _STMT_OPEN)
+    closers = {"%": NextFind(text, "%}"), "#": NextFind(text, "#}"), "}": NextFind(text, "}")}
+    newlines = NextFind(text, "\n")
+    comment_ends = NextFind(text, _GO_COMMENT_END)
+    pos = 0
+    while True:
+        start, after = openers.find(pos)
+        if start < 0:
+            return
+        kind = text[start + 1]
+        end = -1
+        if kind == "%":
+            end = closers["%"].find(after)[1]
+        elif kind == "#":
+            close, close_end = closers["#"].find(after)
+            newline = newlines.find(after)[0]
+            if close >= 0 and not 0 <= newline < close:
+                end = close_end
+        else:
+            inner = _GO_PREFIX.match(text, after).end()
+            if text.startswith("/*", inner):
+                end = comment_ends.find(inner + 2)[1]
+            else:
+                keyword = _GO_KEYWORD.match(text, inner)
+                if keyword is not None:
+                    brace = closers["}"].find(keyword.end())[0]
+                    if brace >= 0 and text.startswith("}}", brace):
+                        end = brace + 2
+        if end < 0:
+            pos = start + 1
+            continue
+        yield start, end
+        pos = end
+
+
 class TemplateText:
     """Rewrites template markup into placeholder tokens and remembers what each token stood for."""
 
@@ -87,23 +152,23 @@ class TemplateText:
             if placeholder.startswith("$") and env and name in env:
                 self.filled.append(name)
                 return match.group(1) + " ".join(env[name].split())  # nginx syntax ignores line breaks
-            line = source.count("\n", 0, match.start()) + 1
+            line = line_starts.line(match.start())
             self.insertions.append(Insertion(line, " ".join(placeholder.split())))
             return ""
 
-        def expression(match: re.Match[str]) -> str:
-            original = match.group(0)
+        def expression(original: str) -> str:
             self.originals.append(" ".join(original.split()))
             return f"{TOKEN_PREFIX}{len(self.originals) - 1}__" + "\n" * original.count("\n")
 
-        def statement(match: re.Match[str]) -> str:
-            return "\n" * match.group(0).count("\n")
+        def statement(original: str) -> str:
+            return "\n" * original.count("\n")
 
+        line_starts = _LineStarts(source)
         text = _OWN_LINE.sub(own_line, source)
-        text = _MUSTACHE_STMT.sub(statement, text)
-        text = _ERB_STMT.sub(statement, text)
-        text = _MUSTACHE_EXPR.sub(expression, text)
-        return _ERB_EXPR.sub(expression, text)
+        text = substitute(text, _statement_spans(text), statement)
+        text = substitute(text, delimited_spans(text, _ERB_STMT_OPEN, "%>"), statement)
+        text = substitute(text, delimited_spans(text, "{{", "}}"), expression)
+        return substitute(text, delimited_spans(text, "<%=", "%>"), expression)
 
     def restore(self, text: str) -> str:
         """Put the original placeholder text back in place of its tokens."""
@@ -140,7 +205,29 @@ def may_hold_placeholder(value: str) -> bool:
 
 def template_placeholders(value: str) -> list[str]:
     """The non-envsubst template placeholders in a value (`{{ x }}`, `<%= x %>`, `%(x)s`), as written."""
-    return _TEMPLATE_PLACEHOLDER.findall(value)
+    found: list[str] = []
+    openers = NextFind(value, _PLACEHOLDER_OPEN)
+    closers = {"{": NextFind(value, "}}"), "<": NextFind(value, "%>")}
+    newlines = NextFind(value, "\n")
+    pos = 0
+    while True:
+        start, after = openers.find(pos)
+        if start < 0:
+            return found
+        end = -1
+        if value[start] == "%":
+            match = _PYTHON_FORMAT.match(value, start)
+            end = match.end() if match else -1
+        else:
+            close, close_end = closers[value[start]].find(after)
+            newline = newlines.find(after)[0]
+            if close >= 0 and not 0 <= newline < close:
+                end = close_end
+        if end < 0:
+            pos = start + 1
+            continue
+        found.append(value[start:end])
+        pos = end
 
 
 def placeholder_reason(value: str, defined_variables: Collection[str] = ()) -> str | None:

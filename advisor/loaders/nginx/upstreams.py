@@ -6,7 +6,7 @@ Inside `upstream`, `server`, `keepalive_timeout`, `keepalive_requests` and `keep
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from advisor.loaders.nginx.directives import (
     SERVER_PARAM_SPECS, UPSTREAM_BALANCERS, UPSTREAM_SPECS, Spec,
@@ -19,14 +19,30 @@ from advisor.model.deployment import Upstream, UpstreamServer
 from advisor.model.provenance import Setting, Source
 from advisor.loaders.nginx.columns import directive_column
 
-if TYPE_CHECKING:
-    from advisor.loaders.nginx.walker import ConfigWalker
 
 Stmt = dict[str, Any]
+
+
+class UpstreamWalker(Protocol):
+    """What reading an upstream block uses of the config walker (advisor.loaders.nginx.walker implements it; a
+    protocol, so that this module does not import the module that imports it)."""
+
+    version: Any
+    upstream_defaults: dict[str, Setting]
+    server_param_defaults: dict[str, Setting]
+    defined_variables: set[str]
+
+    def diag(self, code: str, severity: str, message: str, path: str, line: int | None) -> None: ...
+
+    def included(self, stmt: Stmt, source: SourceFile, stack: tuple[str, ...]
+                 ) -> list[tuple[SourceFile, tuple[str, ...]]]: ...
+
+    def setting(self, directive: str, spec: Any, stmt: Stmt, source: SourceFile, note: str | None) -> Setting: ...
+
 _PARAM_SPEC = {"int": Spec("int"), "duration": Spec("duration"), "str": Spec("str")}
 
 
-def read_upstream(walker: "ConfigWalker", name: str, stmt: Stmt, source: SourceFile,
+def read_upstream(walker: "UpstreamWalker", name: str, stmt: Stmt, source: SourceFile,
                   stack: tuple[str, ...]) -> Upstream:
     settings = dict(walker.upstream_defaults)
     servers: list[UpstreamServer] = []
@@ -39,7 +55,7 @@ def read_upstream(walker: "ConfigWalker", name: str, stmt: Stmt, source: SourceF
                     settings=settings)
 
 
-def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...],
+def _read_block(walker: "UpstreamWalker", name: str, stmts: list[Stmt], source: SourceFile, stack: tuple[str, ...],
                 settings: dict[str, Setting], servers: list[UpstreamServer], seen: set[str]) -> None:
     for child in stmts:
         directive = child["directive"]
@@ -78,7 +94,7 @@ def _read_block(walker: "ConfigWalker", name: str, stmts: list[Stmt], source: So
             settings[directive] = setting
 
 
-def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> UpstreamServer:
+def _read_server(walker: "UpstreamWalker", stmt: Stmt, source: SourceFile) -> UpstreamServer:
     args = stmt["args"]
     line = stmt["line"]
     position = Source("file", source.display, line, directive_column(source.display, line, "server"),
@@ -111,7 +127,7 @@ def _read_server(walker: "ConfigWalker", stmt: Stmt, source: SourceFile) -> Upst
     return UpstreamServer(address, params, position)
 
 
-def _server_address(walker: "ConfigWalker", text: str, source: SourceFile, line: int, position: Source) -> Setting:
+def _server_address(walker: "UpstreamWalker", text: str, source: SourceFile, line: int, position: Source) -> Setting:
     reason = (placeholder_reason(text, walker.defined_variables)
               if may_hold_placeholder(text) else None)
     if reason is None and "$" in text:  # nginx allows no variables here: only a template would write one

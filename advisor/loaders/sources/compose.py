@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -28,6 +29,7 @@ from advisor.loaders.sources.words import mark_literal_dollars, split_without_sh
 from advisor.loaders.sources.yaml_positions import is_null, mapping_items, scalar_ptext, sequence_items
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
+from advisor.yaml_limits import YamlLimitError, check_yaml
 
 _INTERPOLATION_HINT = (" when compose reads the file (compose takes it from the shell environment or the .env file, "
                        "not from the service's environment:)")
@@ -101,9 +103,27 @@ class _ComposeFile:
                 and any(key in mapping_items(item[1]) for key in ("image", "build", "command"))}
 
 
+MAX_COMPOSE_CHARS = 1024 * 1024  # PyYAML's Python parser reads about 1 MB/s; a compose file is a few KB
+
+
+@lru_cache(maxsize=8)
+def _composed(text: str) -> yaml.Node | None:
+    """The node tree of a compose text, composed once however many readers ask (nodes are never modified)."""
+    check_yaml(text)
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def read_compose(source: SourceText) -> tuple[yaml.Node | None, Diagnostic | None]:
+    if len(source.text) > MAX_COMPOSE_CHARS:
+        return None, Diagnostic("ADV004", "info", f"{source.path} is {len(source.text)} characters long; a compose "
+                                f"file over {MAX_COMPOSE_CHARS} characters is not read", source.path,
+                                fix="pass the compose file of the deployment (or the file that starts the server)")
     try:
-        return yaml.compose(source.text, Loader=yaml.SafeLoader), None
+        return _composed(source.text), None
+    except YamlLimitError as error:
+        line = source.first_line + error.line - 1 if error.line is not None else None
+        return None, Diagnostic("ADV004", "error", f"{source.path} is not read: {error}", source.path, line,
+                                fix="simplify the YAML (docker compose itself refuses documents this large)")
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = source.first_line + mark.line if mark is not None else None

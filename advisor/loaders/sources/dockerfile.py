@@ -276,7 +276,9 @@ class _Builder:
             destination = posixpath.join(self.stage.workdir or "/", destination)
         expanded = _expand_sources(self.context_dir, sources)
         for item in expanded:
-            local = os.path.normpath(os.path.join(self.context_dir, item))
+            local = _in_context(self.context_dir, item)
+            if local is None:
+                continue
             if os.path.isdir(local):
                 self.stage.copies.append((destination, local))
             elif destination.endswith("/") or len(expanded) > 1 or len(expanded) != len(sources):
@@ -328,12 +330,29 @@ class _Builder:
                 self.stage.cmd = None  # Docker: setting ENTRYPOINT resets a CMD inherited from the base
 
 
+def _context_relative(item: str) -> str:
+    """A COPY/ADD source as Docker reads it: relative to the build context, which it cannot leave (an absolute
+    source is taken from the context's root; `..` stops at it)."""
+    return posixpath.normpath("/" + item.replace(os.sep, "/")).lstrip("/")
+
+
+def _in_context(context_dir: str, item: str) -> str | None:
+    """The local path of a COPY source, or None when it (through a symbolic link) lies outside the context."""
+    if "\0" in item:  # no file has such a name
+        return None
+    local = os.path.normpath(os.path.join(context_dir, _context_relative(item)))
+    root = os.path.realpath(context_dir)
+    real = os.path.realpath(local)
+    return local if real == root or real.startswith(root.rstrip(os.sep) + os.sep) else None
+
+
 def _expand_sources(context_dir: str, sources: list[str]) -> list[str]:
     """COPY sources with Docker's wildcards (`COPY scripts/* /`) matched in the build context."""
     expanded: list[str] = []
     for item in sources:
+        item = _context_relative(item)
         if any(char in item for char in "*?["):
-            matches = sorted(glob.glob(os.path.join(context_dir, item)))
+            matches = sorted(glob.glob(os.path.join(glob.escape(context_dir), item)))
             expanded.extend(os.path.relpath(match, context_dir) for match in matches)
             if matches:
                 continue

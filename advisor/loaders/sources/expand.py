@@ -16,8 +16,13 @@ from advisor.loaders.sources.text import DefaultUsed, PText, Unresolved, VarUse,
 from advisor.model.provenance import Source
 
 _IFS = " \t\n"
+MAX_VALUE_CHARS = 64 * 1024  # a longer variable value or expanded word is unknown (self-doubling `A=$A$A`)
 _POSITIONAL = "@*0123456789#"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _too_long(what: str) -> str:
+    return f"{what} expands to more than {MAX_VALUE_CHARS} characters; advisor does not follow it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,8 @@ class Environment:
         return self.values.get(name)
 
     def set(self, value: VarValue) -> None:
+        if value.text is not None and len(value.text.text) > MAX_VALUE_CHARS:  # `A=$A$A` doubling, or a huge value
+            value = replace(value, text=None, reason=_too_long(f"${value.name}"))
         previous = self.values.get(value.name)
         exported = value.exported or self.allexport or (previous is not None and previous.exported)
         self.values[value.name] = replace(value, exported=exported)
@@ -172,7 +179,12 @@ class Expander:
     # -- parts -------------------------------------------------------------------------------------------------
     def segments(self, parts: list[Part]) -> list[_Segment]:
         found: list[_Segment] = []
+        length = 0
         for part in parts:
+            if length > MAX_VALUE_CHARS and not isinstance(part, Lit):  # `$A$A$A...` of a huge value
+                found.append(_unresolved(part.raw, _too_long(part.raw.text), part.quoted))
+                continue
+            before = len(found)
             if isinstance(part, Lit):
                 found.append(_Segment(part.text, False, part.quoted))
             elif isinstance(part, CommandSub):
@@ -181,6 +193,7 @@ class Expander:
                 found.append(_unresolved(part.raw, f"template placeholder {part.shown}", part.quoted))
             else:
                 found.extend(self.parameter(part))
+            length += sum(len(segment.text.text) for segment in found[before:])
         return found
 
     def parameter(self, param: Param) -> list[_Segment]:

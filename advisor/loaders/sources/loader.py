@@ -19,6 +19,7 @@ from advisor.loaders.sources.text import PText, SourceText, source_at
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts
 from advisor.model.provenance import Setting
 from advisor.model.suppressions import Suppression, parse_suppression_comment
+from advisor.readers import read_text
 
 if TYPE_CHECKING:
     from advisor.loaders.sources.compose import NginxMount
@@ -43,10 +44,15 @@ class SourceLoadResult:
         return [server.result.app for server in self.servers]
 
 
+# Script-like sources become per-character positioned text (advisor/loaders/sources/text.py): about 300 bytes of
+# memory per character. A start script is a few kilobytes; beyond these bounds the file is not read.
+MAX_SCRIPT_CHARS = 256 * 1024
+MAX_SERVERS = 200  # app server processes checked per source file
+
+
 def _read(path: str) -> tuple[str | None, str | None]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(), None
+        return read_text(path), None
     except OSError as error:
         return None, error.strerror or str(error)
 
@@ -66,11 +72,24 @@ def load_source(path: str, kind: str, host: HostFacts, inputs: list[str] | None 
                                              fix="check the path (relative paths are taken from the current "
                                                  "directory) and that the file is readable"))
         return result
+    limit = MAX_SCRIPT_CHARS
+    if len(text) > limit and kind != "compose":  # compose: advisor/loaders/sources/compose.py reads or refuses
+        result.diagnostics.append(Diagnostic(
+            "ADV004", "info", f"{path} is {len(text)} characters long; a {_DESCRIPTIONS.get(kind, kind)} over "
+            f"{limit} characters is not read (a deployment's is far shorter), so its app server "
+            "settings were not checked", path,
+            fix="pass the file that starts the server itself (the script, unit or gunicorn.conf.py)"))
+        return result
     source = SourceText(path, text)
     collector = Collector()
     try:
         _dispatch(kind, source, dict(host.env), collector, result)
         result.diagnostics.extend(collector.diagnostics)
+        if len(collector.found) > MAX_SERVERS:
+            result.diagnostics.append(Diagnostic(
+                "ADV004", "info", f"{path} starts {len(collector.found)} app server processes; only the first "
+                f"{MAX_SERVERS} were checked", path, fix="pass the file of the deployment that matters"))
+            del collector.found[MAX_SERVERS:]
         for found, app_id in zip(collector.found, app_ids(collector.found)):
             loaded = build_server(found, host, app_id)
             result.servers.append(loaded)

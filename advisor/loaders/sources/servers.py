@@ -10,6 +10,7 @@ variables its value came from, or made unknown with the reason an expansion coul
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from advisor.loaders.fix_texts import variable_name
@@ -273,11 +274,12 @@ def app_ids(found: list[FoundServer]) -> list[str]:
         position = program_position(server)
         line = position.line if position else 0
         labels.append(server.context.label if server.context.label is not None else str(line))
+    counts = Counter(labels)  # not labels.count() per server: quadratic for a 100k-line Procfile
     ids = []
     for server, label in zip(found, labels):
         position = program_position(server)
         text = f"{server.context.path}:{label}" if label else server.context.path
-        if labels.count(label) > 1 and server.context.label is not None:
+        if counts[label] > 1 and server.context.label is not None:
             text += f"{':' if not label else '@'}{position.line if position else '?'}"
         ids.append(text)
     return ids

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from advisor.model.provenance import Source
+from advisor.readers import read_text_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +142,18 @@ class PText:
 
     def all_tags(self) -> list[Tag]:
         seen: list[Tag] = []
+        # characters share their tag tuples and tags: compare each distinct object once (a long expanded value
+        # would otherwise compare every character's tags with every tag seen)
+        seen_tuples: set[int] = set()
+        seen_objects: set[int] = set()
         for tags in self.tags:
+            if id(tags) in seen_tuples:
+                continue
+            seen_tuples.add(id(tags))
             for tag in tags:
+                if id(tag) in seen_objects:
+                    continue
+                seen_objects.add(id(tag))
                 if tag not in seen:
                     seen.append(tag)
         return seen
@@ -158,11 +169,7 @@ class PText:
 
 def read_source_file(path: str) -> str | None:
     """The file's text (undecodable bytes become U+FFFD), or None when it cannot be read."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+    return read_text_or_none(path)
 
 
 def source_at(pos: Pos | None, detail: str | None = None) -> Source:

@@ -6,10 +6,22 @@ Public API:
   app_server_from_args(args, source, host, *, id, resolve, cwd=None, service_name=None) -> AppLoadResult
 """
 
-from advisor.loaders.uwsgi.build import app_server_from_args, load_uwsgi_config
-from advisor.loaders.uwsgi.cmdline import UwsgiArgs, parse_uwsgi_args
-from advisor.loaders.uwsgi.entries import Entry, Word
-from advisor.loaders.uwsgi.options import UWSGI_VERSION
+from importlib import import_module
+from typing import Any
+
+# Where each public name lives: imported on first use, so that importing one submodule (the option table, which
+# the rule catalog reads on every run) does not load the whole loader.
+_EXPORTS = {
+    "app_server_from_args": "build", "load_uwsgi_config": "build", "UwsgiArgs": "cmdline",
+    "parse_uwsgi_args": "cmdline", "Entry": "entries", "Word": "entries", "UWSGI_VERSION": "options",
+}
 
 __all__ = ["Entry", "UWSGI_VERSION", "UwsgiArgs", "Word", "app_server_from_args", "load_uwsgi_config",
            "parse_uwsgi_args"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

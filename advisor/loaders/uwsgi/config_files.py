@@ -25,6 +25,8 @@ from advisor.loaders.uwsgi.magic import MagicTable, magic_table
 from advisor.loaders.uwsgi.options import LOAD_OPTIONS, PLACEHOLDER_OPTIONS
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Source
+from advisor.readers import read_text_or_none
+from advisor.yaml_limits import check_yaml
 
 MAX_DEPTH = 8
 _LOGIC_END = frozenset({"end", "endif", "end-if", "endfor", "end-for"})
@@ -172,11 +174,7 @@ def _diagnostic(source: Source | None, path: str, message: str, severity: str = 
 
 
 def _read_text(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+    return read_text_or_none(path)  # regular files only, within the size limits
 
 
 # -- formats ---------------------------------------------------------------------------------------------------------
@@ -209,6 +207,7 @@ def parse_yaml(text: str, section: str) -> list[Raw] | None:
     import yaml
 
     try:
+        check_yaml(text)  # depth and alias expansion bounded before parsing (YamlLimitError is a ValueError)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise ValueError(str(error).splitlines()[0]) from None

@@ -10,7 +10,7 @@ import pytest
 from sources_helpers import CORPUS, load, text_at
 
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 from advisor.model.classify import classify_path
 
 if not (CORPUS / "gunicorn_cmdlines.json").is_file():

@@ -10,7 +10,7 @@ from advisor.commands.options import HostOptions, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 RULES = load_rules()
 

@@ -7,7 +7,7 @@ import pytest
 from sources_helpers import FIXTURES
 
 from advisor.commands.options import HostOptions, Inputs
-from advisor.model.build import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment, host_facts_from_options
 
 
 @pytest.mark.parametrize("folder, source, match", [

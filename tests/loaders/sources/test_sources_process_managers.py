@@ -77,7 +77,7 @@ def test_socket_unit_alone_is_one_note(tmp_path):
 
 def test_socket_passed_with_its_service_adds_nothing(tmp_path):
     from advisor.commands.options import Inputs
-    from advisor.model.build import build_deployment
+    from advisor.loaders.deployment import build_deployment
     from advisor.model.deployment import HostFacts
 
     (tmp_path / "shop.socket").write_text("[Socket]\nListenStream=/run/shop.sock\n")

@@ -1,12 +1,16 @@
-"""Build the deployment model from the input files: load each source, then link routes to app servers."""
+"""Build the deployment model from the input files: load each source, then join and link them.
+
+The one entry point from the inputs (advisor/model/inputs.py) to a `Deployment`: the commands and the rule examples
+call it; the loaders it calls never call back. A loader module is imported only when an input of its kind is there.
+"""
 
 from __future__ import annotations
 
-from advisor.commands.options import HostOptions, Inputs
 from advisor.model.classify import NGINX, classify_path
+from advisor.loaders.joins import join_app_sources
 from advisor.model.deployment import Deployment, HostFacts
 from advisor.model.diagnostics import consolidate_diagnostics
-from advisor.model.joins import join_app_sources
+from advisor.model.inputs import HostOptions, Inputs
 from advisor.model.linking import link_routes
 
 
@@ -28,18 +32,27 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
 
     if inputs.app_format is not None and inputs.app_format not in APP_KINDS:
         raise InputError(f"unknown --app-format {inputs.app_format!r}: use one of {', '.join(APP_KINDS)}")
-    from advisor.loaders.discover import expand_directories
-
     _require_existing([*inputs.nginx, *inputs.app, *inputs.paths])
     nginx_paths = list(inputs.nginx)
     app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
-    for path in expand_directories(inputs.paths):  # a directory: the configs discovered in it
+    for path in _expand_directories(inputs.paths):  # a directory: the configs discovered in it
         kind = classify_path(path)
         if kind == NGINX:
             nginx_paths.append(path)
         else:
             app_paths.append((path, inputs.app_format or kind))
     return nginx_paths, app_paths
+
+
+def _expand_directories(paths: list[str]) -> list[str]:
+    """The configs discovered in each directory among `paths` (the discovery code only when there is one)."""
+    import os
+
+    if not any(os.path.isdir(path) for path in paths):
+        return list(paths)
+    from advisor.loaders.discover import expand_directories
+
+    return expand_directories(paths)
 
 
 def _require_existing(paths: list[str]) -> None:
@@ -56,11 +69,11 @@ def _require_existing(paths: list[str]) -> None:
 def nginx_configs_mounted_by_compose(app_paths: list[tuple[str, str]]) -> list[str]:
     """With only a compose file given, check the nginx config its nginx service mounts (the main config when one
     is mounted over nginx.conf, which includes the rest; otherwise every mounted fragment)."""
-    from advisor.loaders.sources import nginx_configs_from_compose
-
     for path, kind in app_paths:
         if kind != "compose":
             continue
+        from advisor.loaders.sources import nginx_configs_from_compose
+
         mounted = nginx_configs_from_compose(path)
         main = [config for config in mounted if config.endswith("nginx.conf")]
         if mounted:
@@ -70,11 +83,11 @@ def nginx_configs_mounted_by_compose(app_paths: list[tuple[str, str]]) -> list[s
 
 def nginx_environment_from_compose_inputs(app_paths: list[tuple[str, str]], host: HostFacts) -> dict:
     """What compose passes to its nginx containers' environment (fills their envsubst templates)."""
-    from advisor.loaders.sources.compose import nginx_environment_from_compose
-
     env: dict = {}
     for path, kind in app_paths:
         if kind == "compose":
+            from advisor.loaders.sources.compose import nginx_environment_from_compose
+
             for name, value in nginx_environment_from_compose(path, dict(host.env)).items():
                 env.setdefault(name, value)
     return env
@@ -82,15 +95,17 @@ def nginx_environment_from_compose_inputs(app_paths: list[tuple[str, str]], host
 
 def compose_services(app_paths: list[tuple[str, str]]) -> set[str]:
     """The service names of the compose files given: a route to another service never links by port alone."""
+    composes = [path for path, kind in app_paths if kind == "compose"]
+    if not composes:
+        return set()
     from advisor.loaders.sources.compose import compose_service_names
 
-    return {name for path, kind in app_paths if kind == "compose" for name in compose_service_names(path)}
+    return {name for path in composes for name in compose_service_names(path)}
 
 
 def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     from advisor.loaders.app_sources import load_app_source
     from advisor.loaders.nginx import load_nginx
-    from advisor.loaders.sources.image_pairing import pair_image_service
     from advisor.loaders.versions import with_pinned_versions
 
     nginx_paths, app_paths = split_inputs(inputs)
@@ -118,7 +133,10 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
         deployment.suppressions.extend(result.suppressions)
     inputs = nginx_paths + [path for path, _ in app_paths]
     sources = [load_app_source(path, kind, host, inputs) for path, kind in app_paths]
-    pair_image_service(sources, host, inputs)
+    if any(source.kind == "compose" for source in sources):  # only a compose service runs a passed script
+        from advisor.loaders.sources.image_pairing import pair_image_service
+
+        pair_image_service(sources, host, inputs)
     deployment.apps, app_diagnostics = join_app_sources(sources)
     deployment.diagnostics.extend(app_diagnostics)
     for source in sources:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from advisor.model.deployment import AppServer, Diagnostic
 
-if TYPE_CHECKING:  # the loaders produce these; the model does not import them at run time
+if TYPE_CHECKING:
     from advisor.loaders.app_sources import AppSourceResult, LoadedApp
 
 

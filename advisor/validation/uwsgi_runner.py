@@ -1,0 +1,278 @@
+"""Run a real uWSGI with a synthetic WSGI app on a loopback/unix socket, for validation runs.
+
+uWSGI comes from the ``pyuwsgi`` package (its ``uwsgi`` command embeds Python). It serves the synthetic app of
+gunicorn_runner (``?t=<seconds>`` sleeps that long; every worker marks itself ready after importing it; with
+``request_log`` every request appends ``{"pid", "start", "done", "i"}``) on a ``socket`` (the uwsgi protocol, what
+nginx's ``uwsgi_pass`` speaks) or an ``http-socket``, with the link's processes, threads, listen queue and harakiri.
+The user's app and ini files are never run: uWSGI gets only command-line options, and every ``UWSGI_*`` variable is
+removed from its environment (uWSGI reads them as options).
+
+``lazy-apps`` makes each worker import the app itself, so that a respawned worker announces itself like a new one;
+the import takes milliseconds, next to the ~1 s the master takes to re-fork a killed worker.
+
+uWSGI runs under coreutils ``timeout`` (it stops by itself after ``max_seconds``; ``die-on-term`` makes TERM a
+shutdown), dies with the starting process (PR_SET_PDEATHSIG, and ``no-orphans`` for the workers); ``stop()`` sends
+INT, KILLs the group if it lingers, checks the workers are gone and removes the temp dir (socket, logs, app).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
+from .gunicorn_runner import SYNTHETIC_APP
+from .procutil import ChildProcessHandle, set_parent_death_signal, stop_process_group, wait_gone
+
+MAX_PROCESSES = 32  # full Python processes, as with gunicorn
+MAX_THREADS = 64
+PROTOCOLS = {"uwsgi": "--socket", "http": "--http-socket"}
+
+
+class UwsgiError(RuntimeError):
+    pass
+
+
+def uwsgi_binary() -> str | None:
+    """The ``uwsgi`` command (pyuwsgi's, or a system uWSGI with the Python plugin built in), or None."""
+    return shutil.which("uwsgi")
+
+
+@dataclass(frozen=True)
+class UwsgiConfig:
+    """uWSGI settings for a validation run."""
+
+    bind: str = "unix:"  # 127.0.0.1:PORT, [::1]:PORT (0: a free port), unix:/path, or "unix:" (temp path)
+    protocol: str = "uwsgi"  # "uwsgi" (socket) or "http" (http-socket)
+    processes: int = 1
+    threads: int = 1
+    listen: int = 100
+    harakiri_s: int = 0  # whole seconds; 0 = off
+    max_seconds: float = 300.0
+    request_log: bool = False
+    wait_for_workers: bool = True  # start() returns once every worker imported the app (else: once it listens)
+
+    def validate(self) -> Endpoint | None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}")
+        if not 1 <= self.processes <= MAX_PROCESSES or not 1 <= self.threads <= MAX_THREADS:
+            raise ValueError(f"processes must be in 1..{MAX_PROCESSES} and threads in 1..{MAX_THREADS}, got "
+                             f"{self.processes} and {self.threads}")
+        if not isinstance(self.listen, int) or self.listen < 1:
+            raise ValueError(f"listen must be an integer >= 1, got {self.listen!r}")
+        if not isinstance(self.harakiri_s, int) or self.harakiri_s < 0:
+            raise ValueError(f"harakiri is a whole number of seconds >= 0, got {self.harakiri_s!r}")
+        if not 0 < self.max_seconds <= 24 * 3600:
+            raise ValueError(f"max_seconds must be in (0, 86400], got {self.max_seconds!r}")
+        if self.bind == "unix:":
+            return None
+        return parse_endpoint(self.bind, allow_port_zero=True)
+
+
+class UwsgiHandle(ChildProcessHandle):
+    """A running uWSGI. Context manager; ``stop()`` is idempotent."""
+
+    def __init__(self, proc: subprocess.Popen, address: Endpoint, config: UwsgiConfig, tmpdir: str) -> None:
+        self._proc = proc
+        self.address = address
+        self.config = config
+        self._tmpdir = tmpdir
+        self._final_log: str | None = None
+        self._final_records: list[dict] | None = None
+
+    def master_pid(self) -> int | None:
+        if not self.running:
+            return None
+        text = _read(Path(self._tmpdir, "uwsgi.pid")).strip()
+        return int(text) if text.isdigit() else None
+
+    def worker_pids(self) -> list[int]:
+        master = self.master_pid()
+        return _children(master) if master else []
+
+    def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return _read(Path(self._tmpdir, "uwsgi.log"))
+
+    def request_records(self) -> list[dict]:
+        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
+        if self._final_records is not None:
+            return self._final_records
+        return _read_records(Path(self._tmpdir, "requests.jsonl"))
+
+    def stop(self) -> None:
+        if self._final_log is not None:
+            return
+        workers = self.worker_pids()
+        try:
+            stop_process_group(self._proc, signal.SIGINT, 10.0)  # INT: uWSGI kills its workers and exits
+            for pid in wait_gone(workers, 5.0):  # no-orphans makes this unlikely; never leave a worker behind
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        finally:
+            self._final_log = _read(Path(self._tmpdir, "uwsgi.log"))
+            self._final_records = _read_records(Path(self._tmpdir, "requests.jsonl"))
+            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
+                try:
+                    remove_stale_unix_socket(self.address.path)
+                except (OSError, ValueError):
+                    pass
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def start_uwsgi(config: UwsgiConfig, *, ready_timeout_s: float = 20.0) -> UwsgiHandle:
+    """Start uWSGI with the synthetic app and wait until it listens (and its workers are ready)."""
+    endpoint = config.validate()
+    binary = uwsgi_binary()
+    if binary is None:
+        raise UwsgiError("uWSGI is not installed (pip install pyuwsgi)")
+    tmpdir = tempfile.mkdtemp(prefix="advisor-uwsgi-")
+    try:
+        return _start(binary, config, endpoint, tmpdir, ready_timeout_s)
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+
+
+def _start(binary: str, config: UwsgiConfig, endpoint: Endpoint | None, tmpdir: str,
+           ready_timeout_s: float) -> UwsgiHandle:
+    Path(tmpdir, "advisor_synthetic_app.py").write_text(SYNTHETIC_APP, encoding="utf-8")
+    ready_dir = Path(tmpdir, "ready")
+    ready_dir.mkdir()
+    last_log = ""
+    for _ in range(3):  # a probed free port can be taken before uWSGI binds it
+        address = _concrete_address(endpoint, tmpdir)
+        proc = _spawn(binary, config, address, tmpdir, ready_dir)
+        handle = UwsgiHandle(proc, address, config, tmpdir)
+        try:
+            ready = _wait_ready(handle, ready_dir, ready_timeout_s)
+        except BaseException:  # Ctrl-C while it boots: do not leave it running
+            stop_process_group(proc, signal.SIGKILL, 1.0)
+            raise
+        if ready:
+            return handle
+        last_log = handle.log()
+        stop_process_group(proc, signal.SIGKILL, 1.0)
+        if endpoint is not None and (endpoint.is_unix or endpoint.port):
+            break  # a fixed address: retrying cannot help
+    raise UwsgiError(f"uWSGI did not start: {last_log.strip()[-2000:] or 'no output'}")
+
+
+def _concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
+    if endpoint is None:
+        return parse_endpoint(f"unix:{tmpdir}/app.sock")
+    if not endpoint.is_unix and endpoint.port == 0:
+        host = endpoint.host or "127.0.0.1"
+        return Endpoint(host=host, port=free_tcp_port(host))
+    return endpoint
+
+
+def uwsgi_argv(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str) -> list[str]:
+    """The uWSGI command line: only options, never a config file."""
+    bind = address.path if address.is_unix else str(address)
+    argv = [
+        binary,
+        "--strict",
+        "--master",
+        PROTOCOLS[config.protocol], str(bind),
+        "--processes", str(config.processes),
+        "--threads", str(config.threads),
+        "--listen", str(config.listen),
+        "--harakiri", str(config.harakiri_s),
+        "--chdir", tmpdir,
+        "--wsgi-file", os.path.join(tmpdir, "advisor_synthetic_app.py"),
+        "--callable", "app",
+        "--need-app",
+        "--lazy-apps",
+        "--single-interpreter",
+        "--die-on-term",
+        "--no-orphans",
+        "--vacuum",
+        "--disable-logging",  # no line per request; errors, harakiri and respawns are still logged
+        "--pidfile", os.path.join(tmpdir, "uwsgi.pid"),
+    ]
+    if config.threads > 1:
+        argv.append("--enable-threads")
+    return argv
+
+
+def _spawn(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:
+    for name in os.listdir(ready_dir):
+        os.unlink(ready_dir / name)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UWSGI_")}
+    env.update(
+        HOME=tmpdir,
+        TMPDIR=tmpdir,
+        PYTHONDONTWRITEBYTECODE="1",
+        ADVISOR_APP_BOOT_DELAY="0",
+        ADVISOR_APP_READY_DIR=str(ready_dir),
+    )
+    env.pop("ADVISOR_APP_LOG", None)
+    if config.request_log:
+        env["ADVISOR_APP_LOG"] = os.path.join(tmpdir, "requests.jsonl")
+    argv = uwsgi_argv(binary, config, address, tmpdir)
+    timeout_bin = shutil.which("timeout")
+    if timeout_bin:  # coreutils timeout: TERM (a shutdown with die-on-term) after max_seconds, KILL 5 s later
+        argv = [timeout_bin, "--kill-after=5s", f"{config.max_seconds:g}s", *argv]
+    with open(os.path.join(tmpdir, "uwsgi.log"), "wb") as log:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=tmpdir,
+                                start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _wait_ready(handle: UwsgiHandle, ready_dir: Path, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    if not wait_listening(handle.address, timeout_s, alive=lambda: handle.running):
+        return False
+    if not handle.config.wait_for_workers:
+        return handle.running
+    while time.monotonic() < deadline and handle.running:
+        if len(os.listdir(ready_dir)) >= handle.config.processes:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            children.append(int(entry))
+    return sorted(children)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _read_records(path: Path) -> list[dict]:
+    import json
+
+    records = []
+    for line in _read(path).splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut by a killed worker
+    return records
+
+
+def _die_with_parent() -> None:
+    set_parent_death_signal(signal.SIGTERM)
