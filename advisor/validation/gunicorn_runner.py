@@ -30,7 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
-from .procutil import ChildProcessHandle, set_parent_death_signal, stop_process_group, wait_gone
+from .procutil import (
+    ChildProcessHandle, child_pids, read_json_lines, read_text_if_present, set_parent_death_signal, stop_process_group,
+    wait_gone,
+)
 
 MAX_WORKERS = 32  # full Python processes (~25 MB each); more does not schedule reliably on a 2-core machine
 MAX_THREADS = 64
@@ -185,23 +188,23 @@ class GunicornHandle(ChildProcessHandle):
             return None
         if Path(self._proc.args[0]).name != "timeout":
             return self._proc.pid
-        children = _children(self._proc.pid)
+        children = child_pids(self._proc.pid)
         return children[0] if children else None
 
     def worker_pids(self) -> list[int]:
         master = self.master_pid()
-        return _children(master) if master else []
+        return child_pids(master) if master else []
 
     def log(self) -> str:
         if self._final_log is not None:
             return self._final_log
-        return _read(Path(self._tmpdir, "gunicorn.log"))
+        return read_text_if_present(Path(self._tmpdir, "gunicorn.log"))
 
     def request_records(self) -> list[dict]:
         """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
         if self._final_records is not None:
             return self._final_records
-        return _read_records(Path(self._tmpdir, "requests.jsonl"))
+        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
 
     def stop(self) -> None:
         if self._final_log is not None:
@@ -216,8 +219,8 @@ class GunicornHandle(ChildProcessHandle):
                 except ProcessLookupError:
                     pass
         finally:
-            self._final_log = _read(Path(self._tmpdir, "gunicorn.log"))
-            self._final_records = _read_records(Path(self._tmpdir, "requests.jsonl"))
+            self._final_log = read_text_if_present(Path(self._tmpdir, "gunicorn.log"))
+            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
             if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
                 try:
                     remove_stale_unix_socket(self.address.path)
@@ -325,37 +328,6 @@ def _wait_ready(handle: GunicornHandle, ready_dir: Path, timeout_s: float) -> bo
             return True
         time.sleep(0.01)
     return False
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
-        except OSError:
-            continue
-        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-            children.append(int(entry))
-    return sorted(children)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    for line in _read(path).splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut by a killed worker
-    return records
 
 
 def _die_with_parent() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Self
 
 _PR_SET_PDEATHSIG = 1
@@ -86,3 +88,37 @@ def wait_gone(pids: list[int], timeout_s: float) -> list[int]:
         time.sleep(0.02)
         alive = [p for p in alive if process_alive(p)]
     return alive
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of `pid` (from /proc; zombies left out)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            children.append(int(entry))
+    return sorted(children)
+
+
+def read_text_if_present(path: Path) -> str:
+    """A file a child process writes; empty when it has not written it (yet)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """One JSON object per line; a line cut short by a killed process is skipped."""
+    records = []
+    for line in read_text_if_present(path).splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut by a killed worker
+    return records

@@ -28,7 +28,10 @@ from pathlib import Path
 
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
 from .gunicorn_runner import SYNTHETIC_APP
-from .procutil import ChildProcessHandle, set_parent_death_signal, stop_process_group, wait_gone
+from .procutil import (
+    ChildProcessHandle, child_pids, read_json_lines, read_text_if_present, set_parent_death_signal, stop_process_group,
+    wait_gone,
+)
 
 MAX_PROCESSES = 32  # full Python processes, as with gunicorn
 MAX_THREADS = 64
@@ -89,23 +92,23 @@ class UwsgiHandle(ChildProcessHandle):
     def master_pid(self) -> int | None:
         if not self.running:
             return None
-        text = _read(Path(self._tmpdir, "uwsgi.pid")).strip()
+        text = read_text_if_present(Path(self._tmpdir, "uwsgi.pid")).strip()
         return int(text) if text.isdigit() else None
 
     def worker_pids(self) -> list[int]:
         master = self.master_pid()
-        return _children(master) if master else []
+        return child_pids(master) if master else []
 
     def log(self) -> str:
         if self._final_log is not None:
             return self._final_log
-        return _read(Path(self._tmpdir, "uwsgi.log"))
+        return read_text_if_present(Path(self._tmpdir, "uwsgi.log"))
 
     def request_records(self) -> list[dict]:
         """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
         if self._final_records is not None:
             return self._final_records
-        return _read_records(Path(self._tmpdir, "requests.jsonl"))
+        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
 
     def stop(self) -> None:
         if self._final_log is not None:
@@ -119,8 +122,8 @@ class UwsgiHandle(ChildProcessHandle):
                 except ProcessLookupError:
                     pass
         finally:
-            self._final_log = _read(Path(self._tmpdir, "uwsgi.log"))
-            self._final_records = _read_records(Path(self._tmpdir, "requests.jsonl"))
+            self._final_log = read_text_if_present(Path(self._tmpdir, "uwsgi.log"))
+            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
             if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
                 try:
                     remove_stale_unix_socket(self.address.path)
@@ -239,39 +242,6 @@ def _wait_ready(handle: UwsgiHandle, ready_dir: Path, timeout_s: float) -> bool:
             return True
         time.sleep(0.01)
     return False
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
-        except OSError:
-            continue
-        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-            children.append(int(entry))
-    return sorted(children)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
-def _read_records(path: Path) -> list[dict]:
-    import json
-
-    records = []
-    for line in _read(path).splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut by a killed worker
-    return records
 
 
 def _die_with_parent() -> None:
