@@ -13,7 +13,9 @@ int, float, abs, len, str, lower.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from advisor.units import format_duration, format_size
@@ -128,21 +130,30 @@ MAX_EXPRESSION_CHARS = 4000
 MAX_EXPRESSION_DEPTH = 60
 
 
-def _depth(tree: ast.AST) -> int:
-    """The depth of the syntax tree, counted without recursion."""
+def _nodes_and_depth(tree: ast.AST) -> tuple[list[ast.AST], int]:
+    """The tree's nodes in `ast.walk` order (breadth first) and its depth, in one pass without recursion."""
+    nodes: list[ast.AST] = []
     deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
+    todo = deque([(tree, 1)])
+    while todo:
+        node, depth = todo.popleft()
+        nodes.append(node)
         deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return nodes, deepest
 
 
 def compile_expression(text: str) -> Expression:
     """Parse one expression and check it only uses what the evaluator allows. Raises ExpressionError."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("expected a non-empty expression string")
+    return _compile_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _compile_text(text: str) -> Expression:
+    """compile_expression for a non-empty string. Many rules share expressions (`route.link_server` in 20 of them):
+    each distinct text is parsed once per process; the Expression is frozen, and errors are not cached."""
     source = " ".join(text.split())  # YAML folded text may contain newlines
     if len(source) > MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"expression longer than {MAX_EXPRESSION_CHARS} characters ({source[:60]!r}...)")
@@ -151,13 +162,14 @@ def compile_expression(text: str) -> Expression:
     except (SyntaxError, RecursionError, MemoryError) as error:
         reason = error.msg if isinstance(error, SyntaxError) else "nested too deeply"
         raise ExpressionError(f"invalid expression {source[:200]!r}: {reason}") from None
-    if _depth(module) > MAX_EXPRESSION_DEPTH:  # the evaluator recurses once per level
+    nodes, depth = _nodes_and_depth(module)
+    if depth > MAX_EXPRESSION_DEPTH:  # the evaluator recurses once per level
         raise ExpressionError(f"expression nested more than {MAX_EXPRESSION_DEPTH} levels deep "
                               f"({source[:60]!r}...)")
     names: set[str] = set()
     facts: set[str] = set()
     bound: set[str] = set()
-    for node in ast.walk(module):
+    for node in nodes:
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__} is not allowed in rule expressions ({source!r})")
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):

@@ -17,7 +17,6 @@ removes the temp dir (socket, logs, heartbeat files, control files).
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -171,16 +170,78 @@ class GunicornConfig:
         return parse_endpoint(self.bind, allow_port_zero=True)
 
 
-class GunicornHandle(ChildProcessHandle):
-    """A running gunicorn. Context manager; ``stop()`` is idempotent."""
+class AppServerHandle(ChildProcessHandle):
+    """What the gunicorn and uWSGI handles share: the temp dir with the server log and the request log, the workers
+    under the master, and the clean-up after the stop (the logs are kept, the temp dir and a stray socket removed)."""
 
-    def __init__(self, proc: subprocess.Popen, address: Endpoint, config: GunicornConfig, tmpdir: str) -> None:
+    LOG_NAME = "server.log"
+
+    def __init__(self, proc: subprocess.Popen, address: Endpoint, config, tmpdir: str) -> None:
         self._proc = proc
         self.address = address
         self.config = config
         self._tmpdir = tmpdir
         self._final_log: str | None = None
         self._final_records: list[dict] | None = None
+
+    def master_pid(self) -> int | None:
+        raise NotImplementedError
+
+    def worker_pids(self) -> list[int]:
+        master = self.master_pid()
+        return child_pids(master) if master else []
+
+    def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return read_text_if_present(Path(self._tmpdir, self.LOG_NAME))
+
+    def request_records(self) -> list[dict]:
+        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
+        if self._final_records is not None:
+            return self._final_records
+        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
+
+    def _stop_master(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self._final_log is not None:
+            return
+        workers = self.worker_pids()
+        try:
+            self._stop_master()
+            for pid in wait_gone(workers, 5.0):  # the server's own shutdown should prevent it; never leave a worker
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        finally:
+            self._final_log = read_text_if_present(Path(self._tmpdir, self.LOG_NAME))
+            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
+            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
+                try:
+                    remove_stale_unix_socket(self.address.path)
+                except (OSError, ValueError):
+                    pass
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
+    """The address to start a server on: a socket in ``tmpdir`` for None, a probed free port for port 0."""
+    if endpoint is None:
+        return parse_endpoint(f"unix:{tmpdir}/app.sock")
+    if not endpoint.is_unix and endpoint.port == 0:
+        host = endpoint.host or "127.0.0.1"
+        return Endpoint(host=host, port=free_tcp_port(host))
+    return endpoint
+
+
+class GunicornHandle(AppServerHandle):
+    """A running gunicorn. Context manager; ``stop()`` is idempotent."""
+
+    LOG_NAME = "gunicorn.log"
+    config: GunicornConfig
 
     def master_pid(self) -> int | None:
         """gunicorn's master (the child of the ``timeout`` wrapper, or the process itself without one)."""
@@ -191,42 +252,8 @@ class GunicornHandle(ChildProcessHandle):
         children = child_pids(self._proc.pid)
         return children[0] if children else None
 
-    def worker_pids(self) -> list[int]:
-        master = self.master_pid()
-        return child_pids(master) if master else []
-
-    def log(self) -> str:
-        if self._final_log is not None:
-            return self._final_log
-        return read_text_if_present(Path(self._tmpdir, "gunicorn.log"))
-
-    def request_records(self) -> list[dict]:
-        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
-        if self._final_records is not None:
-            return self._final_records
-        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-
-    def stop(self) -> None:
-        if self._final_log is not None:
-            return
-        workers = self.worker_pids()
-        try:
-            stop_process_group(self._proc, signal.SIGTERM, self.config.graceful_timeout_s + 5.0)
-            leftover = wait_gone(workers, 5.0)
-            for pid in leftover:  # cannot happen with gunicorn's own shutdown; never leave a worker behind
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        finally:
-            self._final_log = read_text_if_present(Path(self._tmpdir, "gunicorn.log"))
-            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
-                try:
-                    remove_stale_unix_socket(self.address.path)
-                except (OSError, ValueError):
-                    pass
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
+    def _stop_master(self) -> None:
+        stop_process_group(self._proc, signal.SIGTERM, self.config.graceful_timeout_s + 5.0)
 
 
 def start_gunicorn(config: GunicornConfig, *, ready_timeout_s: float = 20.0) -> GunicornHandle:
@@ -252,7 +279,7 @@ def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready
     ready_dir.mkdir()
     last_log = ""
     for _ in range(3):  # a probed free port can be taken before gunicorn binds it
-        address = _concrete_address(endpoint, tmpdir)
+        address = concrete_address(endpoint, tmpdir)
         proc = _spawn(config, address, tmpdir, ready_dir)
         handle = GunicornHandle(proc, address, config, tmpdir)
         try:
@@ -267,15 +294,6 @@ def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready
         if endpoint is not None and (endpoint.is_unix or endpoint.port):
             break  # a fixed address: retrying cannot help
     raise GunicornError(f"gunicorn did not start: {last_log.strip()[-2000:] or 'no output'}")
-
-
-def _concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
-    if endpoint is None:
-        return parse_endpoint(f"unix:{tmpdir}/app.sock")
-    if not endpoint.is_unix and endpoint.port == 0:
-        host = endpoint.host or "127.0.0.1"
-        return Endpoint(host=host, port=free_tcp_port(host))
-    return endpoint
 
 
 def _spawn(config: GunicornConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:

@@ -26,12 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
-from .gunicorn_runner import SYNTHETIC_APP
-from .procutil import (
-    ChildProcessHandle, child_pids, read_json_lines, read_text_if_present, set_parent_death_signal, stop_process_group,
-    wait_gone,
-)
+from .endpoints import Endpoint, parse_endpoint, wait_listening
+from .gunicorn_runner import SYNTHETIC_APP, AppServerHandle, concrete_address
+from .procutil import read_text_if_present, set_parent_death_signal, stop_process_group
 
 MAX_PROCESSES = 32  # full Python processes, as with gunicorn
 MAX_THREADS = 64
@@ -78,16 +75,11 @@ class UwsgiConfig:
         return parse_endpoint(self.bind, allow_port_zero=True)
 
 
-class UwsgiHandle(ChildProcessHandle):
+class UwsgiHandle(AppServerHandle):
     """A running uWSGI. Context manager; ``stop()`` is idempotent."""
 
-    def __init__(self, proc: subprocess.Popen, address: Endpoint, config: UwsgiConfig, tmpdir: str) -> None:
-        self._proc = proc
-        self.address = address
-        self.config = config
-        self._tmpdir = tmpdir
-        self._final_log: str | None = None
-        self._final_records: list[dict] | None = None
+    LOG_NAME = "uwsgi.log"
+    config: UwsgiConfig
 
     def master_pid(self) -> int | None:
         if not self.running:
@@ -95,41 +87,8 @@ class UwsgiHandle(ChildProcessHandle):
         text = read_text_if_present(Path(self._tmpdir, "uwsgi.pid")).strip()
         return int(text) if text.isdigit() else None
 
-    def worker_pids(self) -> list[int]:
-        master = self.master_pid()
-        return child_pids(master) if master else []
-
-    def log(self) -> str:
-        if self._final_log is not None:
-            return self._final_log
-        return read_text_if_present(Path(self._tmpdir, "uwsgi.log"))
-
-    def request_records(self) -> list[dict]:
-        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
-        if self._final_records is not None:
-            return self._final_records
-        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-
-    def stop(self) -> None:
-        if self._final_log is not None:
-            return
-        workers = self.worker_pids()
-        try:
-            stop_process_group(self._proc, signal.SIGINT, 10.0)  # INT: uWSGI kills its workers and exits
-            for pid in wait_gone(workers, 5.0):  # no-orphans makes this unlikely; never leave a worker behind
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        finally:
-            self._final_log = read_text_if_present(Path(self._tmpdir, "uwsgi.log"))
-            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
-                try:
-                    remove_stale_unix_socket(self.address.path)
-                except (OSError, ValueError):
-                    pass
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
+    def _stop_master(self) -> None:
+        stop_process_group(self._proc, signal.SIGINT, 10.0)  # INT: uWSGI kills its workers and exits
 
 
 def start_uwsgi(config: UwsgiConfig, *, ready_timeout_s: float = 20.0) -> UwsgiHandle:
@@ -153,7 +112,7 @@ def _start(binary: str, config: UwsgiConfig, endpoint: Endpoint | None, tmpdir: 
     ready_dir.mkdir()
     last_log = ""
     for _ in range(3):  # a probed free port can be taken before uWSGI binds it
-        address = _concrete_address(endpoint, tmpdir)
+        address = concrete_address(endpoint, tmpdir)
         proc = _spawn(binary, config, address, tmpdir, ready_dir)
         handle = UwsgiHandle(proc, address, config, tmpdir)
         try:
@@ -168,15 +127,6 @@ def _start(binary: str, config: UwsgiConfig, endpoint: Endpoint | None, tmpdir: 
         if endpoint is not None and (endpoint.is_unix or endpoint.port):
             break  # a fixed address: retrying cannot help
     raise UwsgiError(f"uWSGI did not start: {last_log.strip()[-2000:] or 'no output'}")
-
-
-def _concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
-    if endpoint is None:
-        return parse_endpoint(f"unix:{tmpdir}/app.sock")
-    if not endpoint.is_unix and endpoint.port == 0:
-        host = endpoint.host or "127.0.0.1"
-        return Endpoint(host=host, port=free_tcp_port(host))
-    return endpoint
 
 
 def uwsgi_argv(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str) -> list[str]:

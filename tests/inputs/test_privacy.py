@@ -62,9 +62,12 @@ def test_show_hides_values_read_outside(layout: Path) -> None:
 
 
 def test_an_app_config_outside_the_project(layout: Path) -> None:
-    (layout / "deploy" / "start.sh").write_text(f"#!/bin/sh\nexec gunicorn -c {layout.parent}/outside/secret.py app:app\n")
+    # A relative -c that leaves the project: advisor reads the file (its invalid workers value is reported at its
+    # line), but the value itself is not printed.
+    (layout / "deploy" / "start.sh").write_text("#!/bin/sh\nexec gunicorn -c ../../outside/secret.py app:app\n")
     _nginx(layout, "mime.types")
     result = run_advisor("check", "deploy/nginx.conf", "--app", "deploy/start.sh", cwd=layout)
+    assert "secret.py:2" in result.stdout, result.stdout  # the file was read: the finding points into it
     assert SECRET not in result.stdout + result.stderr
 
 

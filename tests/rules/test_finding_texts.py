@@ -94,13 +94,12 @@ def test_every_failing_example_renders_its_finding(examples: list[Rendered]) -> 
 def test_rule_text_follows_the_standard(rule, examples: list[Rendered]) -> None:
     """One sentence, one fix line, the long explanation in its own field."""
     assert rule.explanation is not None, f"{rule.path}: no explanation"
-    for item in examples:
-        for finding in item.findings:
-            if finding.code != rule.code:
-                continue
-            assert not SENTENCE_BREAK.search(finding.message) and not finding.message.endswith("."), finding.message
-            assert finding.fix and "\n" not in finding.fix
-            assert finding.explanation and len(finding.explanation) > len(finding.message)
+    own = [finding for item in examples for finding in item.findings if finding.code == rule.code]
+    assert own, f"{rule.path}: no failing example renders a {rule.code} finding to check"
+    for finding in own:
+        assert not SENTENCE_BREAK.search(finding.message) and not finding.message.endswith("."), finding.message
+        assert finding.fix and "\n" not in finding.fix
+        assert finding.explanation and len(finding.explanation) > len(finding.message)
 
 
 def _prose(node: ast.AST) -> list[str]:

@@ -102,4 +102,5 @@ def test_gunicorn_rules_stay_silent_for_uwsgi(tmp_path):
     uwsgi = "[uwsgi]\nhttp-socket = 127.0.0.1:8000\nprocesses = 40\nharakiri = 30\n"
     result = run_example({"nginx": nginx, "uwsgi": uwsgi, "options": {"cpus": 2}}, RULES, tmp_path)
     codes = {finding.code for finding in result.result.findings}
+    assert "TMO011" in codes  # not vacuous: the pair is linked and uWSGI's counterpart of TMO007 fires
     assert not codes & {"BUF001", "CAP005", "TMO001", "TMO002", "TMO005", "TMO007", "TMO008", "ADR008"}

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-# What template engines add to the name of the file they render (`gunicorn.conf.py.j2` -> gunicorn.conf.py).
-TEMPLATE_SUFFIXES = (".template", ".tpl", ".tmpl", ".j2", ".jinja", ".jinja2", ".erb", ".in")
+# What template engines add to the name of the file they render (`gunicorn.conf.py.j2` -> gunicorn.conf.py): the
+# one list, shared with the gunicorn template reader (which imports nothing from here, so no import cycle).
+from advisor.loaders.gunicorn.template_fill import TEMPLATE_SUFFIXES
 
 # The files given to advisor in this run: a path a command names is most likely one of them.
 _INPUTS: ContextVar[tuple[str, ...]] = ContextVar("advisor_inputs", default=())
