@@ -16,12 +16,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from advisor.lazy_regex import lazy_re
+
 _MAX_PARENTS = 64  # directories walked up looking for a git work tree
 _roots: ContextVar[tuple[str, ...] | None] = ContextVar("advisor_project_roots", default=None)
 _verdicts: ContextVar[dict[str, bool] | None] = ContextVar("advisor_privacy_verdicts", default=None)
 # Quoted or back-ticked spans in a message, and `key=value` / `key: value` tails that may carry a file's content.
-_QUOTED = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|«[^»\n]*»")
+_QUOTED = lazy_re(r"\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|«[^»\n]*»")
 REDACTED = "(value not shown: the file is outside the project)"
+# A path in a message: absolute or explicitly relative, up to a `:line`, a quote, a bracket or a space.
+_PATH = lazy_re(r"(?<![\w.~/-])((?:\.{1,2}/|~/|/)[^\s:'\"`(),;<>]+)")
 
 
 def _real(path: str) -> str:
@@ -111,4 +115,43 @@ def redact(message: str, note: bool = True) -> str:
     return f"{redacted} {REDACTED}" if note and redacted != message else redacted
 
 
-__all__ = ["REDACTED", "git_work_tree", "include_inputs", "inside_project", "project", "project_roots", "redact"]
+def names_outside(text: str) -> bool:
+    """Whether `text` names an existing file outside the declared project (an absolute or `./`, `../`, `~/` path;
+    a socket path or a URL names no file whose content could be quoted)."""
+    if _roots.get() is None or "/" not in text:
+        return False
+    for match in _PATH.finditer(text):
+        path = os.path.expanduser(match.group(1)) if match.group(1).startswith("~") else match.group(1)
+        if not inside_project(path) and _is_file(path):
+            return True
+    return False
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return os.path.isfile(path)
+    except (OSError, ValueError):
+        return False
+
+
+def redact_naming_outside(text: str, note: bool = True) -> str:
+    """`text` as it is, or redacted (see `redact`) when it names a file outside the project: for messages built
+    from a setting's source (`/etc/x.conf:3: invalid value "..."`) that carry no structured path."""
+    return redact(text, note) if names_outside(text) else text
+
+
+def redact_structure(data: object) -> object:
+    """A JSON-like structure with every string that names a file outside the project redacted (no note)."""
+    if isinstance(data, str):
+        return redact_naming_outside(data, note=False)
+    if isinstance(data, dict):
+        return {key: redact_structure(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [redact_structure(value) for value in data]
+    if isinstance(data, tuple):
+        return tuple(redact_structure(value) for value in data)
+    return data
+
+
+__all__ = ["REDACTED", "git_work_tree", "include_inputs", "inside_project", "names_outside", "project", "project_roots",
+           "redact", "redact_naming_outside", "redact_structure"]

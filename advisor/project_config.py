@@ -33,18 +33,19 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from advisor import readers
-from advisor.globs import Glob, GlobError
-from advisor.model.inputs import HostOptions
-from advisor.model.severity import SEVERITY_NAMES
+from advisor.lazy_regex import lazy_re
+from advisor.model.deployment import HostFacts
+from advisor.model.provenance import Source
+from advisor.model.severity import SEVERITY_NAMES, Severity
 
 if TYPE_CHECKING:
     from advisor.engine.postprocess import FindingPolicy
+    from advisor.globs import Glob
 
 CONFIG_FILE_NAMES = (".advisor.toml", "advisor.toml")
 PYPROJECT = "pyproject.toml"
-SEVERITIES = SEVERITY_NAMES
 
-DEFAULT_FAIL_ON = "warning"
+DEFAULT_FAIL_ON = Severity.WARNING.value
 DEFAULT_OUTPUT_FORMAT = "full"
 DEFAULT_ERROR_BUDGET = 0.001
 
@@ -133,7 +134,7 @@ class ProjectConfig:
     severity: Mapping[str, str] = field(default_factory=dict)  # selector (code/name) -> error|warning|info
     fail_on: str | None = None
     output_format: str | None = None
-    host: HostOptions = field(default_factory=HostOptions)  # [host]: the same options as --cpus & co.
+    host: HostFacts = field(default_factory=HostFacts)  # [host]: the same facts as --cpus & co.
     error_budget: float | None = None
     rules: tuple[Path, ...] = ()  # extra rule directories, absolute
     warnings: tuple[ConfigWarning, ...] = ()
@@ -252,7 +253,7 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"cannot read config file: {error.strerror or error}", path) from None
 
 
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_POSITION = lazy_re(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
@@ -283,7 +284,7 @@ MAX_TOML_NESTING = 64
 MAX_FUZZY_KEY = 64  # longer unknown keys get no "did you mean"
 _FUZZY_BUDGET = 50  # unknown keys per file that get one
 MAX_WARNINGS = 100
-_TOML_TOKENS = re.compile(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]')
+_TOML_TOKENS = lazy_re(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]')
 
 
 def _nesting_depth(text: str) -> int:
@@ -305,9 +306,24 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
+# TOML can make `advisor` a key of the top-level `tool` table only in a header starting with `tool.advisor` or a
+# `[tool]` header, or in a key/value line starting with the key `tool` (dotted or an inline table): quotes and blanks
+# allowed, one key/value pair per line. An escape (\uXXXX) could spell either name, so it always means "parse".
+_TOOL_ADVISOR_HINT = lazy_re(
+    r"""^[ \t\ufeff]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*(?:\]|\.[ \t]*["']?advisor["']?[ \t]*[.\]])"""
+    r"""|["']?tool["']?[ \t]*[.=])""", re.MULTILINE)
+
+
+def _may_hold_advisor_table(text: str) -> bool:
+    """False when `text` cannot define `[tool.advisor]` (whatever else it holds), without parsing it."""
+    if "advisor" not in text:
+        return False
+    return "\\u" in text or "\\U" in text or _TOOL_ADVISOR_HINT.search(text) is not None
+
+
 def _pyproject_has_table(path: Path) -> bool:
     text = _read_text(path)
-    if "advisor" not in text:  # cheap: do not parse (or fail on) unrelated pyproject files
+    if not _may_hold_advisor_table(text):  # cheap: do not parse (or fail on) unrelated pyproject files
         return False
     document = _parse_toml(text, path)
     tool = document.get("tool")
@@ -316,8 +332,8 @@ def _pyproject_has_table(path: Path) -> bool:
 
 # Locating keys for messages -------------------------------------------------------------------------------------
 
-_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*(?:\.|=)""")
+_HEADER = lazy_re(r"^\s*\[\[?([^\]]+)\]\]?\s*(?:#.*)?$")
+_KEY = lazy_re(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*(?:\.|=)""")
 
 
 def _normalize_key(key: str) -> str:
@@ -497,6 +513,8 @@ class _Builder:
                             tuple(self._resolve(path) for path in logs), entry.get("log-format"), entry.get("window"))
 
     def _per_file_ignores(self, value: Any) -> tuple[PerFileIgnore, ...]:
+        from advisor.globs import GlobError
+
         if not isinstance(value, dict):
             raise self._error("per-file-ignores", 'expected a table {"glob" = ["CODE", ...]}')
         entries = []
@@ -513,7 +531,7 @@ class _Builder:
     def _severity(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
             raise self._error("severity", 'expected a table {CODE = "info"}')
-        return {code: self._choice(code, level, SEVERITIES, ("severity",)) for code, level in value.items()}
+        return {code: self._choice(code, level, SEVERITY_NAMES, ("severity",)) for code, level in value.items()}
 
     def _env(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
@@ -549,7 +567,7 @@ class _Builder:
         if "severity" in entry:
             kwargs["severity"] = self._severity(entry["severity"])
         if "fail-on" in entry:
-            kwargs["fail_on"] = self._choice("fail-on", entry["fail-on"], SEVERITIES)
+            kwargs["fail_on"] = self._choice("fail-on", entry["fail-on"], SEVERITY_NAMES)
         if "output-format" in entry:
             from advisor.report.formats import OUTPUT_FORMATS
 
@@ -573,7 +591,7 @@ class _Builder:
                 host[key.replace("-", "_")] = value.strip()
         if "env" in entry:
             host["env"] = self._env(entry["env"])
-        kwargs["host"] = HostOptions(**host)
+        kwargs["host"] = HostFacts.build(**host, given_in=Source.file(str(self.path), None, detail="[host]"))
         if self._dropped:
             self.warnings.append(ConfigWarning(str(self.path), None, f"{self._dropped} more unknown keys ignored"))
         return ProjectConfig(path=self.path, warnings=tuple(self.warnings), **kwargs)
@@ -583,6 +601,8 @@ class _Builder:
 
 @lru_cache(maxsize=256)
 def _compiled_glob(pattern: str) -> Glob:
+    from advisor.globs import Glob
+
     return Glob(pattern)
 
 

@@ -47,9 +47,29 @@ class ReadLimits:
 
 @dataclass(slots=True)
 class _Entry:
+    """One file read. Once its text is decoded, the bytes are dropped when the text encodes back to them (valid
+    UTF-8): a large config is not held twice for the whole run."""
+
     signature: tuple[int, int, int, int]
-    data: bytes
+    raw: bytes | None
+    size: int
     text: str | None = None
+
+    def data(self) -> bytes:
+        return self.raw if self.raw is not None else self.decoded().encode("utf-8")
+
+    def head(self, size: int) -> bytes:
+        return self.raw[:size] if self.raw is not None else self.decoded()[:size].encode("utf-8")[:size]
+
+    def decoded(self) -> str:
+        if self.text is None:
+            assert self.raw is not None
+            try:
+                self.text = self.raw.decode("utf-8")
+                self.raw = None
+            except UnicodeDecodeError:
+                self.text = self.raw.decode("utf-8", errors="replace")
+        return self.text
 
 
 @dataclass(slots=True)
@@ -210,9 +230,9 @@ def _store(state: ReadSession, path: str, data: bytes, info: os.stat_result) -> 
     if not state.bounded_run and state.cached_bytes + len(data) > _DEFAULT_CACHE_BYTES:
         state.cache.clear()
         state.cached_bytes = 0
-    entry = _Entry(_signature(info), data)
+    entry = _Entry(_signature(info), data, len(data))
     old = state.cache.get(_key(path))
-    state.cached_bytes += len(data) - (len(old.data) if old is not None else 0)
+    state.cached_bytes += len(data) - (old.size if old is not None else 0)
     state.cache[_key(path)] = entry
     return entry
 
@@ -235,15 +255,12 @@ def _entry(path: str, limit: int | None = None) -> _Entry:
 def read_bytes(path: str, limit: int | None = None) -> bytes:
     """The bytes of the regular file `path`, within the limits (`limit` instead of --max-file-size when given: for
     files whose size the user's inputs do not decide, such as rule files); ReadError otherwise."""
-    return _entry(path, limit).data
+    return _entry(path, limit).data()
 
 
 def read_text(path: str) -> str:
     """The text of the regular file `path` (UTF-8; undecodable bytes become U+FFFD), within the limits."""
-    entry = _entry(path)
-    if entry.text is None:
-        entry.text = entry.data.decode("utf-8", errors="replace")
-    return entry.text
+    return _entry(path).decoded()
 
 
 def read_text_or_none(path: str) -> str | None:
@@ -258,7 +275,7 @@ def read_head(path: str, size: int) -> bytes:
     state = current()
     entry = _lookup(state, path)
     if entry is not None:
-        return entry.data[:size]
+        return entry.head(size)
     check_regular(path)
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -297,9 +314,7 @@ def cached_text(path: str) -> str | None:
     entry = _lookup(current(), path)
     if entry is None:
         return None
-    if entry.text is None:
-        entry.text = entry.data.decode("utf-8", errors="replace")
-    return entry.text
+    return entry.decoded()
 
 
 def open_output(path: str) -> IO[str]:

@@ -67,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--gixy", default=shutil.which("gixy"), help="gixy-ng's `gixy` executable")
+    parser.add_argument("--small-only", action="store_true", help="only the demo-pair cases (a) and (b)")
     args = parser.parse_args()
     advisor = advisor_command()
     demo_nginx = str(REPO / "fixtures/demo/nginx.conf")
@@ -80,6 +81,10 @@ def main() -> None:
     if args.gixy:
         small["gixy demo nginx.conf"] = [args.gixy, demo_nginx]
     values = interleaved_medians(small, args.runs)
+    if args.small_only:
+        _print_table(values)
+        _print_small_ratios(values)
+        return
 
     with tempfile.TemporaryDirectory(prefix="advisor-bench-") as tmp:
         gunicorn_conf = Path(tmp, "gunicorn.conf.py")
@@ -95,20 +100,28 @@ def main() -> None:
             }
             values.update(interleaved_medians(large, max(3, args.runs // 2)))
 
+    _print_table(values)
+    ratio_2k = values["advisor check 2000 servers"] / values[next(k for k in values if k.startswith(
+        "crossplane.parse 2000"))]
+    scaling = values["advisor check 4000 servers"] / values["advisor check 2000 servers"]
+    _print_small_ratios(values)
+    print(f"advisor check / crossplane.parse at 2,000 servers: {ratio_2k:.2f}x (target <= 1.5x)")
+    print(f"advisor check 4,000 / 2,000 servers: {scaling:.2f}x (target <= 2.2x)")
+
+
+def _print_table(values: dict[str, float]) -> None:
     width = max(len(name) for name in values)
     print(f"{'case'.ljust(width)}  median")
     for name, seconds in values.items():
         print(f"{name.ljust(width)}  {seconds * 1000:8.1f} ms")
-    ratio_2k = values["advisor check 2000 servers"] / values[next(k for k in values if k.startswith(
-        "crossplane.parse 2000"))]
-    scaling = values["advisor check 4000 servers"] / values["advisor check 2000 servers"]
+
+
+def _print_small_ratios(values: dict[str, float]) -> None:
     print()
     if "gixy demo nginx.conf" in values:
         ratio = values["advisor check demo pair"] / values["gixy demo nginx.conf"]
         print(f"advisor check demo / gixy-ng on its nginx.conf: {ratio:.2f}x (target <= 0.8x)")
     print(f"advisor model demo: {values['advisor model demo pair'] * 1000:.0f} ms (target <= 500 ms)")
-    print(f"advisor check / crossplane.parse at 2,000 servers: {ratio_2k:.2f}x (target <= 1.5x)")
-    print(f"advisor check 4,000 / 2,000 servers: {scaling:.2f}x (target <= 2.2x)")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Sizes (tests/fuzz/harness.py HEAVY): 5 MB single lines and tokens, 10,000-deep nesting, 2 GB sparse files, plus
 random mutations of the repository's fixture configs; FIFOs, /dev/zero, alias bombs, non-UTF-8 and NUL bytes, an
-ASCII terminal and secrets outside the project. Each case runs with a 1 GiB address-space limit and a timeout.
+ASCII terminal and secrets outside the project; `model` (with --simulate) and `validate` planning with absurd settings
+and workloads (workers = 100000, threads = 10**6, backlog 2**31, --rps 1e12 and 1e308) and hostile access logs.
+Each case runs with a 1 GiB address-space limit and a timeout.
 Prints one line per failing case and a summary: cases, exit codes, max time, max RSS, failures.
 
 Usage: python bench/fuzz.py [--seeds 0,1,2] [--scale heavy|ci] [--timeout 10] [--forked] [--only SUBSTRING]

@@ -4,11 +4,11 @@ and the time values nginx writes ($msec, $time_local, $time_iso8601) as Unix sec
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import IO
 
 from advisor.readers import check_regular
 
@@ -17,6 +17,9 @@ __all__ = ["LogFileError", "TimeParser", "first_lines", "log_base_name", "open_l
 _MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _ROTATION = re.compile(r"(?:[.-]\d{8,10})?(?:\.\d+)?(?:\.gz)?$")
+MAX_LINE_BYTES = 64 * 1024  # nginx's own request line and header limits keep real log lines far shorter
+MAX_SAMPLE_SCAN = 100_000  # lines looked at for the format sample
+_CHUNK_BYTES = 1 << 20
 
 
 
@@ -29,31 +32,58 @@ def _is_gzip(path: str) -> bool:
         return handle.read(2) == b"\x1f\x8b"
 
 
+def _bounded_lines(raw: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary stream, read in chunks. A line longer than MAX_LINE_BYTES (no log format writes one:
+    the NUL run that `copytruncate` leaves, a binary dump) is cut there and its rest skipped, so memory stays
+    bounded by the limit and a 2 GB line costs one pass over the bytes."""
+    pending = b""  # the start of a line that continues in the next chunk (at most MAX_LINE_BYTES)
+    overlong = False
+    while chunk := raw.read(_CHUNK_BYTES):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if overlong:
+                yield pending + b"\n"
+            else:
+                line = pending + chunk[start:end + 1] if pending else chunk[start:end + 1]
+                yield line if len(line) <= MAX_LINE_BYTES + 1 else line[:MAX_LINE_BYTES] + b"\n"
+            pending, overlong, start = b"", False, end + 1
+        if not overlong:
+            pending += chunk[start:]
+            if len(pending) > MAX_LINE_BYTES:
+                pending, overlong = pending[:MAX_LINE_BYTES], True
+    if pending:
+        yield pending
+
+
 def open_lines(path: str) -> Iterator[str]:
-    """The lines of `path` (gzip detected by content, not by name), undecodable bytes replaced."""
+    """The lines of `path` (gzip detected by content, not by name), undecodable bytes replaced, each at most
+    MAX_LINE_BYTES long."""
     try:
         check_regular(path)  # a FIFO or device would block or never end; a log is streamed, so no size limit
         raw = gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise LogFileError(f"cannot read access log {path}: {error.strerror or error}") from None
     try:
-        with io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="") as text:  # type: ignore[arg-type]
-            try:
-                yield from text
-            except (OSError, EOFError, gzip.BadGzipFile) as error:
-                raise LogFileError(f"cannot read access log {path}: {error}") from None
+        try:
+            for line in _bounded_lines(raw):  # type: ignore[arg-type]
+                yield line.decode("utf-8", "replace")
+        except (OSError, EOFError, gzip.BadGzipFile) as error:
+            raise LogFileError(f"cannot read access log {path}: {error}") from None
     finally:
         raw.close()
 
 
 def first_lines(path: str, count: int) -> list[str]:
-    """Up to `count` non-empty lines from the start of the file (for recognising its format)."""
+    """Up to `count` non-empty lines from the start of the file (for recognising its format), looking at no more
+    than MAX_SAMPLE_SCAN lines (a file of blank lines is not read to its end)."""
     lines: list[str] = []
-    for line in open_lines(path):
+    for scanned, line in enumerate(open_lines(path), 1):
         if line.strip():
             lines.append(line)
             if len(lines) >= count:
                 break
+        if scanned >= MAX_SAMPLE_SCAN:
+            break
     return lines
 
 

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from advisor.project_config import PairConfig
     from advisor.report import ReportData
 
-FAIL_ON = SEVERITY_NAMES
 COLOR_CHOICES = ("auto", "always", "never")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -79,8 +78,8 @@ def _validate(options: CheckOptions) -> None:
 
     if options.output_format not in OUTPUT_FORMATS:
         raise UsageError(f"--output-format {options.output_format!r}: expected one of {', '.join(OUTPUT_FORMATS)}")
-    if options.fail_on not in FAIL_ON:
-        raise UsageError(f"--fail-on {options.fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+    if options.fail_on not in SEVERITY_NAMES:
+        raise UsageError(f"--fail-on {options.fail_on!r}: expected one of {', '.join(SEVERITY_NAMES)}")
     if options.color not in COLOR_CHOICES:
         raise UsageError(f"--color {options.color!r}: expected one of {', '.join(COLOR_CHOICES)}")
 
@@ -95,7 +94,7 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     from advisor.engine.run import run_rules
     from advisor.engine.selection import select_rules
     from advisor.engine.workload_facts import workload_for_run
-    from advisor.loaders.deployment import build_deployment, host_facts_from_options, split_inputs
+    from advisor.loaders.deployment import build_deployment, split_inputs
     from advisor.project_config import (
         inputs_for_run, load_project_config, merge_check_options,
     )
@@ -109,7 +108,7 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     _validate(options)
     rules = load_rules(options.rules_dirs)
     selection = select_rules(rules, options.select, options.ignore, options.extend_select)
-    host = host_facts_from_options(options.host)
+    host = options.host
     policy = config.finding_policy() if config is not None else None  # per-file-ignores, severity
     findings, skips, files, rules_run, used_suppressions, notices = [], [], [], 0, [], []
     runs = inputs_for_run(options.inputs, config)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -126,6 +125,7 @@ def stdin_inputs(inputs: Inputs, stdin: IO[str], aliases: StdinAliases) -> Itera
         raise InputsError(f"standard input (-) {error}") from None
     if not text.strip():
         raise InputsError("standard input (-) is empty")
+    import shutil
     import tempfile
 
     directory = tempfile.mkdtemp(prefix="advisor-stdin-")
@@ -143,6 +143,8 @@ def stdin_inputs(inputs: Inputs, stdin: IO[str], aliases: StdinAliases) -> Itera
 
 def announce_directories(inputs: Inputs, err: TextIO) -> None:
     """Print what each directory argument resolved to; a directory with nothing to check is a usage error."""
+    if not any(os.path.isdir(path) for path in [*inputs.paths, *inputs.nginx, *inputs.app]):
+        return  # files only: the discovery code is not needed
     from advisor.loaders.discover import discover
 
     for path in inputs.paths:
@@ -153,6 +155,12 @@ def announce_directories(inputs: Inputs, err: TextIO) -> None:
             raise InputsError(found.describe())
         err.write(f"advisor: checking {found.describe()}\n")
         err.flush()
+    for option, paths in (("--nginx", inputs.nginx), ("--app", inputs.app)):  # searched for that side only
+        for path in paths:
+            if os.path.isdir(path):
+                found = discover(path)
+                picked = found.nginx if option == "--nginx" else [f"{app} ({kind})" for app, kind in found.app]
+                err.write(f"advisor: {option} {path}: {', '.join(picked) or 'none found'}\n")
 
 
 __all__ = ["AliasingStream", "InputsError", "STDIN", "STDIN_LABEL", "StdinAliases", "announce_directories",

@@ -34,7 +34,8 @@ JSON (``--output-format json``), stable; fractions are of all requests, times in
       "predictions": [{
           "link", "route", "app", "upstream",
           ...every key of Prediction.to_dict(): "servers", "queue_capacity", "offered_rps", "rho", "utilization",
-             "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_refused", "p_worker_killed", "latency_p50_s",
+             "p_ok", "p_502", "p_503", "p_504", "p_504_connect", "p_500" (the outcome record, queueing/outcome.py;
+             p_503: refused by the app server itself), "p_refused", "p_worker_killed", "latency_p50_s",
              "latency_p99_s", "mean_wait_s", "p_wait", "max_throughput_rps", "throughput_rps", "goodput_rps",
              "mean_holding_s", "drain_time_s", "fill_time_s", "relaxation_time_s", "collapse", "model",
              "approximate", "approximation_reason",
@@ -52,13 +53,13 @@ JSON (``--output-format json``), stable; fractions are of all requests, times in
                          "differences": [{"key", "analytic", "simulated", "band": [lo, hi]}],
                          "counts", "wasted_work_fraction", "model"}     (only with --simulate)
           "load_curve": {"current": [point], "recommended": [point]}    point: {"offered_rps", "p_ok", "p_500",
-                        "p_502", "p_504"} (504: read + connect); 41 loads from 0 to 2x the larger capacity;
+                        "p_502", "p_503", "p_504"} (504: read + connect); 41 loads from 0 to 2x the larger capacity;
                         "recommended" repeats "current" when nothing is recommended
       }],
       "recommendations": [{"link", "setting", "file" ("gunicorn" | "nginx"), "current", "recommended", "where",
                            "line", "reason", "predicted": summary, "before": summary, "overload_rps",
                            "predicted_overload": summary, "before_overload": summary}],
-                         summary: {"p_ok", "p_502", "p_504", "p_504_connect", "p_500", "error_share",
+                         summary: {"p_ok", "p_502", "p_503", "p_504", "p_504_connect", "p_500", "error_share",
                                    "utilization", "latency_p50_s", "latency_p99_s"}
                          (cumulative: "before" includes the recommendations listed earlier for the same link)
       "errors": [{"link", "message"}],
@@ -79,7 +80,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from advisor.commands.model_report import LinkReport, ModelOutcome, Simulation
 from advisor.commands.model_text import render_text
-from advisor.commands.options import HostOptions, Inputs
+from advisor.privacy import redact_naming_outside, redact_structure
+from advisor.commands.options import HostFacts, Inputs
+from advisor.units import format_duration
 
 if TYPE_CHECKING:
     from advisor.accesslog.workload import AppWorkload, FittedWorkload
@@ -88,7 +91,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelOptions", "run"]
 
-COMPARED_KEYS = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "utilization", "latency_p50_s",
+COMPARED_KEYS = ("p_ok", "p_502", "p_503", "p_504", "p_504_connect", "p_500", "utilization", "latency_p50_s",
                  "latency_p99_s")
 SIM_KEYS = COMPARED_KEYS + ("p_refused", "p_worker_killed", "mean_wait_s", "p_wait", "throughput_rps",
                             "goodput_rps")
@@ -104,7 +107,7 @@ MIN_MEASURED_REQUESTS = 200
 @dataclass(slots=True)
 class ModelOptions:
     inputs: Inputs
-    host: HostOptions
+    host: HostFacts
     rps: float | None = None
     service_time: str | None = None
     error_budget: float = 0.001
@@ -205,6 +208,10 @@ def _analyse(scenario: Scenario, options: ModelOptions) -> LinkReport:
         from advisor.queueing.uwsgi_narrative import adapt_uwsgi_narrative
 
         narrative = adapt_uwsgi_narrative(scenario, narrative, prediction.p_worker_killed)
+    elif scenario.settings.family == "event-loop":
+        from advisor.queueing.loop_narrative import event_loop_narrative
+
+        narrative = event_loop_narrative(scenario, prediction)
     else:
         narrative = _adapt_narrative(scenario, narrative)
     axis = load_axis(scenario.capacity_rps, scenario.rps, other_capacities=(recommended.capacity_rps,))
@@ -215,7 +222,8 @@ def _analyse(scenario: Scenario, options: ModelOptions) -> LinkReport:
         recommended_curve = LazyPanel("recommended settings", lambda: outcome_curve(recommended.at_rps, axis),
                                       recommended.capacity_rps)
     overload = OVERLOAD_FACTOR * prediction.max_throughput_rps
-    fill = scenario.params.queue_room / (overload - prediction.max_throughput_rps)
+    fill = (scenario.params.queue_room / (overload - prediction.max_throughput_rps)
+            if math.isfinite(overload) and not scenario.params.unbounded else math.inf)
     return LinkReport(scenario, prediction, recommendations, recommended, narrative, current_curve,
                        recommended_curve, overload, fill, options.error_budget)
 
@@ -330,18 +338,19 @@ def _planned_run(params: Any, warmup: float, duration: float, budget_s: float, l
 
 
 def _build(options: ModelOptions, service: ServiceTime | None, stderr: IO[str]) -> ModelOutcome:
-    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import InputError, build_deployment
     from advisor.queueing.params import ParameterError, check_pool
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
     try:
-        deployment = build_deployment(options.inputs, host_facts_from_options(options.host))
+        deployment = build_deployment(options.inputs, options.host)
     except InputError as error:
         raise _UsageError(str(error)) from None
     for diagnostic in deployment.diagnostics:
         if diagnostic.severity == "error":
             where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line else str(diagnostic.path)
-            stderr.write(f"advisor: note: {where}: {diagnostic.message} (`advisor check` reports it)\n")
+            stderr.write(f"advisor: note: {redact_naming_outside(f'{where}: {diagnostic.message}')} "
+                         "(`advisor check` reports it)\n")
     if not deployment.links:
         details = [f"  {route_id}: {diagnosis.status}: {diagnosis.detail}"
                    for route_id, diagnosis in deployment.route_diagnoses.items()]
@@ -355,19 +364,19 @@ def _build(options: ModelOptions, service: ServiceTime | None, stderr: IO[str]) 
         try:
             if outcome.fitted is not None:
                 workload = _link_workload(outcome.fitted, link.app.id)
-                scenario = _with_log_sources(scenario_for_link(link, deployment, workload.rps, workload.service),
-                                             workload, outcome.fitted)
+                scenario = _with_log_sources(scenario_for_link(link, deployment, workload.rps, workload.service,
+                                                               event_loops=True), workload, outcome.fitted)
             else:
                 assert options.rps is not None and service is not None
                 workload = None
-                scenario = scenario_for_link(link, deployment, options.rps, service)
+                scenario = scenario_for_link(link, deployment, options.rps, service, event_loops=True)
             check_pool(scenario.settings.family, scenario.settings.workers, scenario.settings.threads)
             report = _analyse(scenario, options)
             if options.simulate:
                 budget = max(SIM_MIN_LINK_BUDGET_S, SIM_BUDGET_S / len(deployment.links))
                 report.simulation, note = _simulate(report, options, budget)
                 if note:
-                    stderr.write(f"advisor: note: {note}\n")
+                    stderr.write(f"advisor: note: {redact_naming_outside(note)}\n")
         except (ScenarioError, _UsageError) as error:
             outcome.errors.append((label, str(error)))
             continue
@@ -410,7 +419,7 @@ def _with_log_sources(scenario: Scenario, workload: AppWorkload, fitted: FittedW
 
     logs = ", ".join(fitted.paths)
     pool = workload.pool
-    window = ("the busiest " + _window_words(pool.window_s) + " window" if pool.window_kind == "busiest"
+    window = ("the busiest " + format_duration(pool.window_s) + " window" if pool.window_kind == "busiest"
               else "the whole period")
     rate = Parameter("lambda", scenario.rps, f"arrival rate at the app server in {window} of the access log "
                      f"(Poisson arrivals)", (("access log", Source.option(f"--access-log {logs}")),))
@@ -420,10 +429,6 @@ def _with_log_sources(scenario: Scenario, workload: AppWorkload, fitted: FittedW
     service = Parameter("S", scenario.service.mean_s, f"mean service time: {scenario.service.describe()} ({how})",
                         (("access log", Source.option(f"--access-log {logs}")),))
     return replace(scenario, parameters={**scenario.parameters, "lambda": rate, "S": service})
-
-
-def _window_words(seconds: float) -> str:
-    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
 
 
 def _observe(report: LinkReport, fitted: FittedWorkload, workload: AppWorkload | None) -> None:
@@ -521,7 +526,7 @@ def _render_json(outcome: ModelOutcome, options: ModelOptions, service: ServiceT
         "errors": [{"link": label, "message": message} for label, message in outcome.errors],
         "plot": options.plot,
     }
-    return json.dumps(_clean(document), indent=2) + "\n"
+    return json.dumps(redact_structure(_clean(document)), indent=2) + "\n"
 
 
 # -- entry point ----------------------------------------------------------------------------------------------------
@@ -554,9 +559,10 @@ def run(options: ModelOptions, stdout: IO[str] | None = None, stderr: IO[str] | 
         service = _check_options(options)
         outcome = _build(options, service, err)
     except _UsageError as error:
-        err.write(f"advisor: error: {error}\n")
+        err.write(f"advisor: error: {redact_naming_outside(str(error))}\n")
         return 2
     for label, message in outcome.errors:
+        message = redact_naming_outside(message)  # files outside the project: advisor/privacy.py
         err.write(f"advisor: error: {message}\n" if label in message else f"advisor: error: {label}: {message}\n")
     rps = options.rps if options.rps is not None else (outcome.reports[0].scenario.rps if outcome.reports else 0.0)
     if options.plot and outcome.reports:

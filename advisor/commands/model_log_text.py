@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from advisor.commands.model_numbers import dur, pct, rate
+from advisor.units import format_duration as dur
+from advisor.units import format_percent as pct
+from advisor.units import format_rate as rate
 
 if TYPE_CHECKING:
     from advisor.accesslog.analyse import PoolResult, RouteResult
@@ -51,7 +53,7 @@ def log_header_lines(fitted: FittedWorkload) -> list[str]:
 
 def _window(pool: PoolResult, offset_s: float) -> str:
     if pool.window_kind == "busiest":
-        length = f"{pool.window_s / 60:g} min" if pool.window_s % 60 == 0 else f"{pool.window_s:g} s"
+        length = dur(pool.window_s)
         return (f"busiest {length} window, from {_time(pool.window_start, offset_s, with_date=False)}; "
                 f"mean {rate(pool.mean_rps)}")
     return f"mean over the whole period of {dur(pool.window_s)}"

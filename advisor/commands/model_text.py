@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from advisor.commands.model_log_text import agreement_line, log_header_lines, log_workload_line, observed_line
-from advisor.commands.model_numbers import dur as _dur
-from advisor.commands.model_numbers import pct as _pct
-from advisor.commands.model_numbers import rate as _rate
 from advisor.commands.model_report import LinkReport, ModelOutcome
+from advisor.privacy import redact_naming_outside
+from advisor.units import format_duration as _dur
+from advisor.units import format_percent as _pct
+from advisor.units import format_rate as _rate
 
 if TYPE_CHECKING:
     from advisor.model.provenance import Source
@@ -45,7 +46,7 @@ def _value(symbol: str, value: Any) -> str:
     if symbol in ("S", "T", "Tc", "Tw", "R"):
         return _dur(float(value))
     if symbol == "lambda":
-        return f"{value:g}/s"
+        return _rate(float(value))
     return str(value)
 
 
@@ -104,9 +105,10 @@ class _Text:
         self.width = width
 
     def add(self, text: str = "") -> None:
-        self.lines.append(text)
+        self.lines.append(redact_naming_outside(text))
 
     def wrap(self, text: str, indent: str, first: str | None = None) -> None:
+        text = redact_naming_outside(text)  # quotes nothing from files outside the project (advisor/privacy.py)
         self.lines.extend(textwrap.wrap(text, self.width, initial_indent=first if first is not None else indent,
                                         subsequent_indent=indent, break_on_hyphens=False, break_long_words=False))
 
@@ -128,16 +130,23 @@ def _verdict(report: LinkReport, color: bool) -> str:
     word = "OVER BUDGET" if report.over_budget else "within budget"
     if color:
         word = f"{_RED if report.over_budget else _GREEN}{word}{_RESET}"
-    return (f"{word}: {_pct(report.error_share)} of requests fail (502 + 504 + 500); error budget "
+    kinds = "502 + 503 + 504 + 500" if _refuses_503(report.scenario) else "502 + 504 + 500"
+    return (f"{word}: {_pct(report.error_share)} of requests fail ({kinds}); error budget "
             f"{_pct(report.error_budget)}")
 
 
-def _outcomes(p: Prediction | SimResult) -> str:
+def _refuses_503(scenario: Scenario) -> bool:
+    """The app server itself answers 503 beyond a limit (uvicorn's limit_concurrency)."""
+    return scenario.params.limited_loop
+
+
+def _outcomes(p: Prediction | SimResult, with_503: bool = False) -> str:
     timeouts = p.p_504 + p.p_504_connect
     connect = f" ({_pct(p.p_504_connect)} connect)" if p.p_504_connect > 0 else ""
     latency = (f"p50 {_dur(p.latency_p50_s)}, p99 {_dur(p.latency_p99_s)}" if p.latency_p50_s is not None
                else "no successful requests to speak of")
-    return (f"ok {_pct(p.p_ok)}  502 {_pct(p.p_502)}  504 {_pct(timeouts)}{connect}  500 {_pct(p.p_500)};  "
+    refused = f"  503 {_pct(p.p_503)}" if with_503 or p.p_503 > 0 else ""
+    return (f"ok {_pct(p.p_ok)}  502 {_pct(p.p_502)}{refused}  504 {_pct(timeouts)}{connect}  500 {_pct(p.p_500)};  "
             f"{latency};  {_pct(p.utilization)} busy")
 
 
@@ -146,6 +155,8 @@ def _pool(scenario: Scenario) -> str:
     s, src, at = scenario.settings, scenario.setting_sources, _Places()
     if s.family == "uwsgi":
         return _uwsgi_pool(scenario)
+    if s.family == "event-loop":
+        return _event_loop_pool(scenario)
     workers = f"{s.workers} {s.family} workers ({at(src.get('workers'))})"
     if s.family == "gthread":
         slots = f"{s.servers} request slots: {workers} x threads {s.threads} ({at(src.get('threads'))})"
@@ -168,6 +179,19 @@ def _pool(scenario: Scenario) -> str:
     else:
         timeout = f"timeout off ({at(src.get('timeout'))})"
     return f"{slots}; {queue}; {timeout}"
+
+
+def _event_loop_pool(scenario: Scenario) -> str:
+    """Event loops: workers, the concurrency limit (uvicorn) and that nothing queues."""
+    s, src, at = scenario.settings, scenario.setting_sources, _Places()
+    kind = "uvicorn" if scenario.app.kind == "uvicorn" else (s.worker_class or "event-loop")
+    workers = f"{s.workers} {kind} workers ({at(src.get('workers'))}), each an event loop"
+    if s.concurrency_limit is not None:
+        limit = (f"limit_concurrency {s.concurrency_limit} ({at(src.get('limit_concurrency'))}): at most "
+                 f"{max(0, s.concurrency_limit - 1)} requests at once per worker, the next one gets 503")
+    else:
+        limit = "no concurrency limit: every request is served at once"
+    return f"{workers}; {limit}; nothing waits in a queue; no worker timeout"
 
 
 def _uwsgi_pool(scenario: Scenario) -> str:
@@ -200,6 +224,11 @@ def _nginx(scenario: Scenario) -> str:
 
 def _overload(report: LinkReport) -> str:
     scenario, p = report.scenario, report.prediction
+    if scenario.params.unbounded:
+        if not scenario.params.limited_loop:
+            return "no capacity limit in the model: more load means more requests in progress, none waits"
+        return (f"capacity {_rate(p.max_throughput_rps)} ({scenario.settings.servers} requests at once); beyond "
+                "it the workers answer 503 at once, nothing queues")
     if p.fill_time_s is not None:
         fill = f"this load is above it: the queue fills in {_dur(p.fill_time_s)}"
     else:
@@ -279,10 +308,11 @@ def _compact(out: _Text, group: list[LinkReport], color: bool, explain: bool) ->
     out.field("verdict", _verdict(report, color))
     if report.workload is not None:
         out.field("workload", log_workload_line(report.workload))
-    out.field("simulated" if report.simulation is not None else "predicted", _outcomes(report.shown))
+    out.field("simulated" if report.simulation is not None else "predicted",
+              _outcomes(report.shown, _refuses_503(scenario)))
     if report.workload is not None:
         _observed_lines(out, group)
-    out.field("uwsgi" if scenario.settings.family == "uwsgi" else "gunicorn", _pool(scenario))
+    out.field({"uwsgi": "uwsgi", "uvicorn": "uvicorn"}.get(scenario.app.kind, "gunicorn"), _pool(scenario))
     out.field("nginx", _nginx(scenario))
     out.field("overload", _overload(report))
     if report.simulation is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.model.inputs import HostOptions, Inputs
+from advisor.model.deployment import HostFacts
+from advisor.model.inputs import Inputs
 
-__all__ = ["CheckOptions", "HostOptions", "Inputs", "Workload", "parse_env_assignments"]
+__all__ = ["CheckOptions", "HostFacts", "Inputs", "Workload", "parse_env_assignments"]
 
 
 @dataclass(slots=True)
@@ -22,7 +23,7 @@ class Workload:
 @dataclass(slots=True)
 class CheckOptions:
     inputs: Inputs
-    host: HostOptions
+    host: HostFacts
     workload: Workload = field(default_factory=Workload)
     output_format: str | None = None  # None: the project config or "full"
     output_file: str | None = None

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import sys
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.model.provenance import Setting
 from advisor.privacy import inside_project, redact
-from advisor.units import format_duration, format_size
+from advisor.units import format_size, nginx_time
 
 _DURATION_SUFFIXES = ("_timeout", "_time", "timeout")
 _SIZE_KEYS = frozenset({"client_max_body_size", "proxy_buffer_size", "proxy_busy_buffers_size",
@@ -36,7 +36,7 @@ def format_value(key: str, setting: Setting) -> str:
         return {True: "on", False: "off", None: "(not set)"}[value]
     if isinstance(value, (int, float)) and key.endswith(_DURATION_SUFFIXES) and key not in ("graceful_timeout",
                                                                                               "timeout"):
-        return format_duration(float(value))
+        return nginx_time(float(value))
     if isinstance(value, int) and key in _SIZE_KEYS:
         return format_size(value)
     if isinstance(value, list):
@@ -160,14 +160,14 @@ def _private(data):  # type: ignore[no-untyped-def]
     return {key: _private(value) for key, value in data.items()}
 
 
-def run(inputs: Inputs, host_options: HostOptions, output_format: str, *, debug: bool = False) -> int:
-    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
+def run(inputs: Inputs, host: HostFacts, output_format: str, *, debug: bool = False) -> int:
+    from advisor.loaders.deployment import InputError, build_deployment
 
     if output_format not in ("text", "json"):
         sys.stderr.write(f"advisor: error: unknown output format {output_format!r} for show (text, json)\n")
         return 2
     try:
-        deployment = build_deployment(inputs, host_facts_from_options(host_options))
+        deployment = build_deployment(inputs, host)
     except InputError as error:
         sys.stderr.write(f"advisor: error: {error}\n")
         return 2

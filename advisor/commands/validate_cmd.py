@@ -14,11 +14,13 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
+from advisor.privacy import redact_naming_outside, redact_structure
+from advisor.units import format_percent
 
 OUTPUT_FORMATS = ("text", "json")
 PROXY_CHOICES = ("auto", "nginx", "builtin")
-SERVER_CHOICES = ("ref", "gunicorn", "uwsgi")
+SERVER_CHOICES = ("ref", "gunicorn", "uwsgi", "uvicorn")
 MIN_MEASURED_REQUESTS = 20
 LAG_WARNING_S = 0.010  # the generator's send lag p99 is 2-5 ms on an idle 2-core machine (bench/bench_loadgen.py)
 LAG_WARNING_SHARE = 0.1  # ... and must stay small against the service time
@@ -35,7 +37,7 @@ class WallClockExceeded(BaseException):
 @dataclass(slots=True)
 class ValidateOptions:
     inputs: Inputs
-    host: HostOptions
+    host: HostFacts
     rps: float
     service_time: str
     duration: str = "20s"
@@ -108,8 +110,8 @@ def _resolve_proxy(choice: str) -> tuple[str, str | None, list[str]]:
 def build_plan(options: ValidateOptions):
     """Options -> (scenario, plan, nginx binary, notes). Raises UsageError for anything that makes the run
     impossible."""
-    from advisor.loaders.deployment import InputError, build_deployment, host_facts_from_options
-    from advisor.queueing.params import parse_service_time
+    from advisor.loaders.deployment import InputError, build_deployment
+    from advisor.queueing.params import ParameterError, check_workload, parse_service_time
     from advisor.queueing.scenario import ScenarioError, scenario_for_link
     from advisor.validation.plan import PlanError, make_plan, route_settings_from_model
 
@@ -124,6 +126,10 @@ def build_plan(options: ValidateOptions):
         service = parse_service_time(options.service_time)
     except ValueError as err:
         raise UsageError(f"--service-time: {err}") from None
+    try:
+        check_workload(options.rps, service)  # the model's limits: beyond them its formulas have no meaning
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
     duration = _seconds(options.duration, "--duration", allow_zero=False)
     warmup = _seconds(options.warmup, "--warmup", allow_zero=True)
     if options.server == "gunicorn":
@@ -132,13 +138,18 @@ def build_plan(options: ValidateOptions):
         if not gunicorn_available():
             raise UsageError("--server gunicorn: gunicorn is not installed (pip install 'gunicorn>=22'); "
                              "use --server ref")
+    if options.server == "uvicorn":
+        from advisor.validation.uvicorn_runner import uvicorn_available
+
+        if not uvicorn_available():
+            raise UsageError("--server uvicorn: uvicorn is not installed (pip install uvicorn)")
     if options.server == "uwsgi":
         from advisor.validation.uwsgi_runner import uwsgi_binary
 
         if uwsgi_binary() is None:
             raise UsageError("--server uwsgi: uWSGI is not installed (pip install pyuwsgi)")
     try:
-        deployment = build_deployment(options.inputs, host_facts_from_options(options.host))
+        deployment = build_deployment(options.inputs, options.host)
     except InputError as err:
         raise UsageError(str(err)) from None
     errors = [d for d in deployment.diagnostics if d.severity == "error"]
@@ -164,7 +175,8 @@ def build_plan(options: ValidateOptions):
                          proxy=proxy, duration_s=duration, warmup_s=warmup, time_scale=options.time_scale,
                          seed=options.seed, tcp_host=_tcp_host(link), family=settings.family,
                          worker_class=settings.worker_class or settings.family, processes=settings.workers,
-                         threads=settings.threads, worker_connections=settings.worker_connections)
+                         threads=settings.threads, worker_connections=settings.worker_connections,
+                         app_kind=link.app.kind)
     except PlanError as err:
         raise UsageError(str(err)) from None
     if plan.server == "gunicorn":
@@ -177,7 +189,7 @@ def build_plan(options: ValidateOptions):
     measured_requests = plan.params.arrival_rate * plan.duration_s
     if measured_requests < MIN_MEASURED_REQUESTS:
         raise UsageError(f"only ~{measured_requests:.0f} requests would be measured; use a longer --duration "
-                         f"(at least {MIN_MEASURED_REQUESTS / plan.params.arrival_rate:.0f} s at this rate)")
+                         f"(at least {MIN_MEASURED_REQUESTS / plan.params.arrival_rate:.4g} s at this rate)")
     return scenario, plan, binary, notes + proxy_notes + list(scenario.notes)
 
 
@@ -265,8 +277,8 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
             run = run_plan(plan, nginx_binary=binary, progress=progress, keep_access_log=options.keep_access_log)
         except (RefServerError, NginxError, GunicornError, OSError) as err:
             raise UsageError(f"the validation run could not start: {err}") from None
-        progress.phase(f"simulating the {options.band_level * 100:g} % band ({band_runs(options.band_level)} runs "
-                       f"of {plan.duration_s:g} s)")
+        progress.phase(f"simulating the {format_percent(options.band_level)} band ({band_runs(options.band_level)} "
+                       f"runs of {plan.duration_s:g} s)")
         sim_band = simulated_band(plan.params, plan.duration_s, plan.warmup_s, level=options.band_level,
                                   seed=plan.seed)
     except WallClockExceeded as err:
@@ -306,8 +318,9 @@ def run(options: ValidateOptions) -> int:
     try:
         report, rows = execute(options)
     except UsageError as err:
-        sys.stderr.write(f"advisor: error: {err}\n")
+        sys.stderr.write(f"advisor: error: {redact_naming_outside(str(err))}\n")
         return 2
+    report = redact_structure(report)  # quotes nothing from files outside the project (advisor/privacy.py)
     if options.output_format == "json":
         sys.stdout.write(render_json(report))
     else:

@@ -64,10 +64,11 @@ def expectations(example: dict[str, Any]) -> list[Expectation]:
 
 def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> ExampleRun:
     """Write the snippets into `directory` and run every rule on them (strictly: a rule bug raises)."""
-    from advisor.model.inputs import HostOptions, Inputs
+    from advisor.model.deployment import HostFacts
+    from advisor.model.inputs import Inputs
     from advisor.engine.run import run_rules
     from advisor.engine.workload_facts import resolve_workload
-    from advisor.loaders.deployment import build_deployment, host_facts_from_options
+    from advisor.loaders.deployment import build_deployment
 
     paths: dict[str, Path] = {}
     for kind, name in SNIPPET_FILES.items():
@@ -79,7 +80,7 @@ def run_example(example: dict[str, Any], rules: list[Rule], directory: Path) -> 
     env = {str(key): str(value) for key, value in (options.pop("env", None) or {}).items()}
     load = {name: options.pop(name, None) for name in WORKLOAD_OPTIONS}
     workload = resolve_workload(load["rps"], load["service_time"], load["error_budget"])
-    host = host_facts_from_options(HostOptions(env=env, **options))
+    host = HostFacts.build(env=env, **options)
     inputs = Inputs(nginx=[str(paths["nginx"])] if "nginx" in paths else [],
                     app=[str(paths[kind]) for kind in ("gunicorn", "compose", "uwsgi") if kind in paths])
     deployment = build_deployment(inputs, host)

@@ -4,7 +4,8 @@ Expressions are parsed and checked once when a rule is loaded (`compile_expressi
 evaluated many times (`Evaluator`). A fact that is unknown or absent raises `FactUnavailable`, which the engine turns
 into a skip; `and`/`or` short-circuit, so a rule only skips when it really needs the missing fact.
 
-Functions available to rules: duration(seconds), size(bytes), pct(fraction), num(x) (a value as `{x}` renders it:
+Functions available to rules: duration(seconds) (prose: `90 s`), nginx_time(seconds) (a value to write after an
+nginx directive: `90s`), size(bytes), pct(fraction), num(x) (a value as `{x}` renders it:
 20.0 -> "20", 3.14159 -> "3.142"), plural(n, word[, plural_word]),
 version("1.29.7"), is_set("app.timeout") (set in a file, not a default), known("app.timeout"), and min, max, round,
 int, float, abs, len, str, lower.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from advisor.units import format_duration, format_size
+from advisor.units import format_duration, format_number, format_percent, format_size, nginx_time
 
 
 class FactUnavailable(Exception):
@@ -55,11 +56,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
-        if value == float("inf"):
-            return "unlimited"
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.4g}"
+        return format_number(value)
     if isinstance(value, tuple) and value and all(isinstance(item, int) for item in value):
         return ".".join(str(item) for item in value)
     if value is None:
@@ -67,26 +64,8 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _duration(seconds: float) -> str:
-    return format_duration(float(seconds))
-
-
 def _size(size: float) -> str:
     return format_size(int(size))
-
-
-def format_percent(fraction: float, digits: int = 3) -> str:
-    """A share as a percentage with `digits` significant digits, never in scientific notation and never rounded
-    to 0% or 100% when it is not: 0%, <0.001%, 0.0123%, 4.76%, >99.9%, 100%."""
-    percent = float(fraction) * 100
-    if percent == 0 or abs(percent) >= 0.001:
-        text = f"{percent:.{digits}g}"
-        if "e" in text:
-            text = f"{percent:.0f}"
-        if text == "100" and percent < 100:
-            return ">99.9%"
-        return f"{text}%"
-    return "<0.001%" if percent > 0 else "-<0.001%"
 
 
 def _plural(count: float, word: str, plural_word: str | None = None) -> str:
@@ -107,7 +86,8 @@ def _lower(text: str) -> str:
 
 
 STATIC_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "duration": _duration, "size": _size, "pct": format_percent, "plural": _plural, "version": _version,
+    "duration": format_duration, "nginx_time": nginx_time, "size": _size, "pct": format_percent, "plural": _plural,
+    "version": _version,
     "num": format_value,
     "min": min, "max": max, "round": round, "int": int, "float": float, "abs": abs, "len": len, "str": str,
     "lower": _lower,

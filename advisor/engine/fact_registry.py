@@ -7,14 +7,14 @@ usually a call into advisor/engine/derived.py); the settings the loaders put in 
 names in advisor/engine/fact_settings.py.
 
 A derivation returns a Setting (its source is the finding's location) or None when the fact does not exist for this
-object (absent: the rule skips). `lazy` facts are computed on first read (most rules never read them for most
-locations). The `model` namespace is built by advisor/engine/workload_facts.py in its groups.
+object (absent: the rule skips). Every fact is derived on its first read, once per object (a rule reads a few
+facts of each of thousands of locations). The `model` namespace is built by advisor/engine/workload_facts.py in its
+groups.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Callable
 
 from advisor.engine import derived
@@ -28,19 +28,22 @@ _UNSET = object()
 
 
 class FactContext:
-    """What a derivation reads: the deployment, the object the namespace describes, and the facts of this namespace
-    derived so far (declaration order), e.g. `context["effective_worker_class"]`."""
+    """What a derivation reads: the deployment, the object the namespace describes, and the namespace's other facts
+    (`context["effective_worker_class"]`). It also resolves the namespace's facts: each is derived on its first read
+    and kept (most rules never read most facts of most locations), a derivation returning None falls back to the
+    object's own setting of that name (`base`), if any."""
 
     __slots__ = ("deployment", "facts", "route", "upstream", "app", "link", "diagnostic", "unknown", "index",
-                 "_diagnosis")
+                 "_diagnosis", "_plan", "_base", "_absent")
 
-    def __init__(self, deployment: Deployment, facts: dict[str, Setting], route: Route | None = None,
-                 upstream: Upstream | None = None, app: AppServer | None = None, link: Link | None = None,
-                 diagnostic: Diagnostic | None = None, unknown: UnknownSetting | None = None,
-                 index: Any = None) -> None:
-        """`index`: the FactIndex building it (a link reads its app's namespace)."""
+    def __init__(self, deployment: Deployment, namespace: str, base: dict[str, Setting] | None = None,
+                 route: Route | None = None, upstream: Upstream | None = None, app: AppServer | None = None,
+                 link: Link | None = None, diagnostic: Diagnostic | None = None,
+                 unknown: UnknownSetting | None = None, index: Any = None) -> None:
+        """`base`: the model object's settings, read in place (never copied); `index`: the FactIndex building it
+        (a link reads its app's namespace)."""
         self.deployment = deployment
-        self.facts = facts
+        self.facts: dict[str, Setting] = {}  # derived so far
         self.route = route
         self.upstream = upstream
         self.app = app
@@ -49,9 +52,31 @@ class FactContext:
         self.unknown = unknown
         self.index = index
         self._diagnosis: Any = _UNSET
+        self._plan = fact_plan(namespace)
+        self._base = base
+        self._absent: set[str] | None = None  # derivations that returned None (not tried again)
+
+    def resolve(self, name: str) -> Setting | None:
+        """The fact `name`: derived (once), else the object's own setting, else None (absent)."""
+        setting = self.facts.get(name)
+        if setting is not None:
+            return setting
+        derive = self._plan.get(name)
+        if derive is not None and (self._absent is None or name not in self._absent):
+            setting = derive(self)
+            if setting is not None:
+                self.facts[name] = setting
+                return setting
+            if self._absent is None:
+                self._absent = set()
+            self._absent.add(name)
+        return self._base.get(name) if self._base is not None else None
 
     def __getitem__(self, name: str) -> Setting:
-        return self.facts[name]
+        setting = self.resolve(name)
+        if setting is None:
+            raise KeyError(name)
+        return setting
 
     @property
     def pass_source(self) -> Source:
@@ -75,7 +100,6 @@ class Fact:
     description: str
     derive: Derivation | None = None  # None: provided by the namespace's own builder (the `model` namespace)
     unit: str = ""  # s, requests/s, share (0-1), ...
-    lazy: bool = False
     group: str = ""  # `model` facts: which step of the model computes it
 
 
@@ -256,33 +280,31 @@ FACTS: tuple[Fact, ...] = (
          _linked(lambda c, d: Setting(d.status in ("linked", "dualstack-localhost"), c.pass_source))),
     Fact(_R, "link_target", "address", "the target address the linker compared", _linked(lambda c, d: d.target)),
     Fact(_R, "link_bind", "address", "the app bind closest to the target",
-         _bound(lambda c, bind: dm.bind_with_app_file(c.deployment, bind)), lazy=True),
+         _bound(lambda c, bind: dm.bind_with_app_file(c.deployment, bind))),
     Fact(_R, "link_bind_assumed", "bool", "that bind is gunicorn's default, set by nothing the user gave",
          _bound(lambda c, bind: dm.fact(dm.assumed_default(bind.source),
-                                        "gunicorn's default bind, not set by any given source", bind.source)),
-         lazy=True),
+                                        "gunicorn's default bind, not set by any given source", bind.source))),
     Fact(_R, "link_server", "text", "the server with that bind (`gunicorn`, `uvicorn`, or \"the app server\")",
-         _bound(lambda c, bind: dm.bind_server(c.deployment, bind)), lazy=True),
+         _bound(lambda c, bind: dm.bind_server(c.deployment, bind))),
     Fact(_R, "link_command_line_given", "bool", "the command line that starts that server is among the inputs, so "
-         "it cannot override the bind", _bound(lambda c, bind: dm.bind_command_line_given(c.deployment, bind)),
-         lazy=True),
+         "it cannot override the bind", _bound(lambda c, bind: dm.bind_command_line_given(c.deployment, bind))),
     Fact(_R, "headers", "mapping", "effective proxy_set_header values (lower-case name → value)",
          lambda c: dm.fact({name.lower(): str(setting.value) for name, setting in c.route.headers.items()
-                            if setting.known}, "effective proxy_set_header values", c.route.source), lazy=True),
+                            if setting.known}, "effective proxy_set_header values", c.route.source)),
     Fact(_R, "server_names", "list", "the server_name values of the route's server block",
-         lambda c: Setting(list(c.route.server_names), c.route.source), lazy=True),
+         lambda c: Setting(list(c.route.server_names), c.route.source)),
     Fact(_R, "target_count", "int", "target addresses (an upstream's servers, or one)",
-         lambda c: dm.fact(len(c.route.target.addresses), "target addresses", c.pass_source), lazy=True),
+         lambda c: dm.fact(len(c.route.target.addresses), "target addresses", c.pass_source)),
     Fact(_R, "target_kind", "text", "`tcp`, `unix` or `mixed`; unknown unless every target address is known",
-         lambda c: dm.target_kind(c.route, c.pass_source), lazy=True),
+         lambda c: dm.target_kind(c.route, c.pass_source)),
     Fact(_R, "http_version", "number", "proxy_http_version (unknown for modules that do not speak HTTP)",
-         lambda c: derived.http_version(c.route.settings, c.route.kind, c.route.id), lazy=True),
+         lambda c: derived.http_version(c.route.settings, c.route.kind, c.route.id)),
     Fact(_R, "connection_header_cleared", "bool", "nginx sends no `Connection: close` upstream (the header's line "
          "when it is set)", lambda c: derived.connection_header_cleared(
-             c.route.headers, c.deployment.host.nginx_version, c.pass_source), lazy=True),
+             c.route.headers, c.deployment.host.nginx_version, c.pass_source)),
     Fact(_R, "stream_hint", "text", "why the route looks like SSE/long-poll/WebSocket, or \"\"",
          lambda c: derived.stream_hint(c.route.settings, c.route.headers, c.route.location, c.route.kind,
-                                       c.route.source), lazy=True),
+                                       c.route.source)),
     # -- upstream ---------------------------------------------------------------------------------------------------
     Fact(_U, "name", "text", "the upstream block's name",
          _implicit(lambda c: Setting(c.upstream.name, c.upstream.source), _none)),
@@ -477,27 +499,14 @@ def fact_names(namespace: str, group: str | None = None) -> frozenset[str]:
                      if group is None or fact.group == group)
 
 
-def _plan(namespace: str) -> tuple[tuple[tuple[str, Derivation], ...], tuple[tuple[str, Derivation], ...]]:
-    """(eager, lazy) (name, derivation) pairs of a namespace, cached until the declarations change (tests)."""
-    declared = FACTS_BY_NAMESPACE[namespace]
+def fact_plan(namespace: str) -> dict[str, Derivation]:
+    """name -> derivation of a namespace's derivable facts, built once per declaration tuple (tests swap them)."""
+    declared = FACTS_BY_NAMESPACE.get(namespace, ())
     cached = _PLANS.get(namespace)
     if cached is None or cached[0] is not declared:
-        eager = tuple((fact.name, fact.derive) for fact in declared if fact.derive is not None and not fact.lazy)
-        lazy = tuple((fact.name, fact.derive) for fact in declared if fact.derive is not None and fact.lazy)
-        cached = _PLANS[namespace] = (declared, eager, lazy)
-    return cached[1], cached[2]
+        cached = _PLANS[namespace] = (declared, {fact.name: fact.derive for fact in declared
+                                                 if fact.derive is not None})
+    return cached[1]
 
 
-_PLANS: dict[str, tuple[tuple[Fact, ...], Any, Any]] = {}
-
-
-def derive_facts(namespace: str, context: FactContext) -> dict[str, Callable[[], Setting | None]]:
-    """Compute the namespace's eager facts into `context.facts` (declaration order; a derivation returning None
-    leaves the fact absent) and return the lazy ones as thunks for the Namespace (computed on first read)."""
-    eager, lazy = _plan(namespace)
-    facts = context.facts
-    for name, derive in eager:
-        value = derive(context)
-        if value is not None:
-            facts[name] = value
-    return {name: partial(derive, context) for name, derive in lazy}
+_PLANS: dict[str, tuple[tuple[Fact, ...], dict[str, Derivation]]] = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.engine.derived_model import deployment_anchor
-from advisor.engine.fact_registry import FactContext, derive_facts
+from advisor.engine.fact_registry import FactContext
 from advisor.engine.namespace import Namespace, ScopeInstance
 from advisor.model.deployment import AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, Upstream
 
@@ -35,6 +35,7 @@ class FactIndex:
         self._apps: dict[int, Namespace] = {}
         self._cache: dict[str, list[ScopeInstance]] = {}
         self._diagnostics_by_code: dict[str, list[ScopeInstance]] | None = None
+        self._made: list[Namespace] = []  # namespaces of instances made outside the scope lists (diagnostic_instance)
 
     def diagnostics(self, code: str) -> list[ScopeInstance]:
         """The diagnostic-scope instances for one code (meta rules match loader diagnostics by code)."""
@@ -46,12 +47,15 @@ class FactIndex:
         return self._diagnostics_by_code.get(code, [])
 
     def release(self) -> None:
-        """End of the run: drop every namespace's unread lazy facts. The rule evaluator sits in a reference cycle
-        that keeps its last names until the cyclic collector runs (off during `advisor check`); without this, the
-        thunks behind those names would keep the whole deployment alive until then."""
+        """End of the run: drop every namespace's unread facts. The rule evaluator sits in a reference cycle that
+        keeps its last names until the cyclic collector runs (off during `advisor check`), and a link's facts refer
+        back to this index; without this, the derivation contexts behind those names would keep the whole
+        deployment alive until then."""
         namespaces = {id(namespace): namespace for instances in self._cache.values() for instance in instances
                       for namespace in instance.names.values()}
         namespaces.update((id(namespace), namespace) for pair in self._routes.values() for namespace in pair)
+        namespaces.update((id(namespace), namespace) for namespace in (
+            self._host, self._nginx, *self._upstreams.values(), *self._apps.values(), *self._made))
         for namespace in namespaces.values():
             namespace.release()
 
@@ -63,39 +67,35 @@ class FactIndex:
 
     # -- namespaces ------------------------------------------------------------------------------------------------
 
-    def _derived(self, namespace: str, facts: dict[str, Setting] | None = None, **objects: Any
-                 ) -> tuple[dict[str, Setting], dict[str, Any]]:
-        """(eager facts, lazy thunks) of one namespace for one object, on top of `facts` (its settings).
+    def _namespace(self, namespace: str, owner: Source | None, label: str, base: dict[str, Setting] | None = None,
+                   absent_reason: str | None = None, **objects: Any) -> Namespace:
+        """A namespace whose registry facts are derived on first read, on top of `base` (the object's settings).
 
-        Lazy thunks keep their context alive, so a context never refers back to this index (a reference cycle
-        would outlive the run: `advisor check` runs with the cyclic collector off)."""
-        context = FactContext(self.deployment, {} if facts is None else facts, **objects)
-        lazy = derive_facts(namespace, context)
-        return context.facts, lazy
+        A link's context refers back to this index (its facts read the app's namespace): release() breaks that
+        cycle, which would otherwise outlive the run (`advisor check` runs with the cyclic collector off)."""
+        context = FactContext(self.deployment, namespace, base, **objects)
+        return Namespace(namespace, context.facts, owner, label, absent_reason, base=base, resolve=context.resolve)
 
     def _host_namespace(self) -> Namespace:
-        facts, _ = self._derived("host")
-        return Namespace("host", facts, None, "the host")
+        return self._namespace("host", None, "the host")
 
     def _nginx_namespace(self) -> Namespace:
         nginx = self.deployment.nginx
         if nginx is None:
             return Namespace("nginx", {}, None, "nginx", absent_reason="no nginx config was given")
-        facts, _ = self._derived("nginx", dict(nginx.settings))
-        return Namespace("nginx", facts, Source.file(nginx.root, 1), f"nginx config {nginx.root}")
+        return self._namespace("nginx", Source.file(nginx.root, 1), f"nginx config {nginx.root}", nginx.settings)
 
     def upstream_namespace(self, upstream: Upstream) -> Namespace:
         key = id(upstream)
         if key not in self._upstreams:
-            facts, _ = self._derived("upstream", dict(upstream.settings), upstream=upstream)
-            self._upstreams[key] = Namespace("upstream", facts, upstream.source, f"upstream {upstream.name}")
+            self._upstreams[key] = self._namespace("upstream", upstream.source, f"upstream {upstream.name}",
+                                                   upstream.settings, upstream=upstream)
         return self._upstreams[key]
 
     def _implicit_upstream_namespace(self, route: Route) -> Namespace:
-        facts, _ = self._derived("upstream", route=route)
-        return Namespace("upstream", facts, route.pass_directive.source, f"the implicit upstream of {route.id}",
-                         absent_reason=f"{route.id} passes to an address directly (implicit upstream), "
-                                       "so there are no upstream-block settings")
+        return self._namespace("upstream", route.pass_directive.source, f"the implicit upstream of {route.id}",
+                               absent_reason=f"{route.id} passes to an address directly (implicit upstream), "
+                                             "so there are no upstream-block settings", route=route)
 
     def route_namespaces(self, route: Route) -> tuple[Namespace, Namespace]:
         """(route namespace, upstream namespace) for one route."""
@@ -103,23 +103,19 @@ class FactIndex:
         if key not in self._routes:
             upstream = (self.upstream_namespace(route.target.upstream) if route.target.upstream is not None
                         else self._implicit_upstream_namespace(route))
-            self._routes[key] = (self._route_namespace(route), upstream)
+            self._routes[key] = (self._namespace("route", route.source, route.id, route.settings, route=route),
+                                 upstream)
         return self._routes[key]
-
-    def _route_namespace(self, route: Route) -> Namespace:
-        facts, lazy = self._derived("route", route=route)
-        return Namespace("route", facts, route.source, route.id, base=route.settings, lazy=lazy)
 
     def app_namespace(self, app: AppServer) -> Namespace:
         key = id(app)
         if key not in self._apps:
-            facts, _ = self._derived("app", dict(app.settings), app=app)
-            self._apps[key] = Namespace("app", facts, app.source, app.id)
+            self._apps[key] = self._namespace("app", app.source, app.id, app.settings, app=app)
         return self._apps[key]
 
     def _link_namespace(self, link: Link) -> Namespace:
-        facts, _ = self._derived("link", link=link, index=self)  # link facts are eager: no thunk keeps `self`
-        return Namespace("link", facts, link.address.source, f"{link.route.id} -> {link.app.id}")
+        return self._namespace("link", link.address.source, f"{link.route.id} -> {link.app.id}", link=link,
+                               index=self)
 
     def _model_namespace(self, link: Link) -> Namespace:
         from advisor.engine.workload_facts import model_namespace  # the queueing model only with a workload
@@ -163,8 +159,7 @@ class FactIndex:
 
     def _build_deployment(self) -> list[ScopeInstance]:
         anchor = deployment_anchor(self.deployment)
-        facts, _ = self._derived("deployment")
-        names = {"deployment": Namespace("deployment", facts, anchor, "the deployment"), "nginx": self._nginx,
+        names = {"deployment": self._namespace("deployment", anchor, "the deployment"), "nginx": self._nginx,
                  "host": self._host}
         return [ScopeInstance("deployment", "deployment", names, anchor)]
 
@@ -175,9 +170,9 @@ class FactIndex:
     def diagnostic_instance(self, diagnostic: Diagnostic, label: str) -> ScopeInstance:
         """The scope instance a meta rule is evaluated on for one diagnostic (also for engine-made ones)."""
         source = Source.file(diagnostic.path, diagnostic.line, diagnostic.column) if diagnostic.path else None
-        facts, _ = self._derived("diagnostic", diagnostic=diagnostic)
-        names = {"diagnostic": Namespace("diagnostic", facts, source, f"diagnostic {diagnostic.code}"),
-                 "host": self._host}
+        namespace = self._namespace("diagnostic", source, f"diagnostic {diagnostic.code}", diagnostic=diagnostic)
+        self._made.append(namespace)
+        names = {"diagnostic": namespace, "host": self._host}
         where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.path else "no file"
         return ScopeInstance("diagnostic", f"{diagnostic.code} {label} ({where})", names, source, diagnostic)
 
@@ -185,9 +180,8 @@ class FactIndex:
         instances = []
         for app in self.deployment.apps:
             for unknown in app.unknown_settings:
-                facts, _ = self._derived("unknown_setting", app=app, unknown=unknown)
-                names = {"unknown_setting": Namespace("unknown_setting", facts, unknown.source,
-                                                      f"{unknown.name} in {app.id}"),
+                names = {"unknown_setting": self._namespace("unknown_setting", unknown.source,
+                                                            f"{unknown.name} in {app.id}", app=app, unknown=unknown),
                          "app": self.app_namespace(app), "host": self._host}
                 instances.append(ScopeInstance("unknown_setting", f"{app.id}: {unknown.name}", names,
                                                unknown.source))

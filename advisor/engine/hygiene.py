@@ -9,7 +9,6 @@ Codes naming ADV100 itself are never judged.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 from advisor.engine.findings import Skip, SuppressedFinding
@@ -27,12 +26,39 @@ def _comment(suppression: Suppression) -> str:
     return f"# advisor: {kind}[{', '.join(suppression.codes)}]"
 
 
-def _suggestion(code: str, rules: list[Rule]) -> str | None:
-    choices = sorted({rule.code for rule in rules} | {rule.name for rule in rules})
-    matches = difflib.get_close_matches(code, choices, n=1, cutoff=0.6)
-    if not matches:
-        matches = difflib.get_close_matches(code.upper(), choices, n=1, cutoff=0.6)
-    return matches[0] if matches else None
+# "Did you mean" costs one difflib comparison (length x length) per candidate: names are short, so longer text gets
+# no hint, and a run compares at most MAX_COMPARISONS pairs in all (a file of 100k unknown codes stays cheap).
+MAX_SUGGESTED_NAME = 64
+MAX_COMPARISONS = 20_000
+
+
+class _SuggestionBudget:
+    """The closest rule code or name to an unknown code, within a per-run budget of fuzzy comparisons."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        names = {rule.code for rule in rules} | {rule.name for rule in rules}
+        self.choices = sorted(name for name in names if len(name) <= MAX_SUGGESTED_NAME)
+        self.left = MAX_COMPARISONS
+        self.cache: dict[str, str | None] = {}
+
+    def suggest(self, code: str) -> str | None:
+        if len(code) > MAX_SUGGESTED_NAME:
+            return None
+        if code not in self.cache:
+            self.cache[code] = self._closest(code)
+        return self.cache[code]
+
+    def _closest(self, code: str) -> str | None:
+        import difflib
+
+        for candidate in dict.fromkeys((code, code.upper())):
+            if self.left < len(self.choices):
+                return None
+            self.left -= len(self.choices)
+            matches = difflib.get_close_matches(candidate, self.choices, n=1, cutoff=0.6)
+            if matches:
+                return matches[0]
+        return None
 
 
 def _used_codes(suppressed: Iterable[SuppressedFinding]) -> dict[int, set[str]]:
@@ -54,6 +80,7 @@ def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[Su
     uncertain = {skip.code for skip in skips if skip.kind in ("unknown", "error")}
     extra_codes = frozenset(diagnostic_codes) - {rule.code for rule in rules}
     diagnostics: list[Diagnostic] = []
+    suggestions = _SuggestionBudget(rules)
     for suppression in suppressions:
         unused: list[str] = []
         unknown: list[str] = []
@@ -70,7 +97,7 @@ def suppression_diagnostics(suppressions: list[Suppression], suppressed: list[Su
             if ran and complete and not any(rule.code in uncertain for rule in ran):
                 unused.append(code)
         if report_unknown and unknown:
-            hints = [(code, _suggestion(code, rules)) for code in unknown]
+            hints = [(code, suggestions.suggest(code)) for code in unknown]
             described = ", ".join(f"{code!r}" + (f" (did you mean {hint}?)" if hint else "") for code, hint in hints)
             diagnostics.append(Diagnostic(
                 UNKNOWN_CODE, "warning",

@@ -11,9 +11,9 @@ from typing import Any
 from advisor.engine.expressions import Evaluator, format_value
 from advisor.engine.namespace import Namespace, ScopeInstance
 from advisor.engine.findings import RelatedLocation
-from advisor.engine.rules import Rule
+from advisor.engine.rules import RelatedSpec, Rule
 from advisor.model.deployment import Setting, Source
-from advisor.units import format_duration
+from advisor.units import nginx_time
 
 _NGINX_NAMESPACES = frozenset({"route", "upstream", "nginx"})
 
@@ -57,10 +57,12 @@ def primary_location(rule: Rule, instance: ScopeInstance) -> tuple[str, int, int
     return _position(instance.anchor)
 
 
-def related_locations(rule: Rule, instance: ScopeInstance, evaluator: Evaluator, names: dict[str, Any],
-                       primary: tuple[str, int, int] | None) -> list[RelatedLocation]:
-    related: list[RelatedLocation] = []
-    for spec in rule.related:
+def related_places(rule: Rule, instance: ScopeInstance, primary: tuple[str, int, int] | None
+                   ) -> list[tuple[int, RelatedSpec, Namespace | None, Setting, tuple[str, int, int]]]:
+    """(spec index, spec, namespace, setting, position) of each related fact that has a place of its own here
+    (absent facts, facts without a position and places on the primary line are left out)."""
+    places = []
+    for index, spec in enumerate(rule.related):
         namespace, setting = _fact_setting(instance, spec.fact)
         if setting is None:  # absent for this scope: nothing to point at
             continue
@@ -69,8 +71,21 @@ def related_locations(rule: Rule, instance: ScopeInstance, evaluator: Evaluator,
             continue
         if primary is not None and found[:2] == primary[:2]:
             continue
+        places.append((index, spec, namespace, setting, found))
+    return places
+
+
+def related_locations(rule: Rule, instance: ScopeInstance, evaluator: Evaluator, names: dict[str, Any],
+                      primary: tuple[str, int, int] | None, texts: dict[int, str] | None = None
+                      ) -> list[RelatedLocation]:
+    """The related locations of a finding. `texts` collects each rendered spec message by spec index (memoised
+    evaluation reuses them: advisor/engine/memo.py)."""
+    related: list[RelatedLocation] = []
+    for index, spec, namespace, setting, found in related_places(rule, instance, primary):
         if spec.message is not None:
             text = evaluator.render_line(spec.message, names)
+            if texts is not None:
+                texts[index] = text
         else:
             text = describe_fact(spec.fact, setting, namespace)
         related.append(RelatedLocation(found[0], found[1], found[2], text))
@@ -91,7 +106,7 @@ def describe_fact(fact: str, setting: Setting | None, namespace: Namespace | Non
         text = setting.raw
     elif namespace_name in _NGINX_NAMESPACES and isinstance(value, (int, float)) and not isinstance(value, bool) \
             and ("timeout" in attr or attr.endswith("_time")):
-        text = format_duration(float(value))
+        text = nginx_time(float(value))
     else:
         text = format_value(value)
     label = f"{attr} = {text}" if namespace_name == "app" else f"{attr} {text}"

@@ -16,13 +16,16 @@ from advisor.model.deployment import Diagnostic, Setting, Source
 class Namespace:
     """Attribute access to fact values; unknown or absent facts raise FactUnavailable."""
 
-    __slots__ = ("_name", "_facts", "_owner", "_absent_reason", "_label", "_base", "_lazy")
+    __slots__ = ("_name", "_facts", "_owner", "_absent_reason", "_label", "_base", "_lazy", "_resolve", "memo")
 
     def __init__(self, name: str, facts: dict[str, Setting], owner: Source | None, label: str,
                  absent_reason: str | None = None, *, base: dict[str, Setting] | None = None,
-                 lazy: dict[str, Callable[[], Setting | None]] | None = None) -> None:
-        """`facts` wins over `lazy` (derived facts computed on first use: most rules never read them for most
-        locations) and `base` (a model dict read in place, e.g. Route.settings, never copied)."""
+                 lazy: dict[str, Callable[[], Setting | None]] | None = None,
+                 resolve: Callable[[str], Setting | None] | None = None) -> None:
+        """`facts` wins over `lazy` (facts computed on first use: most rules never read them for most locations),
+        then `resolve` (advisor.engine.fact_registry.FactContext.resolve: the registry's facts, derived on first
+        read into `facts`, else the object's settings), then `base` (a model dict read in place, e.g.
+        Route.settings, never copied)."""
         self._name = name
         self._facts = facts
         self._owner = owner
@@ -30,6 +33,8 @@ class Namespace:
         self._absent_reason = absent_reason
         self._base = base
         self._lazy = lazy
+        self._resolve = resolve
+        self.memo: dict[Any, Any] = {}  # advisor/engine/memo.py's key parts of this namespace's facts
 
     @property
     def owner_source(self) -> Source | None:
@@ -45,11 +50,15 @@ class Namespace:
             if setting is not None:
                 self._facts[attr] = setting
             return setting
+        if self._resolve is not None:
+            return self._resolve(attr)
         return self._base.get(attr) if self._base is not None else None
 
     def release(self) -> None:
-        """Drop the facts nobody read (their thunks hold the model objects): called once the run is over."""
+        """Drop the facts nobody read (their thunks and derivation context hold the model objects): called once the
+        run is over."""
         self._lazy = None
+        self._resolve = None
 
     def require(self, attr: str) -> Setting:
         setting = self.setting_of(attr)

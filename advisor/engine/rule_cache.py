@@ -1,19 +1,30 @@
-"""A cache of parsed rule YAML, so `advisor check` does not import and run PyYAML on every invocation.
+"""Caches of the rule files, so `advisor check` neither imports PyYAML nor compiles every rule on each invocation.
 
-The cache holds plain data (JSON), never code: each run still validates and compiles every rule. It is keyed by
-advisor's version and the path, size, mtime and inode of every rule file, so an edited, added or removed rule file
-misses the cache. Location: $ADVISOR_CACHE_DIR, else $XDG_CACHE_HOME/advisor, else ~/.cache/advisor; set
-ADVISOR_NO_CACHE=1 to disable. Failures to read or write the cache are ignored (the YAML is parsed instead).
+Two levels, both in $ADVISOR_CACHE_DIR, else $XDG_CACHE_HOME/advisor, else ~/.cache/advisor (ADVISOR_NO_CACHE=1
+disables both; failing to read or write them is ignored, the rules are then read from their files):
+- compiled rules (`load_compiled`): the validated, compiled rule objects of one set of rule directories, pickled. A
+  hit needs every stamp stored with them to be current: advisor's version; size, mtime and inode of every rule
+  file, of every directory under the rule directories (a file added or removed changes its directory) and of every
+  advisor module loaded when they were compiled (a changed catalogue of facts, a changed rule class). The file is
+  only read when it belongs to this user and no one else can write it.
+- parsed YAML (`load_documents`): plain data (JSON), keyed by version and the rule files; each miss of the first
+  level still validates and compiles every rule from it.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import sys
+import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 KEEP_FILES = 8  # cache files kept per directory (one per distinct set of rule directories)
+# Files changed this recently are not trusted to be what was read: one changed while the rules were compiled may
+# show an older mtime on a file system with coarse timestamps (the same guard as git's "racy" entries).
+SETTLE_NS = 2_000_000_000
 
 
 def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
@@ -43,6 +54,7 @@ def _signature(paths: list[Path]) -> str | None:
 
 def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str, Any]:
     """{str(path): parsed YAML} for every path, from the cache when it is current, else via `parse` (and stored)."""
+    import json
     import zlib
 
     directory = cache_dir()
@@ -65,18 +77,103 @@ def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str,
 
 
 def _store(target: Path, documents: dict[str, Any], signature: str) -> None:
+    import json
+
     try:
         text = json.dumps({"signature": signature, "documents": documents})
     except (TypeError, ValueError):  # YAML with values JSON cannot hold (dates, ...): just do not cache
         return
     if json.loads(text)["documents"] != documents:  # e.g. non-string keys: caching would change what validation sees
         return
+    _replace(target, text.encode("utf-8"), "rules-*.json")
+
+
+def load_compiled(directories: list[Path], variant: str, build: Callable[[], tuple[list[Path], T]]) -> T:
+    """The result of `build()` (which returns the files it read and the result), from the cache when every stamp
+    stored with it is current. `variant` tells apart builds of the same directories with different settings."""
+    import zlib
+
+    directory = cache_dir()
+    if directory is None:
+        return build()[1]
+    name = "\0".join([variant, *(str(path.resolve()) for path in directories)])
+    target = directory / f"compiled-{zlib.crc32(name.encode()):08x}.pickle"
+    found = _read_compiled(target, name)
+    if found is not None:
+        return found[0]
+    settled = time.time_ns() - SETTLE_NS
+    files, result = build()
+    stamps = _stamps(directories, files)
+    if all(identity is not None and identity[1] < settled for _path, identity in stamps[1:]):
+        _store_compiled(target, name, stamps, result)
+    return result
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+def _stamps(directories: list[Path], files: list[Path]) -> list[tuple[str, Any]]:
+    """(path, identity) of what the compiled rules depend on; the version first."""
+    from advisor import __version__
+
+    paths = [str(path) for path in files]
+    for root in directories:
+        paths.extend(folder for folder, _subfolders, _files in os.walk(root))
+    modules = sorted({module.__file__ for name, module in list(sys.modules.items())
+                      if (name == "advisor" or name.startswith("advisor.")) and getattr(module, "__file__", None)})
+    return [("version", __version__), *((path, _identity(path)) for path in [*paths, *modules])]
+
+
+def _read_compiled(target: Path, name: str) -> tuple[Any] | None:
+    """(result,) when the cache file is this user's, names this build and all its stamps are current."""
+    import pickle
+
+    try:
+        with open(target, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            if hasattr(os, "getuid") and (stat.st_uid != os.getuid() or stat.st_mode & 0o022):
+                return None  # a file someone else could have written is not unpickled
+            stored_name, stamps, blob = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a missing, partial or foreign cache file is a miss
+        return None
+    from advisor import __version__
+
+    if stored_name != name or not stamps or stamps[0] != ("version", __version__):
+        return None
+    if any(_identity(path) != identity for path, identity in stamps[1:]):
+        return None
+    try:
+        return (pickle.loads(blob),)
+    except Exception:  # noqa: BLE001 - objects of a changed class layout
+        return None
+
+
+def _store_compiled(target: Path, name: str, stamps: list[tuple[str, Any]], result: Any) -> None:
+    import pickle
+
+    try:
+        blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((name, stamps, blob), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an object that cannot be pickled: just do not cache
+        return
+    _replace(target, data, "compiled-*.pickle")
+
+
+def _replace(target: Path, data: bytes, family: str) -> None:
+    """Write `data` to `target` atomically (mode 0600) and keep the KEEP_FILES newest files of its family."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
         os.replace(temporary, target)
-        stale = sorted(target.parent.glob("rules-*.json"), key=lambda item: item.stat().st_mtime, reverse=True)
+        stale = sorted(target.parent.glob(family), key=lambda item: item.stat().st_mtime, reverse=True)
         for old in stale[KEEP_FILES:]:
             old.unlink(missing_ok=True)
     except OSError:

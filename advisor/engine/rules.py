@@ -14,6 +14,9 @@ Schema (see a bundled rule for a full example):
                                     optional wording tables, evaluated after `let`: the value of `by` picks the
                                     template (`else` when no case matches), so prose stays in templates and
                                     expressions only compute values; usable in templates and later phrases
+  phrases_from: NAME.phrases.yaml   optional: wording tables shared by several rules, in a file beside the rule
+                                    (`phrases:` at its top); they come first, and the rule's own `phrases` replace a
+                                    shared table of the same name in place or follow them
   message: template                 one sentence with the concrete values and the consequence; `{expression}`
                                     segments; `{{`/`}}` are literal braces; once `when` matched, a segment whose
                                     fact is unknown reads "unknown" (the finding is still reported)
@@ -36,7 +39,6 @@ Every problem is a RuleFileError naming the file and the key; the CLI exits 2 on
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -46,12 +48,12 @@ from advisor.engine.expressions import (
     CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, FactUnavailable, Template, compile_expression,
     compile_template,
 )
-from advisor.model.severity import SEVERITY_NAMES, Severity
+from advisor.lazy_regex import lazy_re
+from advisor.model.severity import Severity
 
-SEVERITIES = SEVERITY_NAMES  # advisor/model/severity.py
-CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-FACT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
+CODE_PATTERN = lazy_re(r"^[A-Z]{3}\d{3}$")
+NAME_PATTERN = lazy_re(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+FACT_PATTERN = lazy_re(r"^[a-z_]+\.[a-z_][a-z0-9_]*$")
 DOC_SECTIONS = ("what", "why", "example", "instead", "references")
 SNIPPET_KEYS = ("nginx", "gunicorn", "compose", "uwsgi")
 EXAMPLE_KEYS = frozenset(SNIPPET_KEYS) | {"options", "note"}
@@ -62,7 +64,7 @@ _REQUIRED = ("code", "name", "severity", "scope", "summary", "message")
 _OPTIONAL = ("when", "let", "phrases", "at", "related", "fix", "explanation", "docs", "examples", "enabled",
              "escalate")
 PHRASE_SELECTOR, PHRASE_DEFAULT = "by", "else"
-SEVERITY_ORDER = {severity.value: severity.rank for severity in Severity}  # info 0, warning 1, error 2
+SHARED_PHRASES_KEY, PHRASE_FILE_SUFFIX = "phrases_from", ".phrases.yaml"  # shared wording tables, not rules
 
 
 MAX_RULE_FILE_BYTES = 1024 * 1024  # a rule file is a few KB; --max-file-size is about the configs checked
@@ -158,7 +160,13 @@ def bundled_rules_dir() -> Path:
 
 
 def rule_files(directory: Path) -> list[Path]:
-    return sorted(path for pattern in ("*.yaml", "*.yml") for path in directory.rglob(pattern) if path.is_file())
+    return sorted(path for pattern in ("*.yaml", "*.yml") for path in directory.rglob(pattern)
+                  if path.is_file() and not path.name.endswith(PHRASE_FILE_SUFFIX))
+
+
+def phrase_files(directory: Path) -> list[Path]:
+    """The shared wording tables under a rules directory (`phrases_from` names one of them)."""
+    return sorted(path for path in directory.rglob(f"*{PHRASE_FILE_SUFFIX}") if path.is_file())
 
 
 def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True,
@@ -168,7 +176,7 @@ def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True,
     The bundled rules' message/fix templates are compiled on first use (most rules never fire in a run, and
     compiling them is a fifth of a small check's time); the test suite compiles and checks every one of them
     (`eager_templates=True`). Rules from `--rules` directories are always checked completely at load time."""
-    from advisor.engine.rule_cache import load_documents
+    from advisor.engine.rule_cache import load_compiled
 
     bundled = bundled_rules_dir() if include_bundled else None
     directories: list[Path] = [bundled] if bundled is not None else []
@@ -177,14 +185,25 @@ def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True,
         if not path.is_dir():
             raise RuleFileError(f"--rules {extra}: not a directory")
         directories.append(path)
+    variant = f"rules eager={eager_templates} bundled={bundled is not None}"
+    return load_compiled(directories, variant, lambda: _compile_rules(directories, bundled, eager_templates))
+
+
+def _compile_rules(directories: list[Path], bundled: Path | None,
+                   eager_templates: bool) -> tuple[list[Path], list[Rule]]:
+    """The files read and the rules of `directories`, validated and compiled (load_rules, on a cache miss)."""
+    from advisor.engine.rule_cache import load_documents
+
     paths = [path for directory in directories for path in rule_files(directory)]
-    documents = load_documents(paths, read_yaml)
+    shared = [path for directory in directories for path in phrase_files(directory)]
+    documents = load_documents(paths + shared, read_yaml)
     rules: list[Rule] = []
     by_code: dict[str, Rule] = {}
     by_name: dict[str, Rule] = {}
     for path in paths:
         lazy = not eager_templates and bundled is not None and bundled in path.parents
-        rule = parse_rule(documents[str(path)], str(path), lazy_templates=lazy)
+        data = with_shared_phrases(documents[str(path)], path, documents)
+        rule = parse_rule(data, str(path), lazy_templates=lazy)
         if rule.code in by_code:
             raise RuleFileError(f"{path}: key 'code': duplicate rule code {rule.code} "
                                 f"(also in {by_code[rule.code].path})")
@@ -194,11 +213,41 @@ def load_rules(extra_dirs: Iterable[str] = (), include_bundled: bool = True,
         by_code[rule.code] = rule
         by_name[rule.name] = rule
         rules.append(rule)
-    return sorted(rules, key=lambda rule: rule.code)
+    return paths + shared, sorted(rules, key=lambda rule: rule.code)
 
 
 def load_rule_file(path: Path) -> Rule:
-    return parse_rule(read_yaml(path), str(path))
+    return parse_rule(with_shared_phrases(read_yaml(path), path), str(path))
+
+
+def with_shared_phrases(data: Any, path: Path, documents: dict[str, Any] | None = None) -> Any:
+    """The rule document with `phrases_from: NAME.phrases.yaml` (a file beside the rule) resolved: the shared
+    tables first, in their order; the rule's own `phrases` replace a shared table of the same name in place (so
+    later shared tables see the rule's version) or follow them. `documents` holds already parsed files."""
+    if not isinstance(data, dict) or SHARED_PHRASES_KEY not in data:
+        return data
+    reference = data[SHARED_PHRASES_KEY]
+    fail = f"{path}: key '{SHARED_PHRASES_KEY}'"
+    if not isinstance(reference, str) or not reference.endswith(PHRASE_FILE_SUFFIX) or "/" in reference \
+            or "\\" in reference:
+        raise RuleFileError(f"{fail}: expected the name of a *{PHRASE_FILE_SUFFIX} file beside the rule file")
+    shared_path = path.parent / reference
+    document = (documents or {}).get(str(shared_path))
+    if document is None:
+        if not shared_path.is_file():
+            raise RuleFileError(f"{fail}: {reference} not found beside the rule file")
+        document = read_yaml(shared_path)
+    shared = document.get("phrases") if isinstance(document, dict) else None
+    if not isinstance(shared, dict) or set(document) != {"phrases"}:
+        raise RuleFileError(f"{shared_path}: a shared phrases file holds one key, `phrases:`, a mapping of tables")
+    own = data.get("phrases") or {}
+    if not isinstance(own, dict):
+        raise RuleFileError(f"{path}: key 'phrases': must be a mapping of name: {{by: expression, ...}}")
+    merged = {name: own.get(name, table) for name, table in shared.items()}
+    merged.update((name, table) for name, table in own.items() if name not in merged)
+    resolved = {key: value for key, value in data.items() if key != SHARED_PHRASES_KEY}
+    resolved["phrases"] = merged
+    return resolved
 
 
 def read_yaml(path: Path) -> Any:
@@ -245,9 +294,7 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
     if not isinstance(data, dict):
         raise RuleFileError(f"{path}: a rule file must be a YAML mapping")
 
-    def fail(key: str, problem: str) -> RuleFileError:
-        return RuleFileError(f"{path}: key '{key}': {problem}")
-
+    fail = _failure(path)
     unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         raise fail(unknown[0], f"unknown key (allowed: {', '.join(_REQUIRED + _OPTIONAL)})")
@@ -262,15 +309,17 @@ def parse_rule(data: Any, path: str, lazy_templates: bool = False) -> Rule:
         raise fail("code", f"{code!r} is not a family prefix plus 3 digits (e.g. TMO002)")
     if not NAME_PATTERN.match(name):
         raise fail("name", f"{name!r} is not kebab-case")
-    if severity not in SEVERITIES:
-        raise fail("severity", f"{severity!r} is not one of {', '.join(SEVERITIES)}")
+    try:
+        Severity.parse(severity)
+    except ValueError as error:
+        raise fail("severity", str(error)) from None
     if scope not in catalog.SCOPES:
         raise fail("scope", f"{scope!r} is not one of {', '.join(catalog.SCOPES)}")
     if "when" not in data and scope != "diagnostic":
         raise fail("when", "missing (only scope 'diagnostic' rules may omit it)")
 
     namespaces = frozenset(catalog.SCOPE_NAMESPACES[scope])
-    checker = _NameChecker(scope, namespaces)
+    checker = _NameChecker(scope, namespaces, path)
 
     when = None
     if data.get("when") is not None:
@@ -387,44 +436,67 @@ def _escalations(fail, checker: "_NameChecker", data: Any, severity: str,
     found: list[tuple[str, Expression]] = []
     for level, text in data.items():
         key = f"escalate.{level}"
-        if level not in SEVERITIES:
-            raise fail(key, f"{level!r} is not one of {', '.join(SEVERITIES)}")
-        if SEVERITY_ORDER[level] <= SEVERITY_ORDER[severity]:
+        try:
+            escalated = Severity.parse(level)
+        except ValueError as error:
+            raise fail(key, str(error)) from None
+        if escalated <= Severity.parse(severity):
             raise fail(key, f"must be above the rule's severity {severity!r}")
         expression = _compile(fail, key, text, compile_expression)
         checker.check(fail, key, expression, let_names)
         found.append((level, expression))
-    return tuple(sorted(found, key=lambda item: -SEVERITY_ORDER[item[0]]))
+    return tuple(sorted(found, key=lambda item: -Severity.parse(item[0]).rank))
 
 
 class DeferredTemplate:
-    """A template compiled and name-checked on first use; a broken one raises RuleFileError then."""
+    """A template compiled and name-checked on first use; a broken one raises RuleFileError then. Plain data until
+    then (the rule file, scope, key and let names it is checked with), so compiled rules can be cached."""
 
-    __slots__ = ("text", "_build", "_parts")
+    __slots__ = ("text", "_context", "_parts")
 
-    def __init__(self, text: str, build: Callable[[], Template]) -> None:
+    def __init__(self, text: str, context: tuple[str, str, str, frozenset[str]]) -> None:
         self.text = text
-        self._build = build
+        self._context = context  # (path, scope, key, let names)
         self._parts: tuple[str | Expression, ...] | None = None
 
     @property
     def parts(self) -> tuple[str | Expression, ...]:
         if self._parts is None:
-            self._parts = self._build().parts
+            path, scope, key, let_names = self._context
+            checker = _NameChecker(scope, frozenset(catalog.SCOPE_NAMESPACES[scope]), path)
+            self._parts = _checked_template(_failure(path), checker, key, self.text, let_names).parts
         return self._parts
+
+    def __getstate__(self) -> tuple[str, tuple[str, str, str, frozenset[str]]]:
+        return self.text, self._context
+
+    def __setstate__(self, state: tuple[str, tuple[str, str, str, frozenset[str]]]) -> None:
+        self.text, self._context = state
+        self._parts = None
 
 
 def _template(fail, checker: "_NameChecker", key: str, text: Any, let_names: frozenset[str],
               lazy: bool) -> "Template | DeferredTemplate":
     if not isinstance(text, str):
         raise fail(key, "must be a string")
+    if lazy:
+        return DeferredTemplate(text, (checker.path, checker.scope, key, let_names))
+    return _checked_template(fail, checker, key, text, let_names)
 
-    def build() -> Template:
-        template = _compile(fail, key, text, compile_template)
-        checker.check_template(fail, key, template, let_names)
-        return template
 
-    return DeferredTemplate(text, build) if lazy else build()
+def _checked_template(fail, checker: "_NameChecker", key: str, text: str, let_names: frozenset[str]) -> Template:
+    template = _compile(fail, key, text, compile_template)
+    checker.check_template(fail, key, template, let_names)
+    return template
+
+
+def _failure(path: str) -> Callable[[str, str], RuleFileError]:
+    """The error for a problem with one key of a rule file."""
+
+    def fail(key: str, problem: str) -> RuleFileError:
+        return RuleFileError(f"{path}: key '{key}': {problem}")
+
+    return fail
 
 
 def _compile(fail, key: str, text: Any, compiler):
@@ -439,9 +511,10 @@ def _compile(fail, key: str, text: Any, compiler):
 class _NameChecker:
     """Checks that expressions only use this scope's namespaces, catalogued facts, let names and functions."""
 
-    def __init__(self, scope: str, namespaces: frozenset[str]) -> None:
+    def __init__(self, scope: str, namespaces: frozenset[str], path: str = "") -> None:
         self.scope = scope
         self.namespaces = namespaces
+        self.path = path  # the rule file, for templates checked later (DeferredTemplate)
 
     def check_fact(self, fail, key: str, fact: Any) -> None:
         if not isinstance(fact, str) or not FACT_PATTERN.match(fact):

@@ -5,15 +5,15 @@ selected)."""
 
 from __future__ import annotations
 
-import ast
 from typing import Any, Iterable
 
 from advisor.engine.coverage import GivenInputs, coverage_notices
-from advisor.engine.expressions import CONTEXT_FUNCTIONS, Evaluator, FactUnavailable
+from advisor.engine.expressions import Evaluator, FactUnavailable
 from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
-from advisor.engine.locate import primary_location, related_locations
+from advisor.engine.locate import describe_fact, primary_location, related_locations, related_places
+from advisor.engine.memo import Body, BodyCache, KeyMaker, WhenCache, raise_unavailable
 from advisor.engine.postprocess import suppress
 from advisor.engine.rules import Phrase, Rule
 from advisor.engine.suppress import SuppressionIndex
@@ -36,22 +36,33 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
     (a rule bug); otherwise that is recorded as a skip of kind "error". `given` (what the user passed) sharpens
     the notices about what could not be checked.
     """
+    index = FactIndex(deployment, workload)  # workload: engine.workload_facts.Workload for the `model` facts
+    try:
+        return _run(index, rules, selection, strict, given)
+    finally:
+        index.release()
+
+
+def _run(index: FactIndex, rules: list[Rule], selection: Iterable[str] | None, strict: bool,
+         given: GivenInputs | None) -> EngineResult:
+    deployment = index.deployment
     wanted = None if selection is None else frozenset(selection)
     selected = [rule for rule in rules if wanted is None or rule.code in wanted]
-    index = FactIndex(deployment, workload)  # workload: engine.workload_facts.Workload for the `model` facts
     evaluator = Evaluator()
+    keys = KeyMaker(selected)  # memoised evaluation (advisor/engine/memo.py)
     result = EngineResult(rules_run=len(selected), notices=coverage_notices(deployment, selected, given))
     findings: dict[tuple[Any, ...], Finding] = {}
     skips: dict[tuple[str, str, str], Skip] = {}
 
     for rule in selected:
         instances = index.diagnostics(rule.code) if rule.scope == "diagnostic" else index.instances(rule.scope)
-        when_cache = WhenCache(rule)
+        when_cache = WhenCache(rule, keys)
+        bodies = BodyCache(rule, keys)
         for instance in instances:
             try:
                 if when_cache.known_false(instance, evaluator):
                     continue
-                finding = _evaluate(rule, instance, evaluator)
+                finding = _memoised(rule, instance, evaluator, bodies)
             except FactUnavailable as missing:
                 key = (rule.code, instance.id, missing.fact)
                 skips.setdefault(key, Skip(rule.code, instance.id, missing.fact, missing.reason, missing.kind))
@@ -92,104 +103,56 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
         result.findings.extend(kept)
         result.suppressed.extend(suppressed)
     result.findings.sort(key=lambda item: item.sort_key)
-    index.release()
     return result
 
 
-class WhenCache:
-    """Remembers a rule's `when` outcome per combination of the fact values it reads.
-
-    Thousands of locations usually share a handful of effective settings (inherited from http/server level), so
-    `when` is evaluated once per distinct combination instead of once per location. An outcome may also be "skipped
-    because fact X is unavailable": on a hit the instance's own namespace raises its FactUnavailable, so the skip
-    is recorded with this instance's reason.
-    """
-
-    __slots__ = ("_when", "_lookups", "_results", "_with_provenance")
-
-    def __init__(self, rule: Rule) -> None:
-        when = rule.when
-        self._when = when
-        self._lookups: tuple[tuple[str, str], ...] | None = None
-        self._with_provenance = False
-        self._results: dict[tuple[Any, ...], bool | str] = {}
-        if when is None:
-            return
-        facts = set(when.facts)
-        if when.names & CONTEXT_FUNCTIONS:
-            # is_set()/known() read a fact's provenance: key on the source kind too, for the facts they name.
-            named = _context_function_arguments(when.node)
-            if named is None:
-                return  # a computed argument: not cacheable
-            facts |= named
-            self._with_provenance = True
-        self._lookups = tuple((fact.partition(".")[0], fact.partition(".")[2]) for fact in sorted(facts))
-
-    def known_false(self, instance: ScopeInstance, evaluator: Evaluator) -> bool:
-        """True when `when` is false for this instance; raises FactUnavailable when it would skip."""
-        if self._lookups is None:
-            return False
-        key = self._key(instance.names)
-        if key is None:
-            return False
+def _memoised(rule: Rule, instance: ScopeInstance, evaluator: Evaluator, bodies: BodyCache) -> Finding | None:
+    """_evaluate, once per distinct combination of the fact values the rule reads (advisor/engine/memo.py)."""
+    key = bodies.key(instance)
+    if key is None:
+        return _evaluate(rule, instance, evaluator)
+    outcome = bodies.get(key)
+    if outcome is False:  # first seen: evaluate and remember what the finding says
+        texts: dict[int, str] = {}
         try:
-            outcome = self._results.get(key)
-        except TypeError:  # an unhashable fact value (a list, a dict): key on its repr instead
-            key = tuple(repr(part) for part in key)
-            outcome = self._results.get(key)
-        if outcome is None:
-            try:
-                outcome = bool(evaluator.evaluate(self._when, dict(instance.names)))
-            except FactUnavailable as missing:
-                outcome = missing.fact
-            except Exception:  # a rule bug: let _evaluate raise it again and record it
-                return False
-            self._results[key] = outcome
-        if isinstance(outcome, str):
-            namespace_name, _, attr = outcome.partition(".")
-            instance.names[namespace_name].require(attr)  # raises this instance's FactUnavailable
-            return False
-        return not outcome
+            finding = _evaluate(rule, instance, evaluator, texts)
+        except FactUnavailable as missing:
+            bodies.put(key, missing.fact)
+            raise
+        bodies.put(key, None if finding is None else Body(finding.message, finding.fix, finding.explanation,
+                                                          finding.severity, texts))
+        return finding
+    if outcome is None:
+        return None
+    if isinstance(outcome, str):
+        raise_unavailable(instance, outcome)
+        return _evaluate(rule, instance, evaluator)  # not unavailable here after all
+    finding = _from_body(rule, instance, outcome)  # type: ignore[arg-type]
+    if finding is None:  # a related place no instance had before: render its text
+        finding = _evaluate(rule, instance, evaluator, outcome.related_texts)  # type: ignore[union-attr]
+    return finding
 
-    def _key(self, names: dict[str, Any]) -> tuple[Any, ...] | None:
-        parts: list[Any] = []
-        append = parts.append
-        with_provenance = self._with_provenance
-        for namespace_name, attr in self._lookups:
-            try:
-                setting = names[namespace_name].setting_of(attr)
-            except (KeyError, AttributeError):
+
+def _from_body(rule: Rule, instance: ScopeInstance, body: Body) -> Finding | None:
+    """The finding of `instance` with a memoised body; None when a related text is not memoised yet."""
+    primary = primary_location(rule, instance)
+    related = []
+    for index, spec, namespace, setting, found in related_places(rule, instance, primary):
+        if spec.message is not None:
+            text = body.related_texts.get(index)
+            if text is None:
                 return None
-            if setting is None:
-                append(_ABSENT)
-            elif setting.source.kind == "unknown":
-                append(_UNKNOWN)
-            elif with_provenance:
-                append((setting.value, setting.source.kind))
-            else:
-                append(setting.value)
-        return tuple(parts)
+        else:
+            text = describe_fact(spec.fact, setting, namespace)
+        related.append(RelatedLocation(found[0], found[1], found[2], text))
+    path, line, column = primary if primary else (None, None, None)
+    return Finding(rule.code, rule.name, body.severity, body.message, body.fix, path, line, column, tuple(related),
+                   instance.id, body.explanation)
 
 
-_ABSENT = object()
-_UNKNOWN = object()
-
-
-def _context_function_arguments(node: ast.AST) -> set[str] | None:
-    """The fact names passed as string literals to is_set()/known(); None if any argument is computed."""
-    named: set[str] = set()
-    for call in ast.walk(node):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in CONTEXT_FUNCTIONS:
-            for argument in call.args:
-                if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
-                    return None
-                named.add(argument.value)
-    return named
-
-
-
-
-def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Finding | None:
+def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator,
+              texts: dict[int, str] | None = None) -> Finding | None:
+    """Evaluate one rule on one instance. `texts` collects the related messages rendered (by spec index)."""
     names: dict[str, Any] = dict(instance.names)
     if rule.when is not None and not evaluator.evaluate(rule.when, names):
         return None
@@ -201,7 +164,7 @@ def _evaluate(rule: Rule, instance: ScopeInstance, evaluator: Evaluator) -> Find
     fix = evaluator.render_line(rule.fix, names) if rule.fix is not None else None
     explanation = evaluator.render_line(rule.explanation, names) if rule.explanation is not None else None
     primary = primary_location(rule, instance)
-    related = related_locations(rule, instance, evaluator, names, primary)
+    related = related_locations(rule, instance, evaluator, names, primary, texts)
     if instance.diagnostic is not None:
         related += diagnostic_related(instance.diagnostic)
     path, line, column = primary if primary else (None, None, None)

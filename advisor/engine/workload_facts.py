@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
-from advisor.engine.expressions import format_percent
 from advisor.engine.fact_registry import fact_names
 from advisor.engine.namespace import Namespace
 from advisor.model.deployment import Deployment, Link, Setting, Source
 from advisor.model.workers import EVENT_LOOP_FAMILIES, worker_family
+from advisor.units import format_duration, format_percent, format_rate
 
 NO_WORKLOAD = "no workload given: pass --rps and --service-time"
 # The namespace's facts by the step that computes them (declared in advisor/engine/fact_registry.py).
@@ -158,10 +158,10 @@ def _workload_from_logs(logs: list[str], log_format: str | None, window: str | N
             problems[app_id] = app.problem or "too few requests"
             continue
         pool = app.pool
-        window_words = (f"busiest {pool.window_s:g} s window" if pool.window_kind == "busiest" else "whole log")
+        window_words = (f"busiest {format_duration(pool.window_s)} window" if pool.window_kind == "busiest" else "whole log")
         description = f"{app.service.describe()}, fitted from the access log"
         per_app[app_id] = Workload(app.rps, description, app.service, float(budget),
-                                   f"{where} ({window_words}: {app.rps:.4g} requests/s)")
+                                   f"{where} ({window_words}: {format_rate(app.rps)})")
     main = fitted.main
     return Workload(main.rps if main is not None else 0.0, "fitted from the access log",
                     main.service if main is not None else None, float(budget), where, per_app=per_app,

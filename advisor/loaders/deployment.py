@@ -6,24 +6,21 @@ call it; the loaders it calls never call back. A loader module is imported only 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from advisor.model.classify import NGINX, classify_path
 from advisor.loaders.joins import join_app_sources
-from advisor.model.deployment import Deployment, HostFacts
+from advisor.model.deployment import Deployment, Diagnostic, HostFacts
 from advisor.model.diagnostics import consolidate_diagnostics
-from advisor.model.inputs import HostOptions, Inputs
+from advisor.model.inputs import Inputs
 from advisor.model.linking import link_routes
+
+if TYPE_CHECKING:
+    from advisor.loaders.app_sources import AppSourceResult
 
 
 class InputError(Exception):
     """A usage problem with the inputs (exit code 2): no files, an unknown --app-format, ..."""
-
-
-def host_facts_from_options(options: HostOptions) -> HostFacts:
-    try:
-        return HostFacts.build(cpus=options.cpus, somaxconn=options.somaxconn, nginx_version=options.nginx_version,
-                               gunicorn_version=options.gunicorn_version, env=options.env)
-    except ValueError as error:
-        raise InputError(str(error)) from error
 
 
 def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
@@ -33,8 +30,8 @@ def split_inputs(inputs: Inputs) -> tuple[list[str], list[tuple[str, str]]]:
     if inputs.app_format is not None and inputs.app_format not in APP_KINDS:
         raise InputError(f"unknown --app-format {inputs.app_format!r}: use one of {', '.join(APP_KINDS)}")
     _require_existing([*inputs.nginx, *inputs.app, *inputs.paths])
-    nginx_paths = list(inputs.nginx)
-    app_paths = [(path, inputs.app_format or classify_path(path)) for path in inputs.app]
+    nginx_paths = [path for path, _ in _expand_option(inputs.nginx, "nginx")]
+    app_paths = [(path, inputs.app_format or kind) for path, kind in _expand_option(inputs.app, "app")]
     for path in _expand_directories(inputs.paths):  # a directory: the configs discovered in it
         kind = classify_path(path)
         if kind == NGINX:
@@ -53,6 +50,29 @@ def _expand_directories(paths: list[str]) -> list[str]:
     from advisor.loaders.discover import expand_directories
 
     return expand_directories(paths)
+
+
+def _expand_option(paths: list[str], side: str) -> list[tuple[str, str]]:
+    """`--nginx`/`--app` paths as (path, kind): a directory is searched like a positional one, keeping that side's
+    files (a directory without any is a usage error)."""
+    import os
+
+    if not any(os.path.isdir(path) for path in paths):
+        return [(path, NGINX if side == "nginx" else classify_path(path)) for path in paths]
+    from advisor.loaders.discover import discover
+
+    expanded: list[tuple[str, str]] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            expanded.append((path, NGINX if side == "nginx" else classify_path(path)))
+            continue
+        found = discover(path)
+        picked = [(config, NGINX) for config in found.nginx] if side == "nginx" else list(found.app)
+        if not picked:
+            raise InputError(f"--{side} {path}: found no {'nginx config' if side == 'nginx' else 'app server settings'}"
+                             f" in the directory ({found.describe()})")
+        expanded.extend(picked)
+    return expanded
 
 
 def _require_existing(paths: list[str]) -> None:
@@ -103,8 +123,22 @@ def compose_services(app_paths: list[tuple[str, str]]) -> set[str]:
     return {name for path in composes for name in compose_service_names(path)}
 
 
+TOO_DEEP = "nested too deeply for advisor to read (a parser ran out of recursion depth)"
+
+
+def _load_app_source(path: str, kind: str, host: HostFacts, inputs: list[str]) -> "AppSourceResult":
+    """load_app_source, with input nested beyond what one of its parsers handles as a diagnostic naming the file."""
+    from advisor.loaders.app_sources import AppSourceResult, load_app_source
+
+    try:
+        return load_app_source(path, kind, host, inputs)
+    except RecursionError:
+        return AppSourceResult(path, kind, diagnostics=[Diagnostic(
+            "ADV004", "error", f"{path} is {TOO_DEEP}; its app server settings were not checked", path, None,
+            fix="flatten the nesting, or pass the file that starts the server directly")])
+
+
 def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
-    from advisor.loaders.app_sources import load_app_source
     from advisor.loaders.nginx import load_nginx
     from advisor.loaders.versions import with_pinned_versions
 
@@ -119,7 +153,10 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
                             diagnostics=list(version_notes))
     template_env = nginx_environment_from_compose_inputs(app_paths, host)
     for path in nginx_paths:
-        result = load_nginx(path, host, template_env)
+        try:
+            result = load_nginx(path, host, template_env)
+        except RecursionError:  # a parser without its own depth limit
+            raise InputError(f"{path}: {TOO_DEEP}") from None
         if deployment.nginx is None:
             deployment.nginx = result.config
         else:
@@ -132,7 +169,7 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
         deployment.diagnostics.extend(result.diagnostics)
         deployment.suppressions.extend(result.suppressions)
     inputs = nginx_paths + [path for path, _ in app_paths]
-    sources = [load_app_source(path, kind, host, inputs) for path, kind in app_paths]
+    sources = [_load_app_source(path, kind, host, inputs) for path, kind in app_paths]
     if any(source.kind == "compose" for source in sources):  # only a compose service runs a passed script
         from advisor.loaders.sources.image_pairing import pair_image_service
 
@@ -147,4 +184,4 @@ def build_deployment(inputs: Inputs, host: HostFacts) -> Deployment:
     return deployment
 
 
-__all__ = ["InputError", "build_deployment", "host_facts_from_options", "split_inputs"]
+__all__ = ["InputError", "build_deployment", "split_inputs"]

@@ -23,7 +23,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisor.lazy_regex import lazy_re
 from advisor.readers import read_head
+from advisor.template_syntax import DISTINCT_TEMPLATE_SUFFIXES
+
 MAX_DEPTH = 6  # directory levels below the one given
 MAX_FILES = 20_000  # directory entries looked at before the walk stops
 
@@ -31,13 +34,12 @@ _SKIP_DIRS = frozenset({
     "node_modules", "bower_components", "venv", "virtualenv", "site-packages", "__pycache__", "test", "tests",
     "testing", "__tests__", "e2e", "docs", "doc", "htmlcov", "coverage",
 })
-_SERVER_WORD = re.compile(r"\b(gunicorn|uvicorn|uwsgi)\b")
-_NGINX_BLOCK = re.compile(
+_SERVER_WORD = lazy_re(r"\b(gunicorn|uvicorn|uwsgi)\b")
+_NGINX_BLOCK = lazy_re(
     r"(?:^|[;{}\s])(?:http|server|upstream\s+[\w.$-]+|location\s+[^{};\n]+|map\s+[^{};\n]+)\s*\{", re.M)
-_NGINX_MAIN = re.compile(r"(?:^|[;}])\s*(?:http|events)\s*\{", re.M)
+_NGINX_MAIN = lazy_re(r"(?:^|[;}])\s*(?:http|events)\s*\{", re.M)
 _NGINX_DIRS = frozenset({"nginx", "conf.d", "sites-enabled", "sites-available", "http.d", "vhosts.d", "vhosts",
                          "servers"})
-_TEMPLATE_SUFFIXES = (".template", ".tpl", ".tmpl", ".j2", ".jinja", ".jinja2")
 _SHELL_SUFFIXES = (".sh", ".bash")
 _SNIFF_BYTES = 65536
 
@@ -141,7 +143,7 @@ def _head(path: str) -> str:
 # -- what a file is ----------------------------------------------------------------------------------------------------
 
 def _untemplated(name: str) -> str:
-    for suffix in _TEMPLATE_SUFFIXES:
+    for suffix in DISTINCT_TEMPLATE_SUFFIXES:  # `.in`/`.erb` name other files too
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name

@@ -7,10 +7,10 @@ from the rendered file.
 
 from __future__ import annotations
 
-import re
+from advisor.lazy_regex import lazy_re
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENVSUBST = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_NAME = lazy_re(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENVSUBST = lazy_re(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _FORWARDED = frozenset({"$@", "$*", "${@}", "${*}"})
 
 

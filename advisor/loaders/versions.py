@@ -16,22 +16,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from advisor.lazy_regex import lazy_re
 from advisor.model.deployment import Diagnostic, HostFacts, Version
 from advisor.model.provenance import Source
 from advisor.readers import read_text_or_none
 
-_REQUIREMENT = re.compile(r"^\s*gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:[;#].*)?$",
+_REQUIREMENT = lazy_re(r"^\s*gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:[;#].*)?$",
                           re.IGNORECASE | re.MULTILINE)
-_PEP508 = re.compile(r"""["']gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:;[^"']*)?["']""",
+_PEP508 = lazy_re(r"""["']gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:;[^"']*)?["']""",
                      re.IGNORECASE)
-_POETRY = re.compile(r"""^\s*gunicorn\s*=\s*(?:\{[^}\n]*version\s*=\s*)?["']=?=?(\d+\.\d+(?:\.\d+)?)["']""",
+_POETRY = lazy_re(r"""^\s*gunicorn\s*=\s*(?:\{[^}\n]*version\s*=\s*)?["']=?=?(\d+\.\d+(?:\.\d+)?)["']""",
                      re.IGNORECASE | re.MULTILINE)
-_LOCK_PACKAGE = re.compile(r"""^name\s*=\s*["']gunicorn["']\s*\nversion\s*=\s*["'](\d+\.\d+(?:\.\d+)?)["']""",
+_LOCK_PACKAGE = lazy_re(r"""^name\s*=\s*["']gunicorn["']\s*\nversion\s*=\s*["'](\d+\.\d+(?:\.\d+)?)["']""",
                            re.IGNORECASE | re.MULTILINE)
-_NGINX_IMAGE = re.compile(r"""(?:^|[\s"'/])(?:nginx|nginx-unprivileged):(\d+\.\d+\.\d+)(?:-[\w.]+)?(?=$|[\s"'@])""",
+_NGINX_IMAGE = lazy_re(r"""(?:^|[\s"'/])(?:nginx|nginx-unprivileged):(\d+\.\d+\.\d+)(?:-[\w.]+)?(?=$|[\s"'@])""",
                           re.IGNORECASE)
-_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
-_COMPOSE_IMAGE = re.compile(r"^\s*image:\s*(\S+)", re.MULTILINE)
+_FROM = lazy_re(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
+_COMPOSE_IMAGE = lazy_re(r"^\s*image:\s*(\S+)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,9 @@ import ast
 import re
 from pathlib import PurePath
 
+from advisor.lazy_regex import lazy_re
+from advisor.template_syntax import blank_template
+
 NGINX = "nginx"
 GUNICORN_PY = "gunicorn"
 PYTHON_LAUNCHER = "python"
@@ -20,26 +23,21 @@ UWSGI = "uwsgi"
 APP_KINDS = ("gunicorn", "compose", "dockerfile", "procfile", "systemd", "supervisor", "shell", "markdown",
              "python", "makefile", "uwsgi")
 
-_COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
+_COMPOSE_NAMES = lazy_re(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$")
 _SNIFF_BYTES = 65536
-_SERVER_COMMAND = re.compile(r"\b(gunicorn|uvicorn|uwsgi)\b")
-_UWSGI_INI_NAME = re.compile(r"uwsgi[\w.-]*\.ini$")  # uwsgi.ini, uwsgi-prod.ini, app.uwsgi.ini (not uwsgi_params)
+_SERVER_COMMAND = lazy_re(r"\b(gunicorn|uvicorn|uwsgi)\b")
+_UWSGI_INI_NAME = lazy_re(r"uwsgi[\w.-]*\.ini$")  # uwsgi.ini, uwsgi-prod.ini, app.uwsgi.ini (not uwsgi_params)
 _UWSGI_SUFFIXES = (".ini", ".yml", ".yaml", ".json", ".xml", ".conf", ".cfg")
-_UWSGI_CONTENT = re.compile(  # an ini [uwsgi] section, a YAML `uwsgi:` block, a JSON "uwsgi" object, <uwsgi>
+_UWSGI_CONTENT = lazy_re(  # an ini [uwsgi] section, a YAML `uwsgi:` block, a JSON "uwsgi" object, <uwsgi>
     r"^[ \t]*\[uwsgi\][ \t\r]*$|^uwsgi:[ \t]*$|^\s*\{\s*\"uwsgi\"\s*:\s*\{|^\s*<uwsgi[\s>]", re.M)
-_CONFIG_NAME = re.compile(r"(gunicorn|uvicorn)[._-]?conf(ig)?\b|^conf(ig)?\.py$")
+_CONFIG_NAME = lazy_re(r"(gunicorn|uvicorn)[._-]?conf(ig)?\b|^conf(ig)?\.py$")
 _NGINX_DIRS = frozenset({"sites-available", "sites-enabled"})
-_PYTHON_SHEBANG = re.compile(r"^#!.*\bpython[\d.]*\b")
+_PYTHON_SHEBANG = lazy_re(r"^#!.*\bpython[\d.]*\b")
 # Calls that start a process; the program is the first argument (or the first element of a list literal).
-_LAUNCH_CALL = re.compile(
+_LAUNCH_CALL = lazy_re(
     r"\b(?:Popen|run|call|check_call|check_output|exec[lv]p?e?|spawn[lv]p?e?|system|popen)\s*\(")
-_SERVER_PROGRAM_LITERAL = re.compile(
+_SERVER_PROGRAM_LITERAL = lazy_re(
     r"""[\[(,]\s*[rRuU]?(['"])(?:[^'"\s]*/)?(?:gunicorn3?|uvicorn|uwsgi)(?:\1|\s)""")
-# Template placeholders that make a Python template unparseable as written: `%(name)s`, `{{ x }}`, `${X}`, `<%= %>`.
-# A placeholder ends before the next opener: linear on lines of `{{ {{ {{` (lazy `.*?` retries every opener).
-_PLACEHOLDERS = re.compile(r"%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{(?:(?!\{\{|\}\}).)*\}\}"
-                           r"|\$\{[^{}\n]*\}|<%=?(?:(?!<%|%>).)*%>")
-_TEMPLATE_LINE = re.compile(r"^\s*(\{%.*%\}|\{#.*#\}|<%[^=].*%>)\s*$", re.M)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
@@ -77,7 +75,7 @@ def looks_like_python(text: str) -> bool:
     nginx never parses: `server {`, `listen 80;` and `server_name {{ domain }};` are Python syntax errors."""
     if _parses_as_python(text):
         return True
-    filled = _TEMPLATE_LINE.sub("", _PLACEHOLDERS.sub("0", text))
+    filled = blank_template(text)  # template placeholders make a Python template unparseable as written
     return filled != text and _parses_as_python(filled)
 
 

@@ -47,14 +47,19 @@ class Version:
 DEFAULT_NGINX_VERSION = Version(1, 30, 0)  # newest stable line; carries the 1.29.7 keep-alive defaults
 DEFAULT_GUNICORN_VERSION = Version(27, 0, 1)
 DEFAULT_SOMAXCONN = 4096  # Linux >= 5.4
+SOMAXCONN_DEFAULT = "Linux >= 5.4 net.core.somaxconn"
+CPUS_UNKNOWN = "the CPU count is not known; pass --cpus N"
 
 
 @dataclass(slots=True)
 class HostFacts:
-    """What cannot be read from the config files; from CLI options (`--cpus`, `--somaxconn`, versions, `--env`)."""
+    """What cannot be read from the config files (CPU count, somaxconn, versions, environment for `os.environ`
+    lookups), each with its provenance: built from command-line options (`--cpus`, `--somaxconn`, versions,
+    `--env`) or the project config's `[host]` table (`build`), layered (`over`), and completed by inferred values
+    (versions pinned in requirements or image tags: advisor/loaders/versions.py)."""
 
-    cpus: Setting
-    somaxconn: Setting
+    cpus: Setting = field(default_factory=lambda: Setting.unknown(CPUS_UNKNOWN))
+    somaxconn: Setting = field(default_factory=lambda: Setting(DEFAULT_SOMAXCONN, Source.default(SOMAXCONN_DEFAULT)))
     nginx_version: Version = DEFAULT_NGINX_VERSION
     gunicorn_version: Version = DEFAULT_GUNICORN_VERSION
     env: dict[str, str] = field(default_factory=dict)
@@ -66,24 +71,46 @@ class HostFacts:
 
     @classmethod
     def build(cls, cpus: int | None = None, somaxconn: int | None = None, nginx_version: str | None = None,
-              gunicorn_version: str | None = None, env: dict[str, str] | None = None) -> "HostFacts":
-        cpus_setting = (Setting(cpus, Source.option(f"--cpus {cpus}"))
-                        if cpus is not None else Setting.unknown("the CPU count is not known; pass --cpus N"))
-        somaxconn_setting = (Setting(somaxconn, Source.option(f"--somaxconn {somaxconn}"))
-                             if somaxconn is not None
-                             else Setting(DEFAULT_SOMAXCONN, Source.default("Linux >= 5.4 net.core.somaxconn")))
+              gunicorn_version: str | None = None, env: dict[str, str] | None = None, *,
+              given_in: Source | None = None) -> "HostFacts":
+        """Facts from given values (None: not given). `given_in`: where all of them were given (the project
+        config); by default each one's command-line option. ValueError for a version that does not parse."""
+
+        def source(option: str, value: Any) -> Source:
+            return given_in if given_in is not None else Source.option(f"{option} {value}")
+
         version_sources = {}
         if nginx_version:
-            version_sources["nginx_version"] = Source.option(f"--nginx-version {nginx_version}")
+            version_sources["nginx_version"] = source("--nginx-version", nginx_version)
         if gunicorn_version:
-            version_sources["gunicorn_version"] = Source.option(f"--gunicorn-version {gunicorn_version}")
-        return cls(
-            cpus=cpus_setting,
-            somaxconn=somaxconn_setting,
+            version_sources["gunicorn_version"] = source("--gunicorn-version", gunicorn_version)
+        facts = cls(
             nginx_version=Version.parse(nginx_version) if nginx_version else DEFAULT_NGINX_VERSION,
             gunicorn_version=Version.parse(gunicorn_version) if gunicorn_version else DEFAULT_GUNICORN_VERSION,
             env=dict(env or {}),
+            env_sources={key: given_in for key in env or {}} if given_in is not None else {},
             version_sources=version_sources,
+        )
+        if cpus is not None:
+            facts.cpus = Setting(cpus, source("--cpus", cpus))
+        if somaxconn is not None:
+            facts.somaxconn = Setting(somaxconn, source("--somaxconn", somaxconn))
+        return facts
+
+    def over(self, fallback: "HostFacts") -> "HostFacts":
+        """These facts, with `fallback`'s (the project config's) where these were not given; env merged, ours win."""
+        versions = {name: self if name in self.version_sources else fallback
+                    for name in ("nginx_version", "gunicorn_version")}
+        return HostFacts(
+            cpus=self.cpus if self.cpus.explicit else fallback.cpus,
+            somaxconn=self.somaxconn if self.somaxconn.explicit else fallback.somaxconn,
+            nginx_version=versions["nginx_version"].nginx_version,
+            gunicorn_version=versions["gunicorn_version"].gunicorn_version,
+            env={**fallback.env, **self.env},
+            env_sources={**{key: where for key, where in fallback.env_sources.items() if key not in self.env},
+                         **self.env_sources},
+            version_sources={name: owner.version_sources[name] for name, owner in versions.items()
+                             if name in owner.version_sources},
         )
 
     def to_dict(self) -> dict[str, Any]:

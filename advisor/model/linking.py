@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from advisor.lazy_regex import lazy_re
 from advisor.model.addresses import Address, parse_gunicorn_bind, parse_nginx_address, parse_proxy_pass_url
 from advisor.model.deployment import AppServer, Link, Route, RouteLinkDiagnosis
 from advisor.model.provenance import Setting, Source
@@ -48,7 +49,7 @@ def _bind_setting_for(app: AppServer, bind: Address) -> Setting:
 
 
 # Template placeholders that survive as text on both sides: Jinja/Go, ERB, Python %-format, envsubst.
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|<%=.*?%>|%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]|\$\{?[A-Z_][A-Z0-9_]*\}?")
+_PLACEHOLDER = lazy_re(r"\{\{.*?\}\}|<%=.*?%>|%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]|\$\{?[A-Z_][A-Z0-9_]*\}?")
 TEMPLATE_TEXT_MATCH = "template-text"
 
 

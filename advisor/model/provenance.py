@@ -59,7 +59,8 @@ class Source:
 
     def describe(self) -> str:
         if self.kind == "file":
-            where = f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
+            where = f"{self.path}" + (f":{self.line}" if self.line is not None else "") + \
+                (f":{self.column}" if self.column and self.line is not None else "")
             return f"{where} ({self.detail})" if self.detail else where
         if self.kind == "default":
             return f"default ({self.detail})"

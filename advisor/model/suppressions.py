@@ -10,10 +10,11 @@ An optional reason may follow after another `#` or `--`. Codes may be rule codes
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_PATTERN = re.compile(
+from advisor.lazy_regex import lazy_re
+
+_PATTERN = lazy_re(
     r"#\s*advisor:\s*(?P<kind>ignore|file-ignore)\s*\[(?P<codes>[^\]]*)\]\s*(?:(?:#|--)\s*(?P<reason>.*))?",
 )
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .convolution import done_within, killed_within_deadline
+from .event_loop import LIMITED_REASON, UNBOUNDED_MODEL, UNBOUNDED_REASON, limit_refusal, limited_model
 from .formulas import (
     erlang_b,
     erlang_c,
@@ -31,7 +32,8 @@ from .formulas import (
     mmck_state_probs,
 )
 from .numerics import solve_increasing
-from .params import QueueParams, outcome_fractions
+from .outcome import Outcome, OutcomeShares, flatten_outcome
+from .params import QueueParams
 from .partitioned import partitioned_wait
 from .waiting import AdmittedWait, WaitDistribution
 
@@ -58,13 +60,10 @@ __all__ = [
 QUANTILE_NODES = 20  # convolution cells for latency quantiles (CDF error ~2e-4; the fractions use 40)
 OK_NEGLIGIBLE = 1e-9  # below this P(ok) the latency quantiles of successful requests are reported as None
 EXACT_MODEL = "M/M/c/K with a deadline, no abandonment (exact)"
-UNBOUNDED_MODEL = "every request served at once (M/G/infinity: an event loop without a concurrency limit)"
-UNBOUNDED_REASON = ("event loop: assumes requests spend their time awaiting I/O; CPU-bound handlers run one at a "
-                    "time per worker and make this optimistic")
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(OutcomeShares):
     """Predicted outcome of the pool at one arrival rate. Fractions are of all arrivals."""
 
     servers: int
@@ -72,11 +71,7 @@ class Prediction:
     offered_rps: float
     rho: float
     utilization: float
-    p_ok: float
-    p_502: float
-    p_504: float
-    p_504_connect: float
-    p_500: float
+    outcome: Outcome
     p_refused: float
     p_worker_killed: float
     latency_p50_s: float | None
@@ -95,12 +90,8 @@ class Prediction:
     approximate: bool
     approximation_reason: str | None
 
-    @property
-    def fractions(self) -> dict[str, float]:
-        return outcome_fractions(self)
-
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return flatten_outcome(asdict(self))
 
 
 # -- M/M/c/K tails of an admitted request (docs/model.md#outcomes) -------------------------------------------------
@@ -221,10 +212,12 @@ def _admitted_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: f
 
 
 def _unbounded_outcomes(params: QueueParams, queue_rate: float, mean_holding_s: float) -> _AdmittedOutcomes:
-    """Every connection is served at once (M/G/infinity): ok iff S <= T."""
+    """Every admitted connection is served at once (M/G/infinity, event_loop.py): ok iff S <= T."""
     wait = AdmittedWait.from_mmck(params.servers, queue_rate, mean_holding_s, 0)
     deadline = params.read_timeout_s
     ok = 1.0 if deadline is None else params.service.cdf(deadline)
+    if params.limited_loop:
+        return _AdmittedOutcomes(ok, 0.0, wait, limited_model(params), (LIMITED_REASON,))
     return _AdmittedOutcomes(ok, 0.0, wait, UNBOUNDED_MODEL, (UNBOUNDED_REASON,))
 
 
@@ -241,6 +234,8 @@ def _partitioned_outcomes(params: QueueParams, queue_rate: float, mean_holding_s
     ok = ok if ok > OK_NEGLIGIBLE else 0.0  # the chain's far tail, not a request that finishes in time
     workers, slots = params.workers, params.slots_per_worker
     split = "an even split" if params.split is None else "the given split"
+    if params.split is None and params.split_spread > 0:
+        split += f" biased per run (worker weights e^({params.split_spread:g} Z))"
     bias = params.queued_worker_weight
     model = (f"per-worker queues: {workers} workers x M/M/{slots}/{slots + params.worker_room}, connections split at "
              f"random over the workers ({split}"
@@ -249,7 +244,8 @@ def _partitioned_outcomes(params: QueueParams, queue_rate: float, mean_holding_s
     reasons = [f"per-worker queues: the kernel, not the configuration, decides which worker accepts; the model "
                f"assumes {split}" + (f" with a {bias:g}x preference for workers that already queue (measured on "
                                      "Linux)" if bias != 1 else "")
-               + " - real splits vary from run to run and machine to machine (docs/model-worker-classes.md)"]
+               + " - the bias measured on one machine; splits differ between machines, and 10-s runs of one "
+               "configuration scatter by up to 25 points (docs/model-worker-classes.md)"]
     if service.kind != "exponential":
         reasons.append(f"{service.kind} service time: the per-worker queue lengths assume exponential service")
     return _AdmittedOutcomes(ok, 0.0, wait, model, tuple(reasons))
@@ -333,7 +329,8 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
 
     admission = _admission(params, mean_holding)
     outcomes = _admitted_outcomes(params, admission.queue_arrival_rate, mean_holding)
-    admitted = 1.0 - admission.p_lost
+    p_503 = limit_refusal(params)  # refused by the app server itself (event loops at their concurrency limit)
+    admitted = (1.0 - admission.p_lost) * (1.0 - p_503)
     p_ok = admitted * outcomes.ok
     p_killed = admitted * outcomes.killed
     p_deadline = max(0.0, admitted - p_ok - p_killed)
@@ -370,19 +367,18 @@ def predict(params: QueueParams, *, latencies: bool = True) -> Prediction:
     fill = room / (lam - max_rate) if rho > 1.0 else None
     deadline = params.read_timeout_s
     collapse = rho > 1.0 and deadline is not None and drain + mean_holding > deadline
-    if params.unbounded:  # nothing saturates; "utilisation" is the mean number of requests in progress per worker
-        utilization, drain, fill, collapse, max_rate = throughput * mean_holding / c, 0.0, None, False, math.inf
+    if params.unbounded:  # nothing queues: "utilisation" is the mean number of requests in progress per slot
+        utilization, drain, fill, collapse = throughput * mean_holding / c, 0.0, None, False
+        if not params.limited_loop:  # nothing saturates either
+            max_rate = math.inf
     return Prediction(
         servers=c,
         queue_capacity=room,
         offered_rps=lam,
         rho=rho,
         utilization=utilization,
-        p_ok=p_ok,
-        p_502=p_502,
-        p_504=p_deadline,
-        p_504_connect=p_504_connect,
-        p_500=p_500,
+        outcome=Outcome(p_ok=p_ok, p_502=p_502, p_503=p_503, p_504=p_deadline, p_504_connect=p_504_connect,
+                        p_500=p_500),
         p_refused=admission.p_lost,
         p_worker_killed=p_killed,
         latency_p50_s=p50,

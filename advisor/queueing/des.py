@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .params import QueueParams, outcome_fractions
+from .outcome import Outcome, OutcomeShares, flatten_outcome
+from .params import QueueParams
 
 UNBOUNDED_SLOTS = 10**9
 
@@ -53,7 +54,7 @@ class RequestRecord:
 
 
 @dataclass
-class SimResult:
+class SimResult(OutcomeShares):
     """Measured fractions of the requests that arrived in [warmup, horizon), with the same keys as Prediction."""
 
     servers: int
@@ -61,11 +62,7 @@ class SimResult:
     offered_rps: float
     rho: float
     utilization: float
-    p_ok: float
-    p_502: float
-    p_504: float
-    p_504_connect: float
-    p_500: float
+    outcome: Outcome
     p_refused: float
     p_worker_killed: float
     latency_p50_s: float | None
@@ -85,12 +82,9 @@ class SimResult:
     records: list[RequestRecord] | None = field(default=None, repr=False)
     truncated: bool = False  # the run hit its wall-clock limit: arrivals stopped early (duration_s says when)
 
-    @property
-    def fractions(self) -> dict[str, float]:
-        return outcome_fractions(self)
-
     def to_dict(self, *, records: bool = False) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("records", "truncated")}
+        out = flatten_outcome({k: (asdict(v) if k == "outcome" else v) for k, v in self.__dict__.items()
+                               if k not in ("records", "truncated")})
         out["counts"] = dict(self.counts)
         if records and self.records is not None:
             out["records"] = [asdict(r) for r in self.records]
@@ -447,11 +441,8 @@ class _Engine:
             offered_rps=n * per_s,
             rho=params.offered_load,
             utilization=self.busy_area * per_s / params.servers,
-            p_ok=frac["ok"],
-            p_502=p_502,
-            p_504=frac["read_timeout"],
-            p_504_connect=frac["connect_timeout"],
-            p_500=p_500,
+            outcome=Outcome(p_ok=frac["ok"], p_502=p_502, p_504=frac["read_timeout"],
+                            p_504_connect=frac["connect_timeout"], p_500=p_500),
             p_refused=p_refused_unix + frac["connect_timeout"],
             p_worker_killed=p_killed,
             latency_p50_s=_quantile(ok_latencies, 0.5) if ok_latencies else None,

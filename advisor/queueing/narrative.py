@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from advisor.units import format_duration, format_percent, format_rate
+
 from .analytic import Prediction, predict
 from .params import QueueParams
 
@@ -17,22 +19,6 @@ LOG_CONNECT_TIMEOUT = "upstream timed out (110: Connection timed out) while conn
 LOG_READ_TIMEOUT = "upstream timed out (110: Connection timed out) while reading response header from upstream"
 LOG_PREMATURE_CLOSE = "upstream prematurely closed connection while reading response header from upstream"
 LOG_WORKER_TIMEOUT = "[CRITICAL] WORKER TIMEOUT (pid:N)"
-
-
-def _dur(seconds: float) -> str:
-    if seconds < 1.0:
-        return f"{seconds * 1000:.3g} ms"
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    return f"{seconds / 60:.3g} min"
-
-
-def _pct(p: float) -> str:
-    if p == 0:
-        return "0 %"
-    if p < 0.001:
-        return "< 0.1 %"
-    return f"{100 * p:.1f} %"
 
 
 def _at(sources: Mapping[str, str], key: str) -> str:
@@ -78,10 +64,10 @@ def what_happens_when_busy(
 
     # 2. How fast it drains.
     lines.append(
-        f"The workers take queued connections in arrival order, at most c/S = {c}/{_dur(mean_s)} = "
-        f"{p.max_throughput_rps:.4g} requests/s. A request with n connections ahead waits about "
-        f"n x {_dur(mean_s / c)}; "
-        f"a full queue takes Q x S/c = {_dur(p.drain_time_s)} to drain."
+        f"The workers take queued connections in arrival order, at most c/S = {c}/{format_duration(mean_s)} = "
+        f"{format_rate(p.max_throughput_rps)}. A request with n connections ahead waits about "
+        f"n x {format_duration(mean_s / c)}; "
+        f"a full queue takes Q x S/c = {format_duration(p.drain_time_s)} to drain."
     )
 
     # 3. The deadline.
@@ -91,18 +77,21 @@ def what_happens_when_busy(
     else:
         position = max(0, int((deadline - mean_s) * c / mean_s))
         text = (
-            f"nginx's proxy_read_timeout {_dur(deadline)}{_at(src, 'proxy_read_timeout')} starts once the request is "
+            f"nginx's proxy_read_timeout {format_duration(deadline)}{_at(src, 'proxy_read_timeout')} starts once the "
+            "request is "
             f"sent, so time in the accept queue counts against it. A request queued behind more than about {position} "
-            f"others (wait > T - S) gets 504 after {_dur(deadline)}, logged as `{LOG_READ_TIMEOUT}`."
+            f"others (wait > T - S) gets 504 after {format_duration(deadline)}, logged as `{LOG_READ_TIMEOUT}`."
         )
         if p.drain_time_s + mean_s <= deadline:
             text += (
-                f" Here even the last place of a full queue ({_dur(p.drain_time_s)}) fits in the deadline, so only "
+                f" Here even the last place of a full queue ({format_duration(p.drain_time_s)}) fits in the deadline, "
+                "so only "
                 "unusually slow requests get 504s."
             )
         else:
             text += (
-                f" A full queue ({_dur(p.drain_time_s)}) is longer than that: under sustained overload almost every "
+                f" A full queue ({format_duration(p.drain_time_s)}) is longer than that: under sustained overload "
+                "almost every "
                 "admitted request ends as a 504 while the workers stay 100 % busy (goodput goes to 0)."
             )
         lines.append(text)
@@ -126,14 +115,17 @@ def what_happens_when_busy(
         )
         if not retries:
             text += (
-                f"proxy_connect_timeout {_dur(tc)}{_at(src, 'proxy_connect_timeout')} fires before the first retry, "
-                f"so the client gets 504 after {_dur(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`."
+                f"proxy_connect_timeout {format_duration(tc)}{_at(src, 'proxy_connect_timeout')} fires before the "
+                "first retry, "
+                f"so the client gets 504 after {format_duration(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`."
             )
         else:
             text += (
-                f"Before proxy_connect_timeout {_dur(tc)}{_at(src, 'proxy_connect_timeout')} there are "
-                f"{len(retries)} retries: a retry that finds room gets in at least {_dur(retries[0])} late; otherwise "
-                f"the client gets 504 after {_dur(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`. Under load the kernel "
+                f"Before proxy_connect_timeout {format_duration(tc)}{_at(src, 'proxy_connect_timeout')} there are "
+                f"{len(retries)} retries: a retry that finds room gets in at least {format_duration(retries[0])} "
+                "late; otherwise "
+                f"the client gets 504 after {format_duration(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`. Under load the "
+                "kernel "
                 f"bunches the retries, which leaves half-open connections that end as read timeouts instead. "
                 f"A unix socket (immediate 502) or proxy_connect_timeout below 1 s (e.g. 0.5s) avoids this."
             )
@@ -143,9 +135,10 @@ def what_happens_when_busy(
     if params.worker_timeout_enabled:
         tw = float(params.worker_timeout_s)  # type: ignore[arg-type]
         lag = params.kill_lag_max_s
-        kill_window = f"{_dur(tw)}-{_dur(tw + lag)}" if lag > 0 else _dur(tw)
+        kill_window = f"{format_duration(tw)}-{format_duration(tw + lag)}" if lag > 0 else format_duration(tw)
         text = (
-            f"gunicorn's timeout {_dur(tw)}{_at(src, 'timeout')} cuts a request that runs longer: the arbiter kills "
+            f"gunicorn's timeout {format_duration(tw)}{_at(src, 'timeout')} cuts a request that runs longer: the "
+            "arbiter kills "
             f"the worker {kill_window} after it accepted the request (time in the queue does not count). "
         )
         if params.worker_timeout_status == 500:
@@ -157,12 +150,14 @@ def what_happens_when_busy(
         else:
             text += f"nginx answers 502, logged as `{LOG_PREMATURE_CLOSE}` (gunicorn logs `{LOG_WORKER_TIMEOUT}`). "
         text += (
-            f"The replacement worker needs about {_dur(params.restart_s)} to start, and that slot serves nobody "
-            f"meanwhile. Predicted: {_pct(p.p_worker_killed)} of requests killed."
+            f"The replacement worker needs about {format_duration(params.restart_s)} to start, and that slot serves "
+            "nobody "
+            f"meanwhile. Predicted: {format_percent(p.p_worker_killed)} of requests killed."
         )
         if deadline is not None and tw >= deadline:
             text += (
-                f" Because the timeout is not below proxy_read_timeout ({_dur(deadline)}), nginx answers 504 first "
+                f" Because the timeout is not below proxy_read_timeout ({format_duration(deadline)}), nginx answers "
+                "504 first "
                 "and the worker is still killed later."
             )
         lines.append(text)
@@ -177,7 +172,7 @@ def what_happens_when_busy(
         "A request nginx already answered with 504 is not taken out of the queue: a worker still accepts it, reads "
         "it and runs it to completion, and only the reply fails (EPIPE). "
         + (
-            f"At the predicted {_pct(p.p_504)} 504s that is {wasted:.3g} requests/s of wasted work."
+            f"At the predicted {format_percent(p.p_504)} 504s that is {format_rate(wasted)} of wasted work."
             if p.p_504 > 0
             else "At this load no such 504s are predicted."
         )
@@ -186,22 +181,24 @@ def what_happens_when_busy(
     # 7. Sensitivity near saturation.
     if 0.9 <= p.rho <= 1.1 and p.relaxation_time_s > 5:
         lines.append(
-            f"Near saturation (rho = {p.rho:.2f}) this queue needs about {_dur(p.relaxation_time_s)} to settle: a few "
+            f"Near saturation (rho = {p.rho:.2f}) this queue needs about {format_duration(p.relaxation_time_s)} to "
+            "settle: a few "
             "percent more load switches it from almost no 504s to almost all, and short measurements scatter widely."
         )
 
     # 8. Summary.
     latency = ""
     if p.latency_p50_s is not None and p.latency_p99_s is not None:
-        latency = f"; successful requests take {_dur(p.latency_p50_s)} (p50) / {_dur(p.latency_p99_s)} (p99)"
-    outcomes = [f"{_pct(p.p_ok)} ok"]
+        latency = (f"; successful requests take {format_duration(p.latency_p50_s)} (p50) / "
+                   f"{format_duration(p.latency_p99_s)} (p99)")
+    outcomes = [f"{format_percent(p.p_ok)} ok"]
     for label, value in (("502", p.p_502), ("504", p.p_504), ("504 connect", p.p_504_connect), ("500", p.p_500)):
         if value > 0:
-            outcomes.append(f"{_pct(value)} {label}")
-    fill = f"; the queue fills in about {_dur(p.fill_time_s)}" if p.fill_time_s is not None else ""
+            outcomes.append(f"{format_percent(value)} {label}")
+    fill = f"; the queue fills in about {format_duration(p.fill_time_s)}" if p.fill_time_s is not None else ""
     lines.append(
-        f"At {p.offered_rps:.4g} requests/s (rho = {p.rho:.2f}, workers {100 * p.utilization:.0f} % busy): "
-        f"{', '.join(outcomes)}; goodput {p.goodput_rps:.4g} requests/s{latency}{fill}"
+        f"At {format_rate(p.offered_rps)} (rho = {p.rho:.2f}, workers {format_percent(p.utilization)} busy): "
+        f"{', '.join(outcomes)}; goodput {format_rate(p.goodput_rps)}{latency}{fill}"
         + (" (approximate model)." if p.approximate else ".")
     )
     return lines

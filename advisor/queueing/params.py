@@ -13,10 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 
+from .outcome import OUTCOME_KEYS  # re-exported: the outcome kinds are defined in outcome.py
+
+from advisor.units import format_duration
+
 __all__ = [
     "CLASSIC_SYN_RETRIES_S",
     "LINEAR_SYN_RETRIES_S",
     "LINUX_QUEUED_WORKER_WEIGHT",
+    "LINUX_SPLIT_SPREAD",
     "MAX_QUEUE_ROOM",
     "MAX_RPS",
     "MAX_SERVERS",
@@ -29,7 +34,6 @@ __all__ = [
     "ServiceTime",
     "check_pool",
     "check_workload",
-    "outcome_fractions",
     "parse_duration_s",
     "parse_service_time",
 ]
@@ -46,6 +50,9 @@ CLASSIC_SYN_RETRIES_S: tuple[float, ...] = (1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
 # Which gthread worker accepts a connection is a race the kernel decides; measured with gunicorn 27 on Linux 6.x, a
 # worker with connections queued inside it wins it about twice as often as one without (docs/model-worker-classes.md).
 LINUX_QUEUED_WORKER_WEIGHT = 2.0
+# ... and the race is biased for a whole run: each worker's weight is e^(spread Z), Z standard normal, drawn once
+# per run; spread fitted to the per-run accept shares of two-worker runs (docs/model-worker-classes.md).
+LINUX_SPLIT_SPREAD = 0.1
 
 SERVICE_KINDS = ("exponential", "lognormal", "constant")
 SOCKET_KINDS = ("unix", "tcp")
@@ -71,9 +78,9 @@ def check_workload(rps: float, service: ServiceTime) -> None:
                              f"{MAX_RPS:g} (no single app server sees more)")
     mean = service.mean_s
     if not (math.isfinite(mean) and MIN_SERVICE_S <= service.scale_s and mean <= MAX_SERVICE_S):
-        shown = _fmt_s(service.scale_s)
+        shown = format_duration(service.scale_s)
         if service.kind == "lognormal":
-            shown = f"p50 {shown}, p99 {_fmt_s(service.quantile(0.99))}"
+            shown = f"p50 {shown}, p99 {format_duration(service.quantile(0.99))}"
         raise ParameterError(f"--service-time {shown}: the model needs a service time between 1 us and "
                              f"{MAX_SERVICE_S:g} s (mean {mean:.3g} s)")
 
@@ -86,15 +93,6 @@ def check_pool(family: str, workers: int, threads: int) -> None:
     if family == "gthread" and workers * threads > MAX_WORKERS:
         raise ParameterError(f"workers x threads = {workers} x {threads}: more threads than Linux runs on one host "
                              f"(at most {MAX_WORKERS})")
-
-
-# The outcome fractions a prediction and a simulation both report; they partition all arrivals (sum to 1).
-OUTCOME_KEYS: tuple[str, ...] = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500")
-
-
-def outcome_fractions(result: object) -> dict[str, float]:
-    """The OUTCOME_KEYS fractions of a Prediction or SimResult, as a dict in that order."""
-    return {key: getattr(result, key) for key in OUTCOME_KEYS}
 
 
 @dataclass(frozen=True)
@@ -142,8 +140,8 @@ class ServiceTime:
     # -- moments ------------------------------------------------------------------------------------------------
     @property
     def mean_s(self) -> float:
-        if self.kind == "lognormal":
-            return self.scale_s * math.exp(self.sigma**2 / 2)
+        if self.kind == "lognormal":  # beyond exp(709) the mean is infinite for any use (check_workload refuses it)
+            return self.scale_s * math.exp(self.sigma**2 / 2) if self.sigma**2 / 2 < 709 else math.inf
         return self.scale_s
 
     @property
@@ -152,17 +150,17 @@ class ServiceTime:
         if self.kind == "exponential":
             return 1.0
         if self.kind == "lognormal":
-            return math.expm1(self.sigma**2)
+            return math.expm1(self.sigma**2) if self.sigma**2 < 709 else math.inf
         return 0.0
 
     def describe(self) -> str:
         if self.kind == "exponential":
-            return f"exponential, mean {_fmt_s(self.scale_s)}"
+            return f"exponential, mean {format_duration(self.scale_s)}"
         if self.kind == "constant":
-            return f"constant {_fmt_s(self.scale_s)}"
+            return f"constant {format_duration(self.scale_s)}"
         return (
-            f"lognormal, p50 {_fmt_s(self.scale_s)}, p99 {_fmt_s(self.quantile(0.99))}, "
-            f"mean {_fmt_s(self.mean_s)}, SCV {self.scv:.2f}"
+            f"lognormal, p50 {format_duration(self.scale_s)}, p99 {format_duration(self.quantile(0.99))}, "
+            f"mean {format_duration(self.mean_s)}, SCV {self.scv:.2f}"
         )
 
     # -- distribution functions ---------------------------------------------------------------------------------
@@ -257,8 +255,15 @@ class QueueParams:
       next one than a worker without (1: no preference). Which worker's accept() wins is a race decided by the
       kernel's wake-ups and the scheduler; measured on Linux, a worker whose threads keep picking up queued
       connections wins it about twice as often (see docs/model-worker-classes.md).
-    * ``unbounded``: every connection gets a slot at once (an event loop without a concurrency limit); ``servers``
-      then only sizes the utilisation figure and nothing ever waits or is refused.
+    * ``split_spread``: the per-run bias of an even split: every worker gets a weight e^(spread Z), Z standard
+      normal, for a whole run (0: none). The prediction averages over it; the simulator draws it once per run.
+    * ``unbounded``: every connection gets a slot at once (an event loop); nothing ever waits in a queue.
+      Without ``concurrency_limit`` nothing is refused either and ``servers`` (= ``workers``) only sizes the
+      utilisation figure.
+    * ``concurrency_limit``: uvicorn's ``limit_concurrency`` L of every worker (event loops only; None: no limit).
+      A worker answers a request with an immediate 503 when it holds L connections counting the request's own
+      (so it serves at most L - 1 at once) or runs L requests (a request nginx gave up on keeps running, its
+      connection is closed). ``servers`` is then ``workers`` x max(1, L - 1).
     """
 
     servers: int
@@ -279,7 +284,9 @@ class QueueParams:
     worker_room: int = 0
     split: tuple[float, ...] | None = None
     queued_worker_weight: float = 1.0
+    split_spread: float = 0.0
     unbounded: bool = False
+    concurrency_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.servers, int) or self.servers < 1:
@@ -315,8 +322,14 @@ class QueueParams:
         self._check_workers()
 
     def _check_workers(self) -> None:
+        if self.concurrency_limit is not None and (
+                not self.unbounded or not isinstance(self.concurrency_limit, int) or self.concurrency_limit < 1):
+            raise ValueError(f"concurrency_limit needs an event loop (unbounded) and an integer >= 1, got "
+                             f"{self.concurrency_limit!r}")
         if not (math.isfinite(self.queued_worker_weight) and self.queued_worker_weight > 0):
             raise ValueError(f"queued_worker_weight must be > 0, got {self.queued_worker_weight!r}")
+        if not (math.isfinite(self.split_spread) and 0.0 <= self.split_spread <= 5.0):
+            raise ValueError(f"split_spread must be between 0 and 5, got {self.split_spread!r}")
         if self.workers is None:
             if self.worker_room or self.split is not None:
                 raise ValueError("worker_room and split need workers")
@@ -362,6 +375,11 @@ class QueueParams:
     def partitioned(self) -> bool:
         """Several workers queue connections inside themselves: per-worker queues, not one pooled queue."""
         return self.workers is not None and self.workers > 1 and self.worker_room > 0 and not self.unbounded
+
+    @property
+    def limited_loop(self) -> bool:
+        """Event loops that refuse requests beyond their concurrency limit with 503s."""
+        return self.unbounded and self.concurrency_limit is not None
 
     @property
     def kernel_room(self) -> int:
@@ -467,9 +485,3 @@ def parse_service_time(text: str) -> ServiceTime:
         f"unknown service-time keys {', '.join(sorted(keys))} in {spec!r}; "
         "use mean=80ms, p50=80ms,p99=900ms or constant=50ms"
     )
-
-
-def _fmt_s(seconds: float) -> str:
-    if seconds < 1.0:
-        return f"{seconds * 1000:.3g} ms"
-    return f"{seconds:.3g} s"

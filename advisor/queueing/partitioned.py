@@ -20,16 +20,21 @@ an :class:`~advisor.queueing.waiting.AdmittedWait` with ``servers = t``: the sam
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 from .numerics import solve_increasing
-from .params import QueueParams
+from .params import QueueParams, ServiceTime
 from .poisson import log_erlang_b, log_geometric_sum
+from .split_spread import tagged_shares
 from .wait_segments import Segment, SegmentWait
 from .waiting import ARRAY_ROOM_MAX, ARRAY_SERVERS_MAX, AdmittedWait, WaitDistribution
 
 __all__ = ["partitioned_wait"]
 
 MAX_ITERATIONS = 200
+_RECURSION_SLOTS = 256
+_NEGLIGIBLE_LOG = 60.0
 TOLERANCE = 1e-10
 
 
@@ -37,12 +42,15 @@ def _chain(rate_free: float, rate_queued: float, slots: int, cap: int, mu: float
     """Stationary probabilities of n = 0..cap with arrival rate ``rate_free`` while n <= slots, ``rate_queued``
     above (none at cap), and departures min(n, slots) mu; computed in log space."""
     logs = [0.0]
+    top = 0.0
+    shrinking = rate_queued < slots * mu  # above the slots every step multiplies by the same ratio < 1
     for n in range(1, cap + 1):
         birth = rate_free if n - 1 <= slots else rate_queued  # from state n - 1
-        if birth <= 0.0:
-            logs.extend([-math.inf] * (cap + 1 - n))
+        if birth <= 0.0 or (shrinking and n > slots + 1 and logs[-1] < top - _NEGLIGIBLE_LOG):
+            logs.extend([-math.inf] * (cap + 1 - n))  # empty, or below e^-60 of the peak from here on
             break
         logs.append(logs[-1] + math.log(birth) - math.log(min(n, slots) * mu))
+        top = max(top, logs[-1])
     top = max(logs)
     weights = [math.exp(x - top) if x > -math.inf else 0.0 for x in logs]
     total = math.fsum(weights)
@@ -52,73 +60,161 @@ def _chain(rate_free: float, rate_queued: float, slots: int, cap: int, mu: float
 def partitioned_wait(params: QueueParams, arrival_rate: float, mean_holding_s: float) -> WaitDistribution:
     """The departures an admitted request waits for, mixed over the workers it can land in.
 
-    ``arrival_rate`` is the rate of connections the workers accept (after refusals). Workers with more than
-    ARRAY_SERVERS_MAX threads or ARRAY_ROOM_MAX queued connections are described by their chain's closed form
-    (:class:`_ChainSummary`) instead of one probability per state.
+    ``arrival_rate`` is the rate of connections the workers accept (after refusals). With ``split_spread`` (and no
+    explicit ``split``) the result is averaged over the per-run split bias (:mod:`.split_spread`): for each node a
+    tagged worker with that share against the others, weighted by the node's probability and the tagged worker's
+    flow.
     """
-    slots = params.slots_per_worker
-    if params.worker_room > ARRAY_ROOM_MAX or slots > ARRAY_SERVERS_MAX:
-        return _large_partitioned_wait(params, arrival_rate, mean_holding_s)
-    cap = slots + params.worker_room
+    workers = params.workers or 1
+    if params.split is not None or params.split_spread <= 0.0 or workers < 2:
+        return _mix([(group.flow * group.count, group.wait)
+                     for group in _group_waits(params, arrival_rate, mean_holding_s)])
+    # only these inputs matter (not the kernel backlog, which a recommendation search varies): remember the mixture
+    return _spread_wait(workers, params.slots_per_worker, params.worker_room, params.queued_worker_weight,
+                        params.split_spread, arrival_rate, mean_holding_s)
+
+
+@lru_cache(maxsize=256)
+def _spread_wait(workers: int, slots: int, room: int, weight: float, spread: float, arrival_rate: float,
+                 mean_holding_s: float) -> WaitDistribution:
+    """partitioned_wait averaged over the per-run split bias."""
+    parts = []
+    for probability, share in tagged_shares(workers, spread):
+        rest = (1.0 - share) / (workers - 1)
+        fixed = QueueParams(servers=workers * slots, queue_room=workers * room, arrival_rate=arrival_rate,
+                            service=ServiceTime.exponential(mean_holding_s), workers=workers, worker_room=room,
+                            split=(share,) + (rest,) * (workers - 1), queued_worker_weight=weight)
+        (tagged,) = _group_waits(fixed, arrival_rate, mean_holding_s, only=round(fixed.shares[0], 12))
+        parts.append((probability * tagged.flow, tagged.wait))
+    return _mix(parts)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Workers with one share: how many, the connections each accepts per second, the wait of one of them."""
+
+    share: float
+    count: int
+    flow: float
+    wait: WaitDistribution
+
+
+def _large_partitioned_wait(params: QueueParams, arrival_rate: float, mean_holding_s: float) -> WaitDistribution:
+    """partitioned_wait (fixed split) with every worker's wait in closed form, whatever its size."""
+    return _mix([(group.flow * group.count, group.wait)
+                 for group in _group_waits(params, arrival_rate, mean_holding_s, closed_form=True)])
+
+
+def _group_waits(params: QueueParams, arrival_rate: float, mean_holding_s: float, *,
+                 only: float | None = None, closed_form: bool = False) -> list[_Group]:
+    """The mean-field fixed point for a fixed split, then each group's wait. The fixed point runs on the chains'
+    closed form (:class:`_ChainSummary`, a few operations per chain); the waits use one probability per state
+    unless ``closed_form`` or a worker has more than ARRAY_SERVERS_MAX threads or ARRAY_ROOM_MAX queued
+    connections. ``only``: the group with that share alone."""
+    slots, room = params.slots_per_worker, params.worker_room
     mu = 1.0 / mean_holding_s
     g = params.queued_worker_weight
     groups = _groups(params)
 
-    def weight_of(n: int) -> float:
-        if n >= cap:
-            return 0.0
-        return g if n > slots else 1.0
-
-    def chain_of(share: float, others: float) -> list[float]:
-        return _chain(*_birth_rates(arrival_rate, share, others, g), slots, cap, mu)
-
-    def mean_weight_of(probs: list[float]) -> float:
-        return math.fsum(p * weight_of(n) for n, p in enumerate(probs))
+    def summary(share: float, others: float) -> _ChainSummary:
+        return _ChainSummary(*_birth_rates(arrival_rate, share, others, g), slots, room, mu)
 
     mean_weight: dict[float, float] = {}
-    chains: dict[float, list[float]] = {}
     if len(groups) == 1:
         # every worker alike: one scalar fixed point G = E[g] given the others' weight (w - 1) G; the chain's
         # E[g] falls as the others get more attractive, so G - F(G) rises and has one root in [0, max(g, 1)]
         ((share, count),) = groups.items()
 
         def excess(weight: float) -> float:
-            return weight - mean_weight_of(chain_of(share, share * (count - 1) * weight))
+            return weight - summary(share, share * (count - 1) * weight).mean_weight(g)
 
-        root = solve_increasing(excess, 0.0, 0.0, max(g, 1.0), rel_tol=1e-9, abs_tol=1e-12)
-        mean_weight[share], chains[share] = root, chain_of(share, share * (count - 1) * root)
+        mean_weight[share] = solve_increasing(excess, 0.0, 0.0, max(g, 1.0), rel_tol=1e-9, abs_tol=1e-12)
+    elif len(groups) == 2 and min(groups.values()) == 1:
+        # one worker against the others (the split quadrature's tagged worker): given the others' weight G, the
+        # tagged worker's follows directly, which leaves one scalar equation in G, bracketed by [0, max(g, 1)]
+        (tagged, _), (share, count) = sorted(groups.items(), key=lambda item: item[1])
+
+        def tagged_weight(weight: float) -> float:
+            return summary(tagged, share * count * weight).mean_weight(g)
+
+        def excess_two(weight: float) -> float:
+            others = tagged * tagged_weight(weight) + share * (count - 1) * weight
+            return weight - summary(share, others).mean_weight(g)
+
+        root = solve_increasing(excess_two, 0.0, 0.0, max(g, 1.0), rel_tol=1e-9, abs_tol=1e-12)
+        mean_weight = {tagged: tagged_weight(root), share: root}
     else:
         mean_weight = {share: 1.0 for share in groups}  # start from an idle pool; damped iteration
         for _ in range(MAX_ITERATIONS):
             total = math.fsum(share * count * mean_weight[share] for share, count in groups.items())
             change = 0.0
-            for share, count in groups.items():
-                probs = chains[share] = chain_of(share, total - share * mean_weight[share])
-                new = mean_weight_of(probs)
+            for share in groups:
+                new = summary(share, total - share * mean_weight[share]).mean_weight(g)
                 change = max(change, abs(new - mean_weight[share]))
                 mean_weight[share] = 0.5 * mean_weight[share] + 0.5 * new
             if change < TOLERANCE:
                 break
 
-    # state seen by an arrival that joins a worker: proportional to time in n x birth rate in n
+    large = closed_form or room > ARRAY_ROOM_MAX or slots > ARRAY_SERVERS_MAX
     total = math.fsum(share * count * mean_weight[share] for share, count in groups.items())
-    k_probs = [0.0] * (params.worker_room + 1)
-    flows: list[tuple[float, list[float]]] = []
+    out = []
     for share, count in groups.items():
+        if only is not None and share != only:
+            continue
         others = total - share * mean_weight[share]
-        free_rate, queued_rate = _birth_rates(arrival_rate, share, others, g)
-        probs = chains[share]
-        seen = [p * (free_rate if n <= slots else queued_rate) * (n < cap) for n, p in enumerate(probs)]
-        flows.append((count * math.fsum(seen), seen))
-    flow_total = math.fsum(flow for flow, _ in flows)
-    if flow_total <= 0.0:
-        return AdmittedWait(slots, slots * mu, [1.0] + [0.0] * params.worker_room)
-    for flow, seen in flows:
-        scale = flow / flow_total / math.fsum(seen) if math.fsum(seen) > 0 else 0.0
-        for n, p in enumerate(seen):
-            if n < cap:
-                k_probs[max(0, n - slots + 1)] += p * scale
-    return AdmittedWait(slots, slots * mu, k_probs)
+        if large:
+            flow, wait = _summary_wait(summary(share, others), slots, room, mu)
+        else:
+            flow, wait = _array_wait(*_birth_rates(arrival_rate, share, others, g), slots, room, mu)
+        out.append(_Group(share, count, flow, wait))
+    return out
+
+
+def _array_wait(rate_free: float, rate_queued: float, slots: int, room: int, mu: float) -> tuple[float, AdmittedWait]:
+    """(connections the worker accepts per second, the departures one of them waits for), one state at a time: an
+    arrival joins in state n with probability proportional to the time in n x the birth rate in n."""
+    cap = slots + room
+    probs = _chain(rate_free, rate_queued, slots, cap, mu)
+    seen = [p * (rate_free if n <= slots else rate_queued) for n, p in enumerate(probs[:cap])]
+    flow = math.fsum(seen)
+    k_probs = [0.0] * (room + 1)
+    if flow <= 0.0:
+        k_probs[0] = 1.0
+        return 0.0, AdmittedWait(slots, slots * mu, k_probs)
+    for n, p in enumerate(seen):
+        k_probs[max(0, n - slots + 1)] += p / flow
+    return flow, AdmittedWait(slots, slots * mu, k_probs)
+
+
+def _summary_wait(chain: _ChainSummary, slots: int, room: int, mu: float) -> tuple[float, SegmentWait]:
+    """_array_wait from the chain's closed form: an atom at k = 0, k = 1, and a geometric segment k = 2..room."""
+    log_flow, no_wait, at_slots, queued = chain.seen()
+    if log_flow == -math.inf:
+        return 0.0, SegmentWait(slots, slots * mu, 1.0, ())
+    segments = [Segment(at_slots, 0.0, 1, 1)]
+    if room > 1 and queued > 0:
+        segments.append(Segment(queued, chain.log_rho_q, 2, room))
+    return math.exp(log_flow), SegmentWait(slots, slots * mu, no_wait, segments)
+
+
+def _mix(parts: list[tuple[float, WaitDistribution]]) -> WaitDistribution:
+    """The waits of several workers (or split nodes) mixed by their weights; all of one kind, slots and rate."""
+    total = math.fsum(weight for weight, _ in parts)
+    first = parts[0][1]
+    if total <= 0.0:
+        return first
+    if isinstance(first, AdmittedWait):
+        k_probs = [0.0] * len(first.k_probs)
+        for weight, wait in parts:
+            for k, p in enumerate(wait.k_probs):  # type: ignore[union-attr]
+                k_probs[k] += weight / total * p
+        return AdmittedWait(first.servers, first.rate, k_probs)
+    p_no_wait, segments = 0.0, []
+    for weight, wait in parts:
+        p_no_wait += weight / total * wait.k0  # type: ignore[union-attr]
+        segments.extend(Segment(weight / total * s.weight, s.log_ratio, s.start, s.stop)
+                        for s in wait.segments)  # type: ignore[union-attr]
+    return SegmentWait(first.servers, first.rate, p_no_wait, segments)
 
 
 def _groups(params: QueueParams) -> dict[float, int]:
@@ -158,7 +254,7 @@ class _ChainSummary:
         if rate_free <= 0.0:  # nothing arrives: the worker is idle
             self.below, self.at, self.queued, self.full = 0.0, -math.inf, -math.inf, -math.inf
         else:
-            log_b = log_erlang_b(slots, rate_free / mu)
+            log_b = _log_erlang_b(slots, rate_free / mu)
             self.below = math.log(-math.expm1(log_b)) - log_b if log_b < 0 else -math.inf
             self.at = 0.0
             log_rho_f = math.log(rate_free / (slots * mu))
@@ -186,60 +282,19 @@ class _ChainSummary:
         return flow - self.total, math.exp(no_wait - flow), math.exp(first - flow), math.exp(queued - flow)
 
 
+def _log_erlang_b(slots: int, load: float) -> float:
+    """log B(slots, load); the plain recursion for the few threads of a gthread worker (it runs for every chain of
+    the fixed point and every node of the split quadrature), the bounded-time Poisson form above that."""
+    if slots > _RECURSION_SLOTS:
+        return log_erlang_b(slots, load)
+    b = 1.0
+    for k in range(1, slots + 1):
+        b = load * b / (k + load * b)
+    return math.log(b)
+
+
 def _log_sum(*logs: float) -> float:
     top = max(logs)
     if top == -math.inf:
         return -math.inf
     return top + math.log(math.fsum(math.exp(x - top) for x in logs))
-
-
-def _large_partitioned_wait(params: QueueParams, arrival_rate: float, mean_holding_s: float) -> SegmentWait:
-    """partitioned_wait with each worker's chain in closed form (same mean-field fixed point)."""
-    slots, room = params.slots_per_worker, params.worker_room
-    mu = 1.0 / mean_holding_s
-    g = params.queued_worker_weight
-    groups = _groups(params)
-
-    def chain_of(share: float, others: float) -> _ChainSummary:
-        return _ChainSummary(*_birth_rates(arrival_rate, share, others, g), slots, room, mu)
-
-    mean_weight: dict[float, float] = {}
-    chains: dict[float, _ChainSummary] = {}
-    if len(groups) == 1:
-        ((share, count),) = groups.items()
-
-        def excess(weight: float) -> float:
-            return weight - chain_of(share, share * (count - 1) * weight).mean_weight(g)
-
-        root = solve_increasing(excess, 0.0, 0.0, max(g, 1.0), rel_tol=1e-9, abs_tol=1e-12)
-        mean_weight[share], chains[share] = root, chain_of(share, share * (count - 1) * root)
-    else:
-        mean_weight = {share: 1.0 for share in groups}
-        for _ in range(MAX_ITERATIONS):
-            total = math.fsum(share * count * mean_weight[share] for share, count in groups.items())
-            change = 0.0
-            for share, count in groups.items():
-                chains[share] = chain_of(share, total - share * mean_weight[share])
-                new = chains[share].mean_weight(g)
-                change = max(change, abs(new - mean_weight[share]))
-                mean_weight[share] = 0.5 * mean_weight[share] + 0.5 * new
-            if change < TOLERANCE:
-                break
-
-    flows = []
-    for share, count in groups.items():
-        log_flow, no_wait, at_slots, queued = chains[share].seen()
-        log_flow = math.log(count) + log_flow if log_flow > -math.inf else -math.inf
-        flows.append((log_flow, no_wait, at_slots, queued, chains[share]))
-    log_total = _log_sum(*(flow[0] for flow in flows))
-    if log_total == -math.inf:
-        return SegmentWait(slots, slots * mu, 1.0, ())
-    p_no_wait, first = 0.0, 0.0
-    segments = []
-    for log_flow, no_wait, at_slots, queued, chain in flows:
-        weight = math.exp(log_flow - log_total)
-        p_no_wait += weight * no_wait
-        first += weight * at_slots
-        if room > 1 and weight * queued > 0:
-            segments.append(Segment(weight * queued, chain.log_rho_q, 2, room))
-    return SegmentWait(slots, slots * mu, p_no_wait, [Segment(first, 0.0, 1, 1), *segments])

@@ -1,4 +1,4 @@
-"""Pictures of the outcome shares (ok / 500 / 502 / 504) against offered load: a text chart and a matplotlib file.
+"""Pictures of the outcome shares (ok / 500 / 502 / 503 / 504) against offered load: a text chart and a matplotlib file.
 
 The text chart stacks the shares of each load step in one column (ok at the bottom), so every column is 100 % of
 the requests at that load. It uses block characters (or plain ASCII) and ANSI colours only when asked to.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from advisor.units import format_rate
 
 from .analytic import predict
 from .params import QueueParams
@@ -26,11 +28,12 @@ __all__ = [
 
 PLOT_SUFFIXES = (".png", ".svg")
 OUTCOMES = ("ok", "500", "502", "504")  # stacking order, bottom to top
-_UNICODE_CELLS = {"ok": "█", "500": "▒", "502": "▓", "504": "░"}
-_ASCII_CELLS = {"ok": "#", "500": "+", "502": "X", "504": ":"}
-_ANSI = {"ok": "\x1b[32m", "500": "\x1b[35m", "502": "\x1b[31m", "504": "\x1b[33m"}
+WITH_503 = ("ok", "500", "502", "503", "504")  # when the app server refuses some (an event loop's concurrency limit)
+_UNICODE_CELLS = {"ok": "█", "500": "▒", "502": "▓", "503": "▚", "504": "░"}
+_ASCII_CELLS = {"ok": "#", "500": "+", "502": "X", "503": "%", "504": ":"}
+_ANSI = {"ok": "\x1b[32m", "500": "\x1b[35m", "502": "\x1b[31m", "503": "\x1b[34m", "504": "\x1b[33m"}
 _RESET = "\x1b[0m"
-_PLOT_COLOURS = {"ok": "#2ca02c", "500": "#9467bd", "502": "#d62728", "504": "#ff7f0e"}
+_PLOT_COLOURS = {"ok": "#2ca02c", "500": "#9467bd", "502": "#d62728", "503": "#1f77b4", "504": "#ff7f0e"}
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,14 @@ class CurvePoint:
     p_500: float
     p_502: float
     p_504: float
+    p_503: float = 0.0
 
     def share(self, outcome: str) -> float:
-        return {"ok": self.p_ok, "500": self.p_500, "502": self.p_502, "504": self.p_504}[outcome]
+        return {"ok": self.p_ok, "500": self.p_500, "502": self.p_502, "503": self.p_503, "504": self.p_504}[outcome]
 
     def to_dict(self) -> dict[str, float]:
         return {"offered_rps": self.offered_rps, "p_ok": self.p_ok, "p_500": self.p_500, "p_502": self.p_502,
-                "p_504": self.p_504}
+                "p_503": self.p_503, "p_504": self.p_504}
 
 
 @dataclass(frozen=True)
@@ -73,21 +77,26 @@ def outcome_curve(params_at: Callable[[float], QueueParams], rps_values: Sequenc
     out = []
     for rps in rps_values:
         p = predict(params_at(rps), latencies=False)
-        out.append(CurvePoint(rps, p.p_ok, p.p_500, p.p_502, p.p_504 + p.p_504_connect))
+        out.append(CurvePoint(rps, p.p_ok, p.p_500, p.p_502, p.p_504 + p.p_504_connect, p.p_503))
     return out
 
 
-def _cells(point: CurvePoint, height: int) -> list[str]:
+def _outcomes_of(panels: Sequence[PanelData]) -> tuple[str, ...]:
+    """The stacked outcomes: 503 only where some point has it."""
+    return WITH_503 if any(point.p_503 > 0 for panel in panels for point in panel.points) else OUTCOMES
+
+
+def _cells(point: CurvePoint, height: int, names: Sequence[str] = OUTCOMES) -> list[str]:
     """The column of ``height`` cells (bottom first) for one load: largest-remainder rounding of the shares."""
-    shares = [max(0.0, point.share(name)) for name in OUTCOMES]
+    shares = [max(0.0, point.share(name)) for name in names]
     total = sum(shares) or 1.0
     exact = [height * share / total for share in shares]
     counts = [int(value) for value in exact]
-    by_remainder = sorted(range(len(OUTCOMES)), key=lambda i: exact[i] - counts[i], reverse=True)
+    by_remainder = sorted(range(len(names)), key=lambda i: exact[i] - counts[i], reverse=True)
     for i in by_remainder[: height - sum(counts)]:
         counts[i] += 1
     column: list[str] = []
-    for name, count in zip(OUTCOMES, counts, strict=True):
+    for name, count in zip(names, counts, strict=True):
         column.extend([name] * count)
     return column
 
@@ -97,10 +106,6 @@ def _column_of(rps: float, axis: Sequence[float]) -> int | None:
         return None
     step = axis[-1] / (len(axis) - 1) if len(axis) > 1 else 1.0
     return min(len(axis) - 1, int(round(rps / step)))
-
-
-def _fmt_rps(rps: float) -> str:
-    return f"{rps:.4g}"
 
 
 def render_text_chart(panels: Sequence[PanelData], offered_rps: float, *, height: int = 8, unicode: bool = True,
@@ -113,13 +118,14 @@ def render_text_chart(panels: Sequence[PanelData], offered_rps: float, *, height
         return f"{_ANSI[name]}{cell}{_RESET}" if color else cell
 
     lines: list[str] = []
-    legend = "  ".join(f"{paint(name)} {name}" for name in OUTCOMES)
+    names = _outcomes_of(panels)
+    legend = "  ".join(f"{paint(name)} {name}" for name in names)
     lines.append(f"      {legend}   (share of requests; 504 includes connect timeouts)")
     for panel in panels:
         axis = [point.offered_rps for point in panel.points]
         width = len(axis)
-        columns = [_cells(point, height) for point in panel.points]
-        lines.append(f"      {panel.title} (capacity {_fmt_rps(panel.capacity_rps)} requests/s)")
+        columns = [_cells(point, height, names) for point in panel.points]
+        lines.append(f"      {panel.title} (capacity {format_rate(panel.capacity_rps)})")
         for row in range(height - 1, -1, -1):
             label = "100%" if row == height - 1 else ("  0%" if row == 0 else
                                                        (" 50%" if row == height // 2 else "    "))
@@ -133,9 +139,9 @@ def render_text_chart(panels: Sequence[PanelData], offered_rps: float, *, height
             marks[load_col] = "^"
         lines.append("      +" + "-" * width)
         lines.append("       " + "".join(marks).rstrip())
-        left, right = "0", f"{_fmt_rps(axis[-1])} requests/s"
+        left, right = "0", format_rate(axis[-1])
         lines.append("       " + left + " " * max(1, width - len(left) - len(right)) + right)
-    lines.append(f"       ^ your load {_fmt_rps(offered_rps)} requests/s   | capacity c/E[H] of that configuration")
+    lines.append(f"       ^ your load {format_rate(offered_rps)}   | capacity c/E[H] of that configuration")
     return lines
 
 
@@ -157,6 +163,7 @@ def write_plot(path: str, rows: Sequence[tuple[str, Sequence[PanelData]]], offer
     import matplotlib.pyplot as plt
 
     columns = max(len(panels) for _, panels in rows)
+    names = _outcomes_of([panel for _, panels in rows for panel in panels])
     figure, axes = plt.subplots(len(rows), columns, figsize=(5.5 * columns, 3.4 * len(rows)), squeeze=False)
     try:
         for row, (title, panels) in enumerate(rows):
@@ -167,8 +174,8 @@ def write_plot(path: str, rows: Sequence[tuple[str, Sequence[PanelData]]], offer
                     continue
                 panel = panels[col]
                 xs = [point.offered_rps for point in panel.points]
-                ax.stackplot(xs, *[[100 * point.share(name) for point in panel.points] for name in OUTCOMES],
-                             labels=list(OUTCOMES), colors=[_PLOT_COLOURS[name] for name in OUTCOMES], alpha=0.85)
+                ax.stackplot(xs, *[[100 * point.share(name) for point in panel.points] for name in names],
+                             labels=list(names), colors=[_PLOT_COLOURS[name] for name in names], alpha=0.85)
                 ax.axvline(panel.capacity_rps, color="black", linestyle=":", linewidth=1, label="capacity")
                 ax.axvline(offered_rps, color="black", linestyle="--", linewidth=1, label="your load")
                 ax.set_xlim(0, xs[-1])

@@ -11,8 +11,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from advisor.units import format_duration, format_percent, format_rate, nginx_time
+
 from .analytic import Prediction, default_backlog_grid, predict
-from .params import LINEAR_SYN_RETRIES_S, MAX_SERVERS, MAX_WORKERS, outcome_fractions
+from .params import LINEAR_SYN_RETRIES_S, MAX_SERVERS, MAX_WORKERS
 from .scenario import OVERLOAD_FACTOR, TIMEOUT_MARGIN_S, PoolSettings, Scenario, describe_source
 
 __all__ = ["Recommendation", "error_share", "outcome_summary", "recommend"]
@@ -48,13 +50,13 @@ class Recommendation:
 
 def outcome_summary(p: Prediction) -> dict[str, Any]:
     """The outcome fractions, error share, utilization and latency of one prediction (the JSON summary shape)."""
-    return {**outcome_fractions(p), "error_share": error_share(p), "utilization": p.utilization,
+    return {**p.fractions, "error_share": error_share(p), "utilization": p.utilization,
             "latency_p50_s": p.latency_p50_s, "latency_p99_s": p.latency_p99_s}
 
 
 def error_share(p: Any) -> float:
-    """The share of requests answered with an error (502, 504 and 500), of a Prediction or SimResult."""
-    return max(0.0, p.p_502 + p.p_504 + p.p_504_connect + p.p_500)
+    """The share of requests answered with an error (502, 503, 504 and 500), of a Prediction or SimResult."""
+    return max(0.0, math.fsum(value for key, value in p.fractions.items() if key != "p_ok"))
 
 
 @dataclass
@@ -102,10 +104,6 @@ def _nginx_line(scenario: Scenario, name: str, value: str) -> tuple[str, str]:
     return f"{at} (not set; add it in this block)", line
 
 
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
-
-
 def recommend(scenario: Scenario, *, target_utilization: float = 0.7,
               error_budget: float = 0.001) -> tuple[list[Recommendation], Scenario]:
     """Recommendations in a fixed order, each predicted on top of the earlier ones, and the resulting scenario.
@@ -139,10 +137,11 @@ def _recommend_connect_timeout(chain: _Chain) -> None:
     if then < now - 1e-4:  # at this load the SYN retries still get requests through: failing fast loses them
         return
     name = f"{chain.scenario.nginx_prefix}_connect_timeout"
-    where, line = _nginx_line(chain.scenario, name, _fmt_s(SHORT_CONNECT_TIMEOUT_S))
+    where, line = _nginx_line(chain.scenario, name, nginx_time(SHORT_CONNECT_TIMEOUT_S))
     chain.apply(
         name, "nginx", s.connect_timeout_s, SHORT_CONNECT_TIMEOUT_S, where, line,
-        f"over TCP a full accept queue silently drops nginx's SYN; with {name} {_fmt_s(s.connect_timeout_s)} the SYN "
+        f"over TCP a full accept queue silently drops nginx's SYN; with {name} {format_duration(s.connect_timeout_s)} "
+        "the SYN "
         "is retried after 1 s, 2 s, ... (latency jumps, half-open connections under load; "
         "docs/failures.md#tcp-accept-queue-full). Below 1 s the overflow is a clean, fast 504 - or bind gunicorn "
         "to a unix socket for an immediate 502",
@@ -161,10 +160,12 @@ def _recommend_workers(chain: _Chain, target: float) -> None:
     if needed <= s.workers:
         return
     where, line = _gunicorn_line(scenario, "workers", needed)
-    reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request slots "
-              f"busy on average; {needed} workers keep the utilisation at or below {target:.0%}")
+    reason = (f"{format_rate(scenario.rps)} x {format_duration(scenario.params.mean_holding_s)} keep {busy:.3g} "
+              "request slots "
+              f"busy on average; {needed} workers keep the utilisation at or below {format_percent(target)}")
     if capped:
-        reason = (f"{scenario.rps:g} requests/s x {_fmt_s(scenario.params.mean_holding_s)} keep {busy:.3g} request "
+        reason = (f"{format_rate(scenario.rps)} x {format_duration(scenario.params.mean_holding_s)} keep {busy:.3g} "
+                  "request "
                   f"slots busy on average: more than one host can run (at most {MAX_WORKERS} processes or "
                   f"threads); {needed} workers is the most one host takes - spread the load over several hosts")
     if cpus is not None:
@@ -218,8 +219,10 @@ def _recommend_queue(chain: _Chain, error_budget: float) -> None:
     chosen = replace(s, backlog=best_backlog, worker_connections=connections)
     if not _worth_it(s, chosen, scenario, overload, error_budget):
         return
-    why = (f"the queue size that maximises the ok share at {scenario.rps:g} requests/s ({best_here:.2%}) and, "
-           f"among sizes within {tolerance:.0e} of that, at {OVERLOAD_FACTOR:g}x capacity ({best_over:.1%}): a short "
+    why = (f"the queue size that maximises the ok share at {format_rate(scenario.rps)} ({format_percent(best_here)}) "
+           "and, "
+           f"among sizes within {tolerance:.0e} of that, at {OVERLOAD_FACTOR:g}x capacity "
+           f"({format_percent(best_over)}): a short "
            "queue turns excess load into fast errors, a long one makes queued requests wait longer than the read "
            "timeout (504s for all; docs/model.md#overload-and-the-drain-time)")
     if s.family == "gthread" and connections != s.worker_connections:

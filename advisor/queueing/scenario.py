@@ -11,10 +11,12 @@ Mapping (the judgement calls are documented here and printed as notes by `adviso
     (docs/model-worker-classes.md); otherwise one pooled queue;
   * ``gevent``/``eventlet``: ``workers × worker_connections`` greenlets. The model then assumes the event loop (CPU)
     is never the bottleneck, i.e. the service time is time spent waiting on I/O.
-  * event-loop workers without a concurrency limit (``asgi``, ``uvicorn_worker.UvicornWorker``, ``tornado``):
-    every request is served at once (M/G/infinity) under the same I/O-bound assumption. Only with
-    ``event_loops=True`` (``advisor validate``); by default they are **refused** (:class:`ScenarioError`), as is
-    standalone uvicorn (its ``limit_concurrency`` turns excess into immediate 503s, which the model does not name).
+  * event loops (gunicorn's ``asgi``, ``uvicorn_worker.UvicornWorker``, ``tornado``; standalone uvicorn): every
+    request is served at once (M/G/infinity) under the same I/O-bound assumption; standalone uvicorn's
+    ``limit_concurrency`` L answers a request beyond it with an immediate 503 (Erlang loss per worker,
+    ``event_loop.py``), c = ``workers × max(1, L − 1)``. Only with ``event_loops=True`` (``advisor model`` and
+    ``advisor validate``, which show the 503 share and the approximation); other callers (the capacity rules, the
+    access-log analysis) get a :class:`ScenarioError`, since their pool arithmetic does not hold for event loops.
 * Q, the waiting room: ``min(backlog, net.core.somaxconn) + 1`` in the kernel accept queue. A gthread worker also
   accepts connections beyond its threads, up to ``worker_connections``, and queues them inside the worker, where
   nginx cannot see them (docs/failures.md#queued-inside-gthread-workers): Q then adds
@@ -46,7 +48,7 @@ from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 
 from . import uwsgi_pool
-from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, QueueParams, ServiceTime
+from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, QueueParams, ServiceTime
 
 __all__ = [
     "OVERLOAD_FACTOR",
@@ -123,6 +125,7 @@ class PoolSettings:
     worker_timeout_status: int  # 500 or 502
     restart_s: float = RESTART_DEFAULT_S
     worker_class: str = ""  # the named family (sync, gthread, gevent, uvicorn, asgi, ...), for validation runs
+    concurrency_limit: int | None = None  # event loops: uvicorn's limit_concurrency per worker (None: no limit)
 
     @property
     def slots_per_worker(self) -> int:
@@ -132,6 +135,8 @@ class PoolSettings:
             return max(1, min(self.threads, self.worker_connections))
         if self.family == "gevent":
             return max(1, self.worker_connections)
+        if self.family == "event-loop" and self.concurrency_limit is not None:
+            return max(1, self.concurrency_limit - 1)  # uvicorn counts the request's own connection
         return 1
 
     @property
@@ -189,7 +194,9 @@ class PoolSettings:
             workers=self.workers if self.family in ("gthread", "event-loop") else None,
             worker_room=self.worker_queue_room // self.workers if self.family == "gthread" else 0,
             queued_worker_weight=LINUX_QUEUED_WORKER_WEIGHT if self.partitioned else 1.0,
+            split_spread=LINUX_SPLIT_SPREAD if self.partitioned else 0.0,
             unbounded=self.family == "event-loop",
+            concurrency_limit=self.concurrency_limit if self.family == "event-loop" else None,
         )
 
 
@@ -332,11 +339,13 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     """
     route, app = link.route, link.app
     label = f"{route.id} -> {app.id}"
-    if app.kind not in ("gunicorn", "uwsgi"):
+    if app.kind not in ("gunicorn", "uwsgi", "uvicorn"):
+        raise ScenarioError(f"cannot model {label}: the model covers gunicorn, uWSGI and uvicorn, not {app.kind}")
+    if app.kind == "uvicorn" and not event_loops:
         raise ScenarioError(
-            f"cannot model {label}: standalone {app.kind} runs one event loop per worker, not a pool of c request "
-            "slots, so the M/M/c/K model does not apply (uvicorn's limit_concurrency answers excess with immediate "
-            "503s instead of queueing)")
+            f"cannot model {label}: standalone uvicorn runs one event loop per worker, not a pool of c request "
+            "slots, so the pool model does not apply (its limit_concurrency answers excess with immediate 503s "
+            "instead of queueing); `advisor model` models it as an event loop")
     if app.kind == "uwsgi":
         refusal = uwsgi_pool.uwsgi_refusal(link)
         if refusal is not None:
@@ -352,6 +361,8 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
     somaxconn = int(somaxconn_setting.value)
     if app.kind == "uwsgi":
         pool, status_source = _uwsgi_pool(app, read)
+    elif app.kind == "uvicorn":
+        pool, status_source = _uvicorn_pool(app, read)
     else:
         pool, status_source = _gunicorn_pool(app, deployment, read, label, event_loops)
     read.sources["somaxconn"] = somaxconn_setting.source
@@ -413,6 +424,26 @@ def _gunicorn_pool(app: AppServer, deployment: Deployment, read: _Reader, label:
                 worker_class=effective_family(named, threads)), status_source
 
 
+def _uvicorn_pool(app: AppServer, read: _Reader) -> tuple[dict[str, Any], Source]:
+    """Standalone uvicorn: `workers` event loops sharing one socket, its `backlog`, and `limit_concurrency`."""
+    owner = "uvicorn"
+    workers = read.integer(app.settings, "workers", owner, 1)
+    backlog = read.integer(app.settings, "backlog", owner, 0)
+    limit: int | None = None
+    setting = app.settings.get("limit_concurrency")
+    if setting is not None and not (setting.known and setting.value is None):
+        limit = read.integer(app.settings, "limit_concurrency", owner, 1)
+    elif setting is not None:
+        read.sources["limit_concurrency"] = setting.source
+    timeout = app.settings.get("timeout")
+    if timeout is not None:
+        read.sources["timeout"] = timeout.source
+    status_source = Source.default("uvicorn has no worker timeout: no request is killed")
+    return dict(family="event-loop", workers=workers, threads=1, worker_connections=1000, backlog=backlog,
+                worker_timeout_s=0.0, worker_timeout_status=500, worker_class="uvicorn",
+                concurrency_limit=limit), status_source
+
+
 def _uwsgi_pool(app: AppServer, read: _Reader) -> tuple[dict[str, Any], Source]:
     """uWSGI's pool: processes × cores (threads when above 1, else the async cores, as uWSGI's sanitize_args), the
     listen queue and harakiri. Sources are recorded under uWSGI's names and, for the model's own knobs, under
@@ -457,12 +488,19 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
             per += " (one queue per worker)"
         c = Parameter("c", s.servers, f"workers {s.workers} x {per}",
                       (("workers", sources["workers"]), ("threads", sources["threads"])))
+    elif s.family == "event-loop" and s.concurrency_limit is not None:
+        c = Parameter("c", s.servers, f"workers {s.workers} x (limit_concurrency {s.concurrency_limit} - 1): each "
+                      "event loop serves every request at once up to the limit, which counts the request's own "
+                      "connection, and answers the next one 503", (("workers", sources["workers"]),
+                                                                   ("limit_concurrency",
+                                                                    sources["limit_concurrency"])))
     elif s.family == "event-loop":
         c = Parameter("c", s.servers, f"workers {s.workers}, each an event loop without a concurrency limit: every "
                       "request is served at once", (("workers", sources["workers"]),))
     else:
         c = Parameter("c", s.servers, f"workers {s.workers} x worker_connections {s.worker_connections} greenlets",
                       (("workers", sources["workers"]), ("worker_connections", sources["worker_connections"])))
+    standalone = link.app.kind == "uvicorn"
     queue_name = "listen" if uwsgi else "backlog"
     capped = f" - the {queue_name} is capped by somaxconn" if s.backlog > s.somaxconn else ""
     meaning = (f"accept queue min({queue_name} {s.backlog}, somaxconn {s.somaxconn}) + 1 = "
@@ -478,7 +516,7 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
         "Q": Parameter("Q", s.queue_room, meaning, tuple(q_sources)),
         "K": Parameter("K", params.capacity, "c + Q, the most connections the pool holds", ()),
         "backlog": Parameter("backlog", s.backlog, ("uWSGI listen (listen(2) argument of every socket)" if uwsgi
-                                                    else "gunicorn backlog (listen(2) argument)"),
+                                                    else f"{link.app.kind} backlog (listen(2) argument)"),
                              ((queue_name, sources["backlog"]),)),
         "somaxconn": Parameter("somaxconn", s.somaxconn, f"net.core.somaxconn of the app host (caps the {queue_name})",
                                (("somaxconn", sources["somaxconn"]),)),
@@ -500,11 +538,17 @@ def _parameters(settings: PoolSettings, params: QueueParams, sources: dict[str, 
     elif s.family == "sync":
         tw_meaning = ("gunicorn timeout: a sync worker running longer is killed" if s.worker_timeout_s > 0
                       else "gunicorn timeout 0: off, a slow request holds its worker until it finishes")
+    elif standalone:
+        tw_meaning = "none: uvicorn has no worker timeout, a slow request runs until it finishes"
     else:
         tw_meaning = (f"none: for {s.family} workers gunicorn's timeout is a heartbeat, not a limit on one request "
                       "(docs/failures.md#the-timeout-of-non-sync-workers)")
     tw_sources = (("harakiri" if uwsgi else "timeout", sources["timeout"]),) if "timeout" in sources else ()
     out["Tw"] = Parameter("Tw", s.model_worker_timeout_s, tw_meaning, tw_sources)
+    if standalone:
+        out["socket"] = Parameter("socket", s.socket, f"nginx connects to {link.address.value}",
+                                  (("address", link.address.source),))
+        return out
     if uwsgi:
         out["R"] = Parameter("R", s.restart_s, "restart time of a killed worker: uWSGI's master re-forks it on its "
                              "next 1-s cycle", (("R", Source.default("measured with uWSGI 2.0.30")),))
@@ -550,16 +594,15 @@ def _notes(scenario: Scenario) -> list[str]:
         if scenario.upstream_keepalive:
             notes.append(f"nginx keeps up to {scenario.upstream_keepalive} idle keep-alive connections to this "
                          "upstream; in gthread they hold worker_connections slots (not modelled).")
-    if s.family in ("gthread", "gevent", "event-loop"):
+    standalone = scenario.app.kind == "uvicorn"
+    if s.family in ("gthread", "gevent", "event-loop") and not standalone:
         at = scenario.setting_sources.get("timeout")
         notes.append(f"gunicorn's timeout ({describe_source(at) if at else 'default'}) does not bound a request for "
                      f"{s.family} workers: only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow "
                      "request, "
                      "and the worker keeps running it.")
     if s.family == "event-loop":
-        notes.append(f"{s.worker_class or 'event-loop'} workers: every request is served at once; the model assumes "
-                     "requests spend their time awaiting I/O. CPU-bound handlers run one at a time per worker and "
-                     "make this optimistic.")
+        notes.extend(_event_loop_notes(scenario))
     if s.family == "gevent":
         notes.append("gevent: the model assumes the event loop is never the bottleneck (the service time is time "
                      "spent waiting on I/O); CPU-bound requests serialise in the loop and make this optimistic.")
@@ -573,6 +616,34 @@ def _notes(scenario: Scenario) -> list[str]:
     elif s.backlog > s.somaxconn:
         notes.append(f"backlog {s.backlog} is above net.core.somaxconn {s.somaxconn}: the kernel silently caps it, "
                      f"so the accept queue holds {s.kernel_queue_room}.")
+    return notes
+
+
+def _event_loop_notes(scenario: Scenario) -> list[str]:
+    s = scenario.settings
+    what = "uvicorn workers" if scenario.app.kind == "uvicorn" else f"{s.worker_class or 'event-loop'} workers"
+    notes = [f"{what}: every request is served at once, nothing waits in a queue; the model assumes requests spend "
+             "their time awaiting I/O. A CPU-bound handler blocks its worker's event loop (requests then run one "
+             "at a time per worker) and makes this optimistic."]
+    if scenario.app.kind == "uvicorn":
+        notes.append(f"uvicorn has no worker timeout: only nginx's {scenario.nginx_prefix}_read_timeout cuts a slow "
+                     "request (504), and the handler keeps running.")
+    limit = s.concurrency_limit
+    if limit is None:
+        return notes
+    where = describe_source(scenario.setting_sources["limit_concurrency"])
+    if limit <= 1:
+        notes.append(f"limit_concurrency {limit} ({where}): uvicorn counts the request's own connection, so every "
+                     "request is answered 503 Service Unavailable at once.")
+        return notes
+    notes.append(f"limit_concurrency {limit} ({where}): each of the {s.workers} workers answers a request with an "
+                 f"immediate 503 Service Unavailable (from uvicorn, not nginx) while it holds {limit} connections, "
+                 f"the new one included, so it serves at most {limit - 1} at once. The model takes an even random "
+                 "split of connections over the workers (approximate).")
+    if scenario.upstream_keepalive:
+        notes.append(f"nginx keeps up to {scenario.upstream_keepalive} idle keep-alive connections to this "
+                     "upstream; uvicorn counts idle connections against limit_concurrency too (not modelled: more "
+                     "503s than predicted).")
     return notes
 
 

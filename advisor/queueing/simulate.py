@@ -16,7 +16,8 @@ The simulated system is the one the analytic model describes, plus what the form
 
 Partitioned pools (gthread workers that queue connections inside themselves, ``QueueParams.partitioned``) run on
 ``simulate_workers.PartitionedEngine``: per-worker queues fed by a weighted random split; event loops without a
-concurrency limit (``QueueParams.unbounded``) never run out of slots.
+concurrency limit (``QueueParams.unbounded``) never run out of slots; event loops with one (uvicorn's
+``limit_concurrency``) run on ``simulate_loops``.
 
 Requests are counted when they arrive inside [warmup, horizon); the run continues after the horizon (without new
 arrivals) until every counted request has an outcome.
@@ -38,6 +39,7 @@ from .des import (
     _quantile,
 )
 from .params import QueueParams
+from .simulate_loops import simulate_limited_loops
 from .simulate_workers import PartitionedEngine
 
 __all__ = [
@@ -117,6 +119,9 @@ def simulate(
     bursts = _burst_times(burst)
     if arrivals == "burst" and not bursts:
         raise ValueError("arrivals='burst' needs burst=N (or (N, at_s[, spacing_s]))")
+    if params.limited_loop:
+        return simulate_limited_loops(params, horizon_s, warmup_s, seed, arrivals, schedule, bursts, max_requests,
+                                      max_seconds)
     rng = random.Random(seed)
     engine_class = PartitionedEngine if params.partitioned else _Engine
     engine = engine_class(params, rng, horizon_s, warmup_s, syn_bunching, ack_retry_schedule_s)
@@ -148,6 +153,7 @@ def timeline(result: SimResult, bin_s: float = 1.0) -> list[dict[str, float]]:
 BAND_KEYS = (
     "p_ok",
     "p_502",
+    "p_503",
     "p_504",
     "p_504_connect",
     "p_500",

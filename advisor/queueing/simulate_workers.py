@@ -4,7 +4,8 @@ A gthread worker's main thread keeps accepting while its threads are busy, up to
 connections, and hands each one to its own thread pool (a FIFO queue). So, unlike the sync pool of ``simulate.py``:
 
 * an arriving connection goes to one of the workers that still accept (fewer than ``threads + worker_room``
-  connections), chosen at random with the ``QueueParams.shares`` weights - not to a worker with a free thread;
+  connections), chosen at random with the ``QueueParams.shares`` weights - times a per-run weight per worker when
+  ``split_spread`` is set - not to a worker with a free thread;
 * it waits inside that worker, behind that worker's busy threads, even when another worker is idle;
 * only when every worker holds its maximum do connections wait in the kernel accept queue (FIFO, shared); a worker
   that lets go of a connection takes the head of that queue; a full accept queue overflows as in the pooled model.
@@ -36,7 +37,7 @@ class PartitionedEngine(_Engine):
         self.cap = self.slots + params.worker_room  # connections a worker holds before it stops accepting
         self.room = params.kernel_room  # the pooled engine's queue is the kernel accept queue here
         self.synrecv_cap = max(1, self.room - 1)
-        self.shares = params.shares
+        self.shares = self.run_shares(params.shares, params.split_spread if params.split is None else 0.0)
         self.cumulative = list(accumulate(self.shares))
         self.held = [0] * self.n_workers  # connections accepted and not finished (in service + queued)
         self.busy = [0] * self.n_workers  # threads serving a request
@@ -44,6 +45,15 @@ class PartitionedEngine(_Engine):
         self.full = 0  # workers at their maximum (not accepting)
         self.bias = params.queued_worker_weight
         self.with_queue = 0  # workers with connections queued inside them (matters when bias != 1)
+
+    def run_shares(self, shares: tuple[float, ...], spread: float) -> tuple[float, ...]:
+        """This run's split: each worker's share times its per-run weight e^(spread Z) (the bias that holds for a
+        whole run; :mod:`.split_spread` is the formula's side of it)."""
+        if spread <= 0.0:
+            return shares
+        weights = [share * math.exp(spread * self.rng.gauss(0.0, 1.0)) for share in shares]
+        total = math.fsum(weights)
+        return tuple(weight / total for weight in weights)
 
     # -- who takes a connection -------------------------------------------------------------------------------------
     def pick_worker(self) -> int:

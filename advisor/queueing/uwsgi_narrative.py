@@ -4,15 +4,13 @@ and the worker-cut statement are rewritten, and nginx's directives carry the rou
 
 from __future__ import annotations
 
+from advisor.units import format_percent
+
 from .narrative import LOG_PREMATURE_CLOSE
 from .scenario import Scenario, describe_source
 
 LOG_HARAKIRI = "*** HARAKIRI ON WORKER N (pid: P, try: 1, graceful: ...) ***"
 LOG_LISTEN_FULL = "*** uWSGI listen queue of socket \"ADDRESS\" (fd: N) full !!! (Q+1/Q) ***"
-
-
-def _pct(p: float) -> str:
-    return "0 %" if p == 0 else ("< 0.1 %" if p < 0.001 else f"{100 * p:.1f} %")
 
 
 def adapt_uwsgi_narrative(scenario: Scenario, lines: list[str], p_killed: float) -> list[str]:
@@ -49,7 +47,7 @@ def _harakiri(scenario: Scenario, p_killed: float) -> str:
             f"(time in the listen queue does not count) and logs `{LOG_HARAKIRI}`. uWSGI writes no answer: nginx "
             f"sees the connection closed and answers 502, logged as `{LOG_PREMATURE_CLOSE}`. The master re-forks "
             f"the worker on its next cycle, about 1 s later, and that slot serves nobody meanwhile. Predicted: "
-            f"{_pct(p_killed)} of requests killed.")
+            f"{format_percent(p_killed)} of requests killed.")
     deadline = s.read_timeout_s
     if deadline is not None and s.worker_timeout_s >= deadline:
         text += (f" Because harakiri is not below {scenario.nginx_prefix}_read_timeout ({deadline:g} s), nginx "

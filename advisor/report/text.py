@@ -12,7 +12,6 @@ every selected check could run; otherwise `No problems found by the checks that 
 
 from __future__ import annotations
 
-import textwrap
 from typing import Iterable
 
 from advisor.engine.findings import Finding, Notice
@@ -32,6 +31,9 @@ class _Painter:
         return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if self.enabled else text
 
 
+MAX_SNIPPET_CHARS = 300  # of a source line shown under a finding (minified or generated files have huge lines)
+
+
 class SourceLines:
     """The offending line of each finding, from the text the loaders read (advisor/readers.py: a file is not read
     again, a special or huge file never). Files outside the project show no line (advisor/privacy.py)."""
@@ -48,7 +50,8 @@ class SourceLines:
         lines = self._files[path]
         if not lines or not 1 <= number <= len(lines):
             return None
-        return lines[number - 1].rstrip()
+        line = lines[number - 1].rstrip()
+        return line if len(line) <= MAX_SNIPPET_CHARS else line[:MAX_SNIPPET_CHARS] + " ..."
 
 
 def _location(path: str | None, line: int | None, column: int | None, root: str | None) -> str:
@@ -150,5 +153,7 @@ EXPLANATION_WIDTH = 100
 
 def explanation_lines(explanation: str, width: int = EXPLANATION_WIDTH) -> list[str]:
     """`  explanation: ...` wrapped to `width` columns, continuation lines indented under the text."""
+    import textwrap
+
     return textwrap.wrap(" ".join(explanation.split()), width=width, initial_indent="  explanation: ",
                          subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)

@@ -13,17 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.queueing.analytic import Prediction
+from advisor.queueing.outcome import OUTCOME_LABELS, SHARE_KEYS
 from advisor.queueing.params import QueueParams
 from advisor.queueing.simulate import Band, band
 
-SHARE_ROWS = (
-    ("p_ok", "ok"),
-    ("p_502", "502"),
-    ("p_504", "504 read timeout"),
-    ("p_504_connect", "504 connect timeout"),
-    ("p_500", "500"),
-    ("p_other", "other (not modelled)"),
-)
+SHARE_ROWS = tuple((key, OUTCOME_LABELS[key]) for key in SHARE_KEYS)
+OPTIONAL_ROWS = frozenset({"p_503"})  # shown when the prediction or the measurement has some
 INFO_ROWS = (
     ("latency_p50_s", "p50 latency of ok"),
     ("latency_p99_s", "p99 latency of ok"),
@@ -88,17 +83,17 @@ def band_in_user_units(sim_band: Band, time_scale: float) -> dict[str, tuple[flo
 
 def predicted_values(prediction: Prediction) -> dict[str, Any]:
     """The prediction in the measurement's keys (``p_other`` is 0 by definition)."""
-    out = {key: getattr(prediction, key) for key in (
-        "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "latency_p50_s", "latency_p99_s", "utilization",
-        "rho", "offered_rps", "throughput_rps", "goodput_rps", "mean_wait_s", "mean_holding_s",
-        "relaxation_time_s", "collapse", "model", "approximate", "approximation_reason")}
-    out["p_other"] = 0.0
-    return out
+    return {**prediction.outcome.shares, **{key: getattr(prediction, key) for key in (
+        "latency_p50_s", "latency_p99_s", "utilization", "rho", "offered_rps", "throughput_rps", "goodput_rps",
+        "mean_wait_s", "mean_holding_s", "relaxation_time_s", "collapse", "model", "approximate",
+        "approximation_reason")}}
 
 
 def compare(predicted: dict[str, Any], measured: dict[str, Any], bands: dict[str, tuple[float, float]]) -> list[Row]:
     rows = []
     for key, label in SHARE_ROWS:
+        if key in OPTIONAL_ROWS and not (predicted.get(key) or measured.get(key)):
+            continue
         edges = bands.get(key, (0.0, 0.0) if key == "p_other" else None)
         rows.append(_row(key, label, True, predicted.get(key), measured.get(key), edges))
     for key, label in INFO_ROWS:

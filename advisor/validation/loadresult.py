@@ -11,6 +11,7 @@ OUTCOME_CLASS = {
     "ok": "ok",
     "http_500": "500",
     "http_502": "502",
+    "http_503": "503",  # the app server's own refusal (uvicorn's limit_concurrency); nginx passes it on
     "eagain": "502",  # unix accept queue full: nginx "connect() ... failed (11: ...)" -> 502 at once
     "reset": "502",  # closed or reset without a (complete) response: "prematurely closed" / "recv() failed (104)"
     "refused": "502",  # ECONNREFUSED/ENOENT: nothing listening -> 502
@@ -21,7 +22,7 @@ OUTCOME_CLASS = {
 
 
 def outcome_class(outcome: str) -> str:
-    """ok / 500 / 502 / 504 / other (other HTTP statuses) / error (client-side failure, e.g. EMFILE)."""
+    """ok / 500 / 502 / 503 / 504 / other (other HTTP statuses) / error (client-side failure, e.g. EMFILE)."""
     if outcome in OUTCOME_CLASS:
         return OUTCOME_CLASS[outcome]
     return "other" if outcome.startswith("http_") else "error"
@@ -95,6 +96,7 @@ class LoadResult:
             "counts": self.counts(),
             "p_ok": share("ok"),
             "p_502": share("502"),
+            "p_503": share("503"),
             "p_504": share("504"),
             "p_500": share("500"),
             "p_other": share("other"),

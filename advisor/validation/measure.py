@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from advisor.queueing.outcome import SHARE_KEYS, Outcome
+
 from .loadgen import requested_service_s
 from .loadresult import LoadResult, RequestRecord, quantile
 from .nginx_accesslog import AccessEntry
 
-SHARE_KEYS = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other")
+__all__ = ["SHARE_KEYS", "busy_fraction", "classify", "is_cut_by_read_timeout", "measure", "window_records"]
 
 _CLASS_OF_OUTCOME = {
     "ok": "ok",
     "http_502": "502",
+    "http_503": "503",
     "eagain": "502",
     "reset": "502",
     "refused": "502",
@@ -29,12 +32,12 @@ _CLASS_OF_OUTCOME = {
 
 
 # One character per measured request, in schedule order (runs with the same seed can be compared request by request).
-_CODE = {"ok": "o", "502": "2", "504": "4", "504_connect": "c", "500": "5", "other": "x"}
+_CODE = {"ok": "o", "502": "2", "503": "3", "504": "4", "504_connect": "c", "500": "5", "other": "x"}
 OUTCOME_CODES = {code: name for name, code in _CODE.items()}
 
 
 def classify(record: RequestRecord, access: dict[int, AccessEntry] | None, via_nginx: bool = False) -> str:
-    """ok / 502 / 504 (read) / 504_connect / 500 / other (anything the model has no name for).
+    """ok / 502 / 503 / 504 (read) / 504_connect / 500 / other (anything the model has no name for).
 
     Behind nginx only nginx's answers count: a connection the generator itself gave up on (its own timeout, a reset
     from nginx) is "other", because nginx should have answered first.
@@ -92,24 +95,17 @@ def measure(result: LoadResult, *, warmup_s: float, duration_s: float, workers: 
     t0 = result.extra["t0_monotonic"]
     start, end = t0 + warmup_s, t0 + warmup_s + duration_s
 
-    def share(name: str) -> float:
-        return classes.get(name, 0) / n if n else math.nan
-
     mean_service = math.fsum(services) / len(services) if services else math.nan
     offered = n / duration_s
     unmatched = 0
     if access is not None:
         unmatched = sum(1 for r in records if r.outcome.startswith("http_") and r.index not in access)
+    outcome = Outcome.from_counts(classes)
     return {
         "n": n,
-        "counts": {name: classes.get(name, 0) for name in ("ok", "502", "504", "504_connect", "500", "other")},
+        "counts": dict(outcome.counts or {}),
         "outcomes": dict(Counter(r.outcome for r in records)),
-        "p_ok": share("ok"),
-        "p_502": share("502"),
-        "p_504": share("504"),
-        "p_504_connect": share("504_connect"),
-        "p_500": share("500"),
-        "p_other": share("other"),
+        **outcome.shares,
         "latency_p50_s": quantile(ok_latency, 0.5) if ok_latency else None,
         "latency_p99_s": quantile(ok_latency, 0.99) if ok_latency else None,
         "utilization": busy_fraction(busy_spans, workers, start, end) if busy_spans is not None else None,

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.units import nginx_time
+
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, wait_listening
 from .nginx_errorlog import ErrorLogSummary, summarize_error_log
 from .procutil import set_parent_death_signal, stop_process_group
@@ -94,10 +96,6 @@ class NginxRoute:
             raise ValueError(f"invalid client_max_body_size {self.client_max_body_size!r}")
 
 
-def _ms(seconds: float) -> str:
-    return f"{max(1, round(seconds * 1000))}ms"
-
-
 def render_nginx_conf(upstream: Endpoint, route: NginxRoute, listen_port: int, workdir: str,
                       *, run_as_root: bool | None = None, timing_log: bool = False) -> str:
     """The complete nginx.conf text. All paths (pid, logs, *_temp_path) live in ``workdir``. ``timing_log``: also
@@ -153,9 +151,9 @@ def render_nginx_conf(upstream: Endpoint, route: NginxRoute, listen_port: int, w
         lines.append(f"            include {workdir}/uwsgi_params;")
     lines += [
         f"            {prefix}_pass {target};",
-        f"            {prefix}_connect_timeout {_ms(route.proxy_connect_timeout_s)};",
-        f"            {prefix}_read_timeout {_ms(route.proxy_read_timeout_s)};",
-        f"            {prefix}_send_timeout {_ms(route.proxy_send_timeout_s)};",
+        f"            {prefix}_connect_timeout {nginx_time(max(route.proxy_connect_timeout_s, 0.001))};",
+        f"            {prefix}_read_timeout {nginx_time(max(route.proxy_read_timeout_s, 0.001))};",
+        f"            {prefix}_send_timeout {nginx_time(max(route.proxy_send_timeout_s, 0.001))};",
     ]
     if not uwsgi:
         lines.append(f"            proxy_http_version {route.proxy_http_version};")

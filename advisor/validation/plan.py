@@ -29,7 +29,7 @@ from advisor.queueing.params import QueueParams, ServiceTime
 
 from .nginx_runner import NEXT_UPSTREAM_TOKENS, PASS_KINDS, NginxRoute
 
-MAX_WORKERS = {"ref": 64, "gunicorn": 32, "uwsgi": 32}
+MAX_WORKERS = {"ref": 64, "gunicorn": 32, "uwsgi": 32, "uvicorn": 32}
 MAX_RATE_PER_S = 1000.0
 MIN_MEAN_SERVICE_S = 0.005
 MIN_TIMEOUT_S = 0.010
@@ -40,7 +40,7 @@ TAIL_CAP_S = 120.0
 GUNICORN_ARBITER_LOOP_S = 1.0
 REF_CHECK_INTERVAL_S = 1.0  # the reference server's arbiter loop, as gunicorn's, before time scaling
 MAX_THREADS = 64
-SERVERS = ("ref", "gunicorn", "uwsgi")
+SERVERS = ("ref", "gunicorn", "uwsgi", "uvicorn")
 PROXIES = ("nginx", "builtin")
 # the model's worker families that real gunicorn runs here, and the runner's worker class for each named family
 GUNICORN_CLASSES = {"sync": "sync", "gthread": "gthread", "gevent": "gevent", "eventlet": "gevent",
@@ -58,7 +58,7 @@ class ValidationPlan:
     params: QueueParams  # executed system: what is predicted, simulated and measured
     user_params: QueueParams  # the deployment as configured, before time scaling
     route: NginxRoute  # executed nginx route settings
-    server: str  # "ref" or "gunicorn"
+    server: str  # "ref", "gunicorn", "uwsgi" or "uvicorn"
     proxy: str  # "nginx" or "builtin"
     duration_s: float  # measured part of the run (wall clock)
     warmup_s: float
@@ -108,6 +108,7 @@ class ValidationPlan:
             "worker_class": self.worker_class,
             "threads": self.threads,
             "worker_connections": self.worker_connections,
+            "limit_concurrency": p.concurrency_limit,
             "slots": p.servers,
             "backlog": p.backlog,
             "listen_backlog": self.listen_backlog,
@@ -234,10 +235,17 @@ def make_plan(
     processes: int | None = None,
     threads: int = 1,
     worker_connections: int = 1000,
+    app_kind: str = "gunicorn",
 ) -> ValidationPlan:
-    """Check the options and the limits, and build the executed system. Raises PlanError with a suggestion."""
+    """Check the options and the limits, and build the executed system. Raises PlanError with a suggestion.
+    ``app_kind``: the link's app server (gunicorn, uwsgi or a standalone uvicorn)."""
     if server not in SERVERS:
-        raise PlanError(f"unknown --server {server!r}: use ref, gunicorn or uwsgi")
+        raise PlanError(f"unknown --server {server!r}: use ref, gunicorn, uwsgi or uvicorn")
+    if (app_kind == "uvicorn") != (server == "uvicorn"):
+        raise PlanError("the link's app server is standalone uvicorn: use --server uvicorn (real uvicorn with a "
+                        "synthetic ASGI app)" if app_kind == "uvicorn" else
+                        f"--server uvicorn runs standalone uvicorn, but the link's app server is {app_kind}: use "
+                        "--server gunicorn, uwsgi or ref")
     if proxy not in PROXIES:
         raise PlanError(f"unknown --proxy {proxy!r}: use auto, nginx or builtin")
     if (family == "uwsgi") != (server == "uwsgi"):
@@ -251,7 +259,9 @@ def make_plan(
     if family != "sync" and server == "ref":
         raise PlanError(f"the link uses {worker_class or family} workers; the reference server emulates sync workers "
                         "only. Use --server gunicorn: it runs real gunicorn with the link's worker class")
-    runner_class = None if server == "uwsgi" else GUNICORN_CLASSES.get(worker_class if family != "sync" else "sync")
+    runner_class = None
+    if server not in ("uwsgi", "uvicorn"):
+        runner_class = GUNICORN_CLASSES.get(worker_class if family != "sync" else "sync")
     if server == "gunicorn" and runner_class is None:
         raise PlanError(f"the link uses {worker_class} workers, which this validation cannot run with a synthetic "
                         f"app (it runs {', '.join(sorted(GUNICORN_CLASSES))})")
@@ -269,7 +279,7 @@ def make_plan(
     if threads > MAX_THREADS:
         raise PlanError(f"{threads} threads per worker: this validation runs at most {MAX_THREADS}")
     if c > limit:
-        names = {"ref": "reference", "gunicorn": "gunicorn", "uwsgi": "uWSGI"}
+        names = {"ref": "reference", "gunicorn": "gunicorn", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}
         raise PlanError(
             f"{c} workers: this validation runs at most {limit} {names[server]} "
             f"workers reliably on this machine. Validate a reduced copy instead: e.g. workers = {limit} with --rps "
@@ -353,6 +363,11 @@ def make_plan(
         notes.append(f"--server uwsgi: real uWSGI ({c} processes x {threads} threads, "
                      f"{'socket' if route.kind == 'uwsgi' else 'http-socket'}) with a synthetic WSGI app that sleeps "
                      "the drawn service time; your application is not run")
+    elif server == "uvicorn":
+        limit = params.concurrency_limit
+        notes.append(f"--server uvicorn: real uvicorn ({c} workers, "
+                     + (f"limit_concurrency {limit}" if limit is not None else "no concurrency limit")
+                     + ") with a synthetic ASGI app that awaits the drawn service time; your application is not run")
     elif server == "gunicorn":
         app = "ASGI app that awaits" if runner_class in ("uvicorn", "asgi") else "WSGI app that sleeps"
         notes.append(f"--server gunicorn: real gunicorn ({runner_class}) with a synthetic {app} the drawn "
@@ -365,7 +380,8 @@ def make_plan(
         params=params, user_params=user_params, route=executed_route, server=server, proxy=proxy,
         duration_s=duration_s, warmup_s=warmup_s, seed=seed, time_scale=f, tcp_host=tcp_host,
         gunicorn_timeout_s=gunicorn_timeout, restart_s=params.restart_s, listen_backlog=listen_backlog,
-        worker_class=("uwsgi" if server == "uwsgi" else runner_class or "sync"), processes=c, threads=threads,
+        worker_class=server if server in ("uwsgi", "uvicorn") else runner_class or "sync", processes=c,
+        threads=threads,
         worker_connections=worker_connections, harakiri_s=harakiri,
         notes=tuple(notes),
         warnings=tuple(warnings),

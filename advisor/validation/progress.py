@@ -71,7 +71,7 @@ class Progress:
                 else:
                     still_open.append(record)
             open_records = still_open
-            answered = ", ".join(f"{key} {classes[key]}" for key in ("ok", "502", "504", "500") if classes[key])
+            answered = ", ".join(f"{key} {classes[key]}" for key in ("ok", "502", "503", "504", "500") if classes[key])
             line = (f"advisor validate: {min(elapsed, total_s):5.1f}/{total_s:g} s, {sent} sent"
                     + (f", {answered}" if answered else ""))
             if self.tty:

@@ -15,6 +15,8 @@ import json
 import math
 from typing import Any
 
+from advisor.units import format_duration, format_percent, format_rate
+
 from .compare import Row
 from .nginx_errorlog import SIGNATURES
 
@@ -38,18 +40,6 @@ _SIGNATURE_TEXT = {
 _STATUS = {key: status for key, _, status in SIGNATURES}
 
 
-def _pct(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value * 100:.1f} %"
-
-
-def _ms(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.3g} s"
-
-
 def _num(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -58,9 +48,9 @@ def _num(value: float | None) -> str:
 
 def _fmt(row_key: str, value: float | None) -> str:
     if row_key.startswith("p_"):
-        return _pct(value)
+        return format_percent(value)
     if row_key.startswith("latency"):
-        return _ms(value)
+        return format_duration(value)
     return _num(value)
 
 
@@ -69,9 +59,9 @@ def _band_text(row: Row) -> str:
         return "-"
     lo, hi = row.band
     if row.key.startswith("p_"):
-        return f"{lo * 100:.1f} - {hi * 100:.1f} %"
+        return f"{format_percent(lo)} - {format_percent(hi)}"
     if row.key.startswith("latency"):
-        return f"{lo * 1000:.0f} - {hi * 1000:.0f} ms" if hi < 1 else f"{lo:.3g} - {hi:.3g} s"
+        return f"{format_duration(lo)} - {format_duration(hi)}"
     return f"{lo:.3f} - {hi:.3f}"
 
 
@@ -84,6 +74,10 @@ def _pool_text(p: dict[str, Any]) -> str:
                 f"(worker_connections {p['worker_connections']})")
     if worker_class == "gevent":
         return f"{p['workers']} gevent workers x {p['worker_connections']} greenlets"
+    if p.get("server") == "uvicorn":
+        limit = p.get("limit_concurrency")
+        return (f"{p['workers']} uvicorn workers (standalone, "
+                + (f"limit_concurrency {limit})" if limit is not None else "no concurrency limit)"))
     if worker_class in ("uvicorn", "asgi"):
         return f"{p['workers']} {worker_class} event-loop workers"
     return f"{p['workers']} sync workers"
@@ -97,29 +91,32 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
     uwsgi = p["server"] == "uwsgi"
     queue = "listen" if uwsgi else "backlog"
     out.append(f"  {_pool_text(p)}, {queue} {p['backlog']} (accept queue {p.get('accept_queue', p['queue_room'])}), "
-               f"{socket}; {p['rps']:g} requests/s, service {p['service']} (ρ {p['rho']:.2f})")
+               f"{socket}; {format_rate(p['rps'])}, service {p['service']} (ρ {p['rho']:.2f})")
     prefix = p.get("nginx_pass", "proxy")
-    if uwsgi:
-        cut = f"harakiri {_ms(p['harakiri_s']) if p.get('harakiri_s') else 'off'}"
+    if p["server"] == "uvicorn":
+        cut = "no worker timeout"
+    elif uwsgi:
+        cut = f"harakiri {format_duration(p['harakiri_s']) if p.get('harakiri_s') else 'off'}"
     else:
-        cut = f"gunicorn timeout {_ms(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}"
-    out.append(f"  {prefix}_read_timeout {_ms(p['proxy_read_timeout_s'])}, {prefix}_connect_timeout "
-               f"{_ms(p['proxy_connect_timeout_s'])}, {cut}")
+        cut = f"gunicorn timeout {format_duration(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}"
+    out.append(f"  {prefix}_read_timeout {format_duration(p['proxy_read_timeout_s'])}, {prefix}_connect_timeout "
+               f"{format_duration(p['proxy_connect_timeout_s'])}, {cut}")
     proxy = "nginx" if p["proxy"] == "nginx" else "built-in proxy emulation"
-    server = {"ref": "reference server", "uwsgi": "uWSGI"}.get(p["server"], "gunicorn")
+    server = {"ref": "reference server", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}.get(p["server"], "gunicorn")
     scale = f", time scale {p['time_scale']:g}" if p["time_scale"] != 1 else ""
     out.append(f"  ran: {proxy} + {server}, {p['duration_s']:g} s measured after {p['warmup_s']:g} s warm-up, "
                f"seed {p['seed']}{scale}")
     realised = measured.get("rho")
     out.append(f"  measured {measured['n']} requests"
-               + (f" (realised ρ {realised:.2f}: {measured['offered_rps']:.1f} requests/s x "
-                  f"{_ms(measured['mean_service_s'])} mean service)" if realised is not None else ""))
+               + (f" (realised ρ {realised:.2f}: {format_rate(measured['offered_rps'])} x "
+                  f"{format_duration(measured['mean_service_s'])} mean service)" if realised is not None else ""))
     if measured.get("cut_by_read_timeout"):
         out.append(f"  {measured['cut_by_read_timeout']} response(s) cut by nginx's read timeout after the header "
                    "(counted as 504 read timeout; nginx keeps a timer that would move by < 300 ms)")
     out.append("")
     level = report["band_level"]
-    header = ("", "predicted", "measured", f"{level * 100:g} % band ({p['duration_s']:g} s run)", "verdict")
+    band = f"{format_percent(level)} band ({format_duration(p['duration_s'])} run)"
+    header = ("", "predicted", "measured", band, "verdict")
     table = [header] + [(row.label, _fmt(row.key, row.predicted), _fmt(row.key, row.measured), _band_text(row),
                          row.verdict + ("" if row.share else " (info)")) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -148,10 +145,10 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
     if report.get("warnings") or report.get("notes"):
         out.append("")
     if report["verdict"] == "inside":
-        out.append(f"verdict: inside - every measured share is inside its {level * 100:g} % band")
+        out.append(f"verdict: inside - every measured share is inside its {format_percent(level)} band")
     else:
         outside = [row.label for row in rows if row.share and row.verdict != "inside"]
-        out.append(f"verdict: outside - {', '.join(outside)} outside the {level * 100:g} % band")
+        out.append(f"verdict: outside - {', '.join(outside)} outside the {format_percent(level)} band")
     return "\n".join(out) + "\n"
 
 

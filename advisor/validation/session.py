@@ -23,6 +23,7 @@ from .plan import MAX_REQUESTS, ValidationPlan
 from .progress import Progress
 from .refserver import RefServerConfig, start_refserver
 from .service_spec import format_service_spec
+from .uvicorn_runner import UvicornConfig, start_uvicorn
 from .uwsgi_runner import UwsgiConfig, start_uwsgi
 
 
@@ -74,6 +75,11 @@ def _start_server(plan: ValidationPlan, workdir: str):
             processes=plan.processes, threads=plan.threads, listen=max(1, backlog), harakiri_s=plan.harakiri_s,
             max_seconds=plan.max_seconds, request_log=True,
         ))
+    if plan.server == "uvicorn":
+        return start_uvicorn(UvicornConfig(
+            bind=_server_bind(plan), workers=plan.processes, backlog=backlog,
+            limit_concurrency=params.concurrency_limit, max_seconds=plan.max_seconds, request_log=True,
+        ))
     if plan.server == "gunicorn":
         return start_gunicorn(GunicornConfig(
             bind=_server_bind(plan), workers=plan.processes, worker_class=plan.worker_class, threads=plan.threads,
@@ -90,7 +96,7 @@ def _start_server(plan: ValidationPlan, workdir: str):
 
 
 def _busy_spans(plan: ValidationPlan, server) -> list[tuple[float, float]]:
-    if plan.server in ("gunicorn", "uwsgi"):
+    if plan.server in ("gunicorn", "uwsgi", "uvicorn"):
         return [(r["start"], r["done"]) for r in server.request_records()]
     return [(r["accept"], r["done"]) for r in server.request_records() if r.get("done") is not None]
 
@@ -109,6 +115,9 @@ def _server_summary(plan: ValidationPlan, server) -> dict[str, Any]:
         return {"kind": "uwsgi", "address_kind": plan.socket, "worker_timeouts": log.count("HARAKIRI ON WORKER"),
                 "workers_killed": log.count("DAMN ! worker"), "listen_queue_full": log.count("listen queue of socket"),
                 "invalid_request_block_size": log.count("invalid request block size"), **_errors(log)}
+    if plan.server == "uvicorn":
+        log = server.log()
+        return {"kind": "uvicorn", "address_kind": plan.socket, **_errors(log)}
     if plan.server == "gunicorn":
         log = server.log()
         return {"kind": "gunicorn", "address_kind": plan.socket,
@@ -140,7 +149,7 @@ def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress:
     nginx: NginxRunner | None = None
     try:
         with ExitStack() as stack:
-            what = {"ref": "reference server", "uwsgi": "uWSGI"}.get(plan.server, f"gunicorn ({plan.worker_class})")
+            what = {"ref": "reference server", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}.get(plan.server, f"gunicorn ({plan.worker_class})")
             progress.phase(f"starting the {what} ({plan.processes} workers, {plan.socket})")
             server = stack.enter_context(_start_server(plan, workdir))
             target = str(server.address)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from advisor.accesslog.workload import AccessLogError, fit_workload
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 
 NGINX = """events {}
 http {
@@ -72,7 +72,7 @@ def shop(tmp_path: Path):
     (tmp_path / "gunicorn.conf.py").write_text(GUNICORN)
     (tmp_path / "shop.log").write_text("".join(LOG))
     deployment = build_deployment(Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "gunicorn.conf.py")]),
-                                  host_facts_from_options(HostOptions()))
+                                  HostFacts.build())
     return tmp_path, deployment
 
 

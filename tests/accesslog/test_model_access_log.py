@@ -80,7 +80,7 @@ def test_text_names_the_window_and_the_verdict_and_no_client_data(shop: Path) ->
     result = invoke("model", *files(shop), "--access-log", str(shop / "access.log"))
     assert result.exit_code == 1, result.output
     text = result.stdout
-    assert "busiest 1 min window" in text
+    assert "busiest 60 s window" in text
     assert "the model explains what the log saw" in text
     assert "observed" in text and "workload" in text
     assert "192.0.2.7" not in text and "load/1.0" not in text  # client address, user agent

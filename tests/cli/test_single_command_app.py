@@ -1,4 +1,4 @@
-"""`advisor CMD ...` builds only CMD's click command (advisor/cli.py app_for); help and errors stay the same."""
+"""`advisor CMD ...` builds only CMD's click command (advisor/cli/typer_app.py app_for); help and errors stay the same."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import CheckOptions, HostOptions, Inputs, Workload
+from advisor.commands.options import CheckOptions, HostFacts, Inputs, Workload
 from advisor.project_config import (
     ConfigError,
     find_config_file,
@@ -147,8 +147,11 @@ def test_all_keys_are_typed_and_paths_resolved(project):
     assert config.extend_select == ("ALL",)
     assert config.ignore == ("CAP003",)
     assert (config.fail_on, config.output_format, config.error_budget) == ("error", "sarif", 0.01)
-    assert (config.host.cpus, config.host.somaxconn) == (4, 1024)
-    assert (config.host.nginx_version, config.host.gunicorn_version) == ("1.28.0", "23.0.0")
+    assert (config.host.cpus.value, config.host.somaxconn.value) == (4, 1024)
+    assert (str(config.host.nginx_version), str(config.host.gunicorn_version)) == ("1.28.0", "23.0.0")
+    given_in = config.host.cpus.source  # the project config, not a command-line option
+    assert (given_in.kind, given_in.path, given_in.describe()) == ("file", str(config.path), f"{config.path} ([host])")
+    assert config.host.version_sources["nginx_version"] == given_in and config.host.env_sources["PORT"] == given_in
     assert config.host.env == {"PORT": "8000", "WORKERS": "3"}
     assert config.severity == {"TMO002": "info"}
     assert config.rules == (project / "ci" / "rules",)
@@ -223,7 +226,7 @@ def test_top_level_key_after_pairs_header_says_move_it_above(project):
                  '[[pairs]]\nnginx = ["n.conf"]\napp = ["g.py"]\n\nignore = ["TMO005"]\ncpus = 4\n'
                  'per_file_ignores = { "x/*.conf" = ["KAL"] }\n')
     config = load_project_config(project)
-    assert config.ignore == () and config.host.cpus is None  # TOML made them part of the pair: not applied
+    assert config.ignore == () and not config.host.cpus.known  # TOML made them part of the pair: not applied
     assert [str(warning) for warning in config.warnings] == [
         f"{path}:{line}: '{key}' is a top-level setting: move it above [[pairs]] (keys after a [[pairs]] header "
         "belong to that pair); ignored here"
@@ -281,7 +284,7 @@ def test_pairs_for_files_completes_a_pair(project):
 # Merging with command-line options --------------------------------------------------------------------------------
 
 def _options(**changes) -> CheckOptions:
-    options = CheckOptions(inputs=Inputs(), host=HostOptions(), workload=Workload(error_budget=None),
+    options = CheckOptions(inputs=Inputs(), host=HostFacts.build(), workload=Workload(error_budget=None),
                            output_format=None, fail_on=None)
     for key, value in changes.items():
         setattr(options, key, value)
@@ -294,10 +297,13 @@ def test_merge_fills_gaps_and_keeps_command_line_values(project):
                                      'fail-on = "error"\noutput-format = "json"\ncpus = 4\nerror-budget = 0.01\n'
                                      'rules = ["r"]\n[env]\nA = "1"\nB = "2"\n')
     config = load_project_config(project)
-    merged = merge_check_options(_options(host=HostOptions(cpus=8, env={"B": "cli"}), extend_select=["KAL"],
+    merged = merge_check_options(_options(host=HostFacts.build(cpus=8, env={"B": "cli"}), extend_select=["KAL"],
                                           rules_dirs=["x"]), config)
-    assert merged.host.cpus == 8
+    assert merged.host.cpus.value == 8 and merged.host.cpus.source.describe() == "command-line option --cpus 8"
     assert merged.host.env == {"A": "1", "B": "cli"}
+    assert "B" not in merged.host.env_sources and merged.host.env_sources["A"].path == str(config.path)
+    from_config = merge_check_options(_options(), config).host.cpus
+    assert (from_config.value, from_config.source.path) == (4, str(config.path))
     assert (merged.fail_on, merged.output_format, merged.workload.error_budget) == ("error", "json", 0.01)
     assert merged.select == ["TMO"]
     assert merged.ignore == ["TMO003"]  # --extend-select KAL overrides the config's ignore of KAL

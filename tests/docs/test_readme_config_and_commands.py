@@ -88,7 +88,7 @@ def test_readme_config_example_parses_without_warnings(project: Path):
     config = load_project_config(project)
     assert config is not None
     assert [str(warning) for warning in config.warnings] == []
-    assert config.ignore == ("TMO005",) and config.host.cpus == 4 and config.fail_on == "warning"
+    assert config.ignore == ("TMO005",) and config.host.cpus.value == 4 and config.fail_on == "warning"
     assert dict(config.host.env) == {"PORT": "8000"} and config.severity == {"TMO001": "info"}
     [pair] = config.pairs
     assert pair.name == "web" and pair.workload is not None and pair.workload.rps == 200

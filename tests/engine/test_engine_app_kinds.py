@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from engine_builders import app_server
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine import derived
 from advisor.engine.facts import FactIndex
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 from advisor.queueing.scenario import ScenarioError, scenario_for_link
@@ -62,7 +62,7 @@ def _check(tmp_path: Path, nginx: str, compose: str, codes: tuple[str, ...]):
     (tmp_path / "nginx.conf").write_text(nginx)
     (tmp_path / "docker-compose.yml").write_text(compose)
     inputs = Inputs(nginx=[str(tmp_path / "nginx.conf")], app=[str(tmp_path / "docker-compose.yml")])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, HostFacts.build())
     return deployment, run_rules(deployment, [rule for rule in RULES if rule.code in codes], strict=True)
 
 

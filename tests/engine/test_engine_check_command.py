@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs
+from advisor.commands.options import CheckOptions, HostFacts, Inputs
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = "fixtures/rules/broken-pair"
@@ -26,7 +26,7 @@ def _in_repo(monkeypatch):
 
 def _options(directory: str | None = BROKEN, **changes) -> CheckOptions:
     paths = [f"{directory}/nginx.conf", f"{directory}/gunicorn.conf.py"] if directory else []
-    return CheckOptions(inputs=Inputs(paths=paths), host=HostOptions(), **changes)
+    return CheckOptions(inputs=Inputs(paths=paths), host=HostFacts.build(), **changes)
 
 
 def _run(options: CheckOptions) -> tuple[int, str, str]:
@@ -52,10 +52,10 @@ def test_full_format_shows_source_fix_and_related():
     assert code == 1
     block = out.split("\n\n")[1]
     assert block.splitlines() == [
-        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout 60s (default) < gunicorn timeout 120s: "
-        "requests running 60s–120s get 504 while the worker keeps running",
+        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout 60 s (default) < gunicorn timeout 120 s: "
+        "requests running 60 s–120 s get 504 while the worker keeps running",
         "    13 |         location / {",
-        "  fix: set proxy_read_timeout 125s or more here, or lower gunicorn's timeout below 60s",
+        "  fix: set proxy_read_timeout 125s or more here, or lower gunicorn's timeout below 60 s",
         f"  --> related: {BROKEN}/gunicorn.conf.py:3:1 (timeout = 120)",
     ]
     assert out.rstrip().endswith("Found 2 problems (0 errors, 2 warnings, 0 info).")

@@ -59,9 +59,9 @@ def test_functions():
     evaluator = Evaluator()
     names = {"route": _ns("route", read_timeout=90.0, size=8192)}
     render = lambda text: evaluator.render(compile_template(text), names)  # noqa: E731
-    assert render("{duration(route.read_timeout)} {duration(0.5)} {duration(600)}") == "90s 500ms 10m"
+    assert render("{duration(route.read_timeout)} {duration(0.5)} {duration(600)}") == "90 s 500 ms 10 min"
     assert render("{size(route.size)} {pct(0.1234)} {plural(1, 'worker')} {plural(3, 'worker')}") == \
-        "8k 12.3% 1 worker 3 workers"
+        "8k 12.3 % 1 worker 3 workers"
     assert render("{version('1.29.7') > version('1.29')} {max(1, 2)} {min(route.read_timeout, 5)}") == "on 2 5"
     assert render("{inf} {round(2.567, 1)} {lower('ABC')}") == "unlimited 2.6 abc"
 

@@ -24,7 +24,8 @@ def rule(phrases=None, **extra):
     data = {"code": "TST001", "name": "read-below-app", "severity": "warning", "scope": "link", "summary": "s",
             "when": "route.read_timeout < app.timeout", "at": "route.read_timeout", "message": MESSAGE,
             "phrases": PHRASES if phrases is None else phrases,
-            "explanation": "nginx waits {duration(route.read_timeout)}; gunicorn allows {app.timeout}s.", **extra}
+            "explanation": "nginx waits {duration(route.read_timeout)}; gunicorn allows {duration(app.timeout)}.",
+            **extra}
     return parse_rule(data, "TST001.yaml")
 
 
@@ -37,10 +38,10 @@ def _finding(check, read=(20.0, 14), timeout=60):
 
 def test_the_value_of_by_picks_the_case_and_later_phrases_use_earlier_ones():
     finding = _finding(rule())
-    assert finding.message == "proxy_read_timeout 20s < timeout 60: long requests get 504, then 500 from gunicorn"
-    assert finding.explanation == "nginx waits 20s; gunicorn allows 60s."
+    assert finding.message == "proxy_read_timeout 20 s < timeout 60: long requests get 504, then 500 from gunicorn"
+    assert finding.explanation == "nginx waits 20 s; gunicorn allows 60 s."
     assert _finding(rule(), read=None, timeout=80).message == \
-        "proxy_read_timeout 60s (default) < timeout 80: some requests get 504"
+        "proxy_read_timeout 60 s (default) < timeout 80: some requests get 504"
     assert _finding(rule(), read=(20.0, 14), timeout=25).message.endswith("some requests get 504")
 
 
@@ -57,7 +58,7 @@ def test_an_unknown_selector_takes_else_or_reads_unknown():
                           "outcome": {"by": "app.workers", 1: "one"}})
     deploy = deployment([route({"proxy_read_timeout": (20.0, 14)})], [app])
     (finding,) = run_rules(deploy, [check], strict=True).findings
-    assert finding.message == "proxy_read_timeout 20s (workers unknown) < timeout 60: unknown"
+    assert finding.message == "proxy_read_timeout 20 s (workers unknown) < timeout 60: unknown"
 
 
 def test_a_value_no_case_covers_is_a_rule_bug():

@@ -24,7 +24,7 @@ def test_explicit_setting_locates_finding_and_related_in_other_file():
     result = run_rules(deploy, [rule()], strict=True)
     (finding,) = result.findings
     assert (finding.path, finding.line, finding.column) == (NGINX_PATH, 14, 5)
-    assert finding.message == "read 20s < app 60"
+    assert finding.message == "read 20 s < app 60"
     (related,) = finding.related
     assert (related.path, related.line, related.message) == (APP_PATH, 3, "timeout = 60")
     assert finding.scope_id == "nginx.conf:10 location / -> deploy/gunicorn.conf.py"
@@ -88,7 +88,7 @@ def test_duplicate_findings_from_a_shared_setting_are_reported_once():
         each.settings["proxy_read_timeout"] = Setting(20.0, shared, "20s")
     deploy = deployment([first, second], [app_server({"timeout": (60, 3)})])
     result = run_rules(deploy, [rule()], strict=True)
-    assert [(f.line, f.message) for f in result.findings] == [(8, "read 20s < app 60")]
+    assert [(f.line, f.message) for f in result.findings] == [(8, "read 20 s < app 60")]
 
 
 def test_one_route_reaching_one_app_twice_is_one_link_scope():
@@ -163,7 +163,7 @@ def test_generic_read_timeout_follows_the_pass_module():
     app = app_server({"timeout": (90, 2)}, binds=[Address("unix", path="/run/app.sock")])
     check = rule(message="{route.prefix}_read_timeout {duration(route.read_timeout)}")
     (finding,) = run_rules(deployment([uwsgi], [app]), [check], strict=True).findings
-    assert (finding.line, finding.message) == (12, "uwsgi_read_timeout 30s")
+    assert (finding.line, finding.message) == (12, "uwsgi_read_timeout 30 s")
     assert finding.related[0].message == "timeout = 90"
 
 
@@ -197,4 +197,4 @@ def test_a_matched_rule_reports_even_if_a_message_detail_is_unknown():
     deploy = deployment([route({"proxy_read_timeout": (20.0, 14)})], [app])
     check = rule(message="read {duration(route.read_timeout)} with {app.workers} workers")
     (finding,) = run_rules(deploy, [check], strict=True).findings
-    assert finding.message == "read 20s with unknown workers"
+    assert finding.message == "read 20 s with unknown workers"

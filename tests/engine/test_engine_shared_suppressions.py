@@ -4,7 +4,7 @@ import io
 from pathlib import Path
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs
+from advisor.commands.options import CheckOptions, HostFacts, Inputs
 
 NGINX = """events {}
 http {
@@ -34,7 +34,7 @@ def test_suppression_used_by_one_pair_is_not_unused_in_the_other(tmp_path: Path,
         '[[pairs]]\nnginx = ["nginx.conf"]\napp = ["a.conf.py"]\n'
         '[[pairs]]\nnginx = ["nginx.conf"]\napp = ["b.conf.py"]\n')
     out, err = io.StringIO(), io.StringIO()
-    code = check.run(CheckOptions(inputs=Inputs(), host=HostOptions(), output_format="concise"),
+    code = check.run(CheckOptions(inputs=Inputs(), host=HostFacts.build(), output_format="concise"),
                      stdout=out, stderr=err)
     codes = [line.split()[1] for line in out.getvalue().splitlines() if line.startswith("nginx.conf")]
     assert "TMO002" not in codes, out.getvalue()
@@ -47,6 +47,6 @@ def test_suppression_unused_by_every_pair_is_reported(tmp_path: Path, monkeypatc
     Path("nginx.conf").write_text(NGINX.replace("proxy_read_timeout 20s", "proxy_read_timeout 90s"))
     Path("a.conf.py").write_text('bind = "127.0.0.1:8001"\nworkers = 2\ntimeout = 60\nbacklog = 16\n')
     out = io.StringIO()
-    check.run(CheckOptions(inputs=Inputs(paths=["nginx.conf", "a.conf.py"]), host=HostOptions(),
+    check.run(CheckOptions(inputs=Inputs(paths=["nginx.conf", "a.conf.py"]), host=HostFacts.build(),
                            output_format="concise"), stdout=out, stderr=io.StringIO())
     assert "nginx.conf:8:" in out.getvalue() and "ADV100" in out.getvalue(), out.getvalue()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine import run as engine_run
 from advisor.engine.rules import load_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 LOCATIONS = [
     "proxy_pass http://app; proxy_read_timeout 20s;",
@@ -42,9 +42,9 @@ def _summary(result):
             sorted((s.code, s.scope_id, s.fact, s.reason) for s in result.skips))
 
 
-@pytest.mark.parametrize("host", [HostOptions(cpus=2), HostOptions(nginx_version="1.24.0")])
-def test_findings_and_skips_do_not_depend_on_the_cache(tmp_path: Path, monkeypatch, host: HostOptions):
-    deployment = build_deployment(Inputs(paths=_config(tmp_path)), host_facts_from_options(host))
+@pytest.mark.parametrize("host", [HostFacts.build(cpus=2), HostFacts.build(nginx_version="1.24.0")])
+def test_findings_and_skips_do_not_depend_on_the_cache(tmp_path: Path, monkeypatch, host: HostFacts):
+    deployment = build_deployment(Inputs(paths=_config(tmp_path)), host)
     rules = load_rules()
     cached = _summary(engine_run.run_rules(deployment, rules))
     monkeypatch.setattr(engine_run.WhenCache, "known_false", lambda self, instance, evaluator: False)

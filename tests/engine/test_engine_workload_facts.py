@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs, Workload
+from advisor.commands.options import CheckOptions, HostFacts, Inputs, Workload
 from advisor.engine import catalog, workload_facts
-from advisor.engine.expressions import FactUnavailable, format_percent
+from advisor.engine.expressions import FactUnavailable
 from advisor.engine.facts import FactIndex
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.workload_facts import (
     NO_WORKLOAD, WorkloadError, resolve_workload, workload_for_run,
 )
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 from advisor.queueing.analytic import predict
 from advisor.queueing.recommend import error_share, recommend
 from advisor.queueing.scenario import OVERLOAD_FACTOR, scenario_for_link
@@ -50,7 +50,7 @@ def _deployment(tmp_path: Path, nginx: str = UNIX_NGINX, app: str = SYNC_APP, na
     (tmp_path / "nginx.conf").write_text(nginx)
     (tmp_path / name).write_text(app)
     inputs = Inputs(nginx=[str(tmp_path / "nginx.conf")], app=[str(tmp_path / name)])
-    return build_deployment(inputs, host_facts_from_options(HostOptions(**host)))
+    return build_deployment(inputs, HostFacts.build(**host))
 
 
 def _model(deployment, workload):
@@ -93,7 +93,7 @@ def test_recommendation_facts_follow_recommend(tmp_path):
     assert model.recommended_backlog == by_setting["backlog"] < 2048
     assert model.recommended_queue == f"backlog = {by_setting['backlog']}"
     assert model.recommended_error_share == pytest.approx(error_share(predict(final.params)))
-    assert model.recommendations[0].startswith("workers = 5 (errors 100% → ")
+    assert model.recommendations[0].startswith("workers = 5 (errors 100 % → ")
     only_queue = scenario.with_settings(backlog=by_setting["backlog"])
     assert model.recommended_backlog_p_ok == predict(only_queue.at_rps(model.overload_rps), latencies=False).p_ok
     assert model.recommended_backlog_p_ok > 0.5 > model.overload_p_ok
@@ -211,19 +211,13 @@ def test_no_workload_is_none_and_pair_workload_fills_the_gaps():
     assert command_line_wins.origin == "--rps 30 --service-time 80ms"
 
 
-@pytest.mark.parametrize(("fraction", "text"), [
-    (0, "0%"), (1e-9, "<0.001%"), (1.23e-4, "0.0123%"), (0.0476, "4.76%"), (0.99996, ">99.9%"), (1.0, "100%")])
-def test_format_percent(fraction, text):
-    assert format_percent(fraction) == text
-
-
 # -- advisor check --------------------------------------------------------------------------------------------------
 
 
 def _check(monkeypatch, *paths: str, **workload) -> tuple[int, str, str]:
     monkeypatch.chdir(REPO)
-    options = CheckOptions(inputs=Inputs(paths=list(paths)), host=HostOptions(cpus=2), workload=Workload(**workload),
-                           output_format="concise", isolated=True, explain_skips=True)
+    options = CheckOptions(inputs=Inputs(paths=list(paths)), host=HostFacts.build(cpus=2),
+                           workload=Workload(**workload), output_format="concise", isolated=True, explain_skips=True)
     out, err = io.StringIO(), io.StringIO()
     code = check.run(options, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
@@ -238,22 +232,23 @@ def test_check_demo_with_a_workload_reports_the_predicted_numbers(monkeypatch):
     budget = [line for line in out.splitlines() if " CAP009 " in line]
     assert len(budget) == 2  # both routes reach the same gunicorn
     assert budget[0].startswith("fixtures/demo/gunicorn.conf.py:5:1: CAP009 [warning] at 210 requests/s")
-    assert "predicts 100% failed requests for location /, above the 0.1% budget" in budget[0]
+    assert "predicts 100 % failed requests for location /, above the 0.1 % budget" in budget[0]
     (collapse,) = [line for line in out.splitlines() if " CAP010 " in line]
-    assert "a full queue (7029 requests) drains in 35.1s" in collapse and "proxy_read_timeout 20s" in collapse
+    assert "a full queue (7029 requests) drains in 35.1 s" in collapse and "proxy_read_timeout 20 s" in collapse
     assert " CAP003 " not in out  # the model's numbers replace the S = 100 ms estimate
 
 
 def test_check_demo_full_output_has_the_recommendations(monkeypatch):
     monkeypatch.chdir(REPO)
-    options = CheckOptions(inputs=Inputs(paths=list(DEMO)), host=HostOptions(cpus=2), isolated=True,
+    options = CheckOptions(inputs=Inputs(paths=list(DEMO)), host=HostFacts.build(cpus=2), isolated=True,
                            workload=Workload(rps=210.0, service_time="100ms"), select=["CAP009", "CAP010"])
     out = io.StringIO()
     assert check.run(options, stdout=out, stderr=io.StringIO()) == 1
     text = out.getvalue()
     assert "fix: proxy_connect_timeout 500ms (a full accept queue then fails fast" in text
-    assert "workers = 8 (errors 100% → 0%); worker_connections = 8 (ok 0% → 83.3% at 1.2× capacity)" in text
-    assert "fix: set worker_connections = 8: ok 83.3% instead of 0% at 1.2× capacity" in text
+    # eight workers alone still leave per-worker queues behind busy threads; worker_connections = threads removes them
+    assert "workers = 8 (errors > 99.999 % → 38.7 %); worker_connections = 8 (errors 38.7 % → 0 %)" in text
+    assert "fix: set worker_connections = 8: ok 83.3 % instead of 0 % at 1.2× capacity" in text
 
 
 def test_check_without_a_workload_skips_the_model_rules(monkeypatch):
@@ -278,7 +273,7 @@ def test_check_takes_the_workload_of_a_configured_pair(monkeypatch, tmp_path):
         '[[pairs]]\nnginx = ["nginx.conf"]\napp = ["gunicorn.conf.py"]\nworkload = {rps = 30, service-time = '
         '"100ms"}\n')
     monkeypatch.chdir(tmp_path)
-    options = CheckOptions(inputs=Inputs(), host=HostOptions(), output_format="concise")
+    options = CheckOptions(inputs=Inputs(), host=HostFacts.build(), output_format="concise")
     out = io.StringIO()
     check.run(options, stdout=out, stderr=io.StringIO())
     assert "CAP009 [warning] at 30 requests/s" in out.getvalue()
@@ -286,9 +281,9 @@ def test_check_takes_the_workload_of_a_configured_pair(monkeypatch, tmp_path):
 
 def test_plain_check_does_not_import_the_queueing_model():
     script = ("import io, sys; from advisor.commands import check; "
-              "from advisor.commands.options import CheckOptions, HostOptions, Inputs; "
+              "from advisor.commands.options import CheckOptions, HostFacts, Inputs; "
               "check.run(CheckOptions(inputs=Inputs(paths=['fixtures/demo/nginx.conf', "
-              "'fixtures/demo/gunicorn.conf.py']), host=HostOptions(), isolated=True), stdout=io.StringIO()); "
+              "'fixtures/demo/gunicorn.conf.py']), host=HostFacts.build(), isolated=True), stdout=io.StringIO()); "
               "print(sorted(name for name in sys.modules if name.startswith('advisor.queueing')))")
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
                           check=True)

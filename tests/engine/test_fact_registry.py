@@ -9,11 +9,11 @@ import pytest
 
 from advisor.engine import catalog, fact_registry
 from advisor.engine.fact_docs import BEGIN, END, render_facts_section, replace_section
-from advisor.engine.fact_registry import FACTS, Fact, FactContext, derive_facts, fact_names
+from advisor.engine.fact_registry import FACTS, Fact, FactContext, fact_names
 from advisor.engine.facts import FactIndex
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
-from advisor.model.deployment import Setting, Source
-from advisor.model.inputs import HostOptions, Inputs
+from advisor.loaders.deployment import build_deployment
+from advisor.model.deployment import HostFacts, Setting, Source
+from advisor.model.inputs import Inputs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,13 +36,15 @@ def index(tmp_path):
     (tmp_path / "nginx.conf").write_text(NGINX)
     (tmp_path / "gunicorn.conf.py").write_text(GUNICORN)
     inputs = Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "gunicorn.conf.py")])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions(cpus=2)))
+    deployment = build_deployment(inputs, HostFacts.build(cpus=2))
     assert deployment.links, "the fixture pair must link"
     return FactIndex(deployment)
 
 
 def _derived_names(namespace, settings: dict) -> set[str]:
-    """The facts a namespace holds beyond the model object's own settings."""
+    """The facts a namespace holds beyond the model object's own settings, once every declared one was read."""
+    for name in fact_names(namespace._name):
+        namespace.setting_of(name)
     return (set(namespace._facts) | set(namespace._lazy or ())) - set(settings)
 
 
@@ -74,22 +76,31 @@ def test_derived_values_keep_their_provenance(index):
     assert index.instances("unknown_setting")[0].names["unknown_setting"].worker_count is True
 
 
-def test_a_new_declaration_is_derived_lazily_or_eagerly(monkeypatch, index):
+def test_a_new_declaration_is_derived_once_on_first_read(monkeypatch, index):
     calls = []
 
     def count(c: FactContext) -> Setting:
         calls.append(c.app.id)
         return Setting(c["concurrency"].value * 10, Source.derived("ten times the concurrency"))
 
-    extra = (Fact("app", "ten_times", "int", "test fact", count, lazy=True),
-             Fact("app", "never", "int", "absent fact", lambda c: None))
+    def never(c: FactContext) -> None:
+        calls.append("never")
+        return None
+
+    extra = (Fact("app", "ten_times", "int", "test fact", count),
+             Fact("app", "never", "int", "absent fact", never),
+             Fact("app", "workers", "int", "a derivation without a value falls back to the setting", never))
     monkeypatch.setitem(fact_registry.FACTS_BY_NAMESPACE, "app",
                         fact_registry.FACTS_BY_NAMESPACE["app"] + extra)
     app = index.deployment.apps[0]
-    context = FactContext(index.deployment, dict(app.settings), app=app, index=index)
-    lazy = derive_facts("app", context)
-    assert "never" not in context.facts and "ten_times" not in context.facts and calls == []
-    assert lazy["ten_times"]().value == 60 and len(calls) == 1
+    context = FactContext(index.deployment, "app", app.settings, app=app, index=index)
+    assert context.facts == {} and calls == []
+    assert context.resolve("ten_times").value == 60 and context["ten_times"].value == 60
+    assert calls == [app.id] and "concurrency" in context.facts  # read through c["concurrency"], kept
+    assert context.resolve("never") is None and context.resolve("never") is None and calls.count("never") == 1
+    with pytest.raises(KeyError):
+        context["never"]
+    assert context["workers"] is app.settings["workers"]  # the object's own setting, not a copy
 
 
 def test_model_groups_come_from_the_registry():
@@ -127,7 +138,7 @@ def test_a_finished_run_leaves_nothing_that_keeps_the_deployment_alive(tmp_path)
     gc.collect()
     gc.disable()
     try:
-        deployment = build_deployment(inputs, host_facts_from_options(HostOptions(cpus=2)))
+        deployment = build_deployment(inputs, HostFacts.build(cpus=2))
         marker = deployment.routes[0]
         result = run_rules(deployment, rules)
         del deployment

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.facts import FactIndex
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 RULES = load_rules()
 STATIC_SITE = "server {\n    listen 80;\n    location /media/ {\n        alias /srv/media/;\n    }\n%s}\n"
@@ -20,7 +20,7 @@ def _deployment(tmp_path: Path, include: str):
     (tmp_path / "nginx.conf").write_text(STATIC_SITE % include)
     (tmp_path / "gunicorn.conf.py").write_text('bind = "127.0.0.1:8000"\n')
     inputs = Inputs(nginx=[str(tmp_path / "nginx.conf")], app=[str(tmp_path / "gunicorn.conf.py")])
-    return build_deployment(inputs, host_facts_from_options(HostOptions()))
+    return build_deployment(inputs, HostFacts.build())
 
 
 def _codes(deployment) -> list[str]:

@@ -43,10 +43,11 @@ class Scale:
     deep: int  # nesting depth
     sparse: int  # bytes of a sparse file
     mutations: int  # random mutation cases per seed file
+    every_combination: bool = False  # every workload x command combination (slow: --simulate runs take seconds)
 
 
 CI = Scale(big=300_000, deep=3_000, sparse=64 << 20, mutations=6)
-HEAVY = Scale(big=5_000_000, deep=10_000, sparse=2 << 30, mutations=60)
+HEAVY = Scale(big=5_000_000, deep=10_000, sparse=2 << 30, mutations=60, every_combination=True)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def materialize(case: Case, root: Path, outside: Path) -> Path:
     (outside / "secret.py").write_text(f"bind = '{SECRET}'\nworkers = '{SECRET}'\n{SECRET} = 1\n")
     (outside / "secret.env").write_text(f"WORKERS={SECRET}\nPORT={SECRET}\n")
     for relative, content in case.files.items():
-        path = Path(str(root / relative).replace("{OUT}", str(outside)))
+        path = root / relative.replace("{OUT}", str(outside))  # "{OUT}/x": a file outside the project
         path.parent.mkdir(parents=True, exist_ok=True)
         if content == "@fifo":
             os.mkfifo(path)
@@ -342,13 +343,13 @@ def _deep_cases(scale: Scale) -> Iterator[Case]:
                {"nginx.conf": NGINX, "gunicorn.conf.py": GUNICORN + "x = " + "[" * deep + "]" * deep + "\n"})
     yield Case("deep-python-binop", ["check", "nginx.conf", "gunicorn.conf.py"],
                {"nginx.conf": NGINX, "gunicorn.conf.py": "workers = " + "1 + " * deep + "1\n"})
-    rule = "code: X901\nname: deep-rule\nseverity: info\nsummary: s\nscope: route\nwhen: \"{expr}\"\nmessage: m\n"
+    rule = "code: XDP901\nname: deep-rule\nseverity: info\nsummary: s\nscope: route\nwhen: \"{expr}\"\nmessage: m\n"
     yield Case("deep-rule-unary", ["check", "--rules", "rules", "nginx.conf"],
-               {"nginx.conf": NGINX, "rules/X901.yaml": rule.replace("{expr}", "-" * deep + "1 > 0")})
+               {"nginx.conf": NGINX, "rules/XDP901.yaml": rule.replace("{expr}", "-" * deep + "1 > 0")})
     yield Case("deep-rule-parens", ["check", "--rules", "rules", "nginx.conf"],
-               {"nginx.conf": NGINX, "rules/X901.yaml": rule.replace("{expr}", "(" * 150 + "1" + ")" * 150)})
+               {"nginx.conf": NGINX, "rules/XDP901.yaml": rule.replace("{expr}", "(" * 150 + "1" + ")" * 150)})
     yield Case("long-rule-expression", ["check", "--rules", "rules", "nginx.conf"],
-               {"nginx.conf": NGINX, "rules/X901.yaml": rule.replace("{expr}", " or ".join(["True"] * 5000))})
+               {"nginx.conf": NGINX, "rules/XDP901.yaml": rule.replace("{expr}", " or ".join(["True"] * 5000))})
 
 
 def _alias_bomb(levels: int = 9, width: int = 9) -> str:
@@ -422,6 +423,94 @@ def _secret_cases() -> Iterator[Case]:
                                            "CMD [\"gunicorn\", \"-c\", \"/app/gunicorn.conf.py\", \"app:app\"]\n"})
 
 
+LOG_LINE = ('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 "-" "curl" rt=0.100 '
+            'uct="0.001" uht="0.090" urt="0.100"\n')
+WORKLOAD = ["--rps", "50", "--service-time", "100ms"]
+# `advisor validate` planned but never run: at 1 request/s over 1 s too few requests would be measured, so it stops
+# with a usage error after reading the inputs, choosing the link and planning the run.
+PLAN_ONLY = ["--rps", "1", "--service-time", "100ms", "--duration", "1s", "--proxy", "builtin"]
+
+
+def _app(**settings: object) -> str:
+    base: dict[str, object] = {"bind": "'127.0.0.1:8000'", "workers": 4, "timeout": 30}
+    base.update(settings)
+    return "".join(f"{key} = {value}\n" for key, value in base.items())
+
+
+def _model_cases(scale: Scale) -> Iterator[Case]:
+    """`advisor model` (formulas and --simulate), `advisor validate` planning and `--access-log` with absurd inputs."""
+    pair = ["nginx.conf", "gunicorn.conf.py"]
+    huge = {"huge-workers": _app(workers="100000"), "huge-threads": _app(worker_class="'gthread'", threads="10**6"),
+            "huge-backlog": _app(backlog="2**31"), "zero-backlog": _app(backlog=0),
+            "huge-timeout": _app(timeout="10**300", graceful_timeout="10**300")}
+    for name, app in huge.items():
+        files = {"nginx.conf": NGINX, "gunicorn.conf.py": app}
+        yield Case(f"model-{name}", ["model", *pair, *WORKLOAD, "--somaxconn", "2147483647"], files)
+        if scale.every_combination or name == "huge-workers":
+            yield Case(f"model-{name}-simulate", ["model", *pair, *WORKLOAD, "--simulate"], files)
+        yield Case(f"validate-{name}", ["validate", *pair, *PLAN_ONLY], files)
+    ordinary = {"nginx.conf": NGINX, "gunicorn.conf.py": GUNICORN}
+    for rps, service in (("1e12", "100ms"), ("1e308", "1us"), ("1e-300", "100ms"), ("inf", "100ms"),
+                         ("50", "p50=1us,p99=1e300s"), ("50", "1e308s"), ("50", "constant=1e-300s")):
+        yield Case(f"model-rps-{rps}-{service}", ["model", *pair, "--rps", rps, "--service-time", service], ordinary)
+        if scale.every_combination:
+            yield Case(f"model-rps-{rps}-{service}-simulate",
+                       ["model", *pair, "--rps", rps, "--service-time", service, "--simulate"], ordinary)
+        yield Case(f"validate-rps-{rps}-{service}", ["validate", *pair, "--rps", rps, "--service-time", service,
+                                                     "--duration", "1s", "--proxy", "builtin"], ordinary)
+    yield Case("model-simulate-ordinary", ["model", *pair, *WORKLOAD, "--simulate", "--explain"], ordinary)
+    yield Case("model-ascii-explain", ["model", *pair, *WORKLOAD, "--explain"], ordinary, ascii=True)
+    yield Case("model-json", ["model", *pair, *WORKLOAD, "--output-format", "json"], ordinary)
+    logs: dict[str, bytes | str] = {
+        "fifo": "@fifo", "sparse": f"@sparse:{scale.sparse}", "long-line": "x" * scale.big + "\n",
+        "non-utf8": b"\xff\xfe\x00" * 1000 + LOG_LINE.encode() * 50, "nul": LOG_LINE.replace("GET", "G\0T") * 200,
+        "blank-lines": "\n" * min(scale.big, 2_000_000), "valid": LOG_LINE * 500,
+        "gzip-garbage": b"\x1f\x8b" + b"z" * 999}
+    for name, content in logs.items():
+        yield Case(f"model-access-log-{name}", ["model", *pair, "--access-log", "access.log"],
+                   {**ordinary, "access.log": content})
+    yield Case("model-access-log-dev-zero", ["model", *pair, "--access-log", "/dev/zero"], ordinary)
+    yield Case("model-access-log-directory", ["model", *pair, "--access-log", "logs"], {**ordinary, "logs/x": "x"})
+
+
+def _option_cases() -> Iterator[Case]:
+    """Directories and standard input where options expect a file, and the other commands."""
+    ordinary = {"nginx.conf": NGINX, "gunicorn.conf.py": GUNICORN}
+    yield Case("nginx-option-directory", ["check", "--nginx", "deploy/nginx", "--app", "deploy/app"],
+               {"deploy/nginx/nginx.conf": NGINX, "deploy/app/gunicorn.conf.py": GUNICORN})
+    yield Case("show-option-directory", ["show", "--nginx", "deploy", "--app", "deploy"],
+               {"deploy/nginx.conf": NGINX, "deploy/gunicorn.conf.py": GUNICORN})
+    yield Case("model-option-directory", ["model", "--nginx", "deploy", "--app", "deploy", *WORKLOAD],
+               {"deploy/nginx.conf": NGINX, "deploy/gunicorn.conf.py": GUNICORN})
+    yield Case("stdin-sarif", ["check", "-", "gunicorn.conf.py", "--output-format", "sarif"], ordinary,
+               stdin=NGINX.encode())
+    yield Case("stdin-nul-model", ["model", "--nginx", "-", "gunicorn.conf.py", *WORKLOAD], ordinary,
+               stdin=b"\0" * 100_000)
+    yield Case("rules-list", ["rules"], {})
+    yield Case("rules-ascii", ["rules"], {}, ascii=True)
+    yield Case("rule-doc-ascii", ["rule", "TMO002"], {}, ascii=True)
+    yield Case("rule-unknown-long", ["rule", "X" * 100_000], {})
+
+
+def _model_secret_cases() -> Iterator[Case]:
+    """Files outside the project met by `model`, `show` and `validate`: a duplicate directive quotes its name."""
+    secret_include = NGINX.replace("http {", "http {\n    include {OUT}/secret.conf;")
+    files = {"nginx.conf": secret_include, "gunicorn.conf.py": GUNICORN}
+    yield Case("secret-include-model", ["model", "nginx.conf", "gunicorn.conf.py", *WORKLOAD, "--explain"], files)
+    yield Case("secret-include-model-json", ["model", "nginx.conf", "gunicorn.conf.py", *WORKLOAD,
+                                             "--output-format", "json"], files)
+    yield Case("secret-include-validate", ["validate", "nginx.conf", "gunicorn.conf.py", *PLAN_ONLY], files)
+    duplicate = {"nginx.conf": NGINX.replace("http {", "http {\n    include {OUT}/dup.conf;"),
+                 "gunicorn.conf.py": GUNICORN, "{OUT}/dup.conf": f'add_header X-{SECRET} "{SECRET}";\n'
+                                                                f"proxy_read_timeout 5s;\nproxy_read_timeout 6s;\n"}
+    for command in (["model", *WORKLOAD], ["validate", *PLAN_ONLY], ["show"], ["check"]):
+        yield Case(f"secret-duplicate-{command[0]}", [command[0], "nginx.conf", "gunicorn.conf.py", *command[1:]],
+                   duplicate)
+    app = {"nginx.conf": NGINX, "start.sh": "#!/bin/sh\nexec gunicorn -c {OUT}/secret.py app:app\n"}
+    for command in (["model", *WORKLOAD], ["validate", *PLAN_ONLY], ["show"]):
+        yield Case(f"secret-app-config-{command[0]}", [command[0], "nginx.conf", "start.sh", *command[1:]], app)
+
+
 def _mutate(data: bytes, rng: random.Random) -> bytes:
     tokens = [b"{", b"}", b";", b"\"", b"'", b"#", b"${", b"$", b"\\", b"\n", b"\0", b"\xff", b"{{", b"}}", b"<%",
               b"include", b"*", b"[", b"]", b"&a", b"*a", b"<<:", b"-", b"=", b"gunicorn", b"--workers", b" "]
@@ -474,7 +563,7 @@ def _mutation_cases(seed: int, scale: Scale) -> Iterator[Case]:
 def cases(seed: int = 0, scale: Scale = CI) -> list[Case]:
     """Every hostile case kind at `scale`, plus `scale.mutations` random mutations of fixture configs."""
     return [*_special_cases(scale), *_huge_cases(scale), *_deep_cases(scale), *_structure_cases(), *_secret_cases(),
-            *_mutation_cases(seed, scale)]
+            *_model_cases(scale), *_option_cases(), *_model_secret_cases(), *_mutation_cases(seed, scale)]
 
 
 def run_all(selected: list[Case], workdir: Path, timeout: float, fresh: bool,

@@ -16,7 +16,7 @@ from harness import CI, Scale, _mutation_cases, cases, run_case  # noqa: E402
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork, FIFOs and /dev/zero: Linux")
 
 MUTATION_SEEDS = (1, 2, 3)
-_MUTATIONS = Scale(CI.big, CI.deep, CI.sparse, mutations=40)
+_MUTATIONS = Scale(CI.big, CI.deep, CI.sparse, mutations=30)
 SELECTED = cases(0, CI) + [case for seed in MUTATION_SEEDS for case in _mutation_cases(seed, _MUTATIONS)]
 
 

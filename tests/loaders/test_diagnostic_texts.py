@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs
+from advisor.commands.options import CheckOptions, HostFacts, Inputs
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "diagnostic_texts.txt"
 UPDATE = os.environ.get("ADVISOR_UPDATE_SNAPSHOTS") == "1"
@@ -150,6 +150,9 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, str], tuple[str, str
     "systemd socket unit": (
         {"shop.socket": "[Socket]\nListenStream=/run/shop.sock\n\n[Install]\nWantedBy=sockets.target\n"},
         ["shop.socket"], {}, ("ADV007", "info")),
+    "systemd abstract ListenStream": (
+        {"shop.service": "[Unit]\nRequires=shop.socket\n[Service]\nExecStart=/usr/bin/gunicorn shop.wsgi\n",
+         "shop.socket": "[Socket]\nListenStream=@shop\n"}, ["shop.service"], {}, ("ADV004", "info")),
     "systemd ListenStream advisor does not understand": (
         {"shop.service": "[Unit]\nRequires=shop.socket\n[Service]\nExecStart=/usr/bin/gunicorn shop.wsgi\n",
          "shop.socket": "[Socket]\nListenStream=vsock:2:8000\n"}, ["shop.service"], {}, ("ADV004", "info")),
@@ -165,7 +168,7 @@ def _run(tmp_path: Path, files: dict[str, str], inputs: list[str], env: dict[str
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        check.run(CheckOptions(inputs=Inputs(paths=inputs), host=HostOptions(env=env), output_format="json",
+        check.run(CheckOptions(inputs=Inputs(paths=inputs), host=HostFacts.build(env=env), output_format="json",
                                select=["ADV"], isolated=True), stdout=out, stderr=io.StringIO())
     finally:
         os.chdir(cwd)

@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.units import format_duration, parse_nginx_duration, parse_nginx_size
+from advisor.units import nginx_time, parse_nginx_duration, parse_nginx_size
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -23,6 +23,6 @@ def test_nginx_sizes(text, size):
     assert parse_nginx_size(text) == size
 
 
-def test_format_duration_reads_like_nginx():
-    assert [format_duration(s) for s in (0.15, 60, 90, 600, 7200, 1.5)] == ["150ms", "60s", "90s", "10m", "2h",
-                                                                         "1.5s"]
+def test_nginx_time_is_what_a_directive_takes():
+    assert [nginx_time(s) for s in (0.15, 60, 90, 600, 7200, 1.5)] == ["150ms", "60s", "90s", "10m", "2h", "1500ms"]
+    assert all(parse_nginx_duration(nginx_time(s)) == s for s in (0.15, 60, 90, 600, 7200, 1.5, 3601))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.facts import FactIndex
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 from advisor.model.classify import classify_path
 
 
@@ -23,7 +23,7 @@ def _write(directory: Path, name: str, text: str) -> Path:
 
 def _deployment(*paths: Path, **options: object):
     inputs = Inputs(paths=[str(path) for path in paths])
-    return build_deployment(inputs, host_facts_from_options(HostOptions(**options)))  # type: ignore[arg-type]
+    return build_deployment(inputs, HostFacts.build(**options))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("name", "content", "kind"), [

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 
 
 def deployment_of(directory: str | Path, **host):
     directory = str(directory)
     inputs = Inputs(paths=[f"{directory}/nginx.conf", f"{directory}/gunicorn.conf.py"])
-    return build_deployment(inputs, host_facts_from_options(HostOptions(**host)))
+    return build_deployment(inputs, HostFacts.build(**host))
 
 
 def write_pair(directory: Path, gunicorn: str, location: str, *, target: str = "unix:/run/app/app.sock",

@@ -133,7 +133,7 @@ def test_routes_with_identical_parameters_share_one_block(shared_pool):
     words = [" ".join(" ".join(block).split()) for block in blocks(out)]
     assert re.search(r"nginx\.conf:10 location /, \S+nginx\.conf:13 location /api/ -> \S+gunicorn\.conf\.py "
                      r"\(2 routes, same parameters\)", words[0]), words[0]
-    assert "location /admin/" in words[1] and "proxy_read_timeout 2 min" in words[1]
+    assert "location /admin/" in words[1] and "proxy_read_timeout 120 s" in words[1]
     assert "summary: 3 link(s) modelled" in out
     # JSON keeps one prediction per route
     data = json.loads(model(*shared_pool, "--output-format", "json").stdout)

@@ -4,6 +4,7 @@ the analytic model, the simulator and how they agree."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 from statistics import fmean
 
@@ -12,16 +13,19 @@ import pytest
 from advisor.queueing.analytic import mmck_sojourn_sf, predict
 from advisor.queueing.params import QueueParams, ServiceTime
 from advisor.queueing.simulate import band, simulate
+from advisor.queueing.split_spread import tagged_shares
 
 EXP50 = ServiceTime.exponential(0.05)
 
 
 def gthread(workers: int, threads: int, rps: float, *, room: int = 996, backlog: int = 8, weight: float = 1.0,
-            split: tuple[float, ...] | None = None, deadline: float = 0.15, socket: str = "unix") -> QueueParams:
+            split: tuple[float, ...] | None = None, deadline: float = 0.15, socket: str = "unix",
+            spread: float = 0.0) -> QueueParams:
     """``workers`` gthread workers with ``threads`` threads; ``room`` = worker_connections - threads per worker."""
     return QueueParams(servers=workers * threads, queue_room=backlog + 1 + workers * room, arrival_rate=rps,
                        service=EXP50, read_timeout_s=deadline, connect_timeout_s=0.5, socket=socket,
-                       workers=workers, worker_room=room, split=split, queued_worker_weight=weight)
+                       workers=workers, worker_room=room, split=split, queued_worker_weight=weight,
+                       split_spread=spread)
 
 
 # -- parameters ---------------------------------------------------------------------------------------------------
@@ -39,6 +43,8 @@ def test_partitioned_needs_several_workers_with_room() -> None:
     {"worker_room": 5000},  # more than the queue room
     {"split": (1.0,)},  # one share for two workers
     {"queued_worker_weight": 0.0},
+    {"split_spread": -0.1},
+    {"split_spread": math.inf},
 ])
 def test_invalid_worker_settings_are_rejected(bad: dict) -> None:
     with pytest.raises(ValueError):
@@ -164,3 +170,60 @@ def test_band_of_a_partitioned_pool_contains_the_prediction() -> None:
     sim_band = band(params, duration_s=10.0, warmup_s=2.0, runs=60, seed=1)
     lo, hi = sim_band["p_504"]
     assert lo < predict(params).p_504 < hi
+
+
+# -- the per-run split bias -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 16])
+def test_tagged_shares_are_a_distribution_around_the_even_share(workers) -> None:
+    nodes = tagged_shares(workers, 0.3)
+    assert math.fsum(p for p, _ in nodes) == pytest.approx(1.0)
+    assert all(0.0 < share < 1.0 for _, share in nodes)
+    mean = math.fsum(p * share for p, share in nodes)
+    assert mean == pytest.approx(1.0 / workers, rel=0.05)  # E[w_i / sum w] = 1/W by symmetry
+    assert tagged_shares(workers, 0.0) == [(1.0, 1.0 / workers)]
+    if workers == 2:  # two workers: the log-odds is exactly normal with variance 2 spread^2, symmetric about 0
+        shares = sorted(share for _, share in nodes)
+        assert all(a == pytest.approx(1.0 - b) for a, b in zip(shares, reversed(shares)))
+
+
+def _random_split_average(params: QueueParams, draws: int, seed: int) -> float:
+    """The fixed-split formula averaged over random per-run splits: what the quadrature approximates."""
+    rng = random.Random(seed)
+    n = params.workers or 1
+    total = 0.0
+    for _ in range(draws):
+        split = tuple(rng.lognormvariate(0.0, params.split_spread) for _ in range(n))
+        total += predict(replace(params, split=split, split_spread=0.0), latencies=False).p_504
+    return total / draws
+
+
+@pytest.mark.parametrize("workers, threads, rho, weight, tolerance", [
+    (2, 2, 0.5, 1.0, 0.01),  # two workers: the tagged worker against the other is exact but for the quadrature
+    (2, 2, 0.8, 2.0, 0.02),  # near capacity one worker's own load passes 1 for some splits (a kink)
+    (4, 1, 0.7, 1.0, 0.03),  # four workers: the others' summed weight as one lognormal
+    (4, 2, 0.7, 2.0, 0.05),
+])
+def test_split_spread_is_the_average_over_random_splits(workers, threads, rho, weight, tolerance) -> None:
+    params = gthread(workers, threads, rho * workers * threads / 0.05, weight=weight, spread=0.3)
+    mixed = predict(params).p_504
+    assert mixed == pytest.approx(_random_split_average(params, 300, seed=7), abs=tolerance)
+    assert mixed > predict(replace(params, split_spread=0.0)).p_504  # a biased split is worse on average
+
+
+def test_split_spread_needs_several_workers_and_no_fixed_split() -> None:
+    spread = predict(gthread(2, 2, 40.0, split=(0.65, 0.35), spread=0.3))
+    assert spread.p_504 == predict(gthread(2, 2, 40.0, split=(0.65, 0.35))).p_504  # an explicit split is the split
+    one = QueueParams(servers=4, queue_room=9, arrival_rate=64.0, service=EXP50, read_timeout_s=0.15,
+                      split_spread=0.3)
+    assert predict(one).p_504 == predict(replace(one, split_spread=0.0)).p_504
+
+
+def test_the_simulator_draws_the_split_bias_once_per_run() -> None:
+    # With weight 1 each worker is an independent M/M/t queue given the run's split, so the mean over simulated
+    # runs must match the mixture formula; without the per-run draw it would match the even split instead.
+    params = gthread(2, 2, 56.0, spread=0.5)
+    runs = [simulate(params, horizon_s=60.0, warmup_s=5.0, seed=seed) for seed in range(40)]
+    simulated = fmean(r.p_504 for r in runs)
+    assert simulated == pytest.approx(predict(params).p_504, abs=0.025)
+    assert simulated > predict(replace(params, split_spread=0.0)).p_504 + 0.04

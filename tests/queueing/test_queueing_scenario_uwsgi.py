@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 from advisor.queueing.params import ServiceTime
 from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
@@ -46,7 +46,7 @@ def _deployment(tmp_path: Path, nginx: str, ini: str):
     (tmp_path / "nginx.conf").write_text(nginx, encoding="utf-8")
     (tmp_path / "uwsgi.ini").write_text(ini, encoding="utf-8")
     inputs = Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "uwsgi.ini")])
-    return build_deployment(inputs, host_facts_from_options(HostOptions()))
+    return build_deployment(inputs, HostFacts.build())
 
 
 def _scenario(tmp_path: Path, ini: str, nginx: str = UWSGI_PASS, rps: float = 40.0, service=EXP50):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
-from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, ServiceTime
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
+from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, ServiceTime
 from advisor.queueing.scenario import ScenarioError, scenario_for_link
 
 EXP50 = ServiceTime.exponential(0.05)
@@ -30,7 +30,7 @@ def _link(tmp_path: Path, gunicorn: str, **kwargs):
     (tmp_path / "nginx.conf").write_text(NGINX, encoding="utf-8")
     (tmp_path / "gunicorn.conf.py").write_text("bind = 'unix:/run/app/app.sock'\n" + gunicorn, encoding="utf-8")
     inputs = Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "gunicorn.conf.py")])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, HostFacts.build())
     (link,) = deployment.links
     return scenario_for_link(link, deployment, 40.0, EXP50, **kwargs)
 
@@ -40,6 +40,7 @@ def test_several_gthread_workers_get_one_queue_each(tmp_path):
     params = scenario.params
     assert params.partitioned and (params.workers, params.slots_per_worker, params.worker_room) == (3, 2, 998)
     assert params.kernel_room == 17 and params.queued_worker_weight == LINUX_QUEUED_WORKER_WEIGHT
+    assert params.split_spread == LINUX_SPLIT_SPREAD > 0  # the per-run bias of the split
     assert "one queue per worker" in scenario.parameters["c"].meaning
     assert any("one queue per worker" in note and "worker_connections = threads" in note for note in scenario.notes)
 
@@ -51,7 +52,7 @@ def test_several_gthread_workers_get_one_queue_each(tmp_path):
 ])
 def test_one_pooled_queue_otherwise(tmp_path, gunicorn):
     params = _link(tmp_path, gunicorn).params
-    assert not params.partitioned and params.queued_worker_weight == 1.0
+    assert not params.partitioned and params.queued_worker_weight == 1.0 and params.split_spread == 0.0
 
 
 def test_event_loop_workers_are_modelled_only_when_asked(tmp_path):

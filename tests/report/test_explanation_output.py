@@ -64,12 +64,12 @@ def test_check_explain_option_reaches_the_text_output(monkeypatch):
     from pathlib import Path
 
     from advisor.commands import check
-    from advisor.commands.options import CheckOptions, HostOptions, Inputs
+    from advisor.commands.options import CheckOptions, HostFacts, Inputs
 
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     broken = "fixtures/rules/broken-pair"
     out = io.StringIO()
     options = CheckOptions(inputs=Inputs(nginx=[f"{broken}/nginx.conf"], app=[f"{broken}/gunicorn.conf.py"]),
-                           host=HostOptions(), isolated=True, select=["TMO002"], explain=True)
+                           host=HostFacts.build(), isolated=True, select=["TMO002"], explain=True)
     assert check.run(options, stdout=out, stderr=io.StringIO()) == 1
     assert "  explanation: nginx closes the upstream connection and answers 504" in out.getvalue()

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs
+from advisor.commands.options import CheckOptions, HostFacts, Inputs
 from advisor.engine.findings import Finding, RelatedLocation
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
@@ -67,7 +67,7 @@ def test_unknown_code_fallback_is_capped_too():
 
 def test_missing_include_does_not_fail_the_run_and_lists_every_place(site: Path):
     out = io.StringIO()
-    code = check.run(CheckOptions(inputs=Inputs(paths=["nginx.conf", "gunicorn.conf.py"]), host=HostOptions(),
+    code = check.run(CheckOptions(inputs=Inputs(paths=["nginx.conf", "gunicorn.conf.py"]), host=HostFacts.build(),
                                   select=["ADV002"]), stdout=out, stderr=io.StringIO())
     assert code == 0
     lines = out.getvalue().splitlines()

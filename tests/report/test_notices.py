@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import pytest
 
 from advisor.commands import check
-from advisor.commands.options import CheckOptions, HostOptions, Inputs
+from advisor.commands.options import CheckOptions, HostFacts, Inputs
 from advisor.engine.coverage import GivenInputs, coverage_notices
 from advisor.engine.findings import Finding, Notice
 from advisor.engine.rules import load_rules, parse_rule
@@ -105,7 +105,7 @@ def _notices(paths: list[str], rules=RULES) -> list[Notice]:
 
 def _check(paths: list[str], **changes) -> tuple[int, str]:
     out = io.StringIO()
-    code = check.run(CheckOptions(inputs=Inputs(paths=paths), host=HostOptions(), **changes), stdout=out,
+    code = check.run(CheckOptions(inputs=Inputs(paths=paths), host=HostFacts.build(), **changes), stdout=out,
                      stderr=io.StringIO())
     return code, out.getvalue()
 
@@ -239,7 +239,7 @@ def test_notices_per_pair_are_prefixed(site: Path):
         '[[pairs]]\nname = "shop"\nnginx = ["nginx.conf"]\napp = ["gunicorn.conf.py"]\n\n'
         '[[pairs]]\nname = "static"\nnginx = ["static.conf"]\napp = ["gunicorn.conf.py"]\n')
     out = io.StringIO()
-    code = check.run(CheckOptions(inputs=Inputs(), host=HostOptions(), output_format="json", select=["TMO002"]),
+    code = check.run(CheckOptions(inputs=Inputs(), host=HostFacts.build(), output_format="json", select=["TMO002"]),
                      stdout=out, stderr=io.StringIO())
     notices = json.loads(out.getvalue())["summary"]["notices"]
     assert code == 0

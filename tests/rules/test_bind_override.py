@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "rules" / "bind-override"
 RULES = load_rules()
@@ -19,7 +19,7 @@ UNLESS = " unless its command line passes --bind"
 
 
 def _findings(paths: list[Path], code: str) -> list:
-    deployment = build_deployment(Inputs(paths=[str(path) for path in paths]), host_facts_from_options(HostOptions()))
+    deployment = build_deployment(Inputs(paths=[str(path) for path in paths]), HostFacts.build())
     return [finding for finding in run_rules(deployment, RULES, strict=True).findings if finding.code == code]
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 pytestmark = pytest.mark.skipif(not (CORPUS / "SOURCES.tsv").is_file(), reason="shared corpus not available")
@@ -32,7 +32,7 @@ def _nginx_files() -> list[str]:
 
 def _run(nginx: list[str], app: list[str] = (), **host):
     inputs = Inputs(nginx=[str(CORPUS / path) for path in nginx], app=[str(CORPUS / path) for path in app])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions(**host)))
+    deployment = build_deployment(inputs, HostFacts.build(**host))
     return run_rules(deployment, RULES, SELECTED, strict=True)
 
 

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.examples import run_example
 from advisor.engine.findings import Finding
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 from advisor.report import ReportData
 from advisor.report.text import render
 from shared_material import REPO_ROOT, require_shared
@@ -129,7 +129,7 @@ def test_no_english_is_built_in_expressions(rule) -> None:
 
 def _pair(paths: list[Path], cpus: int | None = 2) -> list[Finding]:
     deployment = build_deployment(Inputs(paths=[str(path) for path in paths]),
-                                  host_facts_from_options(HostOptions(cpus=cpus)))
+                                  HostFacts.build(cpus=cpus))
     return run_rules(deployment, RULES, SELECTED, strict=True).findings
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 RULES = load_rules()
@@ -19,7 +19,7 @@ RULES = load_rules()
 
 def _check(directory: Path, selection=None):
     inputs = Inputs(nginx=[str(directory / "nginx.conf")], app=[str(directory / "gunicorn.conf.py")])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, HostFacts.build())
     return run_rules(deployment, RULES, select_rules(RULES) if selection is None else selection, strict=True)
 
 
@@ -36,7 +36,7 @@ def test_clean_pair_is_linked(name):
     """Guard against a vacuous pass: the rules did see a linked route and app server."""
     inputs = Inputs(nginx=[str(FIXTURES / "rules" / name / "nginx.conf")],
                     app=[str(FIXTURES / "rules" / name / "gunicorn.conf.py")])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, HostFacts.build())
     assert deployment.links
     assert {d.status for d in deployment.route_diagnoses.values()} == {"linked"}
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.examples import run_example
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "uwsgi"
 RULES = load_rules()
@@ -26,7 +26,7 @@ CLEAN = {
 
 def _run(directory: Path, names: list[str], **options: object):
     inputs = Inputs(paths=[str(directory / name) for name in names])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions(**options)))  # type: ignore
+    deployment = build_deployment(inputs, HostFacts.build(**options))  # type: ignore
     return deployment, run_rules(deployment, RULES, strict=True)
 
 

@@ -58,7 +58,7 @@ RUN_SEED = 1
 def validate_report():
     """``validate_report(pair, rho, server="ref")`` -> the report dict of one real `advisor validate` run behind
     real nginx (cached per session: the agreement and the parity tests share the reference-server runs)."""
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import ValidateOptions, execute
 
     cache: dict[tuple, dict] = {}
@@ -69,7 +69,7 @@ def validate_report():
             directory = FIXTURE_PAIRS / pair
             options = ValidateOptions(
                 inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
-                host=HostOptions(), rps=rho * CAPACITY_RPS, service_time="50ms", duration=RUN_DURATION,
+                host=HostFacts.build(), rps=rho * CAPACITY_RPS, service_time="50ms", duration=RUN_DURATION,
                 warmup=RUN_WARMUP, proxy="nginx", server=server, seed=RUN_SEED, band_level=BAND_LEVEL,
                 progress=False,
             )

@@ -98,12 +98,13 @@ def test_summary_maps_outcomes_to_the_queueing_model_keys():
     assert summary["p_502"] == pytest.approx(4 / n)
     assert summary["p_504"] == pytest.approx(3 / n)
     assert summary["p_500"] == pytest.approx(1 / n)
-    assert summary["p_other"] == pytest.approx(1 / n)
+    assert summary["p_503"] == pytest.approx(1 / n)  # the app server's own refusal has a name of its own
+    assert summary["p_other"] == 0.0
     assert summary["p_error"] == pytest.approx(1 / n)
     assert summary["latency_p50_s"] == pytest.approx(quantile([0.01, 0.02, 0.03, 0.04], 0.5))
     assert summary["send_lag_max_s"] == pytest.approx(0.001)
     assert summary["counts"]["ok"] == 4
-    assert outcome_class("http_404") == "other"
+    assert outcome_class("http_404") == "other" and outcome_class("http_503") == "503"
 
 
 # -- outcomes against raw sockets ------------------------------------------------------------------------------

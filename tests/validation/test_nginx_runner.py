@@ -33,7 +33,7 @@ def test_rendered_config_carries_the_route_settings_and_temp_paths(tmp_path):
                  f"pid {tmp_path}/nginx.pid;", f"error_log {tmp_path}/error.log info;",
                  "listen 127.0.0.1:18080;", "server unix:/run/app/gunicorn.sock;", "keepalive 16;",
                  "proxy_pass http://advisor_upstream;", "proxy_connect_timeout 500ms;",
-                 "proxy_read_timeout 2500ms;", "proxy_send_timeout 7000ms;", "proxy_http_version 1.1;",
+                 "proxy_read_timeout 2500ms;", "proxy_send_timeout 7s;", "proxy_http_version 1.1;",
                  'proxy_set_header Connection "";', "proxy_buffering off;", "proxy_request_buffering off;",
                  "proxy_next_upstream error;"):
         assert line in text, line
@@ -48,7 +48,7 @@ def test_rendered_config_without_upstream_block_proxies_to_the_address(tmp_path)
     assert "proxy_pass http://unix:/run/app/gunicorn.sock:;" in unix_text
     assert "proxy_pass http://127.0.0.1:8000;" in tcp_text
     assert "upstream advisor_upstream" not in tcp_text and "user root" not in tcp_text
-    assert "proxy_http_version 1.0;" in tcp_text and "proxy_read_timeout 60000ms;" in tcp_text
+    assert "proxy_http_version 1.0;" in tcp_text and "proxy_read_timeout 60s;" in tcp_text
 
 
 @pytest.mark.parametrize(

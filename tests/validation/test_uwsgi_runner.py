@@ -31,12 +31,12 @@ def _require_uwsgi() -> None:
 
 
 def _deployment(pair: str):
-    from advisor.commands.options import HostOptions, Inputs
-    from advisor.loaders.deployment import build_deployment, host_facts_from_options
+    from advisor.commands.options import HostFacts, Inputs
+    from advisor.loaders.deployment import build_deployment
 
     directory = FIXTURES / pair
     inputs = Inputs(paths=[str(directory / "nginx.conf"), str(directory / "uwsgi.ini")])
-    return build_deployment(inputs, host_facts_from_options(HostOptions()))
+    return build_deployment(inputs, HostFacts.build())
 
 
 # -- without processes ----------------------------------------------------------------------------------------------
@@ -97,14 +97,14 @@ def test_a_uwsgi_link_plans_with_its_own_server_and_unscaled_master_cycle():
 
 
 def test_a_gunicorn_link_is_refused_by_server_uwsgi():
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import UsageError, ValidateOptions, build_plan
 
     _require_uwsgi()
     directory = FIXTURES / "unix-b8"
     options = ValidateOptions(
         inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
-        host=HostOptions(), rps=40, service_time="50ms", server="uwsgi", proxy="builtin", progress=False)
+        host=HostFacts.build(), rps=40, service_time="50ms", server="uwsgi", proxy="builtin", progress=False)
     with pytest.raises(UsageError, match="use --server gunicorn"):
         build_plan(options)
 

@@ -60,13 +60,13 @@ def test_overload_shows_the_socket_kinds_own_failure(validate_report, pair, over
 def test_a_time_scaled_run_reproduces_the_slow_deployment(proxy):
     """Config A slowed down 100x (5-s requests, proxy_read_timeout 15 s) runs as config A with --time-scale 0.01;
     the report speaks in the configured units."""
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import ValidateOptions, execute
 
     directory = FIXTURE_DIR / "unix-slow"
     report, _ = execute(ValidateOptions(
         inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
-        host=HostOptions(), rps=0.64, service_time="5s", duration="8s", warmup="1s", proxy=proxy,
+        host=HostFacts.build(), rps=0.64, service_time="5s", duration="8s", warmup="1s", proxy=proxy,
         time_scale=0.01, seed=1, band_level=0.998, progress=False))
     executed = report["parameters"]["executed"]
     assert executed["rps"] == pytest.approx(64.0)

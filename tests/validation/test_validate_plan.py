@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 from advisor.queueing.params import QueueParams, ServiceTime
 from advisor.validation.compare import compare, overall_verdict
 from advisor.validation.loadresult import LoadResult, RequestRecord
@@ -104,7 +104,7 @@ def test_the_accept_queue_of_the_app_host_is_reproduced():
 def _deployment(name: str):
     directory = FIXTURES / name
     inputs = Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")])
-    return build_deployment(inputs, host_facts_from_options(HostOptions()))
+    return build_deployment(inputs, HostFacts.build())
 
 
 def test_route_settings_come_from_the_deployment_model():

@@ -39,12 +39,12 @@ def require_uwsgi() -> None:
 
 
 def _validate(pair: str, rps: float, service: str, duration: str = "10s") -> dict:
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import ValidateOptions, execute
 
     directory = FIXTURES / pair
     options = ValidateOptions(
-        inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "uwsgi.ini")]), host=HostOptions(),
+        inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "uwsgi.ini")]), host=HostFacts.build(),
         rps=rps, service_time=service, duration=duration, warmup="2s", proxy="nginx", server="uwsgi", seed=1,
         band_level=BAND_LEVEL, progress=False)
     return execute(options)[0]

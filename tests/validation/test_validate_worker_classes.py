@@ -1,7 +1,8 @@
 """`advisor validate --server gunicorn` with the link's own worker class behind real nginx: gthread with one and with
 several workers (per-worker queues), below and above capacity, unix and TCP, gthread with worker_connections =
-threads (one pooled queue), and UvicornWorker (an event loop). Every measured share must lie inside the simulator's
-band for a run of that length (c = 4 request slots, S = 50 ms exponential, proxy_read_timeout 150 ms)."""
+threads (one pooled queue), gevent (a greenlet pool per worker: one pooled queue) and UvicornWorker (an event
+loop). Every measured share must lie inside the simulator's band for a run of that length (c = 4 request slots,
+S = 50 ms exponential, proxy_read_timeout 150 ms)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ RUN_SEED = 1
 
 
 def _validate(pair: str, rho: float, tmp_path: Path | None = None, **changes: str) -> dict:
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import ValidateOptions, execute
 
     directory = FIXTURES / pair
@@ -35,7 +36,7 @@ def _validate(pair: str, rho: float, tmp_path: Path | None = None, **changes: st
         (tmp_path / "gunicorn.conf.py").write_text(text, encoding="utf-8")
         paths = [tmp_path / "nginx.conf", tmp_path / "gunicorn.conf.py"]
     options = ValidateOptions(
-        inputs=Inputs(paths=[str(p) for p in paths]), host=HostOptions(), rps=rho * CAPACITY_RPS,
+        inputs=Inputs(paths=[str(p) for p in paths]), host=HostFacts.build(), rps=rho * CAPACITY_RPS,
         service_time="50ms", duration="10s", warmup="2s", proxy="nginx", server="gunicorn", seed=RUN_SEED,
         band_level=BAND_LEVEL, progress=False)
     return execute(options)[0]
@@ -95,6 +96,22 @@ def test_gthread_with_worker_connections_equal_to_threads_is_one_pooled_queue(tm
     _assert_inside(report)
 
 
+@pytest.mark.parametrize("rho", [0.8, 1.2])
+def test_gevent_shares_are_inside_the_band(rho):
+    # A gevent worker stops accepting while its greenlet pool (worker_connections) is full, so the queue is the
+    # shared kernel backlog: the sync model with c = workers x worker_connections; above capacity the backlog of 8
+    # overflows into 502s.
+    _require("gevent")
+    report = _validate("gevent-2x2", rho)
+    params = report["parameters"]
+    assert (params["worker_class"], params["workers"], params["worker_connections"]) == ("gevent", 2, 2)
+    assert report["predicted"]["model"].endswith("(exact)")
+    assert report["measured"]["n"] > 300
+    if rho > 1:
+        assert report["measured"]["p_502"] > 0.05
+    _assert_inside(report)
+
+
 def test_uvicorn_worker_serves_every_request_at_once():
     _require("uvicorn")
     report = _validate("uvicorn-2", 1.2)
@@ -107,13 +124,13 @@ def test_uvicorn_worker_serves_every_request_at_once():
 
 
 def test_worker_class_is_refused_by_the_reference_server():
-    from advisor.commands.options import HostOptions, Inputs
+    from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import UsageError, ValidateOptions, build_plan
 
     directory = FIXTURES / "gthread-2x2"
     options = ValidateOptions(
         inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
-        host=HostOptions(), rps=40, service_time="50ms", server="ref", proxy="builtin", progress=False)
+        host=HostFacts.build(), rps=40, service_time="50ms", server="ref", proxy="builtin", progress=False)
     with pytest.raises(UsageError, match="--server gunicorn"):
         build_plan(options)
 

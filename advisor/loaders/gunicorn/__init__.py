@@ -8,10 +8,11 @@ Public API:
   classify_worker_class(worker_class, threads=1) -> WorkerClassInfo
 """
 
+from typing import Any
+
 from advisor.loaders.gunicorn.build import (
     AppLoadResult, app_server_from_command_line, build_app_server, default_settings, load_gunicorn_config,
 )
-from advisor.loaders.gunicorn.cmdline import ParsedArgs, ParsedOption, UnknownOption, parse_gunicorn_args
 from advisor.loaders.gunicorn.settings import (
     SETTINGS, SETTINGS_BY_NAME, WorkerClassInfo, classify_worker_class, suggest_setting,
 )
@@ -21,3 +22,13 @@ __all__ = [
     "WorkerClassInfo", "app_server_from_command_line", "build_app_server", "classify_worker_class",
     "default_settings", "load_gunicorn_config", "parse_gunicorn_args", "suggest_setting",
 ]
+_COMMAND_LINE_NAMES = frozenset({"ParsedArgs", "ParsedOption", "UnknownOption", "parse_gunicorn_args"})
+
+
+def __getattr__(name: str) -> Any:
+    """The command-line parser's names, imported on first use: loading a config file alone does not need it."""
+    if name in _COMMAND_LINE_NAMES:
+        from advisor.loaders.gunicorn import cmdline
+
+        return getattr(cmdline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,12 +10,11 @@ from __future__ import annotations
 import copy
 import os
 import posixpath
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from advisor.loaders.fix_texts import expansion_fix
-from advisor.loaders.gunicorn.cmdline import ParsedArgs, parse_gunicorn_args
 from advisor.loaders.gunicorn.config_file import ConfigFileLayer, read_config_file, unknown_layer
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
 from advisor.loaders.gunicorn.origins import env_source, option_diagnostic
@@ -23,6 +22,9 @@ from advisor.loaders.gunicorn.settings import GUNICORN_VERSION, SETTINGS, Settin
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts, UnknownSetting
 from advisor.model.provenance import Setting, Source
 from advisor.model.suppressions import Suppression
+
+if TYPE_CHECKING:  # the command-line parser is imported when there is a command line to parse
+    from advisor.loaders.gunicorn.cmdline import ParsedArgs
 
 DEFAULT_CONFIG_NAME = "gunicorn.conf.py"
 
@@ -114,6 +116,10 @@ def env_command_line(host: HostFacts) -> tuple[ParsedArgs | None, list[Diagnosti
     text = host.env.get("GUNICORN_CMD_ARGS")
     if not text:
         return None, []
+    import shlex
+
+    from advisor.loaders.gunicorn.cmdline import parse_gunicorn_args
+
     base = (getattr(host, "env_sources", None) or {}).get("GUNICORN_CMD_ARGS") or Source.option("GUNICORN_CMD_ARGS")
     if base.detail != "GUNICORN_CMD_ARGS":
         base = replace(base, detail="GUNICORN_CMD_ARGS")

@@ -13,11 +13,11 @@ gunicorn, so it is parsed with `shell_vars=False`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from advisor.lazy_regex import lazy_re
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, cli_argument, model_value, validate
 from advisor.loaders.gunicorn.origins import option_diagnostic
 from advisor.loaders.gunicorn.settings import (
@@ -26,8 +26,8 @@ from advisor.loaders.gunicorn.settings import (
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting, Source
 
-_SHELL_EXPANSION = re.compile(r"\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]|\()")
-_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+_SHELL_EXPANSION = lazy_re(r"\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]|\()")
+_NEGATIVE_NUMBER = lazy_re(r"^-\d+$|^-\d*\.\d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ class ParsedArgs:
 
 
 # `"$@"` / `$@` / `$*` (the script's arguments, not known) count as whole-word expansions too
-_WHOLE_EXPANSION = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*])$|^\"\$(@|\{@\})\"$")
+_WHOLE_EXPANSION = lazy_re(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[@*])$|^\"\$(@|\{@\})\"$")
 
 
 def contains_shell_expansion(text: str) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import re
 import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from advisor.lazy_regex import lazy_re
 from advisor.loaders.gunicorn.convert import InvalidValue, NotStatic, model_value, validate
 from advisor.loaders.gunicorn.evaluate import Binding, ModuleEvaluation, evaluate_module, snippet
 from advisor.loaders.gunicorn.settings import SETTINGS, SETTINGS_BY_NAME, SettingSpec, suggest_setting
@@ -242,7 +242,7 @@ def _source_lines(text: str) -> list[str]:
     return _LINE_BREAKS.split(text)
 
 
-_LINE_BREAKS = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")  # after each line break, as ast.get_source_segment
+_LINE_BREAKS = lazy_re(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")  # after each line break, as ast.get_source_segment
 
 
 def _source_segment(text: str, node: ast.AST) -> str | None:

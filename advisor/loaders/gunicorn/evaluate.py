@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.lazy_regex import lazy_re
 from advisor.loaders.gunicorn.expressions import Binding, BudgetExceeded, ExpressionEvaluator, root_name, snippet
 from advisor.loaders.gunicorn.known_calls import resolve_dotted
 from advisor.loaders.gunicorn.values import (
@@ -462,7 +462,7 @@ class ModuleEvaluator(ExpressionEvaluator):
         self._poison(node, f"assigned inside a `{type(node).__name__.lower()}` statement at line {node.lineno}, "
                            "which is not evaluated statically")
 
-_CONDITION_PREFIX = re.compile(r"^(assigned under `if` at line \d+, whose condition cannot be evaluated: )+")
+_CONDITION_PREFIX = lazy_re(r"^(assigned under `if` at line \d+, whose condition cannot be evaluated: )+")
 
 
 def _root_cause(reason: str) -> str:

@@ -9,7 +9,6 @@ checks). Defaults that depend on the host (environment, working directory, user)
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -242,6 +241,8 @@ def suggest_setting(name: str) -> str | None:
         return SETTING_ALIASES[normalized]
     if len(normalized) > MAX_FUZZY_NAME:  # difflib costs length x length per candidate
         return None
+    import difflib
+
     matches = difflib.get_close_matches(normalized, sorted(SETTING_NAMES), n=1, cutoff=0.75)
     if matches:
         return matches[0]
@@ -257,6 +258,8 @@ def suggest_option(text: str) -> str | None:
     flag = text.split("=", 1)[0]
     if len(flag) > MAX_FUZZY_NAME:
         return None
+    import difflib
+
     if flag.startswith("--"):
         dashed = "--" + flag[2:].replace("_", "-").lower()
         for option in ALL_OPTIONS:

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-TEMPLATE_SUFFIXES = (".template", ".tpl", ".tmpl", ".j2", ".jinja", ".jinja2", ".erb", ".in")
-# Value placeholders: Python %-format (not `%%(x)s`), Jinja/Go `{{ }}`, envsubst `${X}`, ERB `<%= %>`.
-_PLACEHOLDER = re.compile(r"(?<!%)%\([A-Za-z_][\w.]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\{.*?\}\}|\$\{[^}\n]*\}"
-                          r"|<%=.*?%>")
-_STATEMENT = r"\{%.*?%\}|\{#.*?#\}|<%(?!=).*?%>"
-_STATEMENT_LINE = re.compile(rf"^[ \t]*(?:(?:{_STATEMENT})[ \t]*)+$", re.M)
-_INLINE_STATEMENTS = re.compile(rf"(?:{_STATEMENT}).*(?:{_STATEMENT})|(?:{_STATEMENT})")
-_GO_CONTROL = re.compile(r"^\{\{-?\s*(?:if|else|end|range|with|define|block|template|break|continue)\b.*\}\}$")
-_BLOCK_WORDS = re.compile(r"^(?:\{%-?|<%-?|\{\{-?)\s*(?:if|elif|else|end\w*|for|with|block|macro|call|filter|raw|"
+from advisor.lazy_regex import lazy_re
+from advisor.template_syntax import PLACEHOLDER as _PLACEHOLDER
+from advisor.template_syntax import STATEMENT as _STATEMENT
+from advisor.template_syntax import STATEMENT_LINE as _STATEMENT_LINE
+from advisor.template_syntax import TEMPLATE_SUFFIXES  # also read by advisor/loaders/sources/paths.py
+
+_INLINE_STATEMENTS = lazy_re(rf"(?:{_STATEMENT}).*(?:{_STATEMENT})|(?:{_STATEMENT})")
+_GO_CONTROL = lazy_re(r"^\{\{-?\s*(?:if|else|end|range|with|define|block|template|break|continue)\b.*\}\}$")
+_BLOCK_WORDS = lazy_re(r"^(?:\{%-?|<%-?|\{\{-?)\s*(?:if|elif|else|end\w*|for|with|block|macro|call|filter|raw|"
                           r"range|define|unless|elsif|case|when|while)\b|\bdo\s*(?:\|[^|]*\|)?\s*-?%>$")
-_TOKEN = re.compile(r"_Tpl(\d+)_+")
+_TOKEN = lazy_re(r"_Tpl(\d+)_+")
 
 
 @dataclass(slots=True)

@@ -8,12 +8,12 @@ such as `workers_per_core` is not a count), so a helper is only reported when it
 from __future__ import annotations
 
 import ast
-import re
 
+from advisor.lazy_regex import lazy_re
 from advisor.model.deployment import UnknownSetting
 from advisor.model.provenance import Source
 
-_WORKER_COUNT = re.compile(
+_WORKER_COUNT = lazy_re(
     r"^(?:web_concurrency"
     r"|(?:(?:gunicorn|web|app|wsgi|asgi|total|default)_)?(?:num_|n_|number_of_)?workers"
     r"|(?:(?:gunicorn|web|app|wsgi|asgi|total|default)_)?workers?_(?:count|num|number|total)"

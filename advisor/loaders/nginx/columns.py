@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from advisor.readers import read_text_or_none
+
 _cache: dict[str, list[str] | None] = {}
 
 
 def reset_cache() -> None:
-    """Forget the files read; called at the start of every load so an edited file is read again."""
+    """Forget the files read; called at the start and the end of every load (an edited file is read again, and
+    the lines of a large config are not held while the rules run)."""
     _cache.clear()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisor.model.buffers import Buffers
 from advisor.model.deployment import Version
 from advisor.model.provenance import Setting, Source
 
@@ -24,8 +25,8 @@ PAGE_SIZE = 4096  # "4k|8k": one memory page; 4k on x86-64/arm64 Linux
 @dataclass(frozen=True, slots=True)
 class Spec:
     """How to read one directive. kind: duration (s, float), size (bytes, int), flag (bool), int, list (list[str]),
-    str (arguments joined), buffers ("8 4k"), http_version, first_duration (first argument of keepalive_timeout),
-    upstream_keepalive ("32 [local]")."""
+    str (arguments joined), buffers ("8 4k"), counted_buffers (Buffers(4, 8192)), http_version, first_duration
+    (first argument of keepalive_timeout), upstream_keepalive ("32 [local]")."""
 
     kind: str
     min_args: int = 1
@@ -71,6 +72,7 @@ CLIENT_SPECS: dict[str, Spec] = {
     "keepalive_timeout": Spec("first_duration", 1, 2),
     "keepalive_requests": Spec("int"),
     "keepalive_time": Spec("duration"),
+    "large_client_header_buffers": Spec("counted_buffers", 2, 2),  # http and server level
 }
 
 
@@ -154,6 +156,7 @@ def location_defaults(version: Version) -> dict[str, Setting]:
     values["client_header_timeout"] = (60.0, src, "60s")
     values["send_timeout"] = (60.0, src, "60s")
     values["keepalive_timeout"] = (75.0, src, "75s")
+    values["large_client_header_buffers"] = (Buffers(4, 8192), src, "4 8k")
     values.update(_keepalive_request_defaults(version))
     return {key: Setting(value, source, raw) for key, (value, source, raw) in values.items()}
 

@@ -215,8 +215,9 @@ class FileSet:
         if name is not None:
             if name not in self._stock_reported:  # once per stock file: it is the same assumption every time
                 self._stock_reported.add(name)
-                self.diagnostics.append(Diagnostic("ADV003", "info", f"include {arg} not found, assumed stock",
-                                                   site_path, site_line))
+                self.diagnostics.append(Diagnostic(
+                    "ADV003", "info", f"include {arg} not found: advisor assumed the stock {name}, so edits to the "
+                    "server's copy were not checked", site_path, site_line))
             stmts = stock_statements(name, site_line)
             if not stmts:
                 return []

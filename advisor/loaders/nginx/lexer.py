@@ -7,25 +7,44 @@ character, kept as written outside quotes), the same line numbers, the same `${`
 is glued onto the token), the same tokens dropped at end of file, the same external lexers (the `*_by_lua_block`
 directives) — but jumps over runs of ordinary characters with regular expressions and slices tokens out of the text.
 
-`parse_text` runs crossplane's parser on that stream (its `lex` swapped for ours while the parse runs).
+Most of a config is plain statements (`name arg arg;` on one line, `}`, comments, simple quoted strings): `_FAST`
+matches such a stretch at once and its tokens are cut with `str.split`. Anything else (a backslash, `${`, a directive
+with an external lexer, a token cut by the end of the text) goes through `_Lexer._slow`, one token at a time, with
+crossplane's rules. crossplane's brace balance check (`_balance_braces`) is done here too, on the same tokens.
+`lex_statements` hands a plain one-line statement to the parser (advisor/loaders/nginx/statements.py) as one item.
+
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
+from sys import intern
 from typing import Any
 
 import crossplane.lexer as _cp_lexer
 from crossplane.errors import NgxParserSyntaxError
 
+from advisor.lazy_regex import lazy_re
+
 Token = tuple[str, int, bool]
+Statement = tuple[list[str], int, str]  # (directive and arguments, line, terminator `;` `{` `}`): see lex_statements
 
 MAX_TOKEN_CHARS = 64 * 1024
 MAX_STATEMENT_TOKENS = 10_000  # arguments of one directive (a long server_name list has a few hundred)
-_BLANKS = re.compile(r"\s+")
-_RUN = re.compile(r"[^\s{};\\]+")  # characters appended to a token as they are
+_BLANKS = lazy_re(r"\s+")
+_RUN = lazy_re(r"[^\s{};\\]+")  # characters appended to a token as they are
 _QUOTES = ("\"", "'")
+_WORD = r"[^\s{};\\#\"'][^\s{};\\]*"  # a plain token: no quote or `#` first, no escape, ended by a blank or `{};`
+# Between tokens: blanks, then one plain stretch: words on one line (each ended by a blank, or the last one by `;`,
+# `}` or a `{` that does not follow `$`), a lone `{};`, a comment whose line does not end with a backslash, or a
+# quoted string without backslashes.
+_FAST = lazy_re(
+    r"\s*(?:"
+    rf"(?P<words>{_WORD}(?:[^\S\n]+{_WORD})*)(?:[^\S\n]*(?P<term>[;}}]|(?<!\$)\{{)|(?=\s))"
+    r"|(?P<brace>[{};])"
+    r"|(?P<comment>#[^\n]*)(?<!\\)(?=\n)"
+    r"|(?P<quoted>\"[^\"\\]*\"|'[^'\\]*')"
+    r")")
 
 
 class TokenTooLong(NgxParserSyntaxError):
@@ -48,6 +67,14 @@ class _Lines:
             return self._line
         return 1 + self._text.count("\n", 0, end)
 
+    def position(self) -> tuple[int, int]:
+        """(pos, line): text[pos] is on `line`; `after` counts on from there."""
+        return self._pos, self._line
+
+    def move_to(self, pos: int, line: int) -> None:
+        """Continue counting from a position whose line is known (the fast path counts on its own)."""
+        self._pos, self._line = pos, line
+
 
 def _usable_length(text: str) -> int:
     """crossplane stops at a final unpaired backslash (its escape reader runs out of characters)."""
@@ -60,14 +87,16 @@ def _char_end(text: str, pos: int) -> int:
 
 
 class _Lexer:
-    def __init__(self, text: str, filename: str | None, max_token: int) -> None:
+    def __init__(self, text: str, filename: str | None, max_token: int, statements: bool = False) -> None:
         self.text = text
+        self.statements = statements  # yield a plain one-line statement as one Statement item
         self.n = _usable_length(text)
         self.lines = _Lines(text)
         self.filename = filename
         self.max_token = max_token
         self.pos = 0
         self.arguments = 0  # tokens since the last `;`, `{` or `}`
+        self.directive_next = True  # the next token names a directive (crossplane's `next_token_is_directive`)
         self._escape = -1
         self._escape_from = len(text) + 1  # nothing searched yet
 
@@ -142,11 +171,125 @@ class _Lexer:
         return None
 
     def tokens(self) -> Iterator[Token]:
+        """The token stream, with crossplane's brace balance check: plain stretches matched by `_FAST`, the rest
+        through `_slow`."""
         text, n, lines = self.text, self.n, self.lines
-        directive_next = True
+        fast = _FAST.match
+        external = _cp_lexer.EXTERNAL_LEXERS
+        max_token = self.max_token
+        depth = 0
+        last = 0  # line of the last token (crossplane reports a missing `}` there)
+        line, line_pos = 1, 0  # the line of text[line_pos]
+        pos = 0
+        while pos < n:
+            match = fast(text, pos, n)
+            kind = match.lastgroup if match is not None else None
+            if kind == "words" or kind == "term":
+                start = match.start("words")
+                words = match.group("words").split()
+                if self.directive_next and words[0] in external:
+                    kind = None  # its own lexer takes over after the name: crossplane's way, one token at a time
+                else:
+                    line += text.count("\n", line_pos, start)
+                    line_pos = start
+                    last = line
+                    too_long = match.end("words") - start > max_token
+                    whole = (kind == "term" and self.statements and self.directive_next and not too_long
+                             and self.arguments + len(words) <= MAX_STATEMENT_TOKENS)
+                    if not whole:
+                        if too_long or self.arguments + len(words) > MAX_STATEMENT_TOKENS:
+                            for word in words:
+                                self._check(word, line)
+                                yield word, line, False
+                        else:
+                            self.arguments += len(words)
+                            for word in words:
+                                yield word, line, False
+                        self.directive_next = False
+                    if kind == "term":
+                        char = match.group("term")
+                        if char == "{":
+                            depth += 1
+                        elif char == "}":
+                            depth -= 1
+                            if depth < 0:
+                                raise NgxParserSyntaxError('unexpected "}"', self.filename, line)
+                        self.arguments = 0
+                        self.directive_next = True
+                        if whole:  # one string object for each distinct word: a large config repeats a few hundred
+                            yield list(map(intern, words)), line, char  # type: ignore[misc]  # a Statement
+                        else:
+                            yield char, line, False
+                    pos = match.end()
+                    continue
+            elif kind == "brace":
+                start = match.start("brace")
+                line += text.count("\n", line_pos, start)
+                line_pos = start
+                char = text[start]
+                if char == "{":
+                    depth += 1
+                elif char == "}":
+                    depth -= 1
+                    if depth < 0:
+                        raise NgxParserSyntaxError('unexpected "}"', self.filename, line)
+                self.arguments = 0
+                self.directive_next = True
+                last = line
+                yield char, line, False
+                pos = match.end()
+                continue
+            elif kind == "comment":
+                start = match.start("comment")
+                line += text.count("\n", line_pos, start)
+                line_pos = start
+                comment = match.group("comment")
+                self._check(comment, line, argument=False)
+                last = line
+                yield comment, line, False
+                pos = match.end()
+                continue
+            elif kind == "quoted":
+                start = match.start("quoted")
+                body = text[start + 1:match.end() - 1]
+                if not (self.directive_next and body in external):
+                    line += text.count("\n", line_pos, start)
+                    line_pos = start
+                    self._check(body, line)
+                    last = line
+                    yield body, line, True
+                    self.directive_next = False
+                    pos = match.end()
+                    continue
+            # anything else: crossplane's rules, one token (and the blanks before it) at a time
+            lines.move_to(line_pos, line)
+            self.pos = pos
+            for token in self._slow():
+                if not token[2]:
+                    if token[0] == "{":
+                        depth += 1
+                    elif token[0] == "}":
+                        depth -= 1
+                        if depth < 0:
+                            raise NgxParserSyntaxError('unexpected "}"', self.filename, token[1])
+                last = token[1]
+                yield token
+            pos = self.pos
+            line_pos, line = lines.position()
+        if depth > 0:
+            raise NgxParserSyntaxError('unexpected end of file, expecting "}"', self.filename, last)
+
+    def _slow(self) -> Iterator[Token]:
+        """crossplane's lexer from self.pos up to the end of the next token (and what ends it); self.pos follows,
+        and is n when crossplane stops reading (a quote, comment or `${` left open at the end)."""
+        text, n, lines = self.text, self.n, self.lines
         start = -1  # start of the token being read (-1: none)
         token_line = 0
+        stepped = False
         while self.pos < n:
+            if start < 0 and stepped:
+                return
+            stepped = True
             pos = self.pos
             char = text[pos]
             if char.isspace():
@@ -156,13 +299,13 @@ class _Lexer:
                     yield token, token_line, False
                     start = -1
                     self.pos = pos + 1
-                    if directive_next and token in _cp_lexer.EXTERNAL_LEXERS:
+                    if self.directive_next and token in _cp_lexer.EXTERNAL_LEXERS:
                         for custom in self._external(token):
                             yield custom
-                            directive_next = True
+                            self.directive_next = True
                         pos = self.pos
                     else:
-                        directive_next = False
+                        self.directive_next = False
                         pos = self.pos - 1
                 blanks = _BLANKS.match(text, pos, n)
                 self.pos = blanks.end() if blanks else pos
@@ -170,6 +313,7 @@ class _Lexer:
             if start < 0 and char == "#":
                 end = text.find("\n", pos, n)
                 if end < 0:
+                    self.pos = n
                     return  # a comment crossplane is still reading at end of file is dropped
                 run = end - len(text[pos:end].rstrip("\\")) - pos if text[end - 1] == "\\" else 0
                 comment = text[pos:end - 1] if run % 2 else text[pos:end]
@@ -183,21 +327,23 @@ class _Lexer:
                 if char in _QUOTES:
                     body = self._quoted(char)
                     if body is None:
+                        self.pos = n
                         return
                     self._check(body, token_line)
                     yield body, token_line, True
-                    if directive_next and body in _cp_lexer.EXTERNAL_LEXERS:
+                    if self.directive_next and body in _cp_lexer.EXTERNAL_LEXERS:
                         for custom in self._external(body):
                             yield custom
-                            directive_next = True
+                            self.directive_next = True
                     else:
-                        directive_next = False
+                        self.directive_next = False
                     continue
                 start = pos
             if char == "{" and pos > start and text[pos - 1] == "$":
-                directive_next = False
+                self.directive_next = False
                 after = self._dollar_brace()
                 if after is None:
+                    self.pos = n
                     return
                 # crossplane appends the character after the loop whatever it is (a blank too), unless it is
                 # a quote (appended), or `{` `}` `;` (ends the token)
@@ -211,7 +357,7 @@ class _Lexer:
                 start = -1
                 self.arguments = 0
                 yield char, lines.after(pos + 1), False
-                directive_next = True
+                self.directive_next = True
                 self.pos = pos + 1
                 continue
             if char == "\\":
@@ -223,7 +369,15 @@ class _Lexer:
 
 def lex_text(text: str, filename: str | None = None, max_token: int = MAX_TOKEN_CHARS) -> Iterator[Token]:
     """crossplane's token stream for `text`, with its brace balance check (NgxParserSyntaxError as crossplane)."""
-    return _cp_lexer._balance_braces(_Lexer(text, filename, max_token).tokens(), filename)
+    return _Lexer(text, filename, max_token).tokens()
 
 
-__all__ = ["MAX_TOKEN_CHARS", "TokenTooLong", "lex_text"]
+def lex_statements(text: str, filename: str | None = None) -> Iterator[Token | Statement]:
+    """lex_text's stream, except that a directive with plain arguments on one line and its `;`, `{` or `}` come as
+    one Statement (words, line, terminator) instead of one token each: where a parser expects a directive, the
+    statement is complete. (A `}` without its `{` ends such a statement with the syntax error at once, not after its
+    words: the parse fails either way.)"""
+    return _Lexer(text, filename, MAX_TOKEN_CHARS, statements=True).tokens()  # type: ignore[return-value]
+
+
+__all__ = ["MAX_TOKEN_CHARS", "Statement", "Token", "TokenTooLong", "lex_statements", "lex_text"]

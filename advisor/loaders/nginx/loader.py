@@ -47,6 +47,7 @@ def load_nginx(path: str, host: HostFacts, template_env: Mapping[str, Setting] |
     try:
         return _load(path, host, template_env or {})
     finally:
+        reset_column_cache()  # the lines of every file read: needed while loading only
         if gc_was_enabled:
             gc.enable()
 

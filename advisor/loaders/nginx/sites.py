@@ -7,16 +7,16 @@ and names, every location with its modifier and nested locations, named-location
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from advisor.lazy_regex import lazy_re
 from advisor.loaders.nginx.includes import FileSet, SourceFile
 from advisor.model.nginx_sites import AccessLogDef, ListenDef, LocationDef, LogFormatDef, NginxSites, ServerDef
 
 Stmt = dict[str, Any]
 MAX_DEPTH = 20  # nested includes / locations
-_PORT = re.compile(r"(?:^|:)(\d{1,5})$")
+_PORT = lazy_re(r"(?:^|:)(\d{1,5})$")
 _MODIFIERS = ("=", "^~", "~*", "~", "@")
 
 

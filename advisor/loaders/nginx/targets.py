@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
+from advisor.lazy_regex import lazy_re
 from advisor.loaders.nginx.directives import HEADER_DIRECTIVES, ROUTE_KEYS
+from advisor.loaders.nginx.rejection import rejected
 from advisor.loaders.nginx.templates import envsubst_note, may_hold_placeholder, nginx_variables, placeholder_reason
 from advisor.loaders.nginx.walker import PassSite
 from advisor.model.addresses import parse_nginx_address, parse_proxy_pass_url
@@ -85,7 +86,7 @@ class RouteBuilder:
                           addresses=[Setting.unknown(reason, path, line, raw=raw)])
 
         def invalid(raw: str, scheme: str | None, message: str) -> Target:
-            self.diagnostics.append(Diagnostic("ADV006", "error", message, path, line))
+            self.diagnostics.append(Diagnostic("ADV006", "error", rejected(message), path, line))
             return unknown(raw, scheme, message)
 
         if len(args) != 1:
@@ -158,7 +159,7 @@ class RouteBuilder:
         return cached
 
 
-_PLACEHOLDER_BLANKS = re.compile(r"(\{\{-?|<%=|\$\{)\s*(.*?)\s*(-?\}\}|%>|\})")
+_PLACEHOLDER_BLANKS = lazy_re(r"(\{\{-?|<%=|\$\{)\s*(.*?)\s*(-?\}\}|%>|\})")
 
 
 def _placeholder_key(text: str) -> str:

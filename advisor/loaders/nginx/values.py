@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.loaders.nginx.directives import V1_29_4, V1_29_7, Spec
+from advisor.model.buffers import Buffers
 from advisor.model.deployment import Version
 from advisor.units import parse_nginx_duration, parse_nginx_size
 
@@ -94,6 +95,8 @@ def convert(directive: str, spec: Spec, args: list[str], version: Version) -> An
         _integer(directive, first)
         _size(directive, args[1])
         return " ".join(args)
+    if kind == "counted_buffers":
+        return Buffers(_integer(directive, first), _size(directive, args[1]))
     if kind == "http_version":
         allowed = ("1.0", "1.1", "2") if V1_29_4 <= version else ("1.0", "1.1")
         if first not in allowed:

@@ -18,6 +18,7 @@ from advisor.loaders.nginx.directives import (
 )
 from advisor.loaders.nginx.arity import arity_error, arity_fix
 from advisor.loaders.nginx.includes import FileSet, SourceFile
+from advisor.loaders.nginx.rejection import REFUSES_TO_START, rejected
 from advisor.loaders.nginx.templates import envsubst_note, may_hold_placeholder, placeholder_reason
 from advisor.loaders.nginx.upstreams import read_upstream
 from advisor.loaders.nginx.values import InvalidValue, convert
@@ -91,6 +92,8 @@ class ConfigWalker:
 
     # -- helpers --------------------------------------------------------------------------------------------
     def diag(self, code: str, severity: str, message: str, path: str, line: int | None) -> None:
+        if code == "ADV006" and severity == "error":  # nginx's own [emerg] text: say what it means
+            message = rejected(message)
         self.diagnostics.append(Diagnostic(code, severity, message, path, line))  # type: ignore[arg-type]
 
     def included(self, stmt: Stmt, source: SourceFile, stack: tuple[str, ...]
@@ -113,7 +116,8 @@ class ConfigWalker:
             if included.key in stack:
                 self.diagnostics.append(Diagnostic(
                     "ADV005", "warning", f"include loop: {included.display} includes itself (via "
-                    f"{source.display}:{stmt['line']}); not followed again", source.display, stmt["line"],
+                    f"{source.display}:{stmt['line']}): {REFUSES_TO_START}; advisor read it once",
+                    source.display, stmt["line"],
                     fix="remove the include that points back at a file already being included (nginx recurses "
                         "until it fails)"))
                 continue

@@ -19,7 +19,7 @@ from advisor.loaders.sources.expand import Environment, VarValue
 from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
 from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, read_source_file, source_at
-from advisor.model.addresses import Address, parse_gunicorn_bind
+from advisor.model.addresses import Address
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
 
@@ -271,34 +271,72 @@ def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathRes
         if text is None:
             continue
         socket_source = SourceText(path, text)
-        listens = [entry for entry in unit_entries(socket_source) if entry.section == "Socket"
-                   and entry.key == "ListenStream" and entry.value.text]
+        listens: list[UnitEntry] = []
+        for entry in unit_entries(socket_source):
+            if entry.section == "Socket" and entry.key == "ListenStream":
+                listens = listens + [entry] if entry.value.text else []  # an empty value resets the list
+        if not listens:
+            continue
         addresses: list[Address] = []
+        raw = " ".join(entry.value.text for entry in listens)
         for entry in listens:
             address = _listen_address(entry.value.text)
-            if address is None:
-                unread = _diagnostic("info", f"ListenStream={entry.value.text} is not an address advisor "
-                                     "understands, so the socket the server listens on is unknown", entry.position,
-                                     path)
-                unread.fix = "nothing to fix if systemd accepts it; checks that need the bind were skipped"
-                diagnostics.append(unread)
+            if isinstance(address, Address):
+                addresses.append(address)
                 continue
-            addresses.append(address)
-        if addresses:
-            first = listens[0].position
-            return {"bind": Setting(addresses, source_at(first, f"{name} ListenStream (socket activation: gunicorn "
-                                                                "serves the sockets systemd passes, not its bind)"),
-                                    " ".join(entry.value.text for entry in listens))}
+            unread = _diagnostic("info", f"ListenStream={entry.value.text} is {address}: the server's bind is "
+                                 "unknown, so the address checks were skipped", entry.position, path)
+            unread.fix = "nothing to fix if systemd accepts it"
+            diagnostics.append(unread)
+            at = entry.position
+            return {"bind": Setting.unknown(f"{name} ListenStream={entry.value.text} is {address}",
+                                            at.path if at else path, at.line if at else None,
+                                            at.column if at else None, raw=raw)}
+        first = listens[0].position
+        return {"bind": Setting(addresses, source_at(first, f"{name} ListenStream (socket activation: gunicorn "
+                                                            "serves the sockets systemd passes, not its bind)"),
+                                raw)}
     return {}
 
 
-def _listen_address(text: str) -> Address | None:
+def _listen_address(text: str) -> Address | str:
+    """The address `ListenStream=TEXT` binds, read as systemd.socket(5) describes it, or what it is instead
+    (an abstract or templated socket) when advisor cannot compare it with nginx's targets."""
     text = text.strip()
+    if "%" in text and not text.startswith("["):
+        return "a name with a systemd specifier (its value depends on the unit instance)"
     if text.startswith("/"):
         return Address("unix", path=text)
-    if text.isdigit():
-        return Address("tcp", host="::", port=int(text))
+    if text.startswith("@"):  # nginx's unix: targets are file paths; an abstract name is no file
+        return "an abstract unix socket (nginx's unix: targets are file paths)"
+    if text.isdigit():  # IPv6 on every address, and IPv4 too unless BindIPv6Only=ipv6-only
+        return Address("tcp", host="::", port=int(text)) if 0 < int(text) < 65536 else _NOT_AN_ADDRESS
+    host, port = _ip_and_port(text)
+    if host is None or port is None:
+        return _NOT_AN_ADDRESS
+    return Address("tcp", host=host, port=port)
+
+
+_NOT_AN_ADDRESS = "not an address advisor understands"
+
+
+def _ip_and_port(text: str) -> tuple[str | None, int | None]:
+    """`v.w.x.y:z` or `[x]:y` (with an optional `%interface` scope); systemd takes no host names here."""
+    import ipaddress
+
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        host = host.split("%", 1)[0]
+        port_text = rest[1:].split("%", 1)[0] if rest.startswith(":") else ""
+        family = 6
+    else:
+        host, _, port_text = text.rpartition(":")
+        family = 4
     try:
-        return parse_gunicorn_bind(text)
+        if ipaddress.ip_address(host).version != family:
+            return None, None
     except ValueError:
-        return None
+        return None, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        return None, None
+    return host.lower(), int(port_text)

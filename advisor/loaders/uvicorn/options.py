@@ -6,7 +6,6 @@ Each option maps to the Config parameter of the same name; that name is the sett
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,6 +109,8 @@ EXIT_FLAGS = {"--help": "help", "--version": "version"}
 
 
 def suggest_flag(text: str) -> str | None:
+    import difflib
+
     head = text.split("=", 1)[0]
     matches = difflib.get_close_matches(head, list(FLAG_TO_OPTION) + list(EXIT_FLAGS), n=1, cutoff=0.6)
     return matches[0] if matches else None

@@ -9,9 +9,10 @@ digits, else 0; a negative value makes uWSGI exit), `uwsgi_opt_set_64bit` is `st
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from advisor.lazy_regex import lazy_re
 
 UWSGI_VERSION = "2.0.30"
 
@@ -102,7 +103,7 @@ SHORT_OPTIONS = {  # getopt short options: letter -> option name
     "a": "abstract-socket", "c": "cgi-mode", "h": "help", "r": "reaper", "v": "max-vars",
 }
 _FALSE_WORDS = frozenset({"false", "off", "no"})
-_LEADING_INT = re.compile(r"^[ \t\n\r\f\v]*([+-]?\d+)")
+_LEADING_INT = lazy_re(r"^[ \t\n\r\f\v]*([+-]?\d+)")
 
 
 class InvalidValue(ValueError):

@@ -128,7 +128,8 @@ http {
     result = load_nginx(str(main), HostFacts.build())
     assert codes(result) == ["ADV003", "ADV003"]
     assert [d.severity for d in result.diagnostics] == ["info", "info"]
-    assert result.diagnostics[1].message == "include proxy_params not found, assumed stock"
+    assert result.diagnostics[1].message == ("include proxy_params not found: advisor assumed the stock "
+                                             "proxy_params, so edits to the server's copy were not checked")
     assert result.diagnostics[1].line == 6
     headers = route(result, "/").headers
     assert headers["host"].value == "$http_host"

@@ -130,7 +130,8 @@ def test_invalid_value_is_adv006_and_unknown(tmp_path: Path) -> None:
 
 def test_wrong_argument_count_is_adv006(tmp_path: Path) -> None:
     result = load_text(tmp_path, APP.replace("proxy_pass", "proxy_buffering on off;\n            proxy_pass"))
-    assert only(result, "ADV006").message == 'invalid number of arguments in "proxy_buffering" directive'
+    assert only(result, "ADV006").message == ('invalid number of arguments in "proxy_buffering" directive: '
+                                             "nginx refuses to start")
 
 
 def test_duplicate_directive_is_reported_first_value_kept(tmp_path: Path) -> None:

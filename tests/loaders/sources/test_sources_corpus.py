@@ -9,8 +9,8 @@ import posixpath
 import pytest
 from sources_helpers import CORPUS, load, text_at
 
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 from advisor.model.classify import classify_path
 
 if not (CORPUS / "gunicorn_cmdlines.json").is_file():
@@ -66,7 +66,7 @@ def test_every_corpus_invocation_loads_from_its_file(entry):
 
 def _deployment(nginx: list[str], app: list[str], env: dict[str, str] | None = None):
     inputs = Inputs(nginx=[str(CORPUS / path) for path in nginx], app=[str(CORPUS / path) for path in app])
-    return build_deployment(inputs, host_facts_from_options(HostOptions(env=env or {})))
+    return build_deployment(inputs, HostFacts.build(env=env or {}))
 
 
 def _linked(deployment) -> set[tuple[int, str, str]]:

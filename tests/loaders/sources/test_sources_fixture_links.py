@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sources_helpers import FIXTURES
 
-from advisor.commands.options import HostOptions, Inputs
+from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.engine.selection import select_rules
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.loaders.deployment import build_deployment
 
 RULES = load_rules()
 
@@ -21,7 +21,7 @@ def deployment(folder: str, source: str, *, env: dict[str, str] | None = None, p
         inputs = Inputs(paths=[str(directory / "nginx.conf"), str(directory / source)])
     else:
         inputs = Inputs(nginx=[str(directory / "nginx.conf")], app=[str(directory / source)])
-    return build_deployment(inputs, host_facts_from_options(HostOptions(env=env or {})))
+    return build_deployment(inputs, HostFacts.build(env=env or {}))
 
 
 def links(found) -> set[tuple[str, str, str, str]]:
@@ -69,7 +69,7 @@ def test_loopback_bind_in_a_compose_service_is_a_host_mismatch(tmp_path):
                                          "server { listen 80; location / { proxy_pass http://app; } }\n")
     (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    command: gunicorn -b 127.0.0.1:8000 app\n")
     inputs = Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "docker-compose.yml")])
-    found = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    found = build_deployment(inputs, HostFacts.build())
     [diagnosis] = found.route_diagnoses.values()
     assert diagnosis.status == "host-mismatch"
     assert diagnosis.closest_bind.source.line == 3  # the -b option in the compose file

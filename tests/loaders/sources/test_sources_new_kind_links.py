@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sources_helpers import FIXTURES
 
-from advisor.commands.options import HostOptions, Inputs
-from advisor.loaders.deployment import build_deployment, host_facts_from_options
+from advisor.commands.options import HostFacts, Inputs
+from advisor.loaders.deployment import build_deployment
 
 
 @pytest.mark.parametrize("folder, source, match", [
@@ -17,7 +17,7 @@ from advisor.loaders.deployment import build_deployment, host_facts_from_options
 def test_positional_new_kinds_link(folder, source, match):
     directory = FIXTURES / folder
     inputs = Inputs(paths=[str(directory / "nginx.conf"), str(directory / source)])
-    deployment = build_deployment(inputs, host_facts_from_options(HostOptions()))
+    deployment = build_deployment(inputs, HostFacts.build())
     assert [app.kind for app in deployment.apps] == ["gunicorn"]
     assert {link.match for link in deployment.links} == {match}
     assert not [d for d in deployment.diagnostics if d.severity in ("warning", "error")]

@@ -1,20 +1,18 @@
-"""Command-line entry point. Parses options and hands over to `advisor.commands.*`; imports stay lazy."""
+"""The typer app: every command's options, help and usage errors are declared here, once.
+
+Each command hands its parameters to the typer-free handler of the same name (advisor/cli/handlers.py), which the
+fast path (advisor/cli/fast_path.py) also calls; advisor/cli/fast_spec.py is generated from these declarations
+(`python -m advisor.cli.spec_gen`)."""
 
 from __future__ import annotations
 
 import copy
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from advisor import __version__
-
-if TYPE_CHECKING:
-    from advisor.commands.options import Inputs
+from advisor.cli import handlers
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -72,7 +70,7 @@ MaxFileSizeOpt = Annotated[Optional[str], typer.Option(
 
 def _version_callback(value: bool) -> None:
     if value:
-        sys.stdout.write(f"advisor {__version__}\n")
+        sys.stdout.write(handlers.version_line())
         raise typer.Exit()
 
 
@@ -82,101 +80,6 @@ def _root(
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """advisor: configuration advisor and linter for nginx in front of gunicorn."""
-
-
-def _split_list(values: Optional[list[str]]) -> list[str]:
-    items: list[str] = []
-    for value in values or []:
-        items.extend(part.strip() for part in value.split(",") if part.strip())
-    return items
-
-
-def _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env):
-    from advisor.commands.options import HostOptions, parse_env_assignments
-
-    return HostOptions(cpus=cpus, somaxconn=somaxconn, nginx_version=nginx_version,
-                       gunicorn_version=gunicorn_version, env=parse_env_assignments(env or []))
-
-
-def _inputs(paths, nginx, app_, app_format):
-    from advisor.commands.options import Inputs
-
-    return Inputs(paths=list(paths or []), nginx=list(nginx or []), app=list(app_ or []), app_format=app_format)
-
-
-@contextmanager
-def _given(inputs: "Inputs", output_file: Optional[str] = None,
-           max_file_size: Optional[str] = None) -> Iterator["Inputs"]:
-    """Standard input (`-`) in a temporary file named `<stdin>` in everything printed; directories searched and
-    what was found in them printed on stderr. Every file is read within --max-file-size (advisor/readers.py), and
-    only files of the project (the inputs' directories, their git work tree) are quoted (advisor/privacy.py)."""
-    from advisor import privacy, readers
-    from advisor.commands.given_inputs import (
-        AliasingStream, InputsError, StdinAliases, announce_directories, stdin_inputs,
-    )
-
-    limit = None
-    if max_file_size is not None:
-        try:
-            limit = readers.parse_size(max_file_size)
-        except ValueError as error:
-            _fail_usage(f"--max-file-size: {error}")
-    aliases = StdinAliases()
-    try:
-        with readers.session(limit), stdin_inputs(inputs, sys.stdin, aliases) as ready, \
-                privacy.project([*ready.paths, *ready.nginx, *ready.app]):
-            announce_directories(ready, sys.stderr)
-            if not aliases.replacements:
-                yield ready
-                return
-            out, err = sys.stdout, sys.stderr
-            sys.stdout, sys.stderr = AliasingStream(out, aliases), AliasingStream(err, aliases)  # type: ignore
-            try:
-                yield ready
-            finally:
-                sys.stdout, sys.stderr = out, err
-                aliases.rewrite_file(output_file)
-    except InputsError as error:
-        _fail_usage(str(error))
-
-
-def _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env):
-    try:
-        return _host_options(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    except ValueError as error:
-        _fail_usage(str(error))
-
-
-def _fail_usage(message: str) -> None:
-    sys.stderr.write(f"advisor: error: {message}\n")
-    raise typer.Exit(2)
-
-
-def _service_time_or_exit(service_time: Optional[str]) -> Optional[str]:
-    """A bare number is refused rather than read as seconds: `100` is as often meant as 100ms."""
-    from advisor.units import require_units
-
-    if service_time is not None:
-        try:
-            require_units(service_time)
-        except ValueError as error:
-            _fail_usage(f"--service-time: {error}")
-    return service_time
-
-
-def _seconds_or_exit(text: str, option: str) -> float:
-    """`--duration 90s`, `2m`, `1m30s`, `500ms` or a number of seconds, the same in every command."""
-    from advisor.units import parse_option_duration
-
-    try:
-        return parse_option_duration(text)
-    except ValueError as error:
-        _fail_usage(f"{option}: {error}")
-        raise  # unreachable: _fail_usage exits
-
-
-def _duration_text(seconds: float) -> str:
-    return "0" if seconds == 0 else repr(seconds)
 
 
 @app.command()
@@ -224,29 +127,7 @@ def check(
     debug: DebugOpt = False,
 ) -> None:
     """Check an nginx config and an app server config together; exit 1 when something will break."""
-    from advisor.commands.options import CheckOptions, Workload
-
-    service_time = _service_time_or_exit(service_time)
-    try:
-        options = CheckOptions(
-            inputs=_inputs(paths, nginx, app_, app_format),
-            host=_host_options(cpus, somaxconn, nginx_version, gunicorn_version, env),
-            workload=Workload(rps=rps, service_time=service_time, error_budget=error_budget,
-                              access_logs=list(access_log or []), log_format=log_format, window=window),
-            output_format=output_format or os.environ.get("ADVISOR_OUTPUT_FORMAT") or None,
-            output_file=output_file, select=_split_list(select), ignore=_split_list(ignore),
-            extend_select=_split_list(extend_select), fail_on=fail_on, exit_zero=exit_zero, color=color,
-            explain_skips=explain_skips, explain=explain, statistics=statistics, rules_dirs=list(rules or []),
-            config=config, isolated=isolated, debug=debug,
-        )
-    except ValueError as error:
-        _fail_usage(str(error))
-    from advisor.commands.check import run
-
-    with _given(options.inputs, output_file, max_file_size) as inputs:
-        options.inputs = inputs
-        code = run(options)
-    raise typer.Exit(code)
+    raise typer.Exit(handlers.check(**locals()))
 
 
 @app.command()
@@ -265,12 +146,7 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """Print the resolved deployment: routes, upstreams, app servers, links, and where every value came from."""
-    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    from advisor.commands.show import run
-
-    with _given(_inputs(paths, nginx, app_, app_format), max_file_size=max_file_size) as inputs:
-        code = run(inputs, host, output_format, debug=debug)
-    raise typer.Exit(code)
+    raise typer.Exit(handlers.show(**locals()))
 
 
 @app.command("rules")
@@ -279,9 +155,7 @@ def rules_list(
     output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
 ) -> None:
     """List the rules: code, name, severity, summary."""
-    from advisor.commands.rules_cmd import list_rules_command
-
-    raise typer.Exit(list_rules_command(list(rules or []), output_format))
+    raise typer.Exit(handlers.rules_list(**locals()))
 
 
 @app.command("rule")
@@ -291,9 +165,7 @@ def rule_explain(
     output_format: Annotated[str, typer.Option("--output-format", help="text (Markdown) or json.")] = "text",
 ) -> None:
     """Print one rule's documentation."""
-    from advisor.commands.rules_cmd import explain_rule_command
-
-    raise typer.Exit(explain_rule_command(code_or_name, list(rules or []), output_format))
+    raise typer.Exit(handlers.rule_explain(**locals()))
 
 
 @app.command()
@@ -340,18 +212,7 @@ def model(
     debug: DebugOpt = False,
 ) -> None:
     """Predict the ok/502/504/500 shares of every nginx -> gunicorn link with a queueing model, and what to change."""
-    service_time = _service_time_or_exit(service_time)
-    duration_s = _seconds_or_exit(duration, "--duration")
-    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    from advisor.commands.model_cmd import ModelOptions, run
-
-    with _given(_inputs(paths, nginx, app_, app_format), max_file_size=max_file_size) as inputs:
-        code = run(ModelOptions(
-            inputs=inputs, host=host, rps=rps, service_time=service_time, error_budget=error_budget,
-            target_utilization=target_utilization, simulate=simulate, duration_s=duration_s, seed=seed, plot=plot,
-            output_format=output_format, color=color, debug=debug, explain=explain,
-            access_logs=list(access_log or []), log_format=log_format, window=window, since=since, until=until))
-    raise typer.Exit(code)
+    raise typer.Exit(handlers.model(**locals()))
 
 
 @app.command()
@@ -374,8 +235,8 @@ def validate(
         "--proxy", help="auto (nginx when installed), nginx (real nginx), builtin (load generator emulates nginx's "
                         "connect/read timeouts).")] = "auto",
     server: Annotated[str, typer.Option(
-        "--server", help="ref (reference pre-fork server), gunicorn (real gunicorn, synthetic app) or uwsgi (real "
-        "uWSGI, synthetic app).")] = "ref",
+        "--server", help="ref (reference pre-fork server), gunicorn (real gunicorn, synthetic app), uwsgi (real "
+        "uWSGI, synthetic app) or uvicorn (real standalone uvicorn, synthetic ASGI app).")] = "ref",
     time_scale: Annotated[float, typer.Option(
         "--time-scale", help="Multiply service times and every timeout by F (and divide the rate by F): same ρ and "
                              "timeout/service ratios, shorter or slower runs.")] = 1.0,
@@ -391,20 +252,7 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Run the link for real on private loopback/unix addresses and compare measured 502/504 shares with the model."""
-    if rps is None or service_time is None:
-        _fail_usage("validate needs --rps and --service-time (e.g. --rps 64 --service-time 50ms)")
-    service_time = _service_time_or_exit(service_time)
-    duration = _duration_text(_seconds_or_exit(duration, "--duration"))
-    warmup = _duration_text(_seconds_or_exit(warmup, "--warmup"))
-    host = _host_or_exit(cpus, somaxconn, nginx_version, gunicorn_version, env)
-    from advisor.commands.validate_cmd import ValidateOptions, run
-
-    with _given(_inputs(paths, nginx, app_, app_format)) as inputs:
-        code = run(ValidateOptions(
-            inputs=inputs, host=host, rps=rps, service_time=service_time, duration=duration, warmup=warmup,
-            proxy=proxy, server=server, time_scale=time_scale, link=link, seed=seed, output_format=output_format,
-            band_level=band_level, debug=debug, keep_access_log=keep_access_log))
-    raise typer.Exit(code)
+    raise typer.Exit(handlers.validate(**locals()))
 
 
 @app.command()
@@ -433,17 +281,7 @@ def refserver(
         "--request-log", help="Append one JSON line per request to this file.")] = None,
 ) -> None:
     """Run the reference pre-fork server (gunicorn sync-worker semantics, synthetic app: ?t=SECONDS sleeps)."""
-    from advisor.validation.refserver import main as refserver_main
-
-    argv = ["--bind", bind, "--workers", str(workers), "--backlog", str(backlog), "--timeout", repr(timeout),
-            "--graceful-timeout", repr(graceful_timeout), "--check-interval", repr(check_interval),
-            "--restart-delay", repr(restart_delay), "--boot-delay", repr(boot_delay), "--service", service,
-            "--mode", mode, "--max-seconds", repr(max_seconds)]
-    if seed is not None:
-        argv += ["--seed", str(seed)]
-    if request_log:
-        argv += ["--request-log", request_log]
-    raise typer.Exit(refserver_main(argv))
+    raise typer.Exit(handlers.refserver(**locals()))
 
 
 def _command_name(info: "typer.models.CommandInfo") -> str:
@@ -461,28 +299,3 @@ def app_for(argv: list[str]) -> typer.Typer:
     single = copy.copy(app)
     single.registered_commands = chosen
     return single
-
-
-def main() -> None:
-    """Console entry point: usage errors exit 2; an unexpected exception is one line on stderr and exit 2."""
-    from advisor.terminal import safe_stream
-
-    debug = "--debug" in sys.argv
-    sys.stdout, sys.stderr = safe_stream(sys.stdout), safe_stream(sys.stderr)  # ASCII terminals: no crash
-    try:
-        app_for(sys.argv)(prog_name="advisor")
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.stderr.write("advisor: interrupted\n")
-        raise SystemExit(130)
-    except RecursionError:  # input nested beyond what a parser handles
-        if debug:
-            raise
-        sys.stderr.write("advisor: error: an input is nested too deeply to be read\n")
-        raise SystemExit(2)
-    except Exception as error:  # noqa: BLE001 - the catch-all the exit-code contract promises
-        if debug:
-            raise
-        sys.stderr.write(f"advisor: internal error: {type(error).__name__}: {error} (run with --debug for details)\n")
-        raise SystemExit(2)

@@ -1,0 +1,363 @@
+"""Memoised rule evaluation: a rule's outcome is a function of the fact values it reads, and thousands of locations
+share a handful of distinct values (inherited from http/server level), so each distinct combination is evaluated
+once per rule and run.
+
+The key of an instance is the tuple of the facts a rule reads, each as its value (typed: `1`, `1.0` and `True`
+differ) and its source kind (`is_set()`/`known()` read it); an unknown or absent fact is a marker. Values other than
+plain scalars and flat containers of them key on their identity (kept alive by the key). A rule is not memoised
+when its expressions use a namespace other than as `namespace.fact` (the key would not cover what they read). An
+outcome may be "fact X is unavailable": on a hit the instance's own namespace raises its FactUnavailable, so the
+skip is recorded with this instance's reason.
+
+Locations are never memoised: each finding points at its own instance's places.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from advisor.engine.expressions import Evaluator, Expression, FactUnavailable
+from advisor.engine.fact_registry import SCOPE_NAMESPACES
+from advisor.engine.namespace import ScopeInstance
+from advisor.engine.rules import Rule
+
+Lookups = tuple[tuple[str, tuple[str, ...]], ...]  # (namespace, its facts read), in a fixed order
+
+_ABSENT = object()
+_UNKNOWN = object()
+_SCALARS = (str, int, float, bool, type(None))
+_MAX_CONTAINER = 32
+
+
+class _Identity:
+    """A key part for a value compared by identity (a list, an address): equal only to itself, and keeps it alive."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.value is self.value
+
+
+def _scalar_key(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or value is None:
+        return value  # never equal to a part of another type
+    if kind is float and (value == 0 or value != value):
+        return (kind, repr(value))  # -0.0 and 0.0 render differently; nan never equals itself
+    return (kind, value)
+
+
+def value_key(value: Any) -> Any:
+    """A hashable part that is equal for two values only when every rule expression sees them alike."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return _scalar_key(value)
+    if kind in (list, tuple, frozenset, set) and len(value) <= _MAX_CONTAINER \
+            and all(type(item) in _SCALARS for item in value):
+        items = sorted(value, key=repr) if kind in (frozenset, set) else value
+        return (kind, tuple(_scalar_key(item) for item in items))
+    if kind is dict and len(value) <= _MAX_CONTAINER \
+            and all(type(item) in _SCALARS for pair in value.items() for item in pair):
+        return (kind, tuple((_scalar_key(name), _scalar_key(item)) for name, item in value.items()))
+    return _Identity(value)
+
+
+def fact_reads(expressions: Iterable[Expression], scope: str, local: frozenset[str]) -> Lookups | None:
+    """The facts `expressions` read, grouped by namespace; None when a namespace is used other than as
+    `namespace.fact` (passed whole, iterated) or a local name (let, phrase, comprehension variable) shadows one."""
+    namespaces = frozenset(SCOPE_NAMESPACES[scope])
+    expressions = list(expressions)
+    local = local.union(*(expression.bound for expression in expressions))
+    if local & namespaces:
+        return None
+    grouped: dict[str, set[str]] = {}
+    for expression in expressions:
+        used = expression.names & namespaces
+        if used and not _only_dotted(expression.node, used):
+            return None
+        for fact in expression.facts:
+            namespace, _, attr = fact.partition(".")
+            if namespace in local:
+                continue  # an attribute of a value computed from other facts
+            if namespace not in namespaces or not attr:
+                return None
+            grouped.setdefault(namespace, set()).add(attr)
+    return tuple((namespace, tuple(sorted(attrs))) for namespace, attrs in sorted(grouped.items()))
+
+
+def _only_dotted(node: ast.AST, namespaces: frozenset[str]) -> bool:
+    """Every use of a namespace name in `node` is `namespace.attr`."""
+    bare = dotted = 0
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and child.id in namespaces:
+            bare += 1
+        elif isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) \
+                and child.value.id in namespaces:
+            dotted += 1
+    return bare == dotted
+
+
+class KeyMaker:
+    """Builds instance keys for one run. Each namespace's part for a group of facts is interned to a small int and
+    kept on the namespace (the app, nginx and host namespaces are shared by every route, and a route's facts are read
+    by many rules), so a key is a short tuple of ints.
+
+    `profile()`: one id for all the facts the `when`s of a scope read from an instance's own namespace, so that a
+    rule's `when` is looked up with one id per namespace (most routes share one profile)."""
+
+    __slots__ = ("_ids", "_union")
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self._ids: dict[Any, int] = {}
+        union: dict[tuple[str, str], set[str]] = {}
+        for rule in rules:
+            own = _OWN_NAMESPACES.get(rule.scope, frozenset()) - {"model"}  # model facts are read only on demand
+            lookups = fact_reads((rule.when,), rule.scope, frozenset()) if rule.when is not None else None
+            for namespace_name, attrs in lookups or ():
+                if namespace_name in own:
+                    union.setdefault((rule.scope, namespace_name), set()).update(attrs)
+        self._union = {key: tuple(sorted(attrs)) for key, attrs in union.items()}
+
+    def key(self, names: dict[str, Any], lookups: Lookups) -> tuple[int, ...] | None:
+        """The key of one instance; None when a fact cannot be read here (the instance is evaluated plainly)."""
+        parts: list[int] = []
+        try:
+            for namespace_name, attrs in lookups:
+                namespace = names[namespace_name]
+                part = namespace.memo.get(attrs)
+                if part is None:
+                    part = namespace.memo[attrs] = self._intern(_namespace_part(namespace, attrs))
+                parts.append(part)
+        except Exception:  # a namespace this instance lacks, a derivation that fails: evaluate plainly
+            return None
+        return tuple(parts)
+
+    def profiled(self, scope: str, lookups: Lookups) -> Lookups:
+        """`lookups` with the facts of profiled namespaces replaced by the whole profile (see key)."""
+        return tuple((name, self._union[(scope, name)]) if (scope, name) in self._union else (name, attrs)
+                     for name, attrs in lookups)
+
+    def _intern(self, part: tuple[Any, ...]) -> int:
+        found = self._ids.get(part)
+        if found is None:
+            found = self._ids[part] = len(self._ids)
+        return found
+
+
+def _namespace_part(namespace: Any, attrs: tuple[str, ...]) -> tuple[Any, ...]:
+    """The key parts of a namespace's facts `attrs` (each kept on the namespace)."""
+    memo = namespace.memo
+    parts = []
+    for attr in attrs:
+        part = memo.get(attr)
+        if part is None:
+            setting = namespace.setting_of(attr)
+            if setting is None:
+                part = _ABSENT
+            elif setting.source.kind == "unknown":
+                part = _UNKNOWN
+            else:
+                part = (value_key(setting.value), setting.source.kind)  # the kind: is_set(), known(), defaults
+            memo[attr] = part
+        parts.append(part)
+    return tuple(parts)
+
+
+def raise_unavailable(instance: ScopeInstance, fact: str) -> None:
+    """Raise this instance's own FactUnavailable for `fact` (a memoised outcome said it is unavailable)."""
+    namespace_name, _, attr = fact.partition(".")
+    instance.names[namespace_name].require(attr)
+
+
+# The namespaces that usually differ from one instance of a scope to the next; the others (nginx, host, and the app
+# of most links) are shared, and many `when`s are decided by them alone (`app.kind == "uwsgi" and ...`).
+_OWN_NAMESPACES: dict[str, frozenset[str]] = {
+    "route": frozenset({"route", "upstream"}), "link": frozenset({"route", "upstream", "link", "model"}),
+}
+
+
+class _NeedsInstance(Exception):
+    """A probe evaluation read a fact of the instance's own namespaces."""
+
+
+class _Probe:
+    """Stands for an instance's own namespace while `when` is tried on the shared facts alone."""
+
+    __slots__ = ()
+
+    def setting_of(self, attr: str) -> None:
+        raise _NeedsInstance(attr)
+
+    def __getattr__(self, attr: str) -> Any:
+        raise _NeedsInstance(attr)
+
+
+_PROBE = _Probe()
+_UNDECIDED = object()
+
+
+class WhenCache:
+    """Remembers a rule's `when` outcome per combination of the fact values it reads.
+
+    Looked up in steps: by the shared facts alone, where `when` was decided without reading the instance's own facts
+    (tried once per combination with those namespaces replaced by a probe that raises when read); by the profiles
+    of the instance's own namespaces (KeyMaker.profile: one lookup, most routes share them); by exactly the facts
+    it reads."""
+
+    __slots__ = ("_when", "_keys", "_lookups", "_shared", "_profiled", "_own", "_results", "_decided", "_profiles")
+
+    def __init__(self, rule: Rule, keys: KeyMaker) -> None:
+        when = rule.when
+        self._when = when
+        self._keys = keys
+        self._lookups: Lookups | None = None
+        self._shared: Lookups | None = None
+        self._profiled: Lookups | None = None
+        self._own = _OWN_NAMESPACES.get(rule.scope, frozenset())
+        self._results: dict[tuple[int, ...], bool | str] = {}
+        self._decided: dict[tuple[int, ...], Any] = {}
+        self._profiles: dict[tuple[int, ...], bool | str] = {}
+        if when is None:
+            return
+        self._lookups = lookups = fact_reads((when,), rule.scope, frozenset())
+        if lookups is None:
+            return
+        shared = tuple(item for item in lookups if item[0] not in self._own)
+        if shared and len(shared) < len(lookups):
+            self._shared = shared
+        profiled = keys.profiled(rule.scope, lookups)
+        if profiled != lookups:
+            self._profiled = profiled
+
+    def known_false(self, instance: ScopeInstance, evaluator: Evaluator) -> bool:
+        """True when `when` is false for this instance; raises FactUnavailable when it would skip."""
+        if self._lookups is None:
+            return False
+        names = instance.names
+        outcome: Any = None
+        if self._shared is not None:
+            key = self._keys.key(names, self._shared)
+            if key is not None:
+                outcome = self._decided.get(key)
+                if outcome is None:
+                    outcome = self._decided[key] = self._probe(instance, evaluator)
+                if outcome is _UNDECIDED:
+                    outcome = None
+        profile = None
+        if outcome is None and self._profiled is not None:
+            profile = self._keys.key(names, self._profiled)
+            if profile is not None:
+                outcome = self._profiles.get(profile)
+        if outcome is None:
+            key = self._keys.key(names, self._lookups)
+            if key is None:
+                return False
+            outcome = self._results.get(key)
+            if outcome is None:
+                outcome = self._try(dict(names), evaluator)
+                if outcome is None:
+                    return False
+                self._results[key] = outcome
+            if profile is not None:
+                self._profiles[profile] = outcome
+        if isinstance(outcome, str):
+            raise_unavailable(instance, outcome)
+            return False  # not unavailable here after all: evaluate plainly
+        return not outcome
+
+    def _probe(self, instance: ScopeInstance, evaluator: Evaluator) -> Any:
+        names = {name: _PROBE if name in self._own else namespace for name, namespace in instance.names.items()}
+        try:
+            outcome = self._try(names, evaluator)
+        except _NeedsInstance:
+            return _UNDECIDED
+        return _UNDECIDED if outcome is None else outcome
+
+    def _try(self, names: dict[str, Any], evaluator: Evaluator) -> bool | str | None:
+        """`when`'s outcome: True/False, the name of the unavailable fact, or None for a rule bug (the plain
+        evaluation raises it again and records it)."""
+        try:
+            return bool(evaluator.evaluate(self._when, names))  # type: ignore[arg-type]
+        except FactUnavailable as missing:
+            return missing.fact
+        except _NeedsInstance:
+            raise
+        except Exception:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What a finding says, apart from where it points: the same for every instance with the same key."""
+
+    message: str
+    fix: str | None
+    explanation: str | None
+    severity: Any
+    related_texts: dict[int, str]  # related spec index -> its rendered message (the specs that had a place)
+
+
+def rule_expressions(rule: Rule) -> list[Expression]:
+    """Every expression a rule evaluates for a finding (compiles deferred templates)."""
+    expressions: list[Expression] = []
+    if rule.when is not None:
+        expressions.append(rule.when)
+    expressions.extend(expression for _, expression in rule.lets)
+    expressions.extend(condition for _, condition in rule.escalations)
+    templates = [rule.message, rule.fix, rule.explanation, *(spec.message for spec in rule.related)]
+    for phrase in rule.phrases:
+        expressions.append(phrase.by)
+        templates.extend(phrase.cases.values())
+        templates.append(phrase.default)
+    for template in templates:
+        if template is not None:
+            expressions.extend(part for part in template.parts if not isinstance(part, str))
+    return expressions
+
+
+class BodyCache:
+    """Remembers what a rule's finding says per combination of the fact values it reads (any part of the rule).
+
+    Built on the rule's first evaluation (deferred templates compile then). A diagnostic-scope rule is not memoised
+    (each diagnostic differs)."""
+
+    __slots__ = ("_rule", "_keys", "_lookups", "_results")
+
+    def __init__(self, rule: Rule, keys: KeyMaker) -> None:
+        self._rule = rule
+        self._keys = keys
+        self._lookups: Lookups | None | bool = False  # False: not analysed yet
+        self._results: dict[tuple[Any, ...], Body | str | None] = {}
+
+    def key(self, instance: ScopeInstance) -> tuple[int, ...] | None:
+        if self._lookups is False:
+            self._lookups = self._analyse()
+        if self._lookups is None:
+            return None
+        return self._keys.key(instance.names, self._lookups)  # type: ignore[arg-type]
+
+    def _analyse(self) -> Lookups | None:
+        rule = self._rule
+        if rule.scope == "diagnostic":
+            return None
+        local = frozenset(name for name, _ in rule.lets) | frozenset(phrase.name for phrase in rule.phrases)
+        try:
+            expressions = rule_expressions(rule)
+        except Exception:  # a broken deferred template: evaluate plainly (it raises when it is used)
+            return None
+        return fact_reads(expressions, rule.scope, local)
+
+    def get(self, key: tuple[Any, ...]) -> Body | str | None | bool:
+        """The memoised outcome: a Body, an unavailable fact's name, None (no finding), False (not seen yet)."""
+        return self._results.get(key, False)
+
+    def put(self, key: tuple[Any, ...], outcome: Body | str | None) -> None:
+        self._results[key] = outcome
