@@ -84,6 +84,8 @@ class ConfigWarning:
 
 @dataclass(frozen=True, slots=True)
 class PairWorkload:
+    """A configured pair's workload: rps and service time, or the access logs to fit them from."""
+
     rps: float | None = None
     service_time: str | None = None
     access_logs: tuple[str, ...] = ()  # absolute paths: fit rps and service time from these nginx access logs
@@ -111,6 +113,8 @@ class PairConfig:
 
 @dataclass(frozen=True, slots=True)
 class PerFileIgnore:
+    """A `per-file-ignores` entry: a glob (negated with `!`) and the selectors it switches off."""
+
     pattern: str  # as written, including a leading `!`
     selectors: tuple[str, ...]
 
@@ -125,6 +129,8 @@ class PerFileIgnore:
 
 @dataclass(frozen=True, slots=True)
 class ProjectConfig:
+    """A parsed project config file."""
+
     path: Path  # the config file
     pairs: tuple[PairConfig, ...] = ()
     select: tuple[str, ...] | None = None  # None: the default selection

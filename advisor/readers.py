@@ -41,6 +41,8 @@ class ReadError(OSError):
 
 @dataclass(frozen=True, slots=True)
 class ReadLimits:
+    """The most one file and one run may read."""
+
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_run_bytes: int = DEFAULT_MAX_RUN_BYTES
 

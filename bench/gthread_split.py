@@ -9,6 +9,12 @@ when its run ends.
     python bench/gthread_split.py --out runs.jsonl [--rounds 4] [--cells 2x2@0.8,4x1@0.5] [--duration 10]
     python bench/gthread_split.py --out long.jsonl --cells 5x4@0.75 --duration 120 --read-timeout 2 \
         --worker-connections 200   # does the bias last? a favoured worker fills up, then its requests time out
+    python bench/gthread_split.py --out pinned.jsonl --cells 4x2@0.5 --cpus 0 --traces traces.jsonl
+        # gunicorn (master, workers, their threads) on CPU 0 only; one line per run with every connection
+
+``--traces`` writes, per run, every request the app served: the time nginx had the whole request (the load
+generator's "sent"; nginx connects upstream within a fraction of a millisecond), the worker (fork order), and when
+the app started and finished it (``bench/gthread_split_trace.py`` fits who wins the accept race from them).
 
 Each output line: the cell, the seed, the measured ok/502/504 shares, the send lag p99 (ms) and ``by_worker`` (the
 connections each worker served, in fork order).
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,8 +61,16 @@ def parse_cell(text: str) -> dict:
     return {"cls": worker_class, "w": workers, "t": threads, "rho": float(rho), "sock": sock}
 
 
+def pin(pids: list[int], cpus: set[int]) -> None:
+    """Pin every thread of these processes to ``cpus`` (threads made later inherit it from their creator)."""
+    for pid in pids:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            os.sched_setaffinity(int(task), cpus)
+
+
 def run_once(cell: dict, seed: int, duration_s: float, warmup_s: float, *, read_timeout_s: float = READ_TIMEOUT_S,
-             worker_connections: int = 1000) -> dict:
+             worker_connections: int = 1000, cpus: set[int] | None = None) -> tuple[dict, dict]:
+    """(the run's summary row, its per-connection trace)."""
     workers, threads = cell["w"], cell["t"]
     gevent = cell["cls"] == "gevent"
     rate = cell["rho"] * workers * threads / SERVICE_S
@@ -65,6 +80,9 @@ def run_once(cell: dict, seed: int, duration_s: float, warmup_s: float, *, read_
                             timeout_s=30, max_seconds=duration_s + 120, request_log=True)
     route = NginxRoute(proxy_connect_timeout_s=CONNECT_TIMEOUT_S, proxy_read_timeout_s=read_timeout_s)
     with start_gunicorn(config) as server:
+        pids = server.worker_pids()
+        if cpus is not None:
+            pin([server.master_pid() or 0, *pids], cpus)
         with NginxRunner(server.address, route, max_seconds=duration_s + 120) as nginx:
             spec = LoadSpec(target=str(nginx.address), arrivals="poisson", rate=rate, max_requests=200_000,
                             duration_s=warmup_s + duration_s, path="/", service=f"mean={SERVICE_S}",
@@ -78,11 +96,18 @@ def run_once(cell: dict, seed: int, duration_s: float, warmup_s: float, *, read_
                 targets=request_paths(spec, len(result.records)), access=access,
                 busy_spans=[(r["start"], r["done"]) for r in records], via_nginx=True)
     per_pid = collections.Counter(r["pid"] for r in records)
+    order = {pid: k for k, pid in enumerate(sorted(set(pids) | set(per_pid)))}
+    sent = {str(r.index): r.sent for r in result.records}
+    t0 = result.extra["t0_monotonic"]
+    trace = {"seed": seed, "w": workers, "t": threads, "rho": cell["rho"], "cpus": sorted(cpus) if cpus else None,
+             "window": [t0 + warmup_s, t0 + warmup_s + duration_s],
+             "conns": sorted([sent.get(r["i"], float("nan")), order[r["pid"]], r["start"], r["done"]]
+                             for r in records if str(r.get("i")) in sent)}
     return {**cell, "seed": seed, "rate": rate, "read_timeout_s": read_timeout_s, "wc": config.worker_connections,
             "duration_s": duration_s, "n": m["n"], "p_ok": m["p_ok"], "p_502": m["p_502"],
             "p_504": m["p_504"], "p_504c": m["p_504_connect"], "p_other": m["p_other"],
             "rho_measured": m["rho"], "lag99_ms": m["send_lag_p99_s"] * 1000,
-            "by_worker": [per_pid[pid] for pid in sorted(per_pid)]}
+            "by_worker": [per_pid[pid] for pid in sorted(per_pid)], "cpus": trace["cpus"]}, trace
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=3)
     parser.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, help="nginx proxy_read_timeout (s)")
     parser.add_argument("--worker-connections", type=int, default=1000, help="gthread worker_connections")
+    parser.add_argument("--cpus", default=None, help="pin gunicorn to these CPUs (e.g. 0 or 0,1)")
+    parser.add_argument("--traces", type=Path, default=None, help="append every run's per-connection trace here")
     args = parser.parse_args(argv)
+    cpus = {int(x) for x in args.cpus.split(",")} if args.cpus else None
     cells = [parse_cell(text) for text in args.cells.split(",")]
     seed = args.first_seed
     with args.out.open("a", encoding="utf-8") as out:
@@ -106,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.retries + 1):
                     seed += 1
                     began = time.monotonic()
-                    row = run_once(cell, seed, args.duration, args.warmup, read_timeout_s=args.read_timeout,
-                                   worker_connections=args.worker_connections)
+                    row, trace = run_once(cell, seed, args.duration, args.warmup, read_timeout_s=args.read_timeout,
+                                          worker_connections=args.worker_connections, cpus=cpus)
                     row["round"], row["wall_s"] = round_, round(time.monotonic() - began, 1)
                     row["discarded"] = row["lag99_ms"] > args.max_lag
                     out.write(json.dumps(row) + "\n")
                     out.flush()
+                    if args.traces is not None:
+                        with args.traces.open("a", encoding="utf-8") as traces:
+                            traces.write(json.dumps({**trace, "discarded": row["discarded"]}) + "\n")
                     if not row["discarded"]:
                         break
                     print(f"discarded (lag p99 {row['lag99_ms']:.1f} ms): {cell}", file=sys.stderr, flush=True)

@@ -47,15 +47,20 @@ class _CountingEngine(PartitionedEngine):
         super().hand_over(worker, rid, t)
 
 
-def cell_params(workers: int, threads: int, rho: float, spread: float | None) -> QueueParams:
-    """The measured configuration; ``spread`` None: the model's own per-run bias for that many workers."""
+def cell_params(workers: int, threads: int, rho: float, spread: float | dict[int, float] | None,
+                weight: float | None = None) -> QueueParams:
+    """The measured configuration; ``spread`` None: the model's own per-run bias for that many workers (a dict:
+    by the number of workers); ``weight`` None: the model's queued-worker preference."""
     room = WORKER_CONNECTIONS - threads
+    if isinstance(spread, dict):
+        spread = spread.get(workers, spread.get(0))
     spread = LINUX_SPLIT_SPREAD if spread is None else spread
+    weight = LINUX_QUEUED_WORKER_WEIGHT if weight is None else weight
     several = workers > 1
     return QueueParams(servers=workers * threads, queue_room=BACKLOG + 1 + workers * room,
                        arrival_rate=rho * workers * threads / SERVICE_S, service=ServiceTime.exponential(SERVICE_S),
                        read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=0.5, workers=workers, worker_room=room,
-                       queued_worker_weight=LINUX_QUEUED_WORKER_WEIGHT if several else 1.0,
+                       queued_worker_weight=weight if several else 1.0,
                        split_spread=spread if several else 0.0)
 
 
@@ -65,12 +70,14 @@ def dispersion(counts: list[int]) -> float:
     return statistics.pvariance(counts) / mean / mean if mean else 0.0
 
 
-def load(paths: list[Path]) -> dict[tuple[int, int, float], list[dict]]:
+def load(paths: list[Path], cpus: str | None = None) -> dict[tuple[int, int, float], list[dict]]:
     cells: dict[tuple[int, int, float], list[dict]] = collections.defaultdict(list)
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row["discarded"] or row["cls"] != "gthread" or row["sock"] != "unix":
+                continue
+            if cpus is not None and str(row.get("cpus")) != cpus:
                 continue
             if (row.get("read_timeout_s", READ_TIMEOUT_S), row.get("wc", WORKER_CONNECTIONS),
                     row.get("duration_s", RUN_S)) != (READ_TIMEOUT_S, WORKER_CONNECTIONS, RUN_S):
@@ -106,8 +113,8 @@ def fit_spread(cells: dict, spreads: list[float], runs: int) -> float:
     return simulated[0][0] if measured < simulated[0][1] else simulated[-1][0]
 
 
-def compare(cells: dict, spread: float | None, runs: int) -> None:
-    shown = "the model's" if spread is None else f"{spread:.3g}"
+def compare(cells: dict, spread: float | dict[int, float] | None, runs: int, weight: float | None = None) -> None:
+    shown = "the model's" if spread is None else str(spread)
     print(f"\nspread {shown}; 502 + 504 in %: measured mean +- standard error (runs) | formula | simulated "
           f"{RUN_S:g}-s runs | without the bias (formula)")
     within = {"formula": 0, "simulated": 0, "without": 0}
@@ -115,7 +122,7 @@ def compare(cells: dict, spread: float | None, runs: int) -> None:
         values = [row["p_502"] + row["p_504"] for row in cells[(workers, threads, rho)]]
         mean = statistics.fmean(values)
         error = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-        params = cell_params(workers, threads, rho, spread)
+        params = cell_params(workers, threads, rho, spread, weight)
         formula = predict(params, latencies=False)
         formula_bad = formula.p_502 + formula.p_504
         sims = [simulate(params, horizon_s=WARMUP_S + RUN_S, warmup_s=WARMUP_S, seed=20_000 + k) for k in range(runs)]
@@ -139,20 +146,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit the spread on the cells with these worker counts (e.g. 2 or 2,4) and compare with it")
     parser.add_argument("--spreads", default="0,0.1,0.2,0.3,0.4")
     parser.add_argument("--sim-runs", type=int, default=40)
-    parser.add_argument("--spread", type=float, default=None,
-                        help="compare with this spread (default: the model's, LINUX_SPLIT_SPREAD)")
+    parser.add_argument("--spread", default=None,
+                        help="compare with this spread (default: the model's), or by workers: 2:0.2,4:1.0")
+    parser.add_argument("--weight", type=float, default=None,
+                        help="compare with this queued-worker preference (default: the model's)")
+    parser.add_argument("--load-filter", default=None, help="only rows whose 'cpus' field is this (e.g. None or [0])")
     parser.add_argument("--workers", default=None, help="only the cells with these worker counts (e.g. 4)")
     args = parser.parse_args(argv)
-    cells = load(args.runs)
+    cells = load(args.runs, args.load_filter)
     if args.workers:
         cells = {key: rows for key, rows in cells.items() if key[0] in {int(x) for x in args.workers.split(",")}}
-    spread = args.spread
+    spread: float | dict[int, float] | None = None
+    if args.spread and ":" in args.spread:
+        spread = {int(k): float(v) for k, v in (item.split(":") for item in args.spread.split(","))}
+    elif args.spread:
+        spread = float(args.spread)
     if args.fit_workers:
         fit_on = {int(x) for x in args.fit_workers.split(",")}
         fit_cells = {key: rows for key, rows in cells.items() if key[0] in fit_on}
         spread = fit_spread(fit_cells, [float(x) for x in args.spreads.split(",")], max(10, args.sim_runs // 2))
         print(f"fitted spread {spread:.3f}")
-    compare(cells, spread, args.sim_runs)
+    compare(cells, spread, args.sim_runs, args.weight)
     return 0
 
 

@@ -12,6 +12,8 @@ __all__ = ["CheckOptions", "HostFacts", "Inputs", "Workload", "parse_env_assignm
 
 @dataclass(slots=True)
 class Workload:
+    """What the run assumes about traffic (`--rps`, `--service-time`, access logs); None: not given."""
+
     rps: float | None = None
     service_time: str | None = None  # "80ms" or "p50=80ms,p99=900ms"
     error_budget: float | None = None  # None: the project config or 0.001
@@ -22,6 +24,8 @@ class Workload:
 
 @dataclass(slots=True)
 class CheckOptions:
+    """Everything `advisor check` was asked to do, before the project config fills the gaps."""
+
     inputs: Inputs
     host: HostFacts
     workload: Workload = field(default_factory=Workload)

@@ -76,6 +76,8 @@ class RuleFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RelatedSpec:
+    """A `related:` entry: a fact whose location the finding also points to."""
+
     fact: str
     message: Template | None = None
 
@@ -108,6 +110,8 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A validated rule file, its expressions and templates compiled."""
+
     code: str
     name: str
     severity: str

@@ -19,6 +19,8 @@ from advisor.model.suppressions import Suppression
 
 @dataclass(slots=True)
 class LoadedApp:
+    """One app server found in an app source, with what was noticed while loading it."""
+
     app: AppServer
     diagnostics: list[Diagnostic] = field(default_factory=list)
     config_file: str | None = None  # the gunicorn config file its settings were read from (-c or the default)
@@ -27,6 +29,8 @@ class LoadedApp:
 
 @dataclass(slots=True)
 class AppSourceResult:
+    """What one app-side input file yielded: its app servers, diagnostics and suppressions."""
+
     path: str = ""
     kind: str = ""
     loaded: list[LoadedApp] = field(default_factory=list)

@@ -37,6 +37,8 @@ _COMPOSE_IMAGE = lazy_re(r"^\s*image:\s*(\S+)", re.MULTILINE)
 
 @dataclass(frozen=True, slots=True)
 class Pin:
+    """A version pinned by a file of the project (requirements, image tag), with where."""
+
     version: Version
     source: Source
 

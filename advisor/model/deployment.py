@@ -19,6 +19,8 @@ from advisor.model.suppressions import Suppression
 
 @dataclass(frozen=True, slots=True)
 class Version:
+    """A version number: major.minor.patch."""
+
     major: int
     minor: int
     patch: int = 0
@@ -363,6 +365,8 @@ class RouteLinkDiagnosis:
 
 @dataclass(slots=True)
 class Deployment:
+    """The whole deployment: host facts, nginx, upstreams, routes, app servers and the links between them."""
+
     host: HostFacts
     nginx: NginxConfig | None
     upstreams: dict[str, Upstream]

@@ -33,6 +33,8 @@ _BOTH_FAMILY_NAMES = frozenset({"localhost"})
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
+    """An app server that may serve a route, through one of its binds."""
+
     app: AppServer
     bind: Address
     bind_setting: Setting

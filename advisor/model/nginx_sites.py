@@ -61,6 +61,8 @@ class ListenDef:
 
 @dataclass(frozen=True, slots=True)
 class ServerDef:
+    """One nginx server block: names, listens, locations and access logs."""
+
     names: tuple[str, ...]
     listens: tuple[ListenDef, ...]
     path: str | None

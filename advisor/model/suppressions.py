@@ -21,6 +21,8 @@ _PATTERN = lazy_re(
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
+    """An `# advisor: ignore[...]` or `file-ignore[...]` comment."""
+
     path: str
     line: int  # the line the comment is on
     codes: tuple[str, ...]

@@ -30,6 +30,8 @@ class UnknownFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
+    """How a report is rendered; each writer reads the options that apply to it."""
+
     color: bool = False  # full / concise
     explain: bool = False  # full: each finding's explanation
     explain_skips: bool = False  # full / concise / json: the skipped checks

@@ -24,7 +24,8 @@ http {
 """
 GUNICORN_CONF = 'bind = "127.0.0.1:8000"\nworkers = 2\ntimeout = 60\n'
 # Mentions advisor (as a script name) but cannot hold [tool.advisor]: not parsed, so tomllib is not imported.
-PYPROJECT = '[project]\nname = "shop"\n[project.scripts]\nadvisor = "shop.advisor:main"\n[tool.ruff]\nline-length = 100\n'
+PYPROJECT = ('[project]\nname = "shop"\n[project.scripts]\nadvisor = "shop.advisor:main"\n'
+             '[tool.ruff]\nline-length = 100\n')
 
 SCRIPT = """\
 import builtins, json, sys
@@ -56,7 +57,8 @@ sys.stderr.write("\\n" + json.dumps({"code": code, "requested": sorted(requested
 NOT_NEEDED = (
     "typer", "click", "rich", "tomllib", "yaml", "tempfile", "subprocess", "zipfile", "textwrap", "difflib",
     "decimal", "shlex", "shutil", "advisor.queueing", "advisor.accesslog", "advisor.validation",
-    "advisor.loaders.uvicorn", "advisor.loaders.sources", "advisor.loaders.discover", "advisor.loaders.gunicorn.cmdline",
+    "advisor.loaders.uvicorn", "advisor.loaders.sources", "advisor.loaders.discover",
+    "advisor.loaders.gunicorn.cmdline",
     "advisor.globs", "advisor.report.json_report", "advisor.report.sarif",
 )
 # Of the uWSGI loader only the option table (the fact catalogue lists uWSGI's settings) is read.

@@ -31,6 +31,8 @@ DEFAULT_CONFIG_NAME = "gunicorn.conf.py"
 
 @dataclass(slots=True)
 class AppLoadResult:
+    """A gunicorn app server with the diagnostics and suppressions of its inputs."""
+
     app: AppServer
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)

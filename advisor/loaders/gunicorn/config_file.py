@@ -36,6 +36,8 @@ UNPARSABLE = "config file could not be parsed"
 
 @dataclass(slots=True)
 class ConfigFileLayer:
+    """What a gunicorn config file sets: its layer of settings, read statically."""
+
     path: str
     settings: dict[str, Setting] = field(default_factory=dict)  # only what the file sets (or may set)
     unknown_settings: list[UnknownSetting] = field(default_factory=list)

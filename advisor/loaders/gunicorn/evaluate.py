@@ -32,6 +32,8 @@ FILE_STEP_LIMIT = 300_000  # expression evaluations per file: once spent, the re
 
 @dataclass(slots=True)
 class ModuleEvaluation:
+    """The names a config module binds, as far as static evaluation knows them."""
+
     bindings: dict[str, Binding]
     diagnostics: list[Diagnostic]
     namespace_taint: Unknown | None  # exec()/star import: any name may have been (re)defined at taint.line

@@ -23,6 +23,8 @@ HOST_DEFAULTS = frozenset({"bind", "workers", "forwarded_allow_ips", "chdir", "u
 
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
+    """One gunicorn setting: its validator, default and command-line options."""
+
     name: str
     kind: str  # validator, see convert.py
     default: Any = None  # gunicorn's raw default, before validation (host-dependent ones: the env-free value)
@@ -295,6 +297,8 @@ WorkerModel = Literal["sync", "gthread", "gevent", "tornado", "asgi", "uvicorn",
 
 @dataclass(frozen=True, slots=True)
 class WorkerClassInfo:
+    """What a worker class means for concurrency."""
+
     model: WorkerModel
     is_async: bool | None  # one worker serves many connections at once (None: a custom class, not known)
     bundled: bool  # ships with gunicorn 27

@@ -36,6 +36,8 @@ _TOKEN = lazy_re(r"_Tpl(\d+)_+")
 
 @dataclass(slots=True)
 class FilledTemplate:
+    """A templated config with its placeholders replaced, so that it can be parsed."""
+
     text: str  # the template with every placeholder replaced by an identifier: parses as Python when it can
     placeholders: dict[str, str] = field(default_factory=dict)  # identifier -> the placeholder as written
     block: tuple[int, int, str, str] | None = None  # (first line, last line, first statement, last statement)

@@ -33,6 +33,8 @@ class FunctionRef:
 
 @dataclass(frozen=True, slots=True)
 class ClassRef:
+    """A class defined in the config file (never instantiated)."""
+
     name: str
     line: int
 

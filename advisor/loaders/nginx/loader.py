@@ -21,6 +21,8 @@ from advisor.loaders.nginx.columns import reset_cache as reset_column_cache
 
 @dataclass(slots=True)
 class NginxLoadResult:
+    """An nginx configuration with its upstreams, routes, diagnostics and suppressions."""
+
     config: NginxConfig
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)

@@ -31,6 +31,8 @@ MAX_LINE_CHARS = 64 * 1024
 
 @dataclass(slots=True)
 class ParseError:
+    """Why a file could not be parsed, and where."""
+
     message: str
     line: int | None
 

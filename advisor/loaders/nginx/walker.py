@@ -56,6 +56,8 @@ class PassSite:
 
 @dataclass(slots=True)
 class ServerInfo:
+    """The names, listens and backlog of one server block."""
+
     names: list[str] = field(default_factory=list)
     listens: list[Setting] = field(default_factory=list)
     backlog: Setting | None = None

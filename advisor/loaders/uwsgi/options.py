@@ -21,6 +21,8 @@ Conversion = Literal["int", "uint", "uint16", "megabytes", "flag", "str", "chmod
 
 @dataclass(frozen=True, slots=True)
 class UwsgiOption:
+    """One modelled uWSGI option: how its value converts, and its default."""
+
     name: str  # as uWSGI spells it: "buffer-size"
     conversion: Conversion
     default: Any
