@@ -101,8 +101,13 @@ def run_once(cell: dict, seed: int, duration_s: float, warmup_s: float, *, read_
     t0 = result.extra["t0_monotonic"]
     trace = {"seed": seed, "w": workers, "t": threads, "rho": cell["rho"], "cpus": sorted(cpus) if cpus else None,
              "window": [t0 + warmup_s, t0 + warmup_s + duration_s],
-             "conns": sorted([sent.get(r["i"], float("nan")), order[r["pid"]], r["start"], r["done"]]
+             "conns": sorted([sent[str(r["i"])], order[r["pid"]], r["start"], r["done"]]
                              for r in records if str(r.get("i")) in sent)}
+    logged = {str(r.get("i")) for r in records}
+    # window requests the app never finished (still queued when the server stopped): the trace's worker states are
+    # complete only before the first of them
+    trace["unlogged"] = sorted(r.sent for r in window_records(result, warmup_s, duration_s)
+                               if str(r.index) not in logged and r.sent == r.sent)
     return {**cell, "seed": seed, "rate": rate, "read_timeout_s": read_timeout_s, "wc": config.worker_connections,
             "duration_s": duration_s, "n": m["n"], "p_ok": m["p_ok"], "p_502": m["p_502"],
             "p_504": m["p_504"], "p_504c": m["p_504_connect"], "p_other": m["p_other"],

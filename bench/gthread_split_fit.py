@@ -47,6 +47,18 @@ class _CountingEngine(PartitionedEngine):
         super().hand_over(worker, rid, t)
 
 
+def ladder(workers: int, ratio: float, last: float = 1.0) -> tuple[float, ...]:
+    """Fork-order shares: worker k's weight ratio^k, the last-forked one's times ``last``."""
+    weights = [ratio ** k for k in range(workers)]
+    if workers > 2:
+        weights[-1] *= last
+    total = math.fsum(weights)
+    return tuple(w / total for w in weights)
+
+
+SPLIT: dict[int, tuple[float, ...]] = {}  # --ladder: a fixed fork-order split instead of the model's
+
+
 def cell_params(workers: int, threads: int, rho: float, spread: float | dict[int, float] | None,
                 weight: float | None = None) -> QueueParams:
     """The measured configuration; ``spread`` None: the model's own per-run bias for that many workers (a dict:
@@ -61,7 +73,8 @@ def cell_params(workers: int, threads: int, rho: float, spread: float | dict[int
                        arrival_rate=rho * workers * threads / SERVICE_S, service=ServiceTime.exponential(SERVICE_S),
                        read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=0.5, workers=workers, worker_room=room,
                        queued_worker_weight=weight if several else 1.0,
-                       split_spread=spread if several else 0.0)
+                       split_spread=spread if several else 0.0,
+                       split=SPLIT[workers] if several and workers in SPLIT else None)
 
 
 def dispersion(counts: list[int]) -> float:
@@ -126,7 +139,7 @@ def compare(cells: dict, spread: float | dict[int, float] | None, runs: int, wei
         formula = predict(params, latencies=False)
         formula_bad = formula.p_502 + formula.p_504
         sims = [simulate(params, horizon_s=WARMUP_S + RUN_S, warmup_s=WARMUP_S, seed=20_000 + k) for k in range(runs)]
-        simulated = statistics.fmean(s.p_502 + s.p_504 for s in sims)
+        simulated = statistics.fmean(s.p_502 + s.p_504 for s in sims) if sims else math.nan  # --sim-runs 0: none
         plain = predict(replace(params, split_spread=0.0), latencies=False)
         without = plain.p_502 + plain.p_504
         marks = []
@@ -152,7 +165,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="compare with this queued-worker preference (default: the model's)")
     parser.add_argument("--load-filter", default=None, help="only rows whose 'cpus' field is this (e.g. None or [0])")
     parser.add_argument("--workers", default=None, help="only the cells with these worker counts (e.g. 4)")
+    parser.add_argument("--ladder", default=None,
+                        help="RATIO[,LAST]: a fixed fork-order split (worker k: RATIO^k, the last times LAST), "
+                             "no per-run spread")
     args = parser.parse_args(argv)
+    if args.ladder:
+        ratio, _, last = args.ladder.partition(",")
+        SPLIT.update({w: ladder(w, float(ratio), float(last or 1.0)) for w in range(2, 9)})
     cells = load(args.runs, args.load_filter)
     if args.workers:
         cells = {key: rows for key, rows in cells.items() if key[0] in {int(x) for x in args.workers.split(",")}}

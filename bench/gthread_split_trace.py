@@ -48,6 +48,7 @@ def choices(trace: dict, scheme: str) -> list[tuple[int, list[str]]]:
     """[(the winner, every worker's state at the arrival)] for the connections that arrived in the window."""
     workers, threads = trace["w"], trace["t"]
     lo, hi = trace["window"]
+    hi = min([hi, *trace.get("unlogged", ())])  # states are complete only before the first unlogged connection
     conns = [c for c in trace["conns"] if c[0] == c[0]]  # arrival, worker, start, done
     conns.sort()
     events = []  # (time, +1 accept / -1 finish, worker)
@@ -173,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("traces", nargs="+", type=Path)
     parser.add_argument("--by", default="w,t,cpus", help="group runs by these fields (w, t, rho, cpus)")
     parser.add_argument("--states", default="queued", choices=("queued", "busy", "recent"))
+    parser.add_argument("--max-missing", type=float, default=0.02,
+                        help="traces without an unlogged list: the largest share of unlogged window connections")
     args = parser.parse_args(argv)
     keys = args.by.split(",")
     groups: dict[tuple, list[dict]] = collections.defaultdict(list)
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             trace = json.loads(line)
             if trace.get("discarded") or trace["w"] < 2:
                 continue
+            if "unlogged" not in trace and trace.get("missing", 0.0) > args.max_missing:
+                continue  # an older trace without the list: keep it only if nearly every connection was logged
             groups[tuple(str(trace.get(k)) for k in keys)].append(trace)
     for key in sorted(groups):
         traces = groups[key]

@@ -5,7 +5,8 @@ A command line is plain when every token is one the parser reads exactly as clic
 else — `--help`, an unknown or misspelt option, a value that does not convert or is out of range, an option given
 twice, `--`, a value starting with `-`, shell completion, Windows argument expansion — is left to typer, which gives
 the usage, help or error. The options come from advisor/cli/fast_spec.py, generated from the typer declarations;
-when advisor/cli/typer_app.py differs from what the spec was generated from, typer parses everything.
+when advisor/cli/typer_app.py differs from what the spec was generated from, or another typer or click is installed
+(a new version may read a command line differently), typer parses everything.
 
 On a plain command line the handler (advisor/cli/handlers.py) receives exactly the parameters typer would pass it,
 and its exit code, interrupts and broken pipes end the process as they do under typer.
@@ -43,7 +44,7 @@ def run(argv: list[str]) -> None:
 
 
 def current_spec() -> dict[str, Any]:
-    """The generated spec, or {} when typer_app.py was changed after it was generated."""
+    """The generated spec, or {} when typer_app.py or the installed typer/click changed after it was generated."""
     import zlib
     from pathlib import Path
 
@@ -53,7 +54,37 @@ def current_spec() -> dict[str, Any]:
         source = Path(__file__).with_name("typer_app.py").read_bytes().replace(b"\r\n", b"\n")
     except OSError:
         return {}
-    return fast_spec.COMMANDS if zlib.crc32(source) == fast_spec.SOURCE_CRC else {}
+    if zlib.crc32(source) != fast_spec.SOURCE_CRC or parser_versions() != fast_spec.PARSER_VERSIONS:
+        return {}
+    return fast_spec.COMMANDS
+
+
+def parser_versions() -> tuple[str, str] | None:
+    """(typer, click) versions of the typer the `advisor` command would import, read from the names of their
+    .dist-info directories without importing either (importlib.metadata alone costs more than the fast path saves).
+    click is typer's own copy when typer carries one (typer >= 0.24). None when not found unambiguously."""
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isfile(os.path.join(folder, "typer", "__init__.py")):
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return None
+        typer = _distribution_version(names, "typer")
+        if typer is None:
+            return None
+        if os.path.isdir(os.path.join(folder, "typer", "_click")):
+            return typer, f"typer {typer}"
+        click = _distribution_version(names, "click")
+        return (typer, click) if click is not None else None
+    return None
+
+
+def _distribution_version(names: list[str], project: str) -> str | None:
+    found = [name[len(project) + 1:-len(".dist-info")] for name in names
+             if name.startswith(project + "-") and name.endswith(".dist-info")]
+    return found[0] if len(found) == 1 else None
 
 
 def parse(tokens: list[str], spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -105,13 +136,15 @@ def _with_arguments(values: dict[str, Any], positional: list[str],
                     arguments: tuple[tuple[str, int, bool], ...]) -> dict[str, Any] | None:
     if not arguments:
         return values if not positional else None
-    (name, nargs, _required), = arguments
+    (name, nargs, required), = arguments
     if nargs == 1:
         if len(positional) != 1:
             return None
         values[name] = positional[0]
     elif positional:
         values[name] = positional
+    elif required:  # click's "Missing argument" error: typer's to give
+        return None
     return values
 
 

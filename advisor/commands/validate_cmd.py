@@ -254,10 +254,8 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
         predicted_values,
         simulated_band,
     )
-    from advisor.validation.gunicorn_runner import GunicornError
-    from advisor.validation.nginx_runner import NginxError
+    from advisor.validation.errors import ServerStartError
     from advisor.validation.progress import Progress
-    from advisor.validation.refserver import RefServerError
     from advisor.validation.session import run_plan
 
     scenario, plan, binary, notes = build_plan(options)
@@ -275,7 +273,7 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
     try:
         try:
             run = run_plan(plan, nginx_binary=binary, progress=progress, keep_access_log=options.keep_access_log)
-        except (RefServerError, NginxError, GunicornError, OSError) as err:
+        except (ServerStartError, OSError) as err:
             raise UsageError(f"the validation run could not start: {err}") from None
         progress.phase(f"simulating the {format_percent(options.band_level)} band ({band_runs(options.band_level)} "
                        f"runs of {plan.duration_s:g} s)")

@@ -11,14 +11,25 @@ only decides which model object each namespace describes, its settings, owner an
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 from advisor.engine.derived_model import deployment_anchor
 from advisor.engine.fact_registry import FactContext
+from advisor.engine.findings import Notice
 from advisor.engine.namespace import Namespace, ScopeInstance
 from advisor.model.deployment import AppServer, Deployment, Diagnostic, Link, Route, Setting, Source, Upstream
 
-__all__ = ["FactIndex", "Namespace", "ScopeInstance"]
+__all__ = ["FactIndex", "Namespace", "RouteGroup", "ScopeInstance"]
+
+
+@dataclass(slots=True)
+class RouteGroup:
+    """One route's instances: the route-scope instance and the link-scope instances of its links, each with its
+    position in instances("route") / instances("link") (the order a rule-by-rule run would see them in)."""
+
+    route: tuple[int, ScopeInstance] | None
+    links: list[tuple[int, ScopeInstance]] = field(default_factory=list)
 
 
 class FactIndex:
@@ -36,6 +47,7 @@ class FactIndex:
         self._cache: dict[str, list[ScopeInstance]] = {}
         self._diagnostics_by_code: dict[str, list[ScopeInstance]] | None = None
         self._made: list[Namespace] = []  # namespaces of instances made outside the scope lists (diagnostic_instance)
+        self._model_memo: Any = None  # advisor.engine.workload_facts.ModelMemo: the model's solutions of the run
 
     def diagnostics(self, code: str) -> list[ScopeInstance]:
         """The diagnostic-scope instances for one code (meta rules match loader diagnostics by code)."""
@@ -118,19 +130,58 @@ class FactIndex:
                                index=self)
 
     def _model_namespace(self, link: Link) -> Namespace:
-        from advisor.engine.workload_facts import model_namespace  # the queueing model only with a workload
+        from advisor.engine.workload_facts import ModelMemo, model_namespace  # the queueing model only with a workload
 
-        return model_namespace(link, self.deployment, self.workload)
+        if self.workload is not None and self._model_memo is None:
+            self._model_memo = ModelMemo()
+        return model_namespace(link, self.deployment, self.workload, self._model_memo)
+
+    def model_notices(self) -> list[Notice]:
+        """What the run's model budget left out (advisor.engine.workload_facts.ModelMemo)."""
+        return self._model_memo.notices() if self._model_memo is not None else []
+
+    def route_groups(self, routes: bool, links: bool) -> Iterator[RouteGroup]:
+        """The route and link instances one route at a time (`routes`/`links`: which scopes are wanted). A group's
+        own namespaces (the route's, its implicit upstream's, its links' and their models') are released when the
+        next group is asked for, so memory stays flat however many routes there are; the shared ones (upstream
+        blocks, app servers, nginx, host) live for the run."""
+        by_route: dict[int, list[tuple[int, Link]]] = {}
+        if links:
+            for number, link in enumerate(self._distinct_links()):
+                by_route.setdefault(id(link.route), []).append((number, link))
+        for number, route in enumerate(self.deployment.routes):
+            own_links = by_route.pop(id(route), [])
+            if routes or own_links:
+                yield from self._route_group(route, number if routes else None, own_links)
+        for own_links in by_route.values():  # links of routes the deployment does not list
+            yield from self._route_group(own_links[0][1].route, None, own_links)
+
+    def _route_group(self, route: Route, number: int | None,
+                     links: list[tuple[int, Link]]) -> Iterator[RouteGroup]:
+        cached = id(route) in self._routes
+        route_ns, upstream_ns = self.route_namespaces(route)
+        if not cached:
+            del self._routes[id(route)]
+        group = RouteGroup(None if number is None else (number, self._route_instance(route, route_ns, upstream_ns)))
+        own = [] if cached else [route_ns] + ([upstream_ns] if route.target.upstream is None else [])
+        for position, link in links:
+            instance = self._link_instance(link, route_ns, upstream_ns)
+            own.extend((instance.names["link"], instance.names["model"]))
+            group.links.append((position, instance))
+        try:
+            yield group
+        finally:
+            for namespace in own:
+                namespace.release()
 
     # -- scopes ----------------------------------------------------------------------------------------------------
 
     def _build_route(self) -> list[ScopeInstance]:
-        instances = []
-        for route in self.deployment.routes:
-            route_ns, upstream_ns = self.route_namespaces(route)
-            names = {"route": route_ns, "upstream": upstream_ns, "nginx": self._nginx, "host": self._host}
-            instances.append(ScopeInstance("route", route.id, names, route.source))
-        return instances
+        return [self._route_instance(route, *self.route_namespaces(route)) for route in self.deployment.routes]
+
+    def _route_instance(self, route: Route, route_ns: Namespace, upstream_ns: Namespace) -> ScopeInstance:
+        names = {"route": route_ns, "upstream": upstream_ns, "nginx": self._nginx, "host": self._host}
+        return ScopeInstance("route", route.id, names, route.source)
 
     def _build_upstream(self) -> list[ScopeInstance]:
         return [ScopeInstance("upstream", f"upstream {upstream.name}",
@@ -143,19 +194,22 @@ class FactIndex:
                 for app in self.deployment.apps]
 
     def _build_link(self) -> list[ScopeInstance]:
-        instances = []
+        return [self._link_instance(link, *self.route_namespaces(link.route)) for link in self._distinct_links()]
+
+    def _distinct_links(self) -> Iterator[Link]:
+        """The links to check: one route reaching one app by several addresses is one pair."""
         seen: set[tuple[int, int]] = set()
         for link in self.deployment.links:
             key = (id(link.route), id(link.app))
-            if key in seen:  # one route reaching one app by several addresses is one pair to check
-                continue
-            seen.add(key)
-            route_ns, upstream_ns = self.route_namespaces(link.route)
-            names = {"route": route_ns, "upstream": upstream_ns, "app": self.app_namespace(link.app),
-                     "link": self._link_namespace(link), "model": self._model_namespace(link), "nginx": self._nginx,
-                     "host": self._host}
-            instances.append(ScopeInstance("link", f"{link.route.id} -> {link.app.id}", names, link.route.source))
-        return instances
+            if key not in seen:
+                seen.add(key)
+                yield link
+
+    def _link_instance(self, link: Link, route_ns: Namespace, upstream_ns: Namespace) -> ScopeInstance:
+        names = {"route": route_ns, "upstream": upstream_ns, "app": self.app_namespace(link.app),
+                 "link": self._link_namespace(link), "model": self._model_namespace(link), "nginx": self._nginx,
+                 "host": self._host}
+        return ScopeInstance("link", f"{link.route.id} -> {link.app.id}", names, link.route.source)
 
     def _build_deployment(self) -> list[ScopeInstance]:
         anchor = deployment_anchor(self.deployment)

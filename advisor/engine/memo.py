@@ -154,21 +154,7 @@ class KeyMaker:
 
 def _namespace_part(namespace: Any, attrs: tuple[str, ...]) -> tuple[Any, ...]:
     """The key parts of a namespace's facts `attrs` (each kept on the namespace)."""
-    memo = namespace.memo
-    parts = []
-    for attr in attrs:
-        part = memo.get(attr)
-        if part is None:
-            setting = namespace.setting_of(attr)
-            if setting is None:
-                part = _ABSENT
-            elif setting.source.kind == "unknown":
-                part = _UNKNOWN
-            else:
-                part = (value_key(setting.value), setting.source.kind)  # the kind: is_set(), known(), defaults
-            memo[attr] = part
-        parts.append(part)
-    return tuple(parts)
+    return tuple(fact_part(namespace, attr) for attr in attrs)
 
 
 def raise_unavailable(instance: ScopeInstance, fact: str) -> None:
@@ -361,3 +347,143 @@ class BodyCache:
 
     def put(self, key: tuple[Any, ...], outcome: Body | str | None) -> None:
         self._results[key] = outcome
+
+
+class _Branch:
+    """A decision node: the next fact the `when`s read, and the subtree per key part of its value."""
+
+    __slots__ = ("namespace", "attr", "children")
+
+    def __init__(self, namespace: str, attr: str) -> None:
+        self.namespace = namespace
+        self.attr = attr
+        self.children: dict[Any, _Branch | WhenOutcomes] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class WhenOutcomes:
+    """The `when` outcomes of a scope's rules for every instance on one path of a WhenTree: per rule (by position)
+    True/False, the name of the fact it found unavailable, or None (evaluate plainly: a rule bug, or a `when` the
+    tree does not decide)."""
+
+    outcomes: tuple[bool | str | None, ...]
+
+
+class _Recording:
+    """Stands for a namespace while the `when`s are evaluated, noting the key part of each fact read, in order."""
+
+    __slots__ = ("_namespace", "_name", "_trace")
+
+    def __init__(self, namespace: Any, name: str, trace: dict[tuple[str, str], Any]) -> None:
+        self._namespace = namespace
+        self._name = name
+        self._trace = trace
+
+    def _note(self, attr: str) -> None:
+        key = (self._name, attr)
+        if key not in self._trace:
+            self._trace[key] = fact_part(self._namespace, attr)
+
+    def setting_of(self, attr: str) -> Any:
+        self._note(attr)
+        return self._namespace.setting_of(attr)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        self._note(attr)
+        return getattr(self._namespace, attr)
+
+
+class WhenTree:
+    """The `when` outcomes of all rules of one scope, per instance, in one decision tree over the facts they read.
+
+    Evaluating the `when`s on a first instance notes every fact they read, in the order read (and/or short-circuit:
+    usually a few of the scope's facts). The outcomes hold for every instance whose facts have the same key parts,
+    read in the same order (evaluation is a function of the values read), so the path of those facts leads to them;
+    the next instance walks the tree, reading (deriving) only the facts on its path, and is evaluated again only
+    where it leaves it. Most routes of a large config share one path, and their facts off it are never derived."""
+
+    __slots__ = ("_whens", "_root")
+
+    def __init__(self, rules: Iterable[Rule], scope: str) -> None:
+        self._whens = tuple(rule.when if rule.when is not None
+                            and fact_reads((rule.when,), scope, frozenset()) is not None else None for rule in rules)
+        self._root: _Branch | WhenOutcomes | None = None
+
+    def outcomes(self, instance: ScopeInstance, evaluator: Evaluator) -> WhenOutcomes | None:
+        """The outcomes for `instance`; None when a fact cannot be read here (evaluate each rule plainly)."""
+        node = self._root
+        names = instance.names
+        try:
+            while isinstance(node, _Branch):
+                child = node.children.get(fact_part(names[node.namespace], node.attr))
+                if child is None:
+                    break
+                node = child
+        except Exception:  # a namespace this instance lacks, a derivation that fails
+            return None
+        if isinstance(node, WhenOutcomes):
+            return node
+        return self._record(names, evaluator)
+
+    def _record(self, names: dict[str, Any], evaluator: Evaluator) -> WhenOutcomes | None:
+        trace: dict[tuple[str, str], Any] = {}
+        recording = {name: _Recording(namespace, name, trace) for name, namespace in names.items()}
+        outcomes: list[bool | str | None] = []
+        for when in self._whens:
+            if when is None:
+                outcomes.append(None)
+                continue
+            try:
+                outcomes.append(bool(evaluator.evaluate(when, dict(recording))))
+            except FactUnavailable as missing:
+                outcomes.append(missing.fact)
+            except Exception as error:
+                if isinstance(error, _PartFailed) or isinstance(error.__cause__, _PartFailed):
+                    return None  # a derivation failed: evaluate this instance plainly
+                outcomes.append(None)  # a rule bug: the plain evaluation records it
+        leaf = WhenOutcomes(tuple(outcomes))
+        self._insert(list(trace.items()), leaf)
+        return leaf
+
+    def _insert(self, path: list[tuple[tuple[str, str], Any]], leaf: WhenOutcomes) -> None:
+        if not path:
+            if self._root is None:
+                self._root = leaf
+            return
+        if self._root is None:
+            self._root = _Branch(*path[0][0])
+        node = self._root
+        for number, ((namespace, attr), part) in enumerate(path):
+            if not isinstance(node, _Branch) or (node.namespace, node.attr) != (namespace, attr):
+                return  # cannot happen for a deterministic evaluation; then the instance is just not remembered
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = (_Branch(*path[number + 1][0]) if number + 1 < len(path) else leaf)
+            node = child
+
+
+class _PartFailed(Exception):
+    """Reading a fact's key part failed while recording (a derivation raised)."""
+
+
+
+def fact_part(namespace: Any, attr: str) -> Any:
+    """The key part of one fact of a namespace (kept on the namespace): its value key and source kind, or absent
+    or unknown."""
+    memo = namespace.memo
+    part = memo.get(attr)
+    if part is None:
+        try:
+            setting = namespace.setting_of(attr)
+        except Exception as error:
+            raise _PartFailed(attr) from error
+        if setting is None:
+            part = _ABSENT
+        elif setting.source.kind == "unknown":
+            part = _UNKNOWN
+        else:
+            part = (value_key(setting.value), setting.source.kind)  # the kind: is_set(), known(), defaults
+        memo[attr] = part
+    return part

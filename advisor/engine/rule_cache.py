@@ -5,10 +5,12 @@ disables both; failing to read or write them is ignored, the rules are then read
 - compiled rules (`load_compiled`): the validated, compiled rule objects of one set of rule directories, pickled. A
   hit needs every stamp stored with them to be current: advisor's version; size, mtime and inode of every rule
   file, of every directory under the rule directories (a file added or removed changes its directory) and of every
-  advisor module loaded when they were compiled (a changed catalogue of facts, a changed rule class). The file is
-  only read when it belongs to this user and no one else can write it.
+  advisor module loaded when they were compiled (a changed catalogue of facts, a changed rule class).
 - parsed YAML (`load_documents`): plain data (JSON), keyed by version and the rule files; each miss of the first
   level still validates and compiles every rule from it.
+Both are keyed by the Python implementation and version too (`sys.implementation.cache_tag`). A cache file is only
+read when it belongs to this user and no one else can write it; the directory is created private (0700) and files
+are written under fresh temporary names (O_EXCL, so a planted symlink is not followed), then renamed into place.
 """
 
 from __future__ import annotations
@@ -37,12 +39,17 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
     return Path(base) / "advisor"
 
 
-def _signature(paths: list[Path]) -> str | None:
-    """The exact identity of the rule files (version, path, size, mtime, inode); stored inside the cache file and
-    compared on load, so the file name only needs a short checksum of it (zlib: no hashlib import on the hot path)."""
+def _build() -> str:
+    """advisor's version and the interpreter's cache tag (`cpython-311`): a cache written by another is not used."""
     from advisor import __version__
 
-    parts = [__version__]
+    return f"{__version__} {sys.implementation.cache_tag}"
+
+
+def _signature(paths: list[Path]) -> str | None:
+    """The exact identity of the rule files (build, path, size, mtime, inode); stored inside the cache file and
+    compared on load, so the file name only needs a short checksum of it (zlib: no hashlib import on the hot path)."""
+    parts = [_build()]
     for path in paths:
         try:
             stat = path.stat()
@@ -63,7 +70,8 @@ def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str,
               if directory is not None and signature else None)
     if cached is not None:
         try:
-            stored = json.loads(cached.read_text(encoding="utf-8"))
+            with open(cached, "rb") as handle:
+                stored = json.loads(handle.read().decode("utf-8")) if _private(handle.fileno()) else None
         except (OSError, ValueError):
             stored = None
         if isinstance(stored, dict) and stored.get("signature") == signature \
@@ -96,7 +104,7 @@ def load_compiled(directories: list[Path], variant: str, build: Callable[[], tup
     directory = cache_dir()
     if directory is None:
         return build()[1]
-    name = "\0".join([variant, *(str(path.resolve()) for path in directories)])
+    name = "\0".join([_build(), variant, *(str(path.resolve()) for path in directories)])
     target = directory / f"compiled-{zlib.crc32(name.encode()):08x}.pickle"
     found = _read_compiled(target, name)
     if found is not None:
@@ -118,15 +126,13 @@ def _identity(path: str) -> tuple[int, int, int] | None:
 
 
 def _stamps(directories: list[Path], files: list[Path]) -> list[tuple[str, Any]]:
-    """(path, identity) of what the compiled rules depend on; the version first."""
-    from advisor import __version__
-
+    """(path, identity) of what the compiled rules depend on; the build first."""
     paths = [str(path) for path in files]
     for root in directories:
         paths.extend(folder for folder, _subfolders, _files in os.walk(root))
     modules = sorted({module.__file__ for name, module in list(sys.modules.items())
                       if (name == "advisor" or name.startswith("advisor.")) and getattr(module, "__file__", None)})
-    return [("version", __version__), *((path, _identity(path)) for path in [*paths, *modules])]
+    return [("version", _build()), *((path, _identity(path)) for path in [*paths, *modules])]
 
 
 def _read_compiled(target: Path, name: str) -> tuple[Any] | None:
@@ -135,15 +141,12 @@ def _read_compiled(target: Path, name: str) -> tuple[Any] | None:
 
     try:
         with open(target, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            if hasattr(os, "getuid") and (stat.st_uid != os.getuid() or stat.st_mode & 0o022):
+            if not _private(handle.fileno()):
                 return None  # a file someone else could have written is not unpickled
             stored_name, stamps, blob = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a missing, partial or foreign cache file is a miss
         return None
-    from advisor import __version__
-
-    if stored_name != name or not stamps or stamps[0] != ("version", __version__):
+    if stored_name != name or not stamps or stamps[0] != ("version", _build()):
         return None
     if any(_identity(path) != identity for path, identity in stamps[1:]):
         return None
@@ -164,15 +167,28 @@ def _store_compiled(target: Path, name: str, stamps: list[tuple[str, Any]], resu
     _replace(target, data, "compiled-*.pickle")
 
 
+def _private(descriptor: int) -> bool:
+    """True if the open file belongs to this user and no one else can write it (always true without POSIX users)."""
+    if not hasattr(os, "getuid"):
+        return True
+    stat = os.fstat(descriptor)
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
+
+
 def _replace(target: Path, data: bytes, family: str) -> None:
     """Write `data` to `target` atomically (mode 0600) and keep the KEEP_FILES newest files of its family."""
+    import tempfile
+
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
         stale = sorted(target.parent.glob(family), key=lambda item: item.stat().st_mtime, reverse=True)
         for old in stale[KEEP_FILES:]:
             old.unlink(missing_ok=True)

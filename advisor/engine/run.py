@@ -13,7 +13,7 @@ from advisor.engine.facts import FactIndex, ScopeInstance
 from advisor.engine.findings import EngineResult, Finding, RelatedLocation, Skip
 from advisor.engine.hygiene import UNKNOWN_CODE, UNUSED_CODE, suppression_diagnostics
 from advisor.engine.locate import describe_fact, primary_location, related_locations, related_places
-from advisor.engine.memo import Body, BodyCache, KeyMaker, WhenCache, raise_unavailable
+from advisor.engine.memo import Body, BodyCache, KeyMaker, WhenCache, WhenTree, raise_unavailable
 from advisor.engine.postprocess import suppress
 from advisor.engine.rules import Phrase, Rule
 from advisor.engine.suppress import SuppressionIndex
@@ -43,39 +43,37 @@ def run_rules(deployment: Deployment, rules: list[Rule], selection: Iterable[str
         index.release()
 
 
+STREAMED_SCOPES = ("route", "link")  # evaluated one route at a time (FactIndex.route_groups)
+
+
 def _run(index: FactIndex, rules: list[Rule], selection: Iterable[str] | None, strict: bool,
          given: GivenInputs | None) -> EngineResult:
     deployment = index.deployment
     wanted = None if selection is None else frozenset(selection)
     selected = [rule for rule in rules if wanted is None or rule.code in wanted]
-    evaluator = Evaluator()
     keys = KeyMaker(selected)  # memoised evaluation (advisor/engine/memo.py)
     result = EngineResult(rules_run=len(selected), notices=coverage_notices(deployment, selected, given))
-    findings: dict[tuple[Any, ...], Finding] = {}
-    skips: dict[tuple[str, str, str], Skip] = {}
-
-    for rule in selected:
-        instances = index.diagnostics(rule.code) if rule.scope == "diagnostic" else index.instances(rule.scope)
-        when_cache = WhenCache(rule, keys)
-        bodies = BodyCache(rule, keys)
-        for instance in instances:
-            try:
-                if when_cache.known_false(instance, evaluator):
-                    continue
-                finding = _memoised(rule, instance, evaluator, bodies)
-            except FactUnavailable as missing:
-                key = (rule.code, instance.id, missing.fact)
-                skips.setdefault(key, Skip(rule.code, instance.id, missing.fact, missing.reason, missing.kind))
-                continue
-            except Exception as error:  # a rule bug (type error, bad function call): never crash the run
-                if strict:
-                    raise RuleEvaluationError(f"{rule.code} ({rule.path}) on {instance.id}: "
-                                              f"{type(error).__name__}: {error}") from error
-                key = (rule.code, instance.id, "")
-                skips.setdefault(key, Skip(rule.code, instance.id, "", f"{type(error).__name__}: {error}", "error"))
-                continue
-            if finding is not None:
-                findings.setdefault(finding.dedup_key, finding)
+    outcomes = _Outcomes(Evaluator(), strict)
+    runs = [_RuleRun(number, rule, keys) for number, rule in enumerate(selected)]
+    for run in runs:
+        if run.rule.scope not in STREAMED_SCOPES:
+            instances = (index.diagnostics(run.rule.code) if run.rule.scope == "diagnostic"
+                         else index.instances(run.rule.scope))
+            for number, instance in enumerate(instances):
+                outcomes.evaluate(run, instance, number)
+    # Route and link rules: all of them on one route's instances, then the next route (the namespaces of a route are
+    # dropped once it is done); the outcomes are ordered as a rule-by-rule run would have found them.
+    by_scope = {scope: [run for run in runs if run.rule.scope == scope] for scope in STREAMED_SCOPES}
+    trees = {scope: WhenTree([run.rule for run in scope_runs], scope) for scope, scope_runs in by_scope.items()}
+    if by_scope["route"] or by_scope["link"]:
+        for group in index.route_groups(bool(by_scope["route"]), bool(by_scope["link"])):
+            if group.route is not None:
+                outcomes.evaluate_all(by_scope["route"], trees["route"], *group.route)
+            for number, instance in group.links:
+                outcomes.evaluate_all(by_scope["link"], trees["link"], number, instance)
+    findings, skips = outcomes.ordered()
+    evaluator = outcomes.evaluator
+    result.notices.extend(index.model_notices())
 
     known_codes = {rule.code for rule in rules}
     for diagnostic in deployment.diagnostics:
@@ -85,7 +83,7 @@ def _run(index: FactIndex, rules: list[Rule], selection: Iterable[str] | None, s
 
     suppressions = SuppressionIndex(deployment.suppressions)
     result.findings, result.suppressed = suppress(findings.values(), suppressions)
-    result.skips = list(skips.values())
+    result.skips = skips
     by_code = {rule.code: rule for rule in selected}
     hygiene_rules = [by_code[code] for code in (UNUSED_CODE, UNKNOWN_CODE) if code in by_code]
     if hygiene_rules and deployment.suppressions:
@@ -104,6 +102,90 @@ def _run(index: FactIndex, rules: list[Rule], selection: Iterable[str] | None, s
         result.suppressed.extend(suppressed)
     result.findings.sort(key=lambda item: item.sort_key)
     return result
+
+
+class _RuleRun:
+    """One rule's memos for the run."""
+
+    __slots__ = ("number", "rule", "when", "bodies")
+
+    def __init__(self, number: int, rule: Rule, keys: KeyMaker) -> None:
+        self.number = number  # the rule's position among the selected
+        self.rule = rule
+        self.when = WhenCache(rule, keys)
+        self.bodies = BodyCache(rule, keys)
+
+
+class _Outcomes:
+    """Findings and skips of the run, each kept with its place in rule-by-rule order (rule, then instance), so that
+    the first of duplicate findings and the order of skips do not depend on the order of evaluation."""
+
+    def __init__(self, evaluator: Evaluator, strict: bool) -> None:
+        self.evaluator = evaluator
+        self.strict = strict
+        self.findings: dict[tuple[Any, ...], tuple[tuple[int, int], Finding]] = {}
+        self.skips: dict[tuple[str, str, str], tuple[tuple[int, int], Skip]] = {}
+        self.error: tuple[tuple[int, int], RuleEvaluationError] | None = None
+        self.plans: dict[int, list[tuple[_RuleRun, bool | str | None]]] = {}  # per WhenOutcomes: the rules to look at
+
+    def evaluate_all(self, runs: list[_RuleRun], tree: WhenTree, number: int, instance: ScopeInstance) -> None:
+        """Every rule of `runs` (one scope, the rules of `tree`) on one instance: the tree decides their `when`s
+        (advisor/engine/memo.py), and the rules whose `when` is false are not looked at again."""
+        leaf = tree.outcomes(instance, self.evaluator)
+        if leaf is None:
+            for run in runs:
+                self.evaluate(run, instance, number)
+            return
+        plan = self.plans.get(id(leaf))
+        if plan is None:
+            plan = self.plans[id(leaf)] = [(run, outcome) for run, outcome in zip(runs, leaf.outcomes)
+                                           if outcome is not False]
+        for run, outcome in plan:
+            self.evaluate(run, instance, number, outcome)
+
+    def evaluate(self, run: _RuleRun, instance: ScopeInstance, number: int,
+                 when: bool | str | None = None) -> None:
+        """One rule on one instance. `when`: its `when` outcome when known (True, or the fact found unavailable);
+        None: ask the rule's WhenCache."""
+        rule, place = run.rule, (run.number, number)
+        try:
+            if when is None:
+                if run.when.known_false(instance, self.evaluator):
+                    return
+            elif isinstance(when, str):
+                raise_unavailable(instance, when)  # not unavailable here after all: evaluate plainly
+            finding = _memoised(rule, instance, self.evaluator, run.bodies)
+        except FactUnavailable as missing:
+            self._skip(place, Skip(rule.code, instance.id, missing.fact, missing.reason, missing.kind))
+            return
+        except Exception as error:  # a rule bug (type error, bad function call): never crash the run
+            if self.strict:
+                if self.error is None or place < self.error[0]:
+                    failure = RuleEvaluationError(f"{rule.code} ({rule.path}) on {instance.id}: "
+                                                  f"{type(error).__name__}: {error}")
+                    failure.__cause__, failure.__suppress_context__ = error, True
+                    self.error = (place, failure)
+                return
+            self._skip(place, Skip(rule.code, instance.id, "", f"{type(error).__name__}: {error}", "error"))
+            return
+        if finding is not None:
+            kept = self.findings.get(finding.dedup_key)
+            if kept is None or place < kept[0]:
+                self.findings[finding.dedup_key] = (place, finding)
+
+    def _skip(self, place: tuple[int, int], skip: Skip) -> None:
+        key = (skip.code, skip.scope_id, skip.fact)
+        kept = self.skips.get(key)
+        if kept is None or place < kept[0]:
+            self.skips[key] = (place, skip)
+
+    def ordered(self) -> tuple[dict[tuple[Any, ...], Finding], list[Skip]]:
+        """(findings by dedup key, skips), in rule-by-rule order; raises the first rule bug when strict."""
+        if self.error is not None:
+            raise self.error[1]
+        findings = {key: finding for key, (_, finding) in sorted(self.findings.items(), key=lambda item: item[1][0])}
+        skips = [skip for _, skip in sorted(self.skips.values(), key=lambda item: item[0])]
+        return findings, skips
 
 
 def _memoised(rule: Rule, instance: ScopeInstance, evaluator: Evaluator, bodies: BodyCache) -> Finding | None:

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any, Callable
 
 from advisor.engine.fact_registry import fact_names
+from advisor.engine.findings import Notice
 from advisor.engine.namespace import Namespace
 from advisor.model.deployment import Deployment, Link, Setting, Source
 from advisor.model.workers import EVENT_LOOP_FAMILIES, worker_family
@@ -168,8 +169,64 @@ def _workload_from_logs(logs: list[str], log_format: str | None, window: str | N
                     problems=problems)
 
 
-def model_namespace(link: Link, deployment: Deployment, workload: Workload | None) -> Namespace:
-    """The `model` namespace of one link (see the module docstring)."""
+# The model work of one run is bounded: a thousand links to one app share a solution, but a config whose links all
+# differ (each its own read timeout) would solve the model once per link. Past these many distinct parameter sets,
+# the remaining links' predictions (or recommendations) are unknown, their rules skip, and a notice says so.
+MAX_PREDICTED = 400  # predictions: two solves each (at the load and in overload)
+MAX_RECOMMENDED = 24  # recommendations: a scan over queue sizes each
+
+
+class ModelMemo:
+    """The model's solutions in one run, per distinct parameter record (links to the same app with the same
+    settings share them), within a budget of distinct records per kind of work."""
+
+    def __init__(self, max_predicted: int | None = None, max_recommended: int | None = None) -> None:
+        self.limits = {"predictions": MAX_PREDICTED if max_predicted is None else max_predicted,
+                       "recommendations": MAX_RECOMMENDED if max_recommended is None else max_recommended}
+        self._solved: dict[str, dict[Any, Any]] = {"predictions": {}, "recommendations": {}}
+        self.refused: dict[str, set[int]] = {"predictions": set(), "recommendations": set()}  # links, by id
+
+    def solve(self, kind: str, key: Any, link: Link, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per `key` (None when the budget of `kind` is spent)."""
+        solved = self._solved[kind]
+        try:
+            found = solved.get(key, _MISSING)
+        except TypeError:  # an unhashable record: solved alone, still within the budget
+            key, found = object(), _MISSING
+        if found is not _MISSING:
+            return found
+        if len(solved) >= self.limits[kind]:
+            self.refused[kind].add(id(link))
+            return None
+        solved[key] = found = compute()
+        return found
+
+    def over_budget(self, kind: str) -> str:
+        """Why a link's `kind` is unknown past the budget."""
+        return (f"not modelled: the model's {kind} were computed for {self.limits[kind]} distinct link settings, "
+                "the limit per run")
+
+    def notices(self) -> list[Notice]:
+        """What the budget left out: one notice per kind of work that refused a link."""
+        notices = []
+        for kind, links in self.refused.items():
+            if links:
+                count = len(links)
+                notices.append(Notice(
+                    f"{count} {'link' if count == 1 else 'links'} got no queueing-model {kind}: they were computed "
+                    f"for {self.limits[kind]} distinct link settings, the limit per run, and the rules that read "
+                    f"them skipped {'it' if count == 1 else 'the others'} (--explain-skips lists them); check fewer "
+                    "routes at once to model them all"))
+        return notices
+
+
+_MISSING = object()
+
+
+def model_namespace(link: Link, deployment: Deployment, workload: Workload | None,
+                    memo: ModelMemo | None = None) -> Namespace:
+    """The `model` namespace of one link (see the module docstring). `memo`: the run's ModelMemo (a fresh one
+    for this link alone when None)."""
     app = link.app
     anchor = app.source if app.source.position() is not None or not app.source.path \
         else Source.file(app.source.path, 1)
@@ -182,7 +239,7 @@ def model_namespace(link: Link, deployment: Deployment, workload: Workload | Non
         not_given = Setting(False, Source.derived(reason, anchor))
         return Namespace("model", {"workload_given": not_given, "modelled": not_given}, anchor, label,
                          absent_reason=reason)
-    model = _LinkModel(link, deployment, workload, anchor)
+    model = _LinkModel(link, deployment, workload, anchor, memo or ModelMemo())
     facts = model.workload_facts()
     from advisor.queueing.params import ParameterError
     from advisor.queueing.scenario import ScenarioError
@@ -210,11 +267,13 @@ _GUNICORN_INPUTS = ("workers", "threads", "worker_connections", "backlog", "soma
 class _LinkModel:
     """Builds one link's model facts step by step (scenario -> prediction -> recommendations)."""
 
-    def __init__(self, link: Link, deployment: Deployment, workload: Workload, anchor: Source) -> None:
+    def __init__(self, link: Link, deployment: Deployment, workload: Workload, anchor: Source,
+                 memo: ModelMemo) -> None:
         self.link = link
         self.deployment = deployment
         self.workload = workload
         self.anchor = anchor
+        self.memo = memo
         self.scenario: Any = None  # advisor.queueing.scenario.Scenario
         self.prediction: Any = None  # Prediction at the workload
         self.overload: Any = None  # Prediction at 1.2 × capacity
@@ -310,9 +369,12 @@ class _LinkModel:
         from advisor.queueing.scenario import OVERLOAD_FACTOR
 
         scenario = self.scenario
-        p = self.prediction = predict(scenario.params)
         overload_rps = OVERLOAD_FACTOR * scenario.capacity_rps
-        over = self.overload = predict(scenario.at_rps(overload_rps), latencies=False)
+        solved = self.memo.solve("predictions", (scenario.settings, scenario.params), self.link, lambda: (
+            predict(scenario.params), predict(scenario.at_rps(overload_rps), latencies=False)))
+        if solved is None:
+            return self._unknown(PREDICTION_FACTS, self.memo.over_budget("predictions"))
+        p, over = self.prediction, self.overload = solved
         deadline = scenario.params.read_timeout_s
         facts = {key: self.fact(getattr(p, key), f"predicted {key}", "workers") for key in (
             "p_ok", "p_502", "p_504", "p_504_connect", "p_500", "utilization", "rho", "goodput_rps", "collapse")}
@@ -336,28 +398,22 @@ class _LinkModel:
         return facts
 
     def recommendation_facts(self) -> dict[str, Setting]:
-        from advisor.queueing.analytic import predict
-        from advisor.queueing.recommend import error_share, recommend
-
         scenario = self.scenario
         if self.overload is None:
             self.predicted("p_ok")
-        items, final = recommend(scenario, error_budget=self.workload.error_budget)
-        current = scenario.settings
-        by_setting = {item.setting: item for item in items}
-        backlog = by_setting["backlog"].recommended if "backlog" in by_setting else current.backlog
-        connections = (by_setting["worker_connections"].recommended if "worker_connections" in by_setting
-                       else current.worker_connections)
-        workers = by_setting["workers"].recommended if "workers" in by_setting else current.workers
-        queue_parts = [f"{name} = {by_setting[name].recommended}" for name in ("worker_connections", "backlog")
-                       if name in by_setting]
-        queue_only = scenario.with_settings(backlog=backlog, worker_connections=connections)
-        queue_ok = predict(queue_only.at_rps(self.overload.offered_rps), latencies=False).p_ok
-        after = predict(final.params, latencies=False)
-        queue_first = [name for name in ("worker_connections", "backlog") if name in by_setting] or ["backlog"]
+        if self.overload is None:  # no predictions: past the budget
+            return self._unknown(RECOMMENDATION_FACTS, self.memo.over_budget("predictions"))
+        # recommend() reads the settings, the load, the app (its config file and kind: how a line is written) and
+        # these parts of the link; the routes' own places only say where to write a line, which no fact holds.
+        key = (scenario.settings, scenario.params, self.workload.error_budget, id(scenario.app), scenario.nginx_prefix,
+               scenario.cpus, scenario.upstream_keepalive, scenario.shared_with, self.overload.offered_rps)
+        solved = self.memo.solve("recommendations", key, self.link, self._recommend)
+        if solved is None:
+            return self._unknown(RECOMMENDATION_FACTS, self.memo.over_budget("recommendations"))
+        (described, recommended_by, workers, backlog, connections, queue_parts, queue_first, queue_ok, after_ok,
+         after_errors, after_utilization) = solved
         return {
-            "recommendations": self.fact([_describe(item) for item in items], "recommend(): settings in order",
-                                         *[item.setting for item in items]),
+            "recommendations": self.fact(list(described), "recommend(): settings in order", *recommended_by),
             "recommended_workers": self.fact(workers, "workers for the target utilisation", "workers"),
             "recommended_backlog": self.fact(backlog, "backlog that maximises the ok share", "backlog"),
             "recommended_worker_connections": self.fact(connections, "gthread worker_connections",
@@ -365,11 +421,37 @@ class _LinkModel:
             "recommended_queue": self.fact(" and ".join(queue_parts), "the recommended queue size", *queue_first),
             "recommended_backlog_p_ok": self.fact(
                 queue_ok, "predicted ok share at 1.2 × capacity with only the recommended queue size", *queue_first),
-            "recommended_p_ok": self.fact(after.p_ok, "predicted ok share with every recommendation"),
-            "recommended_error_share": self.fact(error_share(after), "predicted errors with every recommendation"),
-            "recommended_utilization": self.fact(after.utilization, "predicted utilisation with every "
+            "recommended_p_ok": self.fact(after_ok, "predicted ok share with every recommendation"),
+            "recommended_error_share": self.fact(after_errors, "predicted errors with every recommendation"),
+            "recommended_utilization": self.fact(after_utilization, "predicted utilisation with every "
                                                                     "recommendation"),
         }
+
+    def _recommend(self) -> tuple[Any, ...]:
+        """recommend()'s values for this link's parameters (shared by the links with the same; see the key)."""
+        from advisor.queueing.analytic import predict
+        from advisor.queueing.recommend import error_share, recommend
+
+        scenario = self.scenario
+        items, final = recommend(scenario, error_budget=self.workload.error_budget)
+        current = scenario.settings
+        by_setting = {item.setting: item for item in items}
+        backlog = by_setting["backlog"].recommended if "backlog" in by_setting else current.backlog
+        connections = (by_setting["worker_connections"].recommended if "worker_connections" in by_setting
+                       else current.worker_connections)
+        workers = by_setting["workers"].recommended if "workers" in by_setting else current.workers
+        queue_parts = tuple(f"{name} = {by_setting[name].recommended}" for name in ("worker_connections", "backlog")
+                            if name in by_setting)
+        queue_only = scenario.with_settings(backlog=backlog, worker_connections=connections)
+        queue_ok = predict(queue_only.at_rps(self.overload.offered_rps), latencies=False).p_ok
+        after = predict(final.params, latencies=False)
+        queue_first = tuple(name for name in ("worker_connections", "backlog") if name in by_setting) or ("backlog",)
+        return ([_describe(item) for item in items], tuple(item.setting for item in items), workers, backlog,
+                connections, queue_parts, queue_first, queue_ok, after.p_ok, error_share(after), after.utilization)
+
+    def _unknown(self, names: frozenset[str], reason: str) -> dict[str, Setting]:
+        unknown = Setting(None, Source.unknown(reason, self.link.app.source.path))
+        return {name: unknown for name in names}
 
 
 def _describe(item: Any) -> str:

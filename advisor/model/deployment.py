@@ -376,12 +376,26 @@ class Deployment:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     route_diagnoses: dict[str, "RouteLinkDiagnosis"] = field(default_factory=dict)  # by Route.id
+    # links per app server (by id), counted once for the current links list (see links_to_app)
+    _app_link_counts: tuple[list[Link], int, dict[int, int]] | None = field(default=None, init=False, repr=False,
+                                                                          compare=False)
 
     def links_for_route(self, route: Route) -> list[Link]:
         return [link for link in self.links if link.route is route]
 
     def links_for_app(self, app: AppServer) -> list[Link]:
         return [link for link in self.links if link.app is app]
+
+    def links_to_app(self, app: AppServer) -> int:
+        """len(links_for_app(app)), counted once for all app servers (a run asks it for each of thousands of
+        links)."""
+        cached = self._app_link_counts
+        if cached is None or cached[0] is not self.links or cached[1] != len(self.links):
+            counts: dict[int, int] = {}
+            for link in self.links:
+                counts[id(link.app)] = counts.get(id(link.app), 0) + 1
+            cached = self._app_link_counts = (self.links, len(self.links), counts)
+        return cached[2].get(id(app), 0)
 
     @property
     def unlinked_routes(self) -> list[Route]:

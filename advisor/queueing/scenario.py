@@ -377,7 +377,7 @@ def scenario_for_link(link: Link, deployment: Deployment, rps: float, service: S
                             connect_timeout_s=connect_timeout, socket=kind)
     params = settings.queue_params(rps, service)
     parameters = _parameters(settings, params, sources, link, rps, service, status_source, prefix)
-    shared = sum(1 for other in deployment.links if other.app is app)
+    shared = deployment.links_to_app(app)
     scenario = Scenario(
         label=label, upstream=str(address), route=route, app=app, settings=settings, rps=rps, service=service,
         params=params, parameters=parameters, setting_sources=sources, nginx_prefix=prefix,

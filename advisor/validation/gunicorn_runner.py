@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
+from .errors import ServerStartError
 from .procutil import (
     ChildProcessHandle, child_pids, read_json_lines, read_text_if_present, set_parent_death_signal, stop_process_group,
     wait_gone,
@@ -114,7 +115,7 @@ WORKER_CLASSES: dict[str, tuple[tuple[str, str], ...]] = {
 ASGI_CLASSES = frozenset({"uvicorn", "asgi"})
 
 
-class GunicornError(RuntimeError):
+class GunicornError(ServerStartError):
     pass
 
 
@@ -280,12 +281,14 @@ def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready
     last_log = ""
     for _ in range(3):  # a probed free port can be taken before gunicorn binds it
         address = concrete_address(endpoint, tmpdir)
-        proc = _spawn(config, address, tmpdir, ready_dir)
-        handle = GunicornHandle(proc, address, config, tmpdir)
+        proc: subprocess.Popen | None = None
         try:
+            proc = _spawn(config, address, tmpdir, ready_dir)
+            handle = GunicornHandle(proc, address, config, tmpdir)
             ready = _wait_ready(handle, ready_dir, ready_timeout_s)
         except BaseException:  # Ctrl-C while it boots: do not leave it running
-            stop_process_group(proc, signal.SIGKILL, 1.0)
+            if proc is not None:
+                stop_process_group(proc, signal.SIGKILL, 1.0)
             raise
         if ready:
             return handle

@@ -21,8 +21,9 @@ from pathlib import Path
 from advisor.units import nginx_time
 
 from .endpoints import Endpoint, free_tcp_port, parse_endpoint, wait_listening
+from .errors import ServerStartError
 from .nginx_errorlog import ErrorLogSummary, summarize_error_log
-from .procutil import set_parent_death_signal, stop_process_group
+from .procutil import leader_running, set_parent_death_signal, stop_process_group
 
 NEXT_UPSTREAM_TOKENS = frozenset(
     "error timeout invalid_header http_500 http_502 http_503 http_504 http_403 http_404 http_429 "
@@ -51,7 +52,7 @@ uwsgi_param  SERVER_NAME        $server_name;
 """
 
 
-class NginxError(RuntimeError):
+class NginxError(ServerStartError):
     pass
 
 
@@ -243,8 +244,9 @@ class NginxRunner:
             start_new_session=True, preexec_fn=_die_with_parent, cwd=workdir,
         )
         endpoint = parse_endpoint(f"127.0.0.1:{port}")
-        if wait_listening(endpoint, self.start_timeout_s, alive=lambda: self._proc.poll() is None) \
-                and self._proc.poll() is None:
+        proc = self._proc
+        if wait_listening(endpoint, self.start_timeout_s, alive=lambda: leader_running(proc)) \
+                and leader_running(proc):
             self.address = endpoint
             return True
         return False
@@ -269,7 +271,7 @@ class NginxRunner:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._proc is not None and leader_running(self._proc)
 
     @property
     def workdir(self) -> str | None:

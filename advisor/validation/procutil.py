@@ -27,7 +27,7 @@ class ChildProcessHandle:
 
     @property
     def running(self) -> bool:
-        return self._proc.poll() is None
+        return leader_running(self._proc)
 
     def stop(self) -> object:
         raise NotImplementedError
@@ -58,26 +58,79 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def stop_process_group(proc: subprocess.Popen, first_signal: int, wait_s: float) -> int:
-    """Send ``first_signal`` to a child started with ``start_new_session=True``; SIGKILL its group if it lingers.
+def leader_running(proc: subprocess.Popen) -> bool:
+    """True while the child runs. Unlike ``poll()`` it does not reap an exited child, so the child's process group
+    id stays reserved for ``stop_process_group`` (a reaped leader's id can be reused)."""
+    if proc.returncode is not None:
+        return False
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:  # reaped elsewhere
+        return proc.poll() is None
 
-    The group is killed only while the leader is still unreaped, so the group id cannot have been reused.
-    Returns the exit code.
+
+def stop_process_group(proc: subprocess.Popen, first_signal: int, wait_s: float) -> int:
+    """Stop a child started with ``start_new_session=True`` together with everything in its process group.
+
+    Every signal goes to the whole group, never to the child alone: the child may be a wrapper (coreutils
+    ``timeout``) whose death would leave the server running. ``first_signal`` first; once the leader has exited or
+    ``wait_s`` has passed, SIGKILL for whatever is left. The leader stays unreaped (``waitid(WNOWAIT)``) until then,
+    so its group id cannot have been reused by an unrelated process. Returns the exit code.
     """
-    if proc.poll() is None:
+    if proc.returncode is None:
+        _signal_group(proc.pid, first_signal)
+        _wait_exited_unreaped(proc.pid, wait_s)
+        _signal_group(proc.pid, signal.SIGKILL)  # a straggler of a leader that exited, or a leader that lingers
+    else:  # reaped earlier (poll()): the group id is pinned only by live members, so signal those one by one
+        for pid in group_members(proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    code = proc.wait(timeout=10)
+    wait_gone(group_members(proc.pid), 5.0)
+    return code
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_exited_unreaped(pid: int, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for child ``pid`` to exit, leaving it a zombie; True once it has exited."""
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            proc.send_signal(first_signal)
-        except ProcessLookupError:
-            pass
-        try:
-            return proc.wait(timeout=wait_s)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return proc.wait(timeout=10)
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes (zombies left out) whose process group is ``pgid`` (from /proc)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat_fields(int(entry))
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            members.append(int(entry))
+    return sorted(members)
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: state, ppid, pgrp, session, ...; empty if the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text(errors="replace").rpartition(")")[2].split()
+    except OSError:
+        return []
 
 
 def wait_gone(pids: list[int], timeout_s: float) -> list[int]:
@@ -96,10 +149,7 @@ def child_pids(pid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
-        except OSError:
-            continue
+        fields = _stat_fields(int(entry))
         if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
             children.append(int(entry))
     return sorted(children)

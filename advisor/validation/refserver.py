@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .endpoints import Endpoint, parse_endpoint, remove_stale_unix_socket
+from .errors import ServerStartError
 from .procutil import ChildProcessHandle, stop_process_group
 from .service_spec import parse_service_spec
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 # -- programmatic API ------------------------------------------------------------------------------------------
 
 
-class RefServerError(RuntimeError):
+class RefServerError(ServerStartError):
     pass
 
 
@@ -295,6 +296,7 @@ def start_refserver(config: RefServerConfig, *, ready_timeout_s: float = 15.0) -
     """Start the reference server as a child process and wait until it listens."""
     config.validate()
     tmpdir = tempfile.mkdtemp(prefix="advisor-refserver-")
+    proc: subprocess.Popen | None = None
     try:
         if config.bind == "unix:":
             config = replace(config, bind=f"unix:{tmpdir}/app.sock")
@@ -306,27 +308,20 @@ def start_refserver(config: RefServerConfig, *, ready_timeout_s: float = 15.0) -
         with open(os.path.join(tmpdir, "server.log"), "wb") as errlog:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errlog,
                                     start_new_session=True, env=env)
-    except BaseException:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
-    try:
         line = _read_ready_line(proc, ready_timeout_s)
-    except BaseException:  # Ctrl-C while it starts: stop it and remove its temp dir
-        stop_process_group(proc, signal.SIGKILL, 1.0)
-        if proc.stdout:
-            proc.stdout.close()
+        if line is None:
+            stop_process_group(proc, signal.SIGKILL, 1.0)
+            log = Path(tmpdir, "server.log").read_text(encoding="utf-8", errors="replace").strip()
+            raise RefServerError(f"reference server did not start (exit {proc.returncode}): {log or 'no output'}")
+        address = parse_endpoint(json.loads(line)["address"])
+        return RefServerHandle(proc, address, replace(config, bind=str(address)), tmpdir)
+    except BaseException:  # also Ctrl-C while it starts: stop it and remove its temp dir
+        if proc is not None:
+            stop_process_group(proc, signal.SIGKILL, 1.0)
+            if proc.stdout:
+                proc.stdout.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
-    if line is None:
-        stop_process_group(proc, signal.SIGKILL, 1.0)
-        if proc.stdout:
-            proc.stdout.close()
-        log = Path(tmpdir, "server.log").read_text(encoding="utf-8", errors="replace").strip()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise RefServerError(f"reference server did not start (exit {proc.returncode}): {log or 'no output'}")
-    ready = json.loads(line)
-    address = parse_endpoint(ready["address"])
-    return RefServerHandle(proc, address, replace(config, bind=str(address)), tmpdir)
 
 
 def _read_ready_line(proc: subprocess.Popen, timeout_s: float) -> str | None:

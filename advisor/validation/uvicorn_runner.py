@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoints import Endpoint, parse_endpoint, wait_listening
+from .errors import ServerStartError
 from .gunicorn_runner import SYNTHETIC_ASGI_APP, AppServerHandle, concrete_address
 from .procutil import child_pids, set_parent_death_signal, stop_process_group
 
@@ -33,7 +34,7 @@ MAX_WORKERS = 32
 MAX_LIMIT = 100_000
 
 
-class UvicornError(RuntimeError):
+class UvicornError(ServerStartError):
     pass
 
 
@@ -111,12 +112,14 @@ def _start(config: UvicornConfig, endpoint: Endpoint | None, tmpdir: str, ready_
     last_log = ""
     for _ in range(3):  # a probed free port can be taken before uvicorn binds it
         address = concrete_address(endpoint, tmpdir)
-        proc = _spawn(config, address, tmpdir, ready_dir)
-        handle = UvicornHandle(proc, address, config, tmpdir)
+        proc: subprocess.Popen | None = None
         try:
+            proc = _spawn(config, address, tmpdir, ready_dir)
+            handle = UvicornHandle(proc, address, config, tmpdir)
             ready = _wait_ready(handle, ready_dir, ready_timeout_s)
         except BaseException:  # Ctrl-C while it boots: do not leave it running
-            stop_process_group(proc, signal.SIGKILL, 1.0)
+            if proc is not None:
+                stop_process_group(proc, signal.SIGKILL, 1.0)
             raise
         if ready:
             return handle

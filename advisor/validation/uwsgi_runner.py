@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .endpoints import Endpoint, parse_endpoint, wait_listening
+from .errors import ServerStartError
 from .gunicorn_runner import SYNTHETIC_APP, AppServerHandle, concrete_address
 from .procutil import read_text_if_present, set_parent_death_signal, stop_process_group
 
@@ -35,7 +36,7 @@ MAX_THREADS = 64
 PROTOCOLS = {"uwsgi": "--socket", "http": "--http-socket"}
 
 
-class UwsgiError(RuntimeError):
+class UwsgiError(ServerStartError):
     pass
 
 
@@ -113,12 +114,14 @@ def _start(binary: str, config: UwsgiConfig, endpoint: Endpoint | None, tmpdir: 
     last_log = ""
     for _ in range(3):  # a probed free port can be taken before uWSGI binds it
         address = concrete_address(endpoint, tmpdir)
-        proc = _spawn(binary, config, address, tmpdir, ready_dir)
-        handle = UwsgiHandle(proc, address, config, tmpdir)
+        proc: subprocess.Popen | None = None
         try:
+            proc = _spawn(binary, config, address, tmpdir, ready_dir)
+            handle = UwsgiHandle(proc, address, config, tmpdir)
             ready = _wait_ready(handle, ready_dir, ready_timeout_s)
         except BaseException:  # Ctrl-C while it boots: do not leave it running
-            stop_process_group(proc, signal.SIGKILL, 1.0)
+            if proc is not None:
+                stop_process_group(proc, signal.SIGKILL, 1.0)
             raise
         if ready:
             return handle

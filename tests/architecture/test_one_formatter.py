@@ -1,5 +1,7 @@
-"""Numbers people read are formatted in one module (advisor/units.py): no other module defines its own duration,
-percentage or rate formatter, nor formats a share with an f-string `%` spec."""
+"""A guard against new copies of the number formatters of advisor/units.py, by name and by one syntax: no other
+module defines a function with a formatter's name (`_pct`, `fmt_s`, `duration`, ...; FORMATTER_NAME) that returns
+text, and no f-string outside units.py uses a `%` format spec. A formatter under another name, or one built with
+`str.format`/`%`, is not detected."""
 
 from __future__ import annotations
 

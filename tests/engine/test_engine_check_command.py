@@ -52,7 +52,7 @@ def test_full_format_shows_source_fix_and_related():
     assert code == 1
     block = out.split("\n\n")[1]
     assert block.splitlines() == [
-        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout 60 s (default) < gunicorn timeout 120 s: "
+        f"{BROKEN}/nginx.conf:13:9: TMO002 [warning] proxy_read_timeout 60s (default) < gunicorn timeout 120 s: "
         "requests running 60 s–120 s get 504 while the worker keeps running",
         "    13 |         location / {",
         "  fix: set proxy_read_timeout 125s or more here, or lower gunicorn's timeout below 60 s",

@@ -58,6 +58,7 @@ def _everything(result):
 def _plain(monkeypatch) -> None:
     """Evaluate every rule on every instance: no `when` memo, no finding memo."""
     monkeypatch.setattr(engine_run.WhenCache, "known_false", lambda self, instance, evaluator: False)
+    monkeypatch.setattr(engine_run.WhenTree, "outcomes", lambda self, instance, evaluator: None)
     monkeypatch.setattr(engine_run, "_memoised",
                         lambda rule, instance, evaluator, bodies: engine_run._evaluate(rule, instance, evaluator))
 

@@ -35,7 +35,7 @@ def test_explain_by_code_or_name():
     assert code == 0 and page.startswith("# TMO002: proxy-read-timeout-below-app-time\n")
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Example finding",
                     "## How to suppress", "## References", "advisor: ignore[TMO002]",
-                    "TMO002 [warning] proxy_read_timeout 20 s < gunicorn timeout 60 s"):
+                    "TMO002 [warning] proxy_read_timeout 20s < gunicorn timeout 60 s"):
         assert heading in page
     assert _call(explain_rule_command, "proxy-read-timeout-below-app-time", [])[1] == page
 

@@ -48,6 +48,7 @@ def test_findings_and_skips_do_not_depend_on_the_cache(tmp_path: Path, monkeypat
     rules = load_rules()
     cached = _summary(engine_run.run_rules(deployment, rules))
     monkeypatch.setattr(engine_run.WhenCache, "known_false", lambda self, instance, evaluator: False)
+    monkeypatch.setattr(engine_run.WhenTree, "outcomes", lambda self, instance, evaluator: None)
     uncached = _summary(engine_run.run_rules(deployment, rules))
     assert cached == uncached
     assert cached[0] and cached[1], "the config should produce both findings and skips"

@@ -234,7 +234,7 @@ def test_check_demo_with_a_workload_reports_the_predicted_numbers(monkeypatch):
     assert budget[0].startswith("fixtures/demo/gunicorn.conf.py:5:1: CAP009 [warning] at 210 requests/s")
     assert "predicts 100 % failed requests for location /, above the 0.1 % budget" in budget[0]
     (collapse,) = [line for line in out.splitlines() if " CAP010 " in line]
-    assert "a full queue (7029 requests) drains in 35.1 s" in collapse and "proxy_read_timeout 20 s" in collapse
+    assert "a full queue (7029 requests) drains in 35.1 s" in collapse and "proxy_read_timeout 20s" in collapse
     assert " CAP003 " not in out  # the model's numbers replace the S = 100 ms estimate
 
 

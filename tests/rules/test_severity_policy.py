@@ -100,7 +100,7 @@ def test_raised_read_timeout_over_default_worker_timeout(tmp_path):
     (with_command,) = _findings(tmp_path / "..", "TMO008", nginx=RAISED_READ, gunicorn="workers = 2\n",
                                 compose=COMPOSE)
     assert with_command.severity == "warning"
-    assert with_command.message.startswith("proxy_read_timeout 180 s but gunicorn keeps its 30 s default timeout")
+    assert with_command.message.startswith("proxy_read_timeout 180s but gunicorn keeps its 30 s default timeout")
     assert "unless" not in with_command.message
 
 

@@ -10,7 +10,8 @@ hold Statements (advisor/loaders/nginx/lexer.py's `lex_statements`): a whole pla
 crossplane's analyzer is replaced by `_check_terminator`. crossplane's argument check is what detects a directive
 closed by `}` or `{` instead of `;` (`proxy_pass x }` silently swallows the `}` otherwise and shifts the whole block
 structure), so only those termination checks are kept, with crossplane's messages (its recovery keys on the "is not
-terminated by" wording). After MAX_PARSE_ERRORS errors the parse stops.
+terminated by" wording). After MAX_PARSE_ERRORS errors the parse stops, and a block nested more than
+MAX_BLOCK_DEPTH levels deep stops it too (advisor's limit, well below Python's recursion limit; nginx has none).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Stmt = dict[str, Any]
 ParseErrors = list[tuple[str, "int | None"]]  # (crossplane's message with " in FILE:LINE", line)
 
 MAX_PARSE_ERRORS = 100  # nginx stops at the first; past this many the rest of the file is not parsed
+MAX_BLOCK_DEPTH = 200  # real configs nest a handful of levels; each level is a few Python frames here and later
 # Blocks whose entries are free-form `key value;` pairs (a map key may well be called "http" or "server").
 _FREEFORM_BLOCKS = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match"})
 
@@ -50,6 +52,12 @@ _BLOCK_ONLY, _SIMPLE_ONLY = _block_kinds()
 class TooManyErrors(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(f"more than {MAX_PARSE_ERRORS} syntax errors; the rest of the file was not parsed")
+        self.lineno = line
+
+
+class NestedTooDeeply(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"blocks nested too deeply (more than {MAX_BLOCK_DEPTH} levels)")
         self.lineno = line
 
 
@@ -91,6 +99,7 @@ class _Parser:
         self.tokens = tokens
         self.fname = fname
         self.errors: ParseErrors = []
+        self.depth = 0  # blocks open around the statement being read
 
     def _error(self, error: NgxParserDirectiveError) -> None:
         if len(self.errors) >= MAX_PARSE_ERRORS:
@@ -98,16 +107,19 @@ class _Parser:
         self.errors.append((str(error), error.lineno))
 
     def consume(self) -> None:
-        """Skip to the end of the current block (crossplane's `consume=True`)."""
+        """Skip to the end of the current block (crossplane's `consume=True`), counting nested blocks."""
+        inner = 0
         for token, _, quoted in self.tokens:
             if token.__class__ is list:  # a Statement: only its terminator matters
                 token, quoted = quoted, False
             if quoted:
                 continue
             if token == "}":
-                return
-            if token == "{":
-                self.consume()
+                if not inner:
+                    return
+                inner -= 1
+            elif token == "{":
+                inner += 1
 
     def block(self, ctx: tuple[str, ...]) -> list[Stmt]:
         """The statements up to the `}` closing this block (or the end of the tokens)."""
@@ -156,7 +168,11 @@ class _Parser:
                         break
                 continue
             if term == "{" and not quoted:
+                if self.depth == MAX_BLOCK_DEPTH:
+                    raise NestedTooDeeply(line)
+                self.depth += 1
                 stmt["block"] = self.block(_enter_block(stmt, ctx))
+                self.depth -= 1
             parsed.append(stmt)
             if comments is not None:
                 parsed.extend({"directive": "#", "line": line, "args": [], "comment": comment}
