@@ -82,7 +82,8 @@ def run_once(cell: dict, seed: int, duration_s: float, warmup_s: float, *, read_
     with start_gunicorn(config) as server:
         pids = server.worker_pids()
         if cpus is not None:
-            pin([server.master_pid() or 0, *pids], cpus)
+            master = server.master_pid()
+            pin([*([master] if master else []), *pids], cpus)
         with NginxRunner(server.address, route, max_seconds=duration_s + 120) as nginx:
             spec = LoadSpec(target=str(nginx.address), arrivals="poisson", rate=rate, max_requests=200_000,
                             duration_s=warmup_s + duration_s, path="/", service=f"mean={SERVICE_S}",

@@ -12,6 +12,8 @@ Reads the runs that ``bench/gthread_split.py`` wrote (undiscarded gthread runs o
 
     python bench/gthread_split_fit.py runs.jsonl [more.jsonl]                 # the model as it is
     python bench/gthread_split_fit.py runs.jsonl --fit-workers 4 --workers 4  # fit on 4-worker shares
+    python bench/gthread_split_fit.py runs.jsonl --spread 2:0.25,4:1.3 --weight 1.5   # candidates, by workers
+    python bench/gthread_split_fit.py runs.jsonl --ladder 0.65 --spread 0 --weight 1.3 --sim-runs 0  # formula only
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def compare(cells: dict, spread: float | dict[int, float] | None, runs: int, wei
     print(f"\nspread {shown}; 502 + 504 in %: measured mean +- standard error (runs) | formula | simulated "
           f"{RUN_S:g}-s runs | without the bias (formula)")
     within = {"formula": 0, "simulated": 0, "without": 0}
+    errors: dict[str, list[float]] = {"formula": [], "simulated": [], "without": []}
     for workers, threads, rho in sorted(cells):
         values = [row["p_502"] + row["p_504"] for row in cells[(workers, threads, rho)]]
         mean = statistics.fmean(values)
@@ -146,10 +149,13 @@ def compare(cells: dict, spread: float | dict[int, float] | None, runs: int, wei
         for name, value in (("formula", formula_bad), ("simulated", simulated), ("without", without)):
             ok = abs(value - mean) <= 0.05
             within[name] += ok
+            errors[name].append(abs(value - mean))
             marks.append(f"{100 * value:5.1f}{' ' if ok else '*'}")
         print(f"{workers} x {threads} rho {rho:.1f}: {100 * mean:5.1f} +- {100 * error:4.1f} ({len(values):2d}) | "
               + " | ".join(marks))
-    print(f"within 5 points (* = not): {within} of {len(cells)} cells")
+    print(f"within 5 points (* = not): {within} of {len(cells)} cells; mean absolute error (points): "
+          + ", ".join(f"{name} {100 * statistics.fmean(values):.1f}" for name, values in errors.items()
+                      if values and not math.isnan(values[0])))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,9 +14,11 @@ noise explains).
 
     python bench/gthread_split_trace.py free_tr.jsonl pin1_tr.jsonl [--by w,t,cpus] [--states busy|queued|recent]
 
-``--states``: ``queued`` (idle / some threads busy / all busy / queued 1 / queued 2+), ``busy`` (the same with every
+``--states``: ``queued`` (idle / some threads busy / all busy / queued 1 / queued 2+), ``depth`` (queued 1, 2-4,
+5-19, 20+), ``busy`` (the same with every
 busy-thread count apart) or ``recent`` (``queued`` crossed with whether a request of that worker finished in the
-last millisecond: the main thread was awake for it).
+last millisecond: the main thread was awake for it) or ``previous`` (``queued`` crossed with whether the worker
+accepted the connection before this one).
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from pathlib import Path
 RECENT_S = 0.001
 
 
-def state_of(held: int, threads: int, scheme: str, recent: bool) -> str:
+def state_of(held: int, threads: int, scheme: str, recent: bool, previous: bool = False) -> str:
     """The category of a worker holding ``held`` connections with ``threads`` threads."""
     busy, queued = min(held, threads), max(0, held - threads)
+    if scheme == "depth":
+        return (("idle" if busy == 0 else "part" if busy < threads else "full") if queued == 0 else
+                "q1" if queued == 1 else "q2-4" if queued < 5 else "q5-19" if queued < 20 else "q20+")
     if scheme == "busy":
         name = f"b{busy}" if queued == 0 else ("q1" if queued == 1 else "q2+")
     else:
@@ -41,6 +46,8 @@ def state_of(held: int, threads: int, scheme: str, recent: bool) -> str:
             "q1" if queued == 1 else "q2+")
     if scheme == "recent":
         name += "/recent" if recent else ""
+    if scheme == "previous":
+        name += "/previous" if previous else ""
     return name
 
 
@@ -58,6 +65,7 @@ def choices(trace: dict, scheme: str) -> list[tuple[int, list[str]]]:
     events.sort(key=lambda e: (e[0], e[1]))
     held = [0] * workers
     last_done = [-math.inf] * workers
+    previous = -1  # the worker that accepted the connection before
     out = []
     for time, kind, worker in events:
         if kind == -1:
@@ -65,9 +73,11 @@ def choices(trace: dict, scheme: str) -> list[tuple[int, list[str]]]:
             last_done[worker] = time
             continue
         if lo <= time < hi:
-            states = [state_of(held[i], threads, scheme, time - last_done[i] < RECENT_S) for i in range(workers)]
+            states = [state_of(held[i], threads, scheme, time - last_done[i] < RECENT_S, i == previous)
+                      for i in range(workers)]
             out.append((worker, states))
         held[worker] += 1
+        previous = worker
     return out
 
 
@@ -173,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("traces", nargs="+", type=Path)
     parser.add_argument("--by", default="w,t,cpus", help="group runs by these fields (w, t, rho, cpus)")
-    parser.add_argument("--states", default="queued", choices=("queued", "busy", "recent"))
+    parser.add_argument("--states", default="queued", choices=("queued", "busy", "recent", "previous", "depth"))
     parser.add_argument("--max-missing", type=float, default=0.02,
                         help="traces without an unlogged list: the largest share of unlogged window connections")
     args = parser.parse_args(argv)

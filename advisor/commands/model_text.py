@@ -20,6 +20,7 @@ from advisor.privacy import redact_naming_outside
 from advisor.units import format_duration as _dur
 from advisor.units import format_percent as _pct
 from advisor.units import format_rate as _rate
+from advisor.units import nginx_time
 
 if TYPE_CHECKING:
     from advisor.model.provenance import Source
@@ -214,10 +215,10 @@ def _nginx(scenario: Scenario) -> str:
     kind = "" if s.socket == "unix" else "TCP "  # a unix address names itself: unix:/run/app.sock
     address = scenario.parameters.get("socket")
     where = f" ({at(address.sources[0][1])})" if address is not None and address.sources else ""
-    read = f"{prefix}_read_timeout {_dur(s.read_timeout_s)} ({at(src.get(f'{prefix}_read_timeout'))})"
+    read = f"{prefix}_read_timeout {nginx_time(s.read_timeout_s)} ({at(src.get(f'{prefix}_read_timeout'))})"
     text = f"{kind}{scenario.upstream}{where}; {read}"
     if s.socket == "tcp":
-        text += (f"; {prefix}_connect_timeout {_dur(s.connect_timeout_s)} "
+        text += (f"; {prefix}_connect_timeout {nginx_time(s.connect_timeout_s)} "
                  f"({at(src.get(f'{prefix}_connect_timeout'))})")
     return text
 
@@ -236,7 +237,7 @@ def _overload(report: LinkReport) -> str:
     text = f"capacity {_rate(p.max_throughput_rps)}; {fill} and takes {_dur(p.drain_time_s)} to drain"
     deadline = scenario.settings.read_timeout_s
     if deadline is not None and p.drain_time_s + p.mean_holding_s > deadline:
-        text += f" (> {scenario.nginx_prefix}_read_timeout {_dur(deadline)}: then nearly every request is a 504)"
+        text += f" (> {scenario.nginx_prefix}_read_timeout {nginx_time(deadline)}: then nearly every request is a 504)"
     return text
 
 

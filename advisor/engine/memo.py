@@ -9,6 +9,10 @@ when its expressions use a namespace other than as `namespace.fact` (the key wou
 outcome may be "fact X is unavailable": on a hit the instance's own namespace raises its FactUnavailable, so the
 skip is recorded with this instance's reason.
 
+Route and link rules have their `when`s decided together by one decision tree per scope (WhenTree): an instance
+reads (derives) only the facts on its path, usually a few of its namespace's, and the rules whose `when` is false
+there are not looked at. Other scopes use a WhenCache per rule.
+
 Locations are never memoised: each finding points at its own instance's places.
 """
 
@@ -416,8 +420,10 @@ class WhenTree:
         node = self._root
         names = instance.names
         try:
-            while isinstance(node, _Branch):
-                child = node.children.get(fact_part(names[node.namespace], node.attr))
+            while type(node) is _Branch:
+                namespace = names[node.namespace]
+                part = namespace.memo.get(node.attr)  # fact_part, inlined for the usual hit
+                child = node.children.get(fact_part(namespace, node.attr) if part is None else part)
                 if child is None:
                     break
                 node = child

@@ -3,7 +3,7 @@ so the pool narrative (narrative.py, accept queue and waiting) does not apply.""
 
 from __future__ import annotations
 
-from advisor.units import format_duration, format_percent, format_rate
+from advisor.units import format_duration, format_percent, format_rate, nginx_time
 
 from .analytic import Prediction
 from .narrative import LOG_READ_TIMEOUT
@@ -32,7 +32,7 @@ def event_loop_narrative(scenario: Scenario, p: Prediction) -> list[str]:
                      f"{max(0, limit - 1)} of its own requests are in progress even if another worker is idle. "
                      f"Predicted: {format_percent(p.p_503)} 503s.")
     if deadline is not None:
-        lines.append(f"nginx's {prefix}_read_timeout {format_duration(deadline)} "
+        lines.append(f"nginx's {prefix}_read_timeout {nginx_time(deadline)} "
                      f"({describe_source(src[f'{prefix}_read_timeout'])}) cuts a request whose handler runs longer: "
                      f"504, logged as `{LOG_READ_TIMEOUT}`; the handler keeps running to the end. Nothing queues, "
                      f"so only the requests that are themselves slower fail: {format_percent(p.p_504)} 504s.")

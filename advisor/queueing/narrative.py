@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from advisor.units import format_duration, format_percent, format_rate
+from advisor.units import format_duration, format_percent, format_rate, nginx_time
 
 from .analytic import Prediction, predict
 from .params import QueueParams
@@ -77,7 +77,7 @@ def what_happens_when_busy(
     else:
         position = max(0, int((deadline - mean_s) * c / mean_s))
         text = (
-            f"nginx's proxy_read_timeout {format_duration(deadline)}{_at(src, 'proxy_read_timeout')} starts once the "
+            f"nginx's proxy_read_timeout {nginx_time(deadline)}{_at(src, 'proxy_read_timeout')} starts once the "
             "request is "
             f"sent, so time in the accept queue counts against it. A request queued behind more than about {position} "
             f"others (wait > T - S) gets 504 after {format_duration(deadline)}, logged as `{LOG_READ_TIMEOUT}`."
@@ -115,13 +115,13 @@ def what_happens_when_busy(
         )
         if not retries:
             text += (
-                f"proxy_connect_timeout {format_duration(tc)}{_at(src, 'proxy_connect_timeout')} fires before the "
+                f"proxy_connect_timeout {nginx_time(tc)}{_at(src, 'proxy_connect_timeout')} fires before the "
                 "first retry, "
                 f"so the client gets 504 after {format_duration(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`."
             )
         else:
             text += (
-                f"Before proxy_connect_timeout {format_duration(tc)}{_at(src, 'proxy_connect_timeout')} there are "
+                f"Before proxy_connect_timeout {nginx_time(tc)}{_at(src, 'proxy_connect_timeout')} there are "
                 f"{len(retries)} retries: a retry that finds room gets in at least {format_duration(retries[0])} "
                 "late; otherwise "
                 f"the client gets 504 after {format_duration(tc)}, logged as `{LOG_CONNECT_TIMEOUT}`. Under load the "

@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from advisor.units import format_duration, format_percent, format_rate
+from advisor.units import format_duration, format_percent, format_rate, nginx_time
 
 from .compare import Row
 from .nginx_errorlog import SIGNATURES
@@ -99,8 +99,8 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
         cut = f"harakiri {format_duration(p['harakiri_s']) if p.get('harakiri_s') else 'off'}"
     else:
         cut = f"gunicorn timeout {format_duration(p['worker_timeout_s']) if p['worker_timeout_s'] else 'off'}"
-    out.append(f"  {prefix}_read_timeout {format_duration(p['proxy_read_timeout_s'])}, {prefix}_connect_timeout "
-               f"{format_duration(p['proxy_connect_timeout_s'])}, {cut}")
+    out.append(f"  {prefix}_read_timeout {nginx_time(p['proxy_read_timeout_s'])}, {prefix}_connect_timeout "
+               f"{nginx_time(p['proxy_connect_timeout_s'])}, {cut}")
     proxy = "nginx" if p["proxy"] == "nginx" else "built-in proxy emulation"
     server = {"ref": "reference server", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}.get(p["server"], "gunicorn")
     scale = f", time scale {p['time_scale']:g}" if p["time_scale"] != 1 else ""

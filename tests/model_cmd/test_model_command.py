@@ -158,7 +158,7 @@ def test_narrative_unix_socket_says_eagain_502():
     assert ("connect() to unix:/run/gunicorn/app.sock failed (11: Resource temporarily unavailable) while "
             "connecting to upstream") in text
     assert "immediate 502" in text
-    assert f"proxy_read_timeout 40 s ({UNIX}/nginx.conf:31)" in text
+    assert f"proxy_read_timeout 40s ({UNIX}/nginx.conf:31)" in text
 
 
 def test_narrative_tcp_says_syn_drop_and_connect_timeout_504():
@@ -166,7 +166,7 @@ def test_narrative_tcp_says_syn_drop_and_connect_timeout_504():
     text = "\n".join(data["predictions"][0]["narrative"])
     assert "silently drops nginx's SYN" in text
     assert "upstream timed out (110: Connection timed out) while connecting to upstream" in text
-    assert f"proxy_connect_timeout 500 ms ({TCP}/nginx.conf:16) fires before the first retry" in text
+    assert f"proxy_connect_timeout 500ms ({TCP}/nginx.conf:16) fires before the first retry" in text
     assert "504 after 500 ms" in text
 
 

@@ -101,7 +101,7 @@ def test_compact_block_names_values_with_their_sources_and_recommendations_with_
     first = "\n".join(blocks(out)[0])
     # a file named again in the same line is shortened to :line
     assert "5 gthread workers (fixtures/demo/gunicorn.conf.py:5) x threads 4\n             (:7)" in first
-    assert "proxy_read_timeout 20 s (:30)" in first and "backlog 2048 (default)" in first
+    assert "proxy_read_timeout 20s (:30)" in first and "backlog 2048 (default)" in first
     words = " ".join(first.split())
     assert "1. `proxy_connect_timeout 500ms;` (now 10 s) at fixtures/demo/nginx.conf:29" in words
     assert "ok 0 % -> 83.3 % at 240 requests/s (overload)" in words
@@ -133,7 +133,7 @@ def test_routes_with_identical_parameters_share_one_block(shared_pool):
     words = [" ".join(" ".join(block).split()) for block in blocks(out)]
     assert re.search(r"nginx\.conf:10 location /, \S+nginx\.conf:13 location /api/ -> \S+gunicorn\.conf\.py "
                      r"\(2 routes, same parameters\)", words[0]), words[0]
-    assert "location /admin/" in words[1] and "proxy_read_timeout 120 s" in words[1]
+    assert "location /admin/" in words[1] and "proxy_read_timeout 120s" in words[1]
     assert "summary: 3 link(s) modelled" in out
     # JSON keeps one prediction per route
     data = json.loads(model(*shared_pool, "--output-format", "json").stdout)

@@ -36,6 +36,9 @@ class RouteBuilder:
         self.defined_variables = defined_variables
         self.complete = complete
         self._upstream_targets: dict[tuple[str, str], Target] = {}  # many locations pass to the same group
+        # Routes whose settings (or headers) are the same Setting objects share one dict (read-only after this):
+        # thousands of locations that only inherit would otherwise each hold a copy.
+        self._shared_dicts: dict[tuple[tuple[str, int], ...], dict[str, Setting]] = {}
 
     def build(self, site: PassSite) -> Route:
         stmt = site.stmt
@@ -72,7 +75,12 @@ class RouteBuilder:
                      source=Source("file", block_path, block_line,
                                     directive_column(block_path, block_line, label.split(" ")[0])),
                      pass_directive=pass_setting,
-                     target=self.target(site), settings=settings, headers=headers)
+                     target=self.target(site), settings=self._shared(settings), headers=self._shared(headers))
+
+    def _shared(self, settings: dict[str, Setting]) -> dict[str, Setting]:
+        """An equal dict built before (same names, same Setting objects, same order), else `settings`."""
+        key = tuple((name, id(setting)) for name, setting in settings.items())
+        return self._shared_dicts.setdefault(key, settings)  # the dict kept here keeps those Settings (and ids) alive
 
     def target(self, site: PassSite) -> Target:
         stmt = site.stmt
