@@ -131,14 +131,13 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     findings = drop_used_elsewhere(findings, used_suppressions)
     findings = sorted({finding.dedup_key: finding for finding in findings}.values(), key=lambda f: f.sort_key)
     data = ReportData(findings, skips, rules_run, files, notices=notices)
-    text = render(data, rules, options, out)
     if options.output_file:
         from advisor.readers import open_output
 
         with open_output(options.output_file) as handle:
-            handle.write(text)
+            write_report(data, rules, options, out, handle)
     else:
-        out.write(text)
+        write_report(data, rules, options, out, out)
         out.flush()
     if options.exit_zero:
         return EXIT_OK
@@ -164,14 +163,15 @@ def files_read(deployment: Deployment) -> list[str]:
     return files
 
 
-def render(data: ReportData, rules: list, options: CheckOptions, out: TextIO) -> str:
-    """The report in --output-format (or --statistics), through the one dispatcher (advisor/report/formats.py)."""
+def write_report(data: ReportData, rules: list, options: CheckOptions, out: TextIO, stream: TextIO) -> None:
+    """The report in --output-format (or --statistics) written to `stream` as it is rendered, through the one
+    dispatcher (advisor/report/formats.py); `out` is the standard output (colour only on its terminal)."""
     from advisor import __version__
     from advisor.report import use_color
-    from advisor.report.formats import RenderOptions, write
+    from advisor.report.formats import RenderOptions, write_to
 
     is_tty = not options.output_file and hasattr(out, "isatty") and out.isatty()
     color = use_color(options.color, is_tty) and not options.output_file
-    return write(options.output_format, data, rules, RenderOptions(
+    write_to(stream, options.output_format, data, rules, RenderOptions(
         color=color, explain=options.explain, explain_skips=options.explain_skips, statistics=options.statistics,
         version=__version__, execution_successful=True))

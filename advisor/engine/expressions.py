@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from advisor.units import format_duration, format_number, format_percent, format_size, nginx_time
 
@@ -36,17 +36,41 @@ class ExpressionError(ValueError):
     """A rule expression or template that does not parse or uses something the evaluator does not allow."""
 
 
+C = TypeVar("C", bound=type)
+
+
+def quick_unpickle(cls: C) -> C:
+    """Give a frozen, slotted dataclass a `__setstate__` that sets its fields from a name list computed once (the
+    generated one looks the fields up again for every object, and the compiled-rule cache restores hundreds of them
+    on every run). The state is the generated `__getstate__`'s: the values in field order."""
+    names = tuple(item.name for item in fields(cls))
+    set_field = object.__setattr__
+
+    def __setstate__(self: Any, state: Any) -> None:
+        for name, value in zip(names, state):
+            set_field(self, name, value)
+
+    cls.__setstate__ = __setstate__
+    return cls
+
+
+@quick_unpickle
 @dataclass(frozen=True, slots=True)
 class Expression:
+    """A parsed, checked rule expression and what the memoisation needs to know about the names it reads."""
+
     text: str
     node: ast.AST
     names: frozenset[str]  # bare names used (namespaces, let names, functions, comprehension variables)
     facts: frozenset[str]  # dotted fact references "ns.attr" (first attribute after a bare name)
+    undotted: frozenset[str]  # names used at least once other than as `name.attr` (passed whole, iterated, bound)
     bound: frozenset[str] = frozenset()  # names bound by comprehensions inside the expression
 
 
 @dataclass(frozen=True, slots=True)
 class Template:
+    """A message template: literal text and `{expression}` parts, in order."""
+
     text: str
     parts: tuple[str | Expression, ...]
 
@@ -149,6 +173,7 @@ def _compile_text(text: str) -> Expression:
     names: set[str] = set()
     facts: set[str] = set()
     bound: set[str] = set()
+    dotted_nodes: set[int] = set()  # id() of the Name nodes that are the value of an Attribute
     for node in nodes:
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__} is not allowed in rule expressions ({source!r})")
@@ -160,6 +185,7 @@ def _compile_text(text: str) -> Expression:
             names.add(node.id)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             facts.add(f"{node.value.id}.{node.attr}")
+            dotted_nodes.add(id(node.value))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in CONTEXT_FUNCTIONS:
             if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) \
                     or not isinstance(node.args[0].value, str):
@@ -168,7 +194,8 @@ def _compile_text(text: str) -> Expression:
             facts.add(node.args[0].value)
         if isinstance(node, ast.comprehension):
             bound.update(target.id for target in ast.walk(node.target) if isinstance(target, ast.Name))
-    return Expression(source, module.body, frozenset(names), frozenset(facts), frozenset(bound))
+    undotted = frozenset(node.id for node in nodes if isinstance(node, ast.Name) and id(node) not in dotted_nodes)
+    return Expression(source, module.body, frozenset(names), frozenset(facts), undotted, frozenset(bound))
 
 
 def compile_template(text: str) -> Template:

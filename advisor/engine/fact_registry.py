@@ -94,6 +94,8 @@ Derivation = Callable[[FactContext], "Setting | None"]
 
 @dataclass(frozen=True, slots=True)
 class Fact:
+    """One fact rules may read: where it lives, its type and unit, what it means and how it is derived."""
+
     namespace: str
     name: str
     type: str  # bool, int, number, duration (seconds), text, list, mapping, version, address

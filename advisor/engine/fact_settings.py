@@ -12,6 +12,8 @@ from advisor.loaders.uwsgi.options import OPTIONS as UWSGI_OPTIONS
 
 @dataclass(frozen=True, slots=True)
 class SettingGroup:
+    """A family of settings exposed to rules as facts of one namespace, described once for the docs."""
+
     namespace: str
     names: frozenset[str]
     description: str  # for the docs: which settings, with what defaults

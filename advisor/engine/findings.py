@@ -28,6 +28,8 @@ class RelatedLocation:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One rule matched one scope instance: what it says, where it points, and the places it relates."""
+
     code: str
     name: str
     severity: Severity
@@ -78,12 +80,16 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class SuppressedFinding:
+    """A finding an inline or config suppression dropped, kept with the suppression that dropped it."""
+
     finding: Finding
     suppression: Suppression
 
 
 @dataclass(slots=True)
 class EngineResult:
+    """What one engine run produced: findings, skips, suppressed findings, notices, and how many rules ran."""
+
     findings: list[Finding] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
     suppressed: list[SuppressedFinding] = field(default_factory=list)

@@ -80,6 +80,8 @@ class Namespace:
 
 @dataclass(slots=True)
 class ScopeInstance:
+    """One place a rule scope applies to (a route, a link, the app, ...) with the namespaces its rules read."""
+
     scope: str
     id: str
     names: dict[str, Namespace]

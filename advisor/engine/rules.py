@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterable
 from advisor.engine import catalog
 from advisor.engine.expressions import (
     CONSTANT_NAMES, FUNCTION_NAMES, Expression, ExpressionError, FactUnavailable, Template, compile_expression,
-    compile_template,
+    compile_template, quick_unpickle,
 )
 from advisor.lazy_regex import lazy_re
 from advisor.model.severity import Severity
@@ -74,6 +74,7 @@ class RuleFileError(Exception):
     """A rule file that cannot be used. The message names the file (and the key when there is one)."""
 
 
+@quick_unpickle
 @dataclass(frozen=True, slots=True)
 class RelatedSpec:
     """A `related:` entry: a fact whose location the finding also points to."""
@@ -94,6 +95,7 @@ def case_key(value: Any) -> str:
     return str(value)
 
 
+@quick_unpickle
 @dataclass(frozen=True, slots=True)
 class Phrase:
     """A wording table: `by` computes a value, the case with that value (else `default`) is the text."""
@@ -108,6 +110,7 @@ class Phrase:
         return self.cases.get(case_key(value), self.default)
 
 
+@quick_unpickle
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A validated rule file, its expressions and templates compiled."""

@@ -1,16 +1,17 @@
 """The one output dispatcher: `--output-format` (and `--statistics`) to its writer.
 
 Every writer receives the same typed inputs — a ReportData (findings, skips, notices, files) and the rules — plus the
-RenderOptions it understands, and is imported only when used. A new output format is one entry in `_WRITERS` and
-its module.
+RenderOptions it understands and the stream it writes to as it renders, and is imported only when used. A new output
+format is one entry in `_WRITERS` and its module.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from advisor.engine.findings import Finding, Notice, Skip
 from advisor.report import ReportData
@@ -41,7 +42,7 @@ class RenderOptions:
     base_url: str | None = None  # SARIF: where rule help links point
 
 
-Writer = Callable[[ReportData, Any, RenderOptions], str]
+Writer = Callable[[ReportData, Any, RenderOptions, TextIO], None]
 
 
 def _root(data: ReportData) -> str:
@@ -50,51 +51,50 @@ def _root(data: ReportData) -> str:
 
 
 def _text(concise: bool) -> Writer:
-    def write(data: ReportData, rules: Any, options: RenderOptions) -> str:
+    def write(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
         from advisor.report import text
 
-        return text.render(data, concise=concise, color=options.color, explain_skips=options.explain_skips,
-                           explain=options.explain)
+        text.write(data, stream, concise=concise, color=options.color, explain_skips=options.explain_skips,
+                   explain=options.explain)
 
     return write
 
 
-def _json(data: ReportData, rules: Any, options: RenderOptions) -> str:
+def _json(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
     from advisor.report import json_report
 
-    return json_report.render(data, options.explain_skips)
+    json_report.write(data, stream, options.explain_skips)
 
 
-def _json_lines(data: ReportData, rules: Any, options: RenderOptions) -> str:
-    from advisor.report.json_lines import render_json_lines
+def _json_lines(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
+    from advisor.report.json_lines import write_json_lines
 
-    return render_json_lines(data.findings, rules, root=_root(data))
-
-
-def _sarif(data: ReportData, rules: Any, options: RenderOptions) -> str:
-    from advisor.report.sarif import render_sarif
-
-    return render_sarif(data.findings, rules, root=_root(data), version=options.version,
-                        execution_successful=options.execution_successful, base_url=options.base_url,
-                        notices=data.notices)
+    write_json_lines(data.findings, stream, root=_root(data))
 
 
-def _github(data: ReportData, rules: Any, options: RenderOptions) -> str:
-    from advisor.report.github import render_github
+def _sarif(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
+    from advisor.report.sarif import write_sarif
 
-    return render_github(data.findings, rules, root=_root(data), notices=data.notices)
-
-
-def _gitlab(data: ReportData, rules: Any, options: RenderOptions) -> str:  # no place for notices
-    from advisor.report.gitlab import render_gitlab
-
-    return render_gitlab(data.findings, rules, root=_root(data))
+    write_sarif(data.findings, rules, stream, root=_root(data), version=options.version,
+                execution_successful=options.execution_successful, base_url=options.base_url, notices=data.notices)
 
 
-def _junit(data: ReportData, rules: Any, options: RenderOptions) -> str:
+def _github(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
+    from advisor.report.github import write_github
+
+    write_github(data.findings, stream, root=_root(data), notices=data.notices)
+
+
+def _gitlab(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:  # no place for notices
+    from advisor.report.gitlab import write_gitlab
+
+    write_gitlab(data.findings, stream, root=_root(data))
+
+
+def _junit(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
     from advisor.report.junit import render_junit
 
-    return render_junit(data.findings, rules, root=_root(data), notices=data.notices)
+    stream.write(render_junit(data.findings, rules, root=_root(data), notices=data.notices))
 
 
 _WRITERS: dict[str, Writer] = {
@@ -104,17 +104,27 @@ _WRITERS: dict[str, Writer] = {
 assert tuple(_WRITERS) == OUTPUT_FORMATS
 
 
-def write(format_name: str, data: ReportData, rules: Any, options: RenderOptions = RenderOptions()) -> str:
-    """The report in `format_name`; with `options.statistics`, the per-rule counts instead."""
+def write_to(stream: TextIO, format_name: str, data: ReportData, rules: Any,
+             options: RenderOptions = RenderOptions()) -> None:
+    """Write the report in `format_name` to `stream` as it is rendered (a large report is never held whole); with
+    `options.statistics`, the per-rule counts instead."""
     writer = _WRITERS.get(format_name)
     if writer is None:
         raise UnknownFormatError(format_name)
     if options.statistics:
         from advisor.report.statistics import render_statistics
 
-        return render_statistics(data.findings, rules, root=_root(data),
-                                 as_json=format_name in JSON_STATISTICS_FORMATS)
-    return writer(data, rules, options)
+        stream.write(render_statistics(data.findings, rules, root=_root(data),
+                                       as_json=format_name in JSON_STATISTICS_FORMATS))
+        return
+    writer(data, rules, options, stream)
+
+
+def write(format_name: str, data: ReportData, rules: Any, options: RenderOptions = RenderOptions()) -> str:
+    """The report in `format_name` as one string (`write_to` into memory)."""
+    buffer = io.StringIO()
+    write_to(buffer, format_name, data, rules, options)
+    return buffer.getvalue()
 
 
 def render(format_name: str, findings: Iterable[Finding], rules: Any, *, root: str | None = None,

@@ -9,8 +9,9 @@ per step, so CI should print the full report too. What the run could not check c
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from advisor.engine.findings import Finding, Notice
 from advisor.report.locations import (
@@ -62,6 +63,16 @@ def render_github(findings: Iterable[Finding], rules: Any = None, *, root: str,
                   notices: Iterable[Notice | str] = ()) -> str:
     """One `::notice` line per notice, then one annotation line per finding (empty string when there are none).
     `rules` is unused (uniform signature)."""
+    buffer = io.StringIO()
+    write_github(findings, buffer, root=root, notices=notices)
+    return buffer.getvalue()
+
+
+def write_github(findings: Iterable[Finding], stream: TextIO, *, root: str,
+                 notices: Iterable[Notice | str] = ()) -> None:
+    """`render_github`, each line written as it is rendered."""
     title = escape_property(TOOL_NAME)
-    lines = [f"::notice title={title}::{escape_data(text)}\n" for text in notice_texts(notices)]
-    return "".join(lines) + "".join(annotation(finding, root=root) + "\n" for finding in findings)
+    for text in notice_texts(notices):
+        stream.write(f"::notice title={title}::{escape_data(text)}\n")
+    for finding in findings:
+        stream.write(annotation(finding, root=root) + "\n")

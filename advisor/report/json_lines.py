@@ -5,13 +5,22 @@ related), so `jq` and log shippers can stream it. Notices
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 
 def render_json_lines(findings: Iterable[Any], rules: Any = None, *, root: str) -> str:
     """One JSON object per line; an empty string when there are no findings. `rules` is unused."""
+    buffer = io.StringIO()
+    write_json_lines(findings, buffer, root=root)
+    return buffer.getvalue()
+
+
+def write_json_lines(findings: Iterable[Any], stream: TextIO, *, root: str) -> None:
+    """Each finding's line written as it is encoded."""
     from advisor.report.json_report import finding_to_dict
 
-    return "".join(json.dumps(finding_to_dict(finding, root), ensure_ascii=False) + "\n" for finding in findings)
+    for finding in findings:
+        stream.write(json.dumps(finding_to_dict(finding, root), ensure_ascii=False) + "\n")

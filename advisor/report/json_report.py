@@ -22,11 +22,12 @@ line, column, code. `message` is one sentence with the values and the consequenc
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import io
+from typing import Any, TextIO
 
 from advisor.engine.findings import Finding
 from advisor.report import ReportData, display_path
+from advisor.report.json_stream import ITEMS, dump
 
 
 def finding_to_dict(finding: Finding, root: str | None = None) -> dict[str, Any]:
@@ -46,9 +47,16 @@ def finding_to_dict(finding: Finding, root: str | None = None) -> dict[str, Any]
 
 
 def to_dict(data: ReportData, explain_skips: bool = False) -> dict[str, Any]:
+    document = _document(data, explain_skips)
+    document["findings"] = [finding_to_dict(finding, data.root) for finding in data.findings]
+    return document
+
+
+def _document(data: ReportData, explain_skips: bool) -> dict[str, Any]:
+    """The document with `json_stream.ITEMS` in place of the findings."""
     counts = data.counts()
     document: dict[str, Any] = {
-        "findings": [finding_to_dict(finding, data.root) for finding in data.findings],
+        "findings": ITEMS,
         "summary": {"errors": counts["error"], "warnings": counts["warning"], "info": counts["info"],
                     "files": len(data.files), "rules_run": data.rules_run, "skipped": len(data.undecided_skips),
                     "notices": data.notice_texts},
@@ -59,5 +67,12 @@ def to_dict(data: ReportData, explain_skips: bool = False) -> dict[str, Any]:
     return document
 
 
+def write(data: ReportData, stream: TextIO, explain_skips: bool = False) -> None:
+    """The document written finding by finding (the findings' dicts are never all held at once)."""
+    dump(_document(data, explain_skips), (finding_to_dict(finding, data.root) for finding in data.findings), stream)
+
+
 def render(data: ReportData, explain_skips: bool = False) -> str:
-    return json.dumps(to_dict(data, explain_skips), indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    write(data, buffer, explain_skips)
+    return buffer.getvalue()

@@ -13,15 +13,16 @@ its values) is the result's `properties.explanation`, and the rule's page (advis
 
 from __future__ import annotations
 
-import json
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from advisor.engine.findings import Finding, Notice, RelatedLocation
 from advisor.model.severity import Severity
+from advisor.report.json_stream import ITEMS, dump
 from advisor.report.locations import (
     TOOL_NAME,
     is_outside_root,
@@ -158,9 +159,18 @@ def sarif_log(
     made relative to (the repository root in CI); `execution_successful`: False when advisor could not finish;
     `version`: advisor's version (default: the installed one); `base_url`: where rule help links point;
     `notices`: what the run could not check (`Notice` objects or strings)."""
+    log, results = _log_and_results(list(findings), rules, root=root, version=version,
+                                    execution_successful=execution_successful, base_url=base_url, notices=notices)
+    log["runs"][0]["results"] = list(results)
+    return log
+
+
+def _log_and_results(findings: list[Finding], rules: Any, *, root: str, version: str | None,
+                     execution_successful: bool, base_url: str | None,
+                     notices: Iterable[Notice | str]) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The log with `json_stream.ITEMS` in place of the results, and the results, made one at a time."""
     if version is None:
         from advisor import __version__ as version
-    findings = list(findings)
     known = rules_by_code(rules)
     fired: dict[str, str] = {}
     for finding in findings:
@@ -182,9 +192,10 @@ def sarif_log(
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
         "invocations": [_invocation(execution_successful, notices)],
-        "results": [_result(finding, index[finding.code], root) for finding in findings],
+        "results": ITEMS,
     }
-    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    results = (_result(finding, index[finding.code], root) for finding in findings)
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}, results
 
 
 def _invocation(execution_successful: bool, notices: Iterable[Notice | str]) -> dict[str, Any]:
@@ -197,4 +208,15 @@ def _invocation(execution_successful: bool, notices: Iterable[Notice | str]) -> 
 
 def render_sarif(findings: Iterable[Finding], rules: Any, *, root: str, **options: Any) -> str:
     """A SARIF 2.1.0 document (JSON text, newline-terminated) for `findings`; arguments as for `sarif_log`."""
-    return json.dumps(sarif_log(findings, rules, root=root, **options), indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    write_sarif(findings, rules, buffer, root=root, **options)
+    return buffer.getvalue()
+
+
+def write_sarif(findings: Iterable[Finding], rules: Any, stream: TextIO, *, root: str, version: str | None = None,
+                execution_successful: bool = True, base_url: str | None = None,
+                notices: Iterable[Notice | str] = ()) -> None:
+    """`render_sarif` written result by result (the results are never all held at once)."""
+    log, results = _log_and_results(list(findings), rules, root=root, version=version,
+                                    execution_successful=execution_successful, base_url=base_url, notices=notices)
+    dump(log, results, stream)

@@ -12,7 +12,8 @@ every selected check could run; otherwise `No problems found by the checks that 
 
 from __future__ import annotations
 
-from typing import Iterable
+import io
+from typing import Iterable, TextIO
 
 from advisor.engine.findings import Finding, Notice
 from advisor.privacy import inside_project
@@ -36,18 +37,22 @@ MAX_SNIPPET_CHARS = 300  # of a source line shown under a finding (minified or g
 
 class SourceLines:
     """The offending line of each finding, from the text the loaders read (advisor/readers.py: a file is not read
-    again, a special or huge file never). Files outside the project show no line (advisor/privacy.py)."""
+    again, a special or huge file never). Files outside the project show no line (advisor/privacy.py). Only the
+    lines of the last file asked for are kept: findings come sorted by path, so a file's lines are dropped once its
+    findings are done."""
 
     def __init__(self) -> None:
-        self._files: dict[str, list[str] | None] = {}
+        self._path: str | None = None
+        self._lines: list[str] | None = None
 
     def line(self, path: str | None, number: int | None) -> str | None:
         if path is None or number is None:
             return None
-        if path not in self._files:
+        if path != self._path:
+            self._path, self._lines = path, None  # the previous file's lines are garbage before this one is read
             text = read_text_or_none(path) if inside_project(path) else None
-            self._files[path] = text.splitlines() if text is not None else None
-        lines = self._files[path]
+            self._lines = text.splitlines() if text is not None else None
+        lines = self._lines
         if not lines or not 1 <= number <= len(lines):
             return None
         line = lines[number - 1].rstrip()
@@ -101,15 +106,24 @@ def notice_lines(notices: Iterable[Notice], paint: _Painter | None = None) -> li
 
 def render(data: ReportData, concise: bool = False, color: bool = False, explain_skips: bool = False,
            summary: bool = True, sources: SourceLines | None = None, explain: bool = False) -> str:
+    buffer = io.StringIO()
+    write(data, buffer, concise=concise, color=color, explain_skips=explain_skips, summary=summary, sources=sources,
+          explain=explain)
+    return buffer.getvalue()
+
+
+def write(data: ReportData, stream: TextIO, concise: bool = False, color: bool = False, explain_skips: bool = False,
+          summary: bool = True, sources: SourceLines | None = None, explain: bool = False) -> None:
+    """The report written to `stream` finding by finding, as rendered (a large report is never held whole)."""
     paint = _Painter(color)
-    out: list[str] = []
     if concise:
-        out.extend(_header(finding, paint, data.root) for finding in data.findings)
+        for finding in data.findings:
+            stream.write(_header(finding, paint, data.root) + "\n")
     else:
         sources = sources or SourceLines()
         for finding in data.findings:
-            out.extend(_full(finding, paint, sources, data.root, explain))
-            out.append("")
+            stream.write("\n".join(_full(finding, paint, sources, data.root, explain)) + "\n\n")
+    out: list[str] = []
     if explain_skips and data.skips:
         out.append("Skipped checks (a fact they need is unknown or does not apply):")
         for skip in data.skips:
@@ -124,7 +138,8 @@ def render(data: ReportData, concise: bool = False, color: bool = False, explain
             checks = "check" if undecided == 1 else "checks"
             out.append(paint(f"{undecided} {checks} could not be decided because a value is unknown "
                              "(--explain-skips lists them).", "dim"))
-    return "\n".join(out) + "\n" if out else ""
+    if out:
+        stream.write("\n".join(out) + "\n")
 
 
 def _full(finding: Finding, paint: _Painter, sources: SourceLines, root: str | None,

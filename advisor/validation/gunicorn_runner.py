@@ -18,22 +18,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
-from .endpoints import Endpoint, free_tcp_port, parse_endpoint, remove_stale_unix_socket, wait_listening
+from .app_server import AppServerHandle, checked_bind, start_app_server
+from .endpoints import Endpoint
 from .errors import ServerStartError
-from .procutil import (
-    ChildProcessHandle, child_pids, read_json_lines, read_text_if_present, set_parent_death_signal, stop_process_group,
-    wait_gone,
-)
+from .procutil import stop_process_group
 
 MAX_WORKERS = 32  # full Python processes (~25 MB each); more does not schedule reliably on a 2-core machine
 MAX_THREADS = 64
@@ -164,78 +158,7 @@ class GunicornConfig:
             raise ValueError(f"backlog must be >= 0, got {self.backlog}")
         if not isinstance(self.timeout_s, int) or self.timeout_s < 0:
             raise ValueError(f"gunicorn's timeout is a whole number of seconds >= 0, got {self.timeout_s!r}")
-        if not 0 < self.max_seconds <= 24 * 3600:
-            raise ValueError(f"max_seconds must be in (0, 86400], got {self.max_seconds!r}")
-        if self.bind == "unix:":
-            return None
-        return parse_endpoint(self.bind, allow_port_zero=True)
-
-
-class AppServerHandle(ChildProcessHandle):
-    """What the gunicorn and uWSGI handles share: the temp dir with the server log and the request log, the workers
-    under the master, and the clean-up after the stop (the logs are kept, the temp dir and a stray socket removed)."""
-
-    LOG_NAME = "server.log"
-
-    def __init__(self, proc: subprocess.Popen, address: Endpoint, config, tmpdir: str) -> None:
-        self._proc = proc
-        self.address = address
-        self.config = config
-        self._tmpdir = tmpdir
-        self._final_log: str | None = None
-        self._final_records: list[dict] | None = None
-
-    def master_pid(self) -> int | None:
-        raise NotImplementedError
-
-    def worker_pids(self) -> list[int]:
-        master = self.master_pid()
-        return child_pids(master) if master else []
-
-    def log(self) -> str:
-        if self._final_log is not None:
-            return self._final_log
-        return read_text_if_present(Path(self._tmpdir, self.LOG_NAME))
-
-    def request_records(self) -> list[dict]:
-        """``{"pid", "start", "done"}`` per request the app finished (needs ``request_log=True``)."""
-        if self._final_records is not None:
-            return self._final_records
-        return read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-
-    def _stop_master(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        if self._final_log is not None:
-            return
-        workers = self.worker_pids()
-        try:
-            self._stop_master()
-            for pid in wait_gone(workers, 5.0):  # the server's own shutdown should prevent it; never leave a worker
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        finally:
-            self._final_log = read_text_if_present(Path(self._tmpdir, self.LOG_NAME))
-            self._final_records = read_json_lines(Path(self._tmpdir, "requests.jsonl"))
-            if self.address.is_unix and self.address.path and os.path.dirname(self.address.path) != self._tmpdir:
-                try:
-                    remove_stale_unix_socket(self.address.path)
-                except (OSError, ValueError):
-                    pass
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-
-
-def concrete_address(endpoint: Endpoint | None, tmpdir: str) -> Endpoint:
-    """The address to start a server on: a socket in ``tmpdir`` for None, a probed free port for port 0."""
-    if endpoint is None:
-        return parse_endpoint(f"unix:{tmpdir}/app.sock")
-    if not endpoint.is_unix and endpoint.port == 0:
-        host = endpoint.host or "127.0.0.1"
-        return Endpoint(host=host, port=free_tcp_port(host))
-    return endpoint
+        return checked_bind(self)
 
 
 class GunicornHandle(AppServerHandle):
@@ -243,15 +166,6 @@ class GunicornHandle(AppServerHandle):
 
     LOG_NAME = "gunicorn.log"
     config: GunicornConfig
-
-    def master_pid(self) -> int | None:
-        """gunicorn's master (the child of the ``timeout`` wrapper, or the process itself without one)."""
-        if not self.running:
-            return None
-        if Path(self._proc.args[0]).name != "timeout":
-            return self._proc.pid
-        children = child_pids(self._proc.pid)
-        return children[0] if children else None
 
     def _stop_master(self) -> None:
         stop_process_group(self._proc, signal.SIGTERM, self.config.graceful_timeout_s + 5.0)
@@ -265,55 +179,19 @@ def start_gunicorn(config: GunicornConfig, *, ready_timeout_s: float = 20.0) -> 
     if worker_class_argument(config.worker_class) is None:
         needs = " or ".join(module for _, module in WORKER_CLASSES[config.worker_class])
         raise GunicornError(f"the {config.worker_class} worker class needs {needs} (pip install {needs.split()[0]})")
-    tmpdir = tempfile.mkdtemp(prefix="advisor-gunicorn-")
-    try:
-        return _start(config, endpoint, tmpdir, ready_timeout_s)
-    except BaseException:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
-
-
-def _start(config: GunicornConfig, endpoint: Endpoint | None, tmpdir: str, ready_timeout_s: float) -> GunicornHandle:
     app = SYNTHETIC_ASGI_APP if config.worker_class in ASGI_CLASSES else SYNTHETIC_APP
-    Path(tmpdir, "advisor_synthetic_app.py").write_text(app, encoding="utf-8")
-    ready_dir = Path(tmpdir, "ready")
-    ready_dir.mkdir()
-    last_log = ""
-    for _ in range(3):  # a probed free port can be taken before gunicorn binds it
-        address = concrete_address(endpoint, tmpdir)
-        proc: subprocess.Popen | None = None
-        try:
-            proc = _spawn(config, address, tmpdir, ready_dir)
-            handle = GunicornHandle(proc, address, config, tmpdir)
-            ready = _wait_ready(handle, ready_dir, ready_timeout_s)
-        except BaseException:  # Ctrl-C while it boots: do not leave it running
-            if proc is not None:
-                stop_process_group(proc, signal.SIGKILL, 1.0)
-            raise
-        if ready:
-            return handle
-        last_log = handle.log()
-        stop_process_group(proc, signal.SIGKILL, 1.0)
-        if endpoint is not None and (endpoint.is_unix or endpoint.port):
-            break  # a fixed address: retrying cannot help
-    raise GunicornError(f"gunicorn did not start: {last_log.strip()[-2000:] or 'no output'}")
+    return start_app_server("gunicorn", GunicornHandle, GunicornError, config=config, endpoint=endpoint,
+                            app_source=app, command=partial(_command, config), workers=config.workers,
+                            wait_for_workers=config.wait_for_workers, ready_timeout_s=ready_timeout_s)
 
 
-def _spawn(config: GunicornConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:
-    for name in os.listdir(ready_dir):
-        os.unlink(ready_dir / name)
+def _command(config: GunicornConfig, address: Endpoint, tmpdir: str) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.update(
-        HOME=tmpdir,  # gunicorn's per-user files (control socket dir) land in the temp dir
-        XDG_RUNTIME_DIR=tmpdir,
-        TMPDIR=tmpdir,
-        PYTHONDONTWRITEBYTECODE="1",
+        XDG_RUNTIME_DIR=tmpdir,  # with HOME: gunicorn's per-user files (control socket dir) land in the temp dir
         ADVISOR_APP_BOOT_DELAY=repr(config.boot_delay_s),
-        ADVISOR_APP_READY_DIR=str(ready_dir),
     )
     env.pop("GUNICORN_CMD_ARGS", None)
-    if config.request_log:
-        env["ADVISOR_APP_LOG"] = os.path.join(tmpdir, "requests.jsonl")
     argv = [
         sys.executable, "-m", "gunicorn",
         "--config", os.devnull,  # never pick up a gunicorn.conf.py from the working directory
@@ -330,26 +208,4 @@ def _spawn(config: GunicornConfig, address: Endpoint, tmpdir: str, ready_dir: Pa
         "--chdir", tmpdir,
         "advisor_synthetic_app:app",
     ]
-    timeout_bin = shutil.which("timeout")
-    if timeout_bin:  # coreutils timeout: TERM after max_seconds, KILL 5 s later
-        argv = [timeout_bin, "--kill-after=5s", f"{config.max_seconds:g}s", *argv]
-    with open(os.path.join(tmpdir, "gunicorn.log"), "wb") as log:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=tmpdir,
-                                start_new_session=True, preexec_fn=_die_with_parent)
-
-
-def _wait_ready(handle: GunicornHandle, ready_dir: Path, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    if not wait_listening(handle.address, timeout_s, alive=lambda: handle.running):
-        return False
-    if not handle.config.wait_for_workers:
-        return handle.running
-    while time.monotonic() < deadline and handle.running:
-        if len(os.listdir(ready_dir)) >= handle.config.workers:
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def _die_with_parent() -> None:
-    set_parent_death_signal(signal.SIGTERM)
+    return argv, env

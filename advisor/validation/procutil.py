@@ -115,14 +115,7 @@ def _wait_exited_unreaped(pid: int, timeout_s: float) -> bool:
 
 def group_members(pgid: int) -> list[int]:
     """The live processes (zombies left out) whose process group is ``pgid`` (from /proc)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        fields = _stat_fields(int(entry))
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            members.append(int(entry))
-    return sorted(members)
+    return _live_processes_with(2, pgid)
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -145,14 +138,19 @@ def wait_gone(pids: list[int], timeout_s: float) -> list[int]:
 
 def child_pids(pid: int) -> list[int]:
     """The live children of `pid` (from /proc; zombies left out)."""
-    children = []
+    return _live_processes_with(1, pid)
+
+
+def _live_processes_with(field: int, value: int) -> list[int]:
+    """The live processes whose /proc stat ``field`` (1: ppid, 2: pgrp; see ``_stat_fields``) is ``value``."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         fields = _stat_fields(int(entry))
-        if len(fields) > 1 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-            children.append(int(entry))
-    return sorted(children)
+        if len(fields) > field and fields[field] == str(value) and fields[0] not in ("Z", "X"):
+            found.append(int(entry))
+    return sorted(found)
 
 
 def read_text_if_present(path: Path) -> str:

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
-from .endpoints import Endpoint, parse_endpoint, wait_listening
+from .app_server import AppServerHandle, checked_bind, start_app_server
+from .endpoints import Endpoint
 from .errors import ServerStartError
-from .gunicorn_runner import SYNTHETIC_ASGI_APP, AppServerHandle, concrete_address
-from .procutil import child_pids, set_parent_death_signal, stop_process_group
+from .gunicorn_runner import SYNTHETIC_ASGI_APP
+from .procutil import child_pids, stop_process_group
 
 __all__ = ["UvicornConfig", "UvicornError", "UvicornHandle", "start_uvicorn", "uvicorn_available"]
 
@@ -60,11 +57,7 @@ class UvicornConfig:
             raise ValueError(f"backlog must be >= 0, got {self.backlog}")
         if self.limit_concurrency is not None and not 1 <= self.limit_concurrency <= MAX_LIMIT:
             raise ValueError(f"limit_concurrency must be between 1 and {MAX_LIMIT}, got {self.limit_concurrency}")
-        if not 0 < self.max_seconds <= 24 * 3600:
-            raise ValueError(f"max_seconds must be in (0, 86400], got {self.max_seconds!r}")
-        if self.bind == "unix:":
-            return None
-        return parse_endpoint(self.bind, allow_port_zero=True)
+        return checked_bind(self)
 
 
 class UvicornHandle(AppServerHandle):
@@ -72,15 +65,6 @@ class UvicornHandle(AppServerHandle):
 
     LOG_NAME = "uvicorn.log"
     config: UvicornConfig
-
-    def master_pid(self) -> int | None:
-        """uvicorn's main process (the supervisor with several workers; the only process with one)."""
-        if not self.running:
-            return None
-        if Path(self._proc.args[0]).name != "timeout":
-            return self._proc.pid
-        children = child_pids(self._proc.pid)
-        return children[0] if children else None
 
     def worker_pids(self) -> list[int]:
         master = self.master_pid()
@@ -97,47 +81,15 @@ def start_uvicorn(config: UvicornConfig, *, ready_timeout_s: float = 20.0) -> Uv
     endpoint = config.validate()
     if not uvicorn_available():
         raise UvicornError("uvicorn is not installed (pip install uvicorn)")
-    tmpdir = tempfile.mkdtemp(prefix="advisor-uvicorn-")
-    try:
-        return _start(config, endpoint, tmpdir, ready_timeout_s)
-    except BaseException:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
+    # settle_s: the app is imported before the worker's loop serves the shared socket
+    return start_app_server("uvicorn", UvicornHandle, UvicornError, config=config, endpoint=endpoint,
+                            app_source=SYNTHETIC_ASGI_APP, command=partial(_command, config), workers=config.workers,
+                            settle_s=0.2, ready_timeout_s=ready_timeout_s)
 
 
-def _start(config: UvicornConfig, endpoint: Endpoint | None, tmpdir: str, ready_timeout_s: float) -> UvicornHandle:
-    Path(tmpdir, "advisor_synthetic_app.py").write_text(SYNTHETIC_ASGI_APP, encoding="utf-8")
-    ready_dir = Path(tmpdir, "ready")
-    ready_dir.mkdir()
-    last_log = ""
-    for _ in range(3):  # a probed free port can be taken before uvicorn binds it
-        address = concrete_address(endpoint, tmpdir)
-        proc: subprocess.Popen | None = None
-        try:
-            proc = _spawn(config, address, tmpdir, ready_dir)
-            handle = UvicornHandle(proc, address, config, tmpdir)
-            ready = _wait_ready(handle, ready_dir, ready_timeout_s)
-        except BaseException:  # Ctrl-C while it boots: do not leave it running
-            if proc is not None:
-                stop_process_group(proc, signal.SIGKILL, 1.0)
-            raise
-        if ready:
-            return handle
-        last_log = handle.log()
-        stop_process_group(proc, signal.SIGKILL, 1.0)
-        if endpoint is not None and (endpoint.is_unix or endpoint.port):
-            break  # a fixed address: retrying cannot help
-    raise UvicornError(f"uvicorn did not start: {last_log.strip()[-2000:] or 'no output'}")
-
-
-def _spawn(config: UvicornConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:
-    for name in os.listdir(ready_dir):
-        os.unlink(ready_dir / name)
+def _command(config: UvicornConfig, address: Endpoint, tmpdir: str) -> tuple[list[str], dict[str, str]]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("UVICORN_") and key not in ("WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")}
-    env.update(HOME=tmpdir, TMPDIR=tmpdir, PYTHONDONTWRITEBYTECODE="1", ADVISOR_APP_READY_DIR=str(ready_dir))
-    if config.request_log:
-        env["ADVISOR_APP_LOG"] = os.path.join(tmpdir, "requests.jsonl")
     if address.is_unix:
         where = ["--uds", str(address.path)]
     else:
@@ -148,25 +100,4 @@ def _spawn(config: UvicornConfig, address: Endpoint, tmpdir: str, ready_dir: Pat
     if config.limit_concurrency is not None:
         argv += ["--limit-concurrency", str(config.limit_concurrency)]
     argv.append("advisor_synthetic_app:app")
-    timeout_bin = shutil.which("timeout")
-    if timeout_bin:  # coreutils timeout: TERM after max_seconds, KILL 5 s later
-        argv = [timeout_bin, "--kill-after=5s", f"{config.max_seconds:g}s", *argv]
-    with open(os.path.join(tmpdir, UvicornHandle.LOG_NAME), "wb") as log:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=tmpdir,
-                                start_new_session=True, preexec_fn=_die_with_parent)
-
-
-def _wait_ready(handle: UvicornHandle, ready_dir: Path, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    if not wait_listening(handle.address, timeout_s, alive=lambda: handle.running):
-        return False
-    while time.monotonic() < deadline and handle.running:
-        if len(os.listdir(ready_dir)) >= handle.config.workers:
-            time.sleep(0.2)  # the app is imported before the worker's loop serves the shared socket
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def _die_with_parent() -> None:
-    set_parent_death_signal(signal.SIGTERM)
+    return argv, env

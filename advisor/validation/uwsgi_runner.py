@@ -20,16 +20,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from .endpoints import Endpoint, parse_endpoint, wait_listening
+from .app_server import APP_FILE, AppServerHandle, checked_bind, start_app_server
+from .endpoints import Endpoint
 from .errors import ServerStartError
-from .gunicorn_runner import SYNTHETIC_APP, AppServerHandle, concrete_address
-from .procutil import read_text_if_present, set_parent_death_signal, stop_process_group
+from .gunicorn_runner import SYNTHETIC_APP
+from .procutil import read_text_if_present, stop_process_group
 
 MAX_PROCESSES = 32  # full Python processes, as with gunicorn
 MAX_THREADS = 64
@@ -69,11 +68,7 @@ class UwsgiConfig:
             raise ValueError(f"listen must be an integer >= 1, got {self.listen!r}")
         if not isinstance(self.harakiri_s, int) or self.harakiri_s < 0:
             raise ValueError(f"harakiri is a whole number of seconds >= 0, got {self.harakiri_s!r}")
-        if not 0 < self.max_seconds <= 24 * 3600:
-            raise ValueError(f"max_seconds must be in (0, 86400], got {self.max_seconds!r}")
-        if self.bind == "unix:":
-            return None
-        return parse_endpoint(self.bind, allow_port_zero=True)
+        return checked_bind(self)
 
 
 class UwsgiHandle(AppServerHandle):
@@ -98,38 +93,10 @@ def start_uwsgi(config: UwsgiConfig, *, ready_timeout_s: float = 20.0) -> UwsgiH
     binary = uwsgi_binary()
     if binary is None:
         raise UwsgiError("uWSGI is not installed (pip install pyuwsgi)")
-    tmpdir = tempfile.mkdtemp(prefix="advisor-uwsgi-")
-    try:
-        return _start(binary, config, endpoint, tmpdir, ready_timeout_s)
-    except BaseException:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
-
-
-def _start(binary: str, config: UwsgiConfig, endpoint: Endpoint | None, tmpdir: str,
-           ready_timeout_s: float) -> UwsgiHandle:
-    Path(tmpdir, "advisor_synthetic_app.py").write_text(SYNTHETIC_APP, encoding="utf-8")
-    ready_dir = Path(tmpdir, "ready")
-    ready_dir.mkdir()
-    last_log = ""
-    for _ in range(3):  # a probed free port can be taken before uWSGI binds it
-        address = concrete_address(endpoint, tmpdir)
-        proc: subprocess.Popen | None = None
-        try:
-            proc = _spawn(binary, config, address, tmpdir, ready_dir)
-            handle = UwsgiHandle(proc, address, config, tmpdir)
-            ready = _wait_ready(handle, ready_dir, ready_timeout_s)
-        except BaseException:  # Ctrl-C while it boots: do not leave it running
-            if proc is not None:
-                stop_process_group(proc, signal.SIGKILL, 1.0)
-            raise
-        if ready:
-            return handle
-        last_log = handle.log()
-        stop_process_group(proc, signal.SIGKILL, 1.0)
-        if endpoint is not None and (endpoint.is_unix or endpoint.port):
-            break  # a fixed address: retrying cannot help
-    raise UwsgiError(f"uWSGI did not start: {last_log.strip()[-2000:] or 'no output'}")
+    return start_app_server("uWSGI", UwsgiHandle, UwsgiError, config=config, endpoint=endpoint,
+                            app_source=SYNTHETIC_APP, command=partial(_command, binary, config),
+                            workers=config.processes, wait_for_workers=config.wait_for_workers,
+                            ready_timeout_s=ready_timeout_s)
 
 
 def uwsgi_argv(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str) -> list[str]:
@@ -145,7 +112,7 @@ def uwsgi_argv(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str)
         "--listen", str(config.listen),
         "--harakiri", str(config.harakiri_s),
         "--chdir", tmpdir,
-        "--wsgi-file", os.path.join(tmpdir, "advisor_synthetic_app.py"),
+        "--wsgi-file", os.path.join(tmpdir, APP_FILE),
         "--callable", "app",
         "--need-app",
         "--lazy-apps",
@@ -161,41 +128,7 @@ def uwsgi_argv(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str)
     return argv
 
 
-def _spawn(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str, ready_dir: Path) -> subprocess.Popen:
-    for name in os.listdir(ready_dir):
-        os.unlink(ready_dir / name)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("UWSGI_")}
-    env.update(
-        HOME=tmpdir,
-        TMPDIR=tmpdir,
-        PYTHONDONTWRITEBYTECODE="1",
-        ADVISOR_APP_BOOT_DELAY="0",
-        ADVISOR_APP_READY_DIR=str(ready_dir),
-    )
-    env.pop("ADVISOR_APP_LOG", None)
-    if config.request_log:
-        env["ADVISOR_APP_LOG"] = os.path.join(tmpdir, "requests.jsonl")
-    argv = uwsgi_argv(binary, config, address, tmpdir)
-    timeout_bin = shutil.which("timeout")
-    if timeout_bin:  # coreutils timeout: TERM (a shutdown with die-on-term) after max_seconds, KILL 5 s later
-        argv = [timeout_bin, "--kill-after=5s", f"{config.max_seconds:g}s", *argv]
-    with open(os.path.join(tmpdir, "uwsgi.log"), "wb") as log:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=tmpdir,
-                                start_new_session=True, preexec_fn=_die_with_parent)
-
-
-def _wait_ready(handle: UwsgiHandle, ready_dir: Path, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    if not wait_listening(handle.address, timeout_s, alive=lambda: handle.running):
-        return False
-    if not handle.config.wait_for_workers:
-        return handle.running
-    while time.monotonic() < deadline and handle.running:
-        if len(os.listdir(ready_dir)) >= handle.config.processes:
-            return True
-        time.sleep(0.01)
-    return False
-
-
-def _die_with_parent() -> None:
-    set_parent_death_signal(signal.SIGTERM)
+def _command(binary: str, config: UwsgiConfig, address: Endpoint, tmpdir: str) -> tuple[list[str], dict[str, str]]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UWSGI_")}  # uWSGI reads them
+    env["ADVISOR_APP_BOOT_DELAY"] = "0"
+    return uwsgi_argv(binary, config, address, tmpdir), env

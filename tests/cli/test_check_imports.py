@@ -12,17 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-NGINX_CONF = """\
-events {}
-http {
-    upstream app { server 127.0.0.1:8000; }
-    server {
-        listen 80;
-        location / { proxy_pass http://app; proxy_read_timeout 20s; }
-    }
-}
-"""
-GUNICORN_CONF = 'bind = "127.0.0.1:8000"\nworkers = 2\ntimeout = 60\n'
+from small_configs import gunicorn_tcp_conf, nginx_proxy_conf
+
+NGINX_CONF = nginx_proxy_conf("http://app", "proxy_read_timeout 20s", upstream="app")
+GUNICORN_CONF = gunicorn_tcp_conf(workers=2)
 # Mentions advisor (as a script name) but cannot hold [tool.advisor]: not parsed, so tomllib is not imported.
 PYPROJECT = ('[project]\nname = "shop"\n[project.scripts]\nadvisor = "shop.advisor:main"\n'
              '[tool.ruff]\nline-length = 100\n')

@@ -7,28 +7,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from small_configs import gunicorn_tcp_conf, nginx_proxy_conf
 from typer.testing import CliRunner
 
 from advisor.cli import app
 
-NGINX_CONF = """\
-events {}
-http {
-    upstream app_server { server 127.0.0.1:8000; }
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://app_server;
-            proxy_read_timeout 20s;
-        }
-    }
-}
-"""
-GUNICORN_CONF = """\
-bind = "127.0.0.1:8000"
-workers = 3
-timeout = 60
-"""
+NGINX_CONF = nginx_proxy_conf("http://app_server", "proxy_read_timeout 20s", upstream="app_server")
+GUNICORN_CONF = gunicorn_tcp_conf(workers=3)
 
 
 def invoke(*args: str, stdin: str | None = None):

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from small_configs import gunicorn_tcp_conf, nginx_proxy_conf
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -46,24 +47,8 @@ def _commands() -> list[str]:
     return commands
 
 
-NGINX_CONF = """\
-events {}
-http {
-    upstream app { server 127.0.0.1:8000; }
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://app;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-"""
-GUNICORN_CONF = """\
-bind = "127.0.0.1:8000"
-workers = 4
-timeout = 60
-"""
+NGINX_CONF = nginx_proxy_conf("http://app", "proxy_read_timeout 30s", upstream="app")
+GUNICORN_CONF = gunicorn_tcp_conf(workers=4)
 
 
 @pytest.fixture

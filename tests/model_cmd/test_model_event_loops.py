@@ -8,39 +8,24 @@ import json
 from pathlib import Path
 
 import pytest
+from small_configs import UNIX_APP, nginx_proxy_conf, only_link_scenario, write_pair
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.commands.options import HostFacts, Inputs
-from advisor.loaders.deployment import build_deployment
 from advisor.queueing.formulas import erlang_b
 from advisor.queueing.params import ServiceTime
-from advisor.queueing.scenario import ScenarioError, scenario_for_link
+from advisor.queueing.scenario import ScenarioError
 
-NGINX = """events {}
-http {
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://unix:/run/app/app.sock;
-            proxy_read_timeout 150ms;
-        }
-    }
-}
-"""
+NGINX = nginx_proxy_conf(UNIX_APP, "proxy_read_timeout 150ms")
 EXP50 = ServiceTime.exponential(0.05)
 
 
 def _write(tmp_path: Path, command: str) -> list[str]:
-    (tmp_path / "nginx.conf").write_text(NGINX, encoding="utf-8")
-    (tmp_path / "Procfile").write_text(f"web: {command}\n", encoding="utf-8")
-    return [str(tmp_path / "nginx.conf"), str(tmp_path / "Procfile")]
+    return write_pair(tmp_path, NGINX, "Procfile", f"web: {command}\n")
 
 
 def _scenario(paths: list[str], **kwargs):
-    deployment = build_deployment(Inputs(paths=paths), HostFacts.build())
-    (link,) = deployment.links
-    return scenario_for_link(link, deployment, 64.0, EXP50, **kwargs)
+    return only_link_scenario(paths, 64.0, EXP50, **kwargs)
 
 
 def test_standalone_uvicorn_with_a_limit_maps_to_a_loss_system_per_worker(tmp_path):

@@ -6,33 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from small_configs import UNIX_APP, nginx_proxy_conf, only_link_scenario, write_pair
 
-from advisor.commands.options import HostFacts, Inputs
-from advisor.loaders.deployment import build_deployment
 from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, ServiceTime
-from advisor.queueing.scenario import ScenarioError, scenario_for_link
+from advisor.queueing.scenario import ScenarioError
 
 EXP50 = ServiceTime.exponential(0.05)
-NGINX = """events {}
-http {
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://unix:/run/app/app.sock;
-            proxy_read_timeout 2s;
-        }
-    }
-}
-"""
+NGINX = nginx_proxy_conf(UNIX_APP, "proxy_read_timeout 2s")
 
 
 def _link(tmp_path: Path, gunicorn: str, **kwargs):
-    (tmp_path / "nginx.conf").write_text(NGINX, encoding="utf-8")
-    (tmp_path / "gunicorn.conf.py").write_text("bind = 'unix:/run/app/app.sock'\n" + gunicorn, encoding="utf-8")
-    inputs = Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "gunicorn.conf.py")])
-    deployment = build_deployment(inputs, HostFacts.build())
-    (link,) = deployment.links
-    return scenario_for_link(link, deployment, 40.0, EXP50, **kwargs)
+    paths = write_pair(tmp_path, NGINX, "gunicorn.conf.py", "bind = 'unix:/run/app/app.sock'\n" + gunicorn)
+    return only_link_scenario(paths, 40.0, EXP50, **kwargs)
 
 
 def test_several_gthread_workers_get_one_queue_each(tmp_path):

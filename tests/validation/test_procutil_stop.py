@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -62,15 +64,16 @@ def test_a_timeout_wrapper_and_the_server_under_it_are_both_stopped(first_signal
             proc.wait()
 
 
-def test_a_straggler_of_a_leader_that_exits_gracefully_is_killed():
+@contextmanager
+def _leader_with_stubborn_child() -> Iterator[tuple[subprocess.Popen, int]]:
+    """The leader (in its own group) and the pid of its TERM-ignoring child; both killed afterwards."""
     proc = subprocess.Popen([sys.executable, "-c", _LEADER_WITH_STUBBORN_CHILD], stdout=subprocess.PIPE,
                             start_new_session=True)
     members: list[int] = []
     try:
         straggler = int(proc.stdout.readline())
         members = [proc.pid, straggler]
-        assert stop_process_group(proc, signal.SIGTERM, 5.0) == 0  # the leader itself exited on TERM
-        assert not process_alive(straggler), "the TERM-ignoring child outlived the stop"
+        yield proc, straggler
     finally:
         _cleanup(members)
         if proc.returncode is None:
@@ -79,24 +82,19 @@ def test_a_straggler_of_a_leader_that_exits_gracefully_is_killed():
         proc.stdout.close()
 
 
+def test_a_straggler_of_a_leader_that_exits_gracefully_is_killed():
+    with _leader_with_stubborn_child() as (proc, straggler):
+        assert stop_process_group(proc, signal.SIGTERM, 5.0) == 0  # the leader itself exited on TERM
+        assert not process_alive(straggler), "the TERM-ignoring child outlived the stop"
+
+
 def test_a_group_whose_leader_was_already_reaped_is_still_stopped():
-    proc = subprocess.Popen([sys.executable, "-c", _LEADER_WITH_STUBBORN_CHILD], stdout=subprocess.PIPE,
-                            start_new_session=True)
-    members: list[int] = []
-    try:
-        straggler = int(proc.stdout.readline())
-        members = [proc.pid, straggler]
+    with _leader_with_stubborn_child() as (proc, straggler):
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=5)  # reaped elsewhere (a `running` check), the child left behind
         assert process_alive(straggler)
         stop_process_group(proc, signal.SIGTERM, 1.0)
         assert not process_alive(straggler)
-    finally:
-        _cleanup(members)
-        if proc.returncode is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
 
 
 def test_the_running_check_does_not_reap_the_leader():

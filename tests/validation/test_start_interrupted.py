@@ -11,43 +11,52 @@ from pathlib import Path
 
 import pytest
 
-from advisor.validation import gunicorn_runner, refserver, uvicorn_runner, uwsgi_runner
+from advisor.validation import app_server, refserver
+from advisor.validation.errors import ServerStartError
 from advisor.validation.procutil import process_alive
 from advisor.validation.refserver import RefServerConfig, start_refserver
+from advisor.validation.uvicorn_runner import UvicornConfig
 
 pytestmark = pytest.mark.skipif(shutil.which("sleep") is None, reason="needs coreutils sleep")
 
 
-@pytest.mark.parametrize("module, handle_class, start_args", [
-    (uvicorn_runner, "UvicornHandle", (uvicorn_runner.UvicornConfig(),)),
-    (gunicorn_runner, "GunicornHandle", (gunicorn_runner.GunicornConfig(),)),
-    (uwsgi_runner, "UwsgiHandle", ("uwsgi", uwsgi_runner.UwsgiConfig())),
-])
-def test_an_interrupt_between_spawn_and_the_readiness_wait_stops_the_process(monkeypatch, module, handle_class,
-                                                                             start_args):
+def test_an_interrupt_between_spawn_and_the_readiness_wait_stops_the_process(monkeypatch):
+    """The start the gunicorn, uvicorn and uWSGI runners share."""
     spawned: list[subprocess.Popen] = []
+    made: list[str] = []
+    real_popen, real_mkdtemp = subprocess.Popen, tempfile.mkdtemp
 
-    def spawn(*args: object) -> subprocess.Popen:
-        spawned.append(subprocess.Popen([shutil.which("sleep"), "100"], start_new_session=True))
+    def recording_popen(*args, **kwargs):
+        spawned.append(real_popen(*args, **kwargs))
         return spawned[-1]
 
-    def interrupted_handle(*args: object) -> None:
-        raise KeyboardInterrupt
+    def recording_mkdtemp(*args, **kwargs):
+        made.append(real_mkdtemp(*args, **kwargs))
+        return made[-1]
 
-    monkeypatch.setattr(module, "_spawn", spawn)
-    monkeypatch.setattr(module, handle_class, interrupted_handle)
-    tmpdir = tempfile.mkdtemp(prefix="advisor-test-")
+    def sleeper(address, tmpdir):
+        return [shutil.which("sleep"), "100"], {}
+
+    class InterruptedHandle(app_server.AppServerHandle):
+        def __init__(self, *args: object) -> None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_server.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(app_server.tempfile, "mkdtemp", recording_mkdtemp)
     try:
         with pytest.raises(KeyboardInterrupt):
-            module._start(*start_args, None, tmpdir, 5.0)
+            app_server.start_app_server("test", InterruptedHandle, ServerStartError,
+                                        config=UvicornConfig(max_seconds=60), endpoint=None, app_source="",
+                                        command=sleeper, workers=1, ready_timeout_s=5.0)
         assert len(spawned) == 1
         assert not process_alive(spawned[0].pid), "the spawned server was left running"
+        assert made and not Path(made[0]).exists(), "the temp dir was left behind"
     finally:
+        monkeypatch.undo()
         for proc in spawned:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def test_an_interrupt_after_the_reference_server_is_ready_stops_it(monkeypatch):

@@ -9,22 +9,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from small_configs import UNIX_APP, nginx_proxy_conf, write_pair
 
 from advisor.validation.procutil import process_alive, wait_gone
 from advisor.validation.uvicorn_runner import UvicornConfig, start_uvicorn, uvicorn_available
 
-NGINX = """events {}
-http {
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://unix:/run/app/app.sock;
-            proxy_read_timeout 150ms;
-            proxy_connect_timeout 500ms;
-        }
-    }
-}
-"""
+NGINX = nginx_proxy_conf(UNIX_APP, "proxy_read_timeout 150ms", "proxy_connect_timeout 500ms")
 BAND_LEVEL = 0.998  # as the other agreement runs: few family-wise false alarms over the informative shares
 
 
@@ -37,9 +27,8 @@ def _options(tmp_path: Path, command: str, rps: float, **changes):
     from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import ValidateOptions
 
-    (tmp_path / "nginx.conf").write_text(NGINX, encoding="utf-8")
-    (tmp_path / "Procfile").write_text(f"web: {command}\n", encoding="utf-8")
-    settings = dict(inputs=Inputs(paths=[str(tmp_path / "nginx.conf"), str(tmp_path / "Procfile")]),
+    paths = write_pair(tmp_path, NGINX, "Procfile", f"web: {command}\n")
+    settings = dict(inputs=Inputs(paths=paths),
                     host=HostFacts.build(), rps=rps, service_time="50ms", duration="8s", warmup="2s",
                     proxy="nginx", server="uvicorn", seed=1, band_level=BAND_LEVEL, progress=False)
     settings.update(changes)
