@@ -64,7 +64,13 @@ def check_yaml(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_EXPAN
                 stack[-1][0] += size
             if expanded > max_nodes:
                 raise YamlLimitError(f"aliases expand the document to more than {max_nodes} values", line)
-    except yaml.YAMLError:
+    except yaml.YAMLError as error:
+        # newer PyYAML builds (6.0.4) stop at libyaml's own nesting limit while scanning ahead, before
+        # our count sees the levels: the same verdict, at the line where it stopped.
+        if "nesting depth" in str(error):
+            mark = getattr(error, "problem_mark", None)
+            raise YamlLimitError(f"nested more than {max_depth} levels deep",
+                                 mark.line + 1 if mark is not None else None) from None
         return
 
 

@@ -7,6 +7,7 @@ and re-indented to the list's depth (raw newlines cannot occur inside encoded JS
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections.abc import Iterable
@@ -30,6 +31,18 @@ def _placeholder(value: Any) -> str:
 
 
 def dump(document: Any, items: Iterable[Any], stream: TextIO) -> None:
+    # json's indenting encoder makes closures that refer to each other on every call: its garbage is cyclic, so the
+    # collector must run while the items are encoded (`advisor check` turns it off for the analysis).
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        _dump(document, items, stream)
+    finally:
+        if not was_enabled:
+            gc.disable()
+
+
+def _dump(document: Any, items: Iterable[Any], stream: TextIO) -> None:
     head, tail = json.dumps(document, indent=INDENT, ensure_ascii=False, default=_placeholder).split(f'"{_TOKEN}"')
     line_start = head[head.rfind("\n") + 1:]
     depth = " " * (len(line_start) - len(line_start.lstrip(" ")))
