@@ -92,9 +92,9 @@ def _gitlab(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO
 
 
 def _junit(data: ReportData, rules: Any, options: RenderOptions, stream: TextIO) -> None:
-    from advisor.report.junit import render_junit
+    from advisor.report.junit import write_junit
 
-    stream.write(render_junit(data.findings, rules, root=_root(data), notices=data.notices))
+    write_junit(data.findings, stream, root=_root(data), notices=data.notices)
 
 
 _WRITERS: dict[str, Writer] = {

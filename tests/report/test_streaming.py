@@ -16,7 +16,7 @@ from advisor.report.formats import RenderOptions, write, write_to
 from advisor.report.gitlab import gitlab_issues
 from advisor.report.json_stream import ITEMS, dump
 
-STREAMED = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab")
+STREAMED = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit")
 
 
 class RecordingStream(io.StringIO):
@@ -98,3 +98,19 @@ def test_equal_gitlab_issues_get_the_same_fingerprints_in_linear_time():
     started = time.perf_counter()
     assert len({issue["fingerprint"] for issue in gitlab_issues(many, root="/srv")}) == len(many)
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("notices", [(), ("advisor could not read /srv/app.env: not found",)])
+def test_streamed_junit_is_the_whole_tree_serialised(notices):
+    """The testcases written one by one read exactly as one indented tree: re-indenting the parsed document and
+    serialising it again gives the same text."""
+    from xml.etree import ElementTree
+
+    data = ReportData(_findings(3), root="/srv", notices=list(notices))
+    text = write("junit", data, None, RenderOptions())
+    declaration, body = text.split("\n", 1)
+    tree = ElementTree.fromstring(body)
+    ElementTree.indent(tree)
+    assert body == ElementTree.tostring(tree, encoding="unicode") + "\n"
+    assert len(tree.findall("./testsuite/testcase")) == 3 and (tree.find("./testsuite/system-out") is not None) == \
+        bool(notices)
