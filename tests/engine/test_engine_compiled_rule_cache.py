@@ -15,22 +15,7 @@ from advisor.engine import rule_cache, rules as rules_module
 from advisor.engine.expressions import Expression, Template
 from advisor.engine.rules import DeferredTemplate, RuleFileError, load_rules
 
-RULE = """code: TST001
-name: test-rule
-severity: warning
-scope: app
-summary: s
-when: app.timeout == 0
-message: "timeout {app.timeout}"
-"""
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.delenv("ADVISOR_NO_CACHE", raising=False)
-    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(directory))
-    return directory
+from rule_cache_support import RULE, cache  # noqa: F401  (cache is a fixture)
 
 
 @pytest.fixture

@@ -12,22 +12,7 @@ import pytest
 from advisor.engine import rule_cache
 from advisor.engine.rules import RuleFileError, load_rules, read_yaml
 
-RULE = """code: TST001
-name: test-rule
-severity: warning
-scope: app
-summary: s
-when: app.timeout == 0
-message: "timeout {app.timeout}"
-"""
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.delenv("ADVISOR_NO_CACHE", raising=False)
-    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(directory))
-    return directory
+from rule_cache_support import RULE, cache  # noqa: F401  (cache is a fixture)
 
 
 def _rules_dir(tmp_path: Path, text: str = RULE) -> Path:
