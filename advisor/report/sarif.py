@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
@@ -51,10 +52,17 @@ def _escape_link_text(text: str) -> str:
 
 
 def _artifact_location(path: str, root: str) -> dict[str, Any]:
+    uri, base = _artifact_uri(path, root)
+    return {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
+
+
+@lru_cache(maxsize=4096)
+def _artifact_uri(path: str, root: str) -> tuple[str, str | None]:
+    """(uri, uriBaseId) of a path; cached: a large report names the same few files tens of thousands of times."""
     relative = relative_path(path, root)
     if is_outside_root(relative):
-        return {"uri": Path(relative).as_uri()}
-    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+        return Path(relative).as_uri(), None
+    return quote(relative, safe="/"), SRCROOT
 
 
 def _physical_location(path: str, line: int | None, column: int | None, root: str) -> dict[str, Any]:
