@@ -26,7 +26,15 @@ def generate() -> str:
 
     rules = load_rules()
     examples = {rule.code: found for rule in rules if (found := example_finding(rule, rules)) is not None}
+    silent = [rule.code for rule in rules if rule.examples.get("fail") and rule.code not in examples]
+    if silent:  # a broken engine or example must not quietly produce pages without their example finding
+        raise ExampleError(f"the first failing example of {', '.join(silent)} produced no finding of its own; "
+                           "run python -m pytest tests/rules to see why")
     return render_rules_document(rules, examples)
+
+
+class ExampleError(Exception):
+    """A rule's failing example did not produce its finding, so its page would lose the example."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         text = generate()
-    except RuleFileError as error:
+    except (RuleFileError, ExampleError) as error:
         sys.stderr.write(f"gen_rule_docs: {error}\n")
         return 2
     current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else None

@@ -43,6 +43,16 @@ def test_check_mode_detects_a_stale_file(tmp_path, monkeypatch):
     assert stale.read_text() == generator.generate()
 
 
+def test_an_example_that_produces_no_finding_stops_the_generator(monkeypatch, capsys):
+    """A broken engine or example must not quietly write pages that lost their example finding."""
+    from advisor.commands import rule_example
+
+    generator = _generator()
+    monkeypatch.setattr(rule_example, "example_finding", lambda rule, rules: None)
+    assert generator.main(["--check"]) == 2
+    assert "produced no finding of its own" in capsys.readouterr().err
+
+
 def test_script_runs_as_a_command():
     result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
