@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from advisor.lazy_regex import lazy_re
+
 # Suffixes that mark a template of the file named without them (`default.conf.template` renders `default.conf`).
 DISTINCT_TEMPLATE_SUFFIXES = (".template", ".tpl", ".tmpl", ".j2", ".jinja", ".jinja2")
 # Also `.erb` and `.in`: templates when the rest of the name says what they render (`gunicorn.conf.py.in`), but too
@@ -23,11 +25,11 @@ _ENVSUBST = r"\$\{[^{}\n]*\}"  # ${NAME}
 _ERB_VALUE = r"<%=(?:(?!<%|%>).)*%>"  # <%= name %>
 
 # A value the template renders into the text.
-PLACEHOLDER = re.compile("|".join((_PERCENT, _BRACES, _ENVSUBST, _ERB_VALUE)))
+PLACEHOLDER = lazy_re("|".join((_PERCENT, _BRACES, _ENVSUBST, _ERB_VALUE)))
 # A statement or comment that renders no value: {% if x %}, {# note #}, <% end %>.
 STATEMENT = r"\{%(?:(?!\{%|%\}).)*%\}|\{#(?:(?!\{#|#\}).)*#\}|<%(?!=)(?:(?!<%|%>).)*%>"
 # A line of statements only.
-STATEMENT_LINE = re.compile(rf"^[ \t]*(?:(?:{STATEMENT})[ \t]*)+$", re.M)
+STATEMENT_LINE = lazy_re(rf"^[ \t]*(?:(?:{STATEMENT})[ \t]*)+$", re.M)
 
 
 def blank_template(text: str, value: str = "0") -> str:

@@ -88,12 +88,17 @@ def nginx_time(seconds: float) -> str:
         return "unlimited"
     if seconds > 0 and (seconds < 1 or not float(seconds).is_integer()):
         return f"{max(1, round(seconds * 1000))}ms"
-    whole = int(seconds)
+    count, unit = _whole_seconds_in_units(int(seconds))
+    return f"{count}{'m' if unit == 'min' else unit}"
+
+
+def _whole_seconds_in_units(whole: int) -> tuple[int, str]:
+    """Whole seconds as (count, `h`/`min`/`s`): hours or minutes only when exact and at least 10 min."""
     if whole >= 3600 and whole % 3600 == 0:
-        return f"{whole // 3600}h"
+        return whole // 3600, "h"
     if whole >= 600 and whole % 60 == 0:
-        return f"{whole // 60}m"
-    return f"{whole}s"
+        return whole // 60, "min"
+    return whole, "s"
 
 
 # Numbers people read ---------------------------------------------------------------------------------------------
@@ -135,12 +140,8 @@ def format_duration(seconds: float | None) -> str:
     if seconds == 0:
         return "0 s"
     if float(seconds).is_integer() and seconds < 1e7:
-        whole = int(seconds)
-        if whole >= 3600 and whole % 3600 == 0:
-            return f"{whole // 3600} h"
-        if whole >= 600 and whole % 60 == 0:
-            return f"{whole // 60} min"
-        return f"{whole} s"
+        count, unit = _whole_seconds_in_units(int(seconds))
+        return f"{count} {unit}"
     for limit, factor, unit in ((1e-3, 1e6, "µs"), (1.0, 1e3, "ms"), (120.0, 1.0, "s"), (7200.0, 1 / 60, "min")):
         if float(f"{seconds:.3g}") < limit:
             shown = seconds * factor

@@ -97,23 +97,12 @@ def fact_reads(expressions: Iterable[Expression], scope: str, local: frozenset[s
 class KeyMaker:
     """Builds instance keys for one run. Each namespace's part for a group of facts is interned to a small int and
     kept on the namespace (the app, nginx and host namespaces are shared by every route, and a route's facts are read
-    by many rules), so a key is a short tuple of ints.
+    by many rules), so a key is a short tuple of ints."""
 
-    `profile()`: one id for all the facts the `when`s of a scope read from an instance's own namespace, so that a
-    rule's `when` is looked up with one id per namespace (most routes share one profile)."""
+    __slots__ = ("_ids",)
 
-    __slots__ = ("_ids", "_union")
-
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self) -> None:
         self._ids: dict[Any, int] = {}
-        union: dict[tuple[str, str], set[str]] = {}
-        for rule in rules:
-            own = _OWN_NAMESPACES.get(rule.scope, frozenset()) - {"model"}  # model facts are read only on demand
-            lookups = fact_reads((rule.when,), rule.scope, frozenset()) if rule.when is not None else None
-            for namespace_name, attrs in lookups or ():
-                if namespace_name in own:
-                    union.setdefault((rule.scope, namespace_name), set()).update(attrs)
-        self._union = {key: tuple(sorted(attrs)) for key, attrs in union.items()}
 
     def key(self, names: dict[str, Any], lookups: Lookups) -> tuple[int, ...] | None:
         """The key of one instance; None when a fact cannot be read here (the instance is evaluated plainly)."""
@@ -128,11 +117,6 @@ class KeyMaker:
         except Exception:  # a namespace this instance lacks, a derivation that fails: evaluate plainly
             return None
         return tuple(parts)
-
-    def profiled(self, scope: str, lookups: Lookups) -> Lookups:
-        """`lookups` with the facts of profiled namespaces replaced by the whole profile (see key)."""
-        return tuple((name, self._union[(scope, name)]) if (scope, name) in self._union else (name, attrs)
-                     for name, attrs in lookups)
 
     def _intern(self, part: tuple[Any, ...]) -> int:
         found = self._ids.get(part)
@@ -152,109 +136,35 @@ def raise_unavailable(instance: ScopeInstance, fact: str) -> None:
     instance.names[namespace_name].require(attr)
 
 
-# The namespaces that usually differ from one instance of a scope to the next; the others (nginx, host, and the app
-# of most links) are shared, and many `when`s are decided by them alone (`app.kind == "uwsgi" and ...`).
-_OWN_NAMESPACES: dict[str, frozenset[str]] = {
-    "route": frozenset({"route", "upstream"}), "link": frozenset({"route", "upstream", "link", "model"}),
-}
-
-
-class _NeedsInstance(Exception):
-    """A probe evaluation read a fact of the instance's own namespaces."""
-
-
-class _Probe:
-    """Stands for an instance's own namespace while `when` is tried on the shared facts alone."""
-
-    __slots__ = ()
-
-    def setting_of(self, attr: str) -> None:
-        raise _NeedsInstance(attr)
-
-    def __getattr__(self, attr: str) -> Any:
-        raise _NeedsInstance(attr)
-
-
-_PROBE = _Probe()
-_UNDECIDED = object()
-
-
 class WhenCache:
-    """Remembers a rule's `when` outcome per combination of the fact values it reads.
+    """Remembers a rule's `when` outcome per combination of the fact values it reads. Route and link rules have
+    their `when`s decided by a WhenTree; this is their fallback where the tree cannot read a fact."""
 
-    Looked up in steps: by the shared facts alone, where `when` was decided without reading the instance's own facts
-    (tried once per combination with those namespaces replaced by a probe that raises when read); by the profiles
-    of the instance's own namespaces (KeyMaker.profile: one lookup, most routes share them); by exactly the facts
-    it reads."""
-
-    __slots__ = ("_when", "_keys", "_lookups", "_shared", "_profiled", "_own", "_results", "_decided", "_profiles")
+    __slots__ = ("_when", "_keys", "_lookups", "_results")
 
     def __init__(self, rule: Rule, keys: KeyMaker) -> None:
-        when = rule.when
-        self._when = when
+        self._when = rule.when
         self._keys = keys
-        self._lookups: Lookups | None = None
-        self._shared: Lookups | None = None
-        self._profiled: Lookups | None = None
-        self._own = _OWN_NAMESPACES.get(rule.scope, frozenset())
+        self._lookups = None if rule.when is None else fact_reads((rule.when,), rule.scope, frozenset())
         self._results: dict[tuple[int, ...], bool | str] = {}
-        self._decided: dict[tuple[int, ...], Any] = {}
-        self._profiles: dict[tuple[int, ...], bool | str] = {}
-        if when is None:
-            return
-        self._lookups = lookups = fact_reads((when,), rule.scope, frozenset())
-        if lookups is None:
-            return
-        shared = tuple(item for item in lookups if item[0] not in self._own)
-        if shared and len(shared) < len(lookups):
-            self._shared = shared
-        profiled = keys.profiled(rule.scope, lookups)
-        if profiled != lookups:
-            self._profiled = profiled
 
     def known_false(self, instance: ScopeInstance, evaluator: Evaluator) -> bool:
         """True when `when` is false for this instance; raises FactUnavailable when it would skip."""
         if self._lookups is None:
             return False
-        names = instance.names
-        outcome: Any = None
-        if self._shared is not None:
-            key = self._keys.key(names, self._shared)
-            if key is not None:
-                outcome = self._decided.get(key)
-                if outcome is None:
-                    outcome = self._decided[key] = self._probe(instance, evaluator)
-                if outcome is _UNDECIDED:
-                    outcome = None
-        profile = None
-        if outcome is None and self._profiled is not None:
-            profile = self._keys.key(names, self._profiled)
-            if profile is not None:
-                outcome = self._profiles.get(profile)
+        key = self._keys.key(instance.names, self._lookups)
+        if key is None:
+            return False
+        outcome = self._results.get(key)
         if outcome is None:
-            key = self._keys.key(names, self._lookups)
-            if key is None:
-                return False
-            outcome = self._results.get(key)
+            outcome = self._try(dict(instance.names), evaluator)
             if outcome is None:
-                outcome = self._try(dict(names), evaluator)
-                if outcome is None:
-                    return False
-                self._results[key] = outcome
-            if profile is not None:
-                self._profiles[profile] = outcome
+                return False
+            self._results[key] = outcome
         if isinstance(outcome, str):
             raise_unavailable(instance, outcome)
             return False  # not unavailable here after all: evaluate plainly
         return not outcome
-
-    def _probe(self, instance: ScopeInstance, evaluator: Evaluator) -> Any:
-        names = {name: _PROBE if name in self._own else namespace for name, namespace in instance.names.items()}
-        try:
-            outcome = self._try(names, evaluator)
-        except _NeedsInstance:
-            return _UNDECIDED
-        return _UNDECIDED if outcome is None else outcome
 
     def _try(self, names: dict[str, Any], evaluator: Evaluator) -> bool | str | None:
         """`when`'s outcome: True/False, the name of the unavailable fact, or None for a rule bug (the plain
@@ -263,8 +173,6 @@ class WhenCache:
             return bool(evaluator.evaluate(self._when, names))  # type: ignore[arg-type]
         except FactUnavailable as missing:
             return missing.fact
-        except _NeedsInstance:
-            raise
         except Exception:
             return None
 

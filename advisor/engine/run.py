@@ -51,7 +51,7 @@ def _run(index: FactIndex, rules: list[Rule], selection: Iterable[str] | None, s
     deployment = index.deployment
     wanted = None if selection is None else frozenset(selection)
     selected = [rule for rule in rules if wanted is None or rule.code in wanted]
-    keys = KeyMaker(selected)  # memoised evaluation (advisor/engine/memo.py)
+    keys = KeyMaker()  # memoised evaluation (advisor/engine/memo.py)
     result = EngineResult(rules_run=len(selected), notices=coverage_notices(deployment, selected, given))
     outcomes = _Outcomes(Evaluator(), strict)
     runs = [_RuleRun(number, rule, keys) for number, rule in enumerate(selected)]

@@ -157,9 +157,10 @@ def _built_dockerfiles(path: str, text: str) -> list[str]:
     """The Dockerfiles a compose file's services build (contexts written without variables)."""
     import yaml  # only when a compose file is read
 
+    from advisor.loaders.sources.compose import MAX_COMPOSE_CHARS
     from advisor.yaml_limits import YamlLimitError, check_yaml
 
-    if len(text) > 1024 * 1024:  # not a compose file of a deployment (advisor/loaders/sources/compose.py)
+    if len(text) > MAX_COMPOSE_CHARS:  # not a compose file of a deployment: the compose loader does not read it
         return []
     try:
         check_yaml(text)

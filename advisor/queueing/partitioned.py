@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .formulas import erlang_b
 from .numerics import solve_increasing
 from .params import QueueParams, ServiceTime
 from .poisson import log_erlang_b, log_geometric_sum
@@ -283,14 +284,11 @@ class _ChainSummary:
 
 
 def _log_erlang_b(slots: int, load: float) -> float:
-    """log B(slots, load); the plain recursion for the few threads of a gthread worker (it runs for every chain of
-    the fixed point and every node of the split quadrature), the bounded-time Poisson form above that."""
-    if slots > _RECURSION_SLOTS:
-        return log_erlang_b(slots, load)
-    b = 1.0
-    for k in range(1, slots + 1):
-        b = load * b / (k + load * b)
-    return math.log(b)
+    """log B(slots, load); the plain recursion (:func:`.formulas.erlang_b`) for the few threads of a gthread worker
+    (it runs for every chain of the fixed point and every node of the split quadrature), the bounded-time Poisson
+    form above that and where the recursion underflows (many threads, a light load)."""
+    b = erlang_b(slots, load) if slots <= _RECURSION_SLOTS else 0.0
+    return math.log(b) if b > 0.0 else log_erlang_b(slots, load)
 
 
 def _log_sum(*logs: float) -> float:

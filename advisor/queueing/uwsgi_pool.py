@@ -47,7 +47,9 @@ def uwsgi_refusal(link: Link) -> str | None:
     sends = _PASS_SPEAKS.get(route.kind)
     understands = _PROTOCOL_SPEAKS.get(protocol)
     if sends is None or understands is None:
-        return f"{route.kind}_pass to a uWSGI {protocol} socket is not modelled"
+        return (f"{route.kind}_pass to a uWSGI {protocol} socket is not modelled, so no outcome is predicted for "
+                "it. The model covers workers bound with `http-socket` behind proxy_pass or `socket` behind "
+                "uwsgi_pass")
     if sends != understands:
         return (f"{route.kind}_pass speaks {sends} to a uWSGI socket that speaks {understands}: every request fails "
                 "with 502 (see `advisor check`, ADR010), so there is no queue to model")

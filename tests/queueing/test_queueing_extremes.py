@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from small_configs import UNIX_APP, nginx_proxy_conf, write_pair
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -243,18 +244,7 @@ def test_a_band_within_a_budget_keeps_only_whole_runs():
 
 # -- the commands, end to end ---------------------------------------------------------------------------------------
 
-NGINX = """events {}
-http {
-    upstream app { server unix:/run/app.sock; }
-    server {
-        listen 80;
-        location / {
-            proxy_pass http://app;
-            proxy_read_timeout 30s;
-        }
-    }
-}
-"""
+NGINX = nginx_proxy_conf(UNIX_APP, "proxy_read_timeout 30s")
 
 CLI_CASES = [
     # (gunicorn.conf.py, options, expected exit codes, text that must be in the output)
@@ -275,9 +265,8 @@ CLI_CASES = [
 
 
 def _write(tmp_path: Path, gunicorn: str) -> list[str]:
-    (tmp_path / "nginx.conf").write_text(NGINX)
-    (tmp_path / "gunicorn.conf.py").write_text("bind = 'unix:/run/app.sock'\n" + gunicorn)
-    return [str(tmp_path / "nginx.conf"), str(tmp_path / "gunicorn.conf.py")]
+    bind = UNIX_APP.removeprefix("http://")
+    return write_pair(tmp_path, NGINX, "gunicorn.conf.py", f"bind = '{bind}'\n" + gunicorn)
 
 
 @pytest.mark.parametrize(("gunicorn", "options", "codes", "message"), CLI_CASES)

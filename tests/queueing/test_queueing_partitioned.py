@@ -227,3 +227,12 @@ def test_the_simulator_draws_the_split_bias_once_per_run() -> None:
     simulated = fmean(r.p_504 for r in runs)
     assert simulated == pytest.approx(predict(params).p_504, abs=0.025)
     assert simulated > predict(replace(params, split_spread=0.0)).p_504 + 0.04
+
+
+def test_log_erlang_b_of_many_threads_at_a_light_load_does_not_underflow():
+    from advisor.queueing.formulas import erlang_b
+    from advisor.queueing.partitioned import _log_erlang_b
+    from advisor.queueing.poisson import log_erlang_b
+
+    assert _log_erlang_b(200, 1e-2) == pytest.approx(log_erlang_b(200, 1e-2), rel=1e-9)  # B ~ e^-1784: below 1e-308
+    assert _log_erlang_b(4, 2.0) == pytest.approx(math.log(erlang_b(4, 2.0)), rel=1e-12)

@@ -101,6 +101,8 @@ def test_http_socket_behind_proxy_pass_is_modelled_over_tcp(tmp_path):
 @pytest.mark.parametrize("ini, nginx, message", [
     ("[uwsgi]\nmodule = app:app\nhttp = 127.0.0.1:8000\nprocesses = 3\n", PROXY_PASS, "HTTP router"),
     ("[uwsgi]\nmodule = app:app\nsocket = 127.0.0.1:8000\nprocesses = 3\n", PROXY_PASS, "every request fails"),
+    ("[uwsgi]\nmodule = app:app\nraw-socket = 127.0.0.1:8000\nprocesses = 3\n", PROXY_PASS,
+     "raw socket is not modelled, so no outcome is predicted.*`http-socket` behind proxy_pass"),
 ])
 def test_a_router_and_a_protocol_mismatch_are_refused(tmp_path, ini, nginx, message):
     with pytest.raises(ScenarioError, match=message):

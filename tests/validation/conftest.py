@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from agreement_support import BAND_LEVEL
 
 from advisor.validation.gunicorn_runner import GunicornConfig, gunicorn_available, start_gunicorn
 from advisor.validation.procutil import wait_gone
@@ -45,10 +46,6 @@ def gunicorn_server():
 
 FIXTURE_PAIRS = Path(__file__).parent / "fixtures"
 CAPACITY_RPS = 80.0  # c / S = 4 / 50 ms
-# Every test module compares ~20 informative shares with their bands; a 99.8 % band per comparison keeps the chance
-# that a correct model fails one of them (family-wise, Bonferroni) at about 4 % for fresh seeds. The seed is fixed,
-# so a run repeats its arrivals and service times and only timing jitter varies.
-BAND_LEVEL = 0.998
 RUN_DURATION = "10s"
 RUN_WARMUP = "2s"
 RUN_SEED = 1

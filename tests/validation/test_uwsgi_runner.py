@@ -12,22 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
+from agreement_support import descendants, require_uwsgi
 
 from advisor.validation.nginx_runner import NginxRoute, NginxRunner, render_nginx_conf
 from advisor.validation.endpoints import parse_endpoint
 from advisor.validation.procutil import process_alive, wait_gone
-from advisor.validation.uwsgi_runner import UwsgiConfig, start_uwsgi, uwsgi_binary
+from advisor.validation.uwsgi_runner import UwsgiConfig, start_uwsgi
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _require_uwsgi() -> None:
-    if uwsgi_binary() is not None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("uWSGI is required in CI (the test extra installs pyuwsgi) but `uwsgi` is not on PATH")
-    pytest.skip("uWSGI is not installed (pip install pyuwsgi; part of the test extra)")
 
 
 def _deployment(pair: str):
@@ -100,7 +93,7 @@ def test_a_gunicorn_link_is_refused_by_server_uwsgi():
     from advisor.commands.options import HostFacts, Inputs
     from advisor.commands.validate_cmd import UsageError, ValidateOptions, build_plan
 
-    _require_uwsgi()
+    require_uwsgi()
     directory = FIXTURES / "unix-b8"
     options = ValidateOptions(
         inputs=Inputs(paths=[str(directory / "nginx.conf"), str(directory / "gunicorn.conf.py")]),
@@ -116,7 +109,7 @@ def test_a_gunicorn_link_is_refused_by_server_uwsgi():
 def test_uwsgi_starts_serves_and_leaves_nothing_behind(bind, protocol):
     from advisor.validation.loadgen import LoadSpec, run_load
 
-    _require_uwsgi()
+    require_uwsgi()
     config = UwsgiConfig(bind=bind, protocol=protocol, processes=2, threads=2, listen=8, max_seconds=60,
                          request_log=True)
     with start_uwsgi(config) as server:
@@ -140,7 +133,7 @@ def test_uwsgi_starts_serves_and_leaves_nothing_behind(bind, protocol):
 def test_proxy_pass_to_a_uwsgi_socket_is_a_502_with_both_log_lines():
     from advisor.validation.loadgen import LoadSpec, run_load
 
-    _require_uwsgi()
+    require_uwsgi()
     with start_uwsgi(UwsgiConfig(bind="unix:", protocol="uwsgi", max_seconds=60)) as server:
         with NginxRunner(server.address, NginxRoute(proxy_read_timeout_s=5)) as nginx:
             result = run_load(LoadSpec(target=str(nginx.address), arrivals="burst", max_requests=2, duration_s=1,
@@ -158,7 +151,7 @@ def test_proxy_pass_to_a_uwsgi_socket_is_a_502_with_both_log_lines():
 def test_harakiri_cuts_within_a_second_of_it_as_a_502_and_the_worker_comes_back():
     from advisor.validation.loadgen import LoadSpec, run_load
 
-    _require_uwsgi()
+    require_uwsgi()
     config = UwsgiConfig(bind="unix:", protocol="uwsgi", processes=1, harakiri_s=2, max_seconds=60)
     with start_uwsgi(config) as server:
         with NginxRunner(server.address, NginxRoute(proxy_read_timeout_s=10, pass_kind="uwsgi")) as nginx:
@@ -181,7 +174,7 @@ def test_harakiri_cuts_within_a_second_of_it_as_a_502_and_the_worker_comes_back(
 @pytest.mark.nginx
 @pytest.mark.usefixtures("nginx_binary")
 def test_an_interrupted_uwsgi_run_leaves_nothing_behind(tmp_path):
-    _require_uwsgi()
+    require_uwsgi()
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     directory = FIXTURES / "uwsgi-unix-b8"
@@ -196,7 +189,7 @@ def test_an_interrupted_uwsgi_run_leaves_nothing_behind(tmp_path):
     while time.monotonic() < deadline and "sending" not in proc.stderr.readline():
         pass
     for _ in range(20):  # in the middle of the load: uWSGI's master and workers, nginx
-        seen |= _descendants(proc.pid)
+        seen |= descendants(proc.pid)
         time.sleep(0.05)
     assert len([pid for pid in seen if process_alive(pid)]) >= 4
     proc.send_signal(signal.SIGINT)
@@ -206,22 +199,3 @@ def test_an_interrupted_uwsgi_run_leaves_nothing_behind(tmp_path):
     assert [pid for pid in seen if process_alive(pid)] == []
     assert list(tmpdir.iterdir()) == []
     assert not Path("/run/advisor-validate-fixture").exists()
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-    found: set[int] = set()
-    frontier = [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
-        found.update(children)
-        frontier.extend(children)
-    return found

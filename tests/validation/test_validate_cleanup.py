@@ -13,31 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from agreement_support import descendants
 
 from advisor.validation.procutil import process_alive
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
 USER_SOCKET_DIR = Path("/run/advisor-validate-fixture")  # where the fixture configs put the app's socket
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text(errors="replace").rpartition(")")[2].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-    found: set[int] = set()
-    frontier = [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
-        found.update(children)
-        frontier.extend(children)
-    return found
 
 
 class Run:
@@ -59,7 +41,7 @@ class Run:
 
     def _watch(self) -> None:
         while not self._stop.is_set() and self.proc.poll() is None:
-            self.seen |= _descendants(self.proc.pid)
+            self.seen |= descendants(self.proc.pid)
             time.sleep(0.05)
 
     def wait_for_stderr(self, text: str, timeout_s: float = 30.0) -> str:

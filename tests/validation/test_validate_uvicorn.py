@@ -9,13 +9,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from agreement_support import BAND_LEVEL
 from small_configs import UNIX_APP, nginx_proxy_conf, write_pair
 
 from advisor.validation.procutil import process_alive, wait_gone
 from advisor.validation.uvicorn_runner import UvicornConfig, start_uvicorn, uvicorn_available
 
 NGINX = nginx_proxy_conf(UNIX_APP, "proxy_read_timeout 150ms", "proxy_connect_timeout 500ms")
-BAND_LEVEL = 0.998  # as the other agreement runs: few family-wise false alarms over the informative shares
 
 
 def _require_uvicorn() -> None:

@@ -11,15 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from agreement_support import BAND_LEVEL, assert_inside, band_table
 
 from advisor.validation.gunicorn_runner import worker_class_available
 
 pytestmark = [pytest.mark.slow, pytest.mark.nginx, pytest.mark.usefixtures("nginx_binary")]
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARES = ("p_ok", "p_502", "p_504", "p_504_connect", "p_500", "p_other")
 CAPACITY_RPS = 80.0  # c / S = 4 slots / 50 ms in every fixture here
-BAND_LEVEL = 0.998  # as the sync agreement runs: about 4 % family-wise false alarms over ~20 informative shares
 RUN_SEED = 1
 
 
@@ -40,23 +39,6 @@ def _validate(pair: str, rho: float, tmp_path: Path | None = None, **changes: st
         service_time="50ms", duration="10s", warmup="2s", proxy="nginx", server="gunicorn", seed=RUN_SEED,
         band_level=BAND_LEVEL, progress=False)
     return execute(options)[0]
-
-
-def _table(report: dict) -> str:
-    """The rows with the run's send lag: a busy machine (lag p99 >> 5 ms) explains a failure without a model error."""
-    lag = report["measured"]["send_lag_p99_s"]
-    rows = [f"{row['label']:>22}: predicted {row['predicted']}, measured {row['measured']}, band {row['band']} "
-            f"-> {row['verdict']}" for row in report["rows"]]
-    return "\n".join([f"send lag p99 {lag * 1000:.1f} ms; warnings {report['warnings']}", *rows])
-
-
-def _assert_inside(report: dict) -> None:
-    measured = report["measured"]
-    assert measured["access_log_unmatched"] == 0
-    assert report["verdict"] == "inside", _table(report)
-    for key in SHARES:
-        lo, hi = report["band"].get(key, (0.0, 0.0))
-        assert lo - 1e-12 <= measured[key] <= hi + 1e-12, _table(report)
 
 
 def _require(worker_class: str) -> None:
@@ -82,8 +64,8 @@ def test_gthread_shares_are_inside_the_band(pair, rho, workers, threads):
     assert report["measured"]["n"] > 300
     if workers == 2 and rho > 1 and report["verdict"] != "inside":
         pytest.xfail("known model limit: above capacity two gthread workers split the load unevenly, differently "
-                     "from run to run, which the per-worker model does not capture\n" + _table(report))
-    _assert_inside(report)
+                     "from run to run, which the per-worker model does not capture\n" + band_table(report))
+    assert_inside(report)
 
 
 def test_gthread_with_worker_connections_equal_to_threads_is_one_pooled_queue(tmp_path):
@@ -93,7 +75,7 @@ def test_gthread_with_worker_connections_equal_to_threads_is_one_pooled_queue(tm
     report = _validate("gthread-2x2", 1.2, tmp_path, worker_connections="2")
     assert report["predicted"]["model"].endswith("(exact)")
     assert report["measured"]["p_502"] > 0.05
-    _assert_inside(report)
+    assert_inside(report)
 
 
 @pytest.mark.parametrize("rho", [0.8, 1.2])
@@ -109,7 +91,7 @@ def test_gevent_shares_are_inside_the_band(rho):
     assert report["measured"]["n"] > 300
     if rho > 1:
         assert report["measured"]["p_502"] > 0.05
-    _assert_inside(report)
+    assert_inside(report)
 
 
 def test_uvicorn_worker_serves_every_request_at_once():
@@ -120,7 +102,7 @@ def test_uvicorn_worker_serves_every_request_at_once():
     assert report["predicted"]["p_502"] == 0.0
     # above the "capacity" of 4 slots nothing queues: only requests longer than the read timeout fail
     assert report["measured"]["p_504"] < 0.12
-    _assert_inside(report)
+    assert_inside(report)
 
 
 def test_worker_class_is_refused_by_the_reference_server():

@@ -28,7 +28,7 @@ from advisor.loaders.gunicorn.worker_names import unassigned_worker_counts
 from advisor.model.deployment import Diagnostic, HostFacts, UnknownSetting
 from advisor.model.provenance import Setting, Source
 from advisor.model.suppressions import Suppression
-from advisor.readers import read_bytes
+from advisor.readers import describe_size, read_bytes
 
 RAW_LIMIT = 120  # longest `raw` text kept for a setting (a logconfig_dict literal can be hundreds of lines)
 UNPARSABLE = "config file could not be parsed"
@@ -61,8 +61,9 @@ def read_config_file(path: str, host: HostFacts) -> ConfigFileLayer:
                                             "and that the file is readable"))
     if len(data) > MAX_CONFIG_BYTES:  # its syntax tree alone would take hundreds of megabytes
         return _failed(path, Diagnostic(
-            "ADV004", "error", f"gunicorn config file is {len(data)} bytes; files over {MAX_CONFIG_BYTES} bytes are "
-            "not read (a gunicorn config is a few kilobytes)", path, None, None,
+            "ADV004", "error", f"gunicorn config file is {len(data)} bytes; files over "
+            f"{describe_size(MAX_CONFIG_BYTES)} are not read (a gunicorn config is a few kilobytes), so its settings "
+            "were not checked", path, None, None,
             fix="pass the gunicorn config file itself (gunicorn.conf.py)"))
     return parse_config_source(data, path, host)
 

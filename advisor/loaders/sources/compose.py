@@ -116,7 +116,8 @@ def _composed(text: str) -> yaml.Node | None:
 def read_compose(source: SourceText) -> tuple[yaml.Node | None, Diagnostic | None]:
     if len(source.text) > MAX_COMPOSE_CHARS:
         return None, Diagnostic("ADV004", "info", f"{source.path} is {len(source.text)} characters long; a compose "
-                                f"file over {MAX_COMPOSE_CHARS} characters is not read", source.path,
+                                f"file over {MAX_COMPOSE_CHARS} characters is not read, so its app server settings "
+                                "were not checked", source.path,
                                 fix="pass the compose file of the deployment (or the file that starts the server)")
     try:
         return _composed(source.text), None
