@@ -9,7 +9,12 @@ hits both alike; the median of --runs runs is printed.
 (c) a generated 2,000-server nginx config (~42k lines) with a gunicorn config, against `crossplane.parse` of the
     same file in a fresh interpreter (target <= 1.5x), and 4,000 servers against 2,000 (target <= 2.2x: linear).
 
-Usage: python bench/bench_check.py [--runs 7] [--gixy /tmp/gixy-venv/bin/gixy]
+Compare like with like: install advisor and gixy-ng each into a virtualenv (as users do) and pass both executables.
+An interpreter's own start-up differs between a virtualenv and a base installation whose site-packages holds .pth
+files (a sandbox's certificate hook there costs ~15 ms per process), so the bare start of each interpreter is printed
+beside them.
+
+Usage: python bench/bench_check.py [--runs 7] [--gixy /tmp/gixy-venv/bin/gixy] [--advisor /tmp/venv/bin/advisor]
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from make_large_nginx import generate  # noqa: E402
 GUNICORN_CONF = 'bind = "10.0.0.1:8000"\nworkers = 4\ntimeout = 30\n'
 
 
-def advisor_command() -> list[str]:
-    """The console script installed with this interpreter (not a version manager's shim on PATH, whose own start-up
-    would be measured too), else `python -m advisor`."""
+def advisor_command(executable: str | None = None) -> list[str]:
+    """`executable`, else the console script installed with this interpreter (not a version manager's shim on PATH,
+    whose own start-up would be measured too), else `python -m advisor`."""
+    if executable:
+        return [executable]
     beside = Path(sys.executable).with_name("advisor")
     if beside.is_file():
         return [str(beside)]
@@ -67,18 +74,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--gixy", default=shutil.which("gixy"), help="gixy-ng's `gixy` executable")
+    parser.add_argument("--advisor", help="the `advisor` executable to time (default: this interpreter's)")
     parser.add_argument("--small-only", action="store_true", help="only the demo-pair cases (a) and (b)")
     args = parser.parse_args()
-    advisor = advisor_command()
+    advisor = advisor_command(args.advisor)
     demo_nginx = str(REPO / "fixtures/demo/nginx.conf")
     demo = [demo_nginx, str(REPO / "fixtures/demo/gunicorn.conf.py"), "--cpus", "2"]
     small = {
-        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c pass (advisor's interpreter)": [_interpreter_of(advisor), "-c", "pass"],
         "advisor --version": advisor + ["--version"],
         "advisor check demo pair": advisor + ["check", *demo],
         "advisor model demo pair": advisor + ["model", *demo, "--rps", "50", "--service-time", "80ms"],
     }
     if args.gixy:
+        small["python -c pass (gixy's interpreter)"] = [_interpreter_of([args.gixy]), "-c", "pass"]
         small["gixy demo nginx.conf"] = [args.gixy, demo_nginx]
     values = interleaved_medians(small, args.runs)
     if args.small_only:
@@ -95,7 +104,7 @@ def main() -> None:
             lines = path.read_text().count("\n")
             large = {
                 f"crossplane.parse {count} servers ({lines} lines)":
-                    [sys.executable, "-c", f"import crossplane; crossplane.parse({str(path)!r})"],
+                    [_interpreter_of(advisor), "-c", f"import crossplane; crossplane.parse({str(path)!r})"],
                 f"advisor check {count} servers": advisor + ["check", str(path), str(gunicorn_conf)],
             }
             values.update(interleaved_medians(large, max(3, args.runs // 2)))
@@ -107,6 +116,15 @@ def main() -> None:
     _print_small_ratios(values)
     print(f"advisor check / crossplane.parse at 2,000 servers: {ratio_2k:.2f}x (target <= 1.5x)")
     print(f"advisor check 4,000 / 2,000 servers: {scaling:.2f}x (target <= 2.2x)")
+
+
+def _interpreter_of(command: list[str]) -> str:
+    """The Python interpreter a console script (or `python -m`) runs with: its #! line."""
+    if len(command) > 1:
+        return command[0]
+    with open(command[0], "rb") as script:
+        first = script.readline().decode("utf-8", "replace")
+    return first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
 
 
 def _print_table(values: dict[str, float]) -> None:

@@ -5,7 +5,7 @@ Reads the runs that ``bench/gthread_split.py`` wrote (undiscarded gthread runs o
 1. fits ``split_spread`` from the per-run, per-worker accept counts only: the simulator (with the queued-worker
    preference) runs every measured cell with each candidate spread, and the spread whose mean coefficient of
    variation of the per-worker counts matches the measured one is chosen (``--fit-workers`` picks the cells it
-   is fitted on; the 504 shares are never fitted); without ``--fit-workers``, the model's own spread;
+   is fitted on; the 504 shares are never fitted); without ``--fit-workers``, the model's own split;
 2. prints, per cell, the measured mean 502 + 504 share with its standard error and the number of runs, the
    formula, the simulator's mean over runs of the same length, and the model without the bias, and counts the
    cells within 5 points.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from advisor.queueing import simulate as simulate_module
 from advisor.queueing.analytic import predict
-from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, QueueParams, ServiceTime
+from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_RATIO, QueueParams, ServiceTime
 from advisor.queueing.simulate import simulate
 from advisor.queueing.simulate_workers import PartitionedEngine
 
@@ -63,19 +63,21 @@ SPLIT: dict[int, tuple[float, ...]] = {}  # --ladder: a fixed fork-order split i
 
 def cell_params(workers: int, threads: int, rho: float, spread: float | dict[int, float] | None,
                 weight: float | None = None) -> QueueParams:
-    """The measured configuration; ``spread`` None: the model's own per-run bias for that many workers (a dict:
-    by the number of workers); ``weight`` None: the model's queued-worker preference."""
+    """The measured configuration; ``spread`` None: the model's own split (its rank ladder), else an even split
+    with this per-run bias (a dict: by the number of workers); ``weight`` None: the model's queued-worker
+    preference."""
     room = WORKER_CONNECTIONS - threads
     if isinstance(spread, dict):
         spread = spread.get(workers, spread.get(0))
-    spread = LINUX_SPLIT_SPREAD if spread is None else spread
+    ratio = LINUX_SPLIT_RATIO if spread is None else 1.0
+    spread = 0.0 if spread is None else spread
     weight = LINUX_QUEUED_WORKER_WEIGHT if weight is None else weight
     several = workers > 1
     return QueueParams(servers=workers * threads, queue_room=BACKLOG + 1 + workers * room,
                        arrival_rate=rho * workers * threads / SERVICE_S, service=ServiceTime.exponential(SERVICE_S),
                        read_timeout_s=READ_TIMEOUT_S, connect_timeout_s=0.5, workers=workers, worker_room=room,
                        queued_worker_weight=weight if several else 1.0,
-                       split_spread=spread if several else 0.0,
+                       split_spread=spread if several else 0.0, split_ratio=ratio,
                        split=SPLIT[workers] if several and workers in SPLIT else None)
 
 
@@ -143,7 +145,7 @@ def compare(cells: dict, spread: float | dict[int, float] | None, runs: int, wei
         formula_bad = formula.p_502 + formula.p_504
         sims = [simulate(params, horizon_s=WARMUP_S + RUN_S, warmup_s=WARMUP_S, seed=20_000 + k) for k in range(runs)]
         simulated = statistics.fmean(s.p_502 + s.p_504 for s in sims) if sims else math.nan  # --sim-runs 0: none
-        plain = predict(replace(params, split_spread=0.0), latencies=False)
+        plain = predict(replace(params, split_spread=0.0, split_ratio=1.0, split=None), latencies=False)
         without = plain.p_502 + plain.p_504
         marks = []
         for name, value in (("formula", formula_bad), ("simulated", simulated), ("without", without)):

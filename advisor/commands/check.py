@@ -132,9 +132,9 @@ def _run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     findings = sorted({finding.dedup_key: finding for finding in findings}.values(), key=lambda f: f.sort_key)
     data = ReportData(findings, skips, rules_run, files, notices=notices)
     if options.output_file:
-        from advisor.readers import open_output
+        from advisor.commands.output_file import report_output
 
-        with open_output(options.output_file) as handle:
+        with report_output(options.output_file) as handle:  # whole or not at all
             write_report(data, rules, options, out, handle)
     else:
         write_report(data, rules, options, out, out)

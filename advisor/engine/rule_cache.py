@@ -21,22 +21,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from advisor.cache_files import cache_dir, is_private, replace_file
+
 T = TypeVar("T")
 
-KEEP_FILES = 8  # cache files kept per directory (one per distinct set of rule directories)
 # Files changed this recently are not trusted to be what was read: one changed while the rules were compiled may
 # show an older mtime on a file system with coarse timestamps (the same guard as git's "racy" entries).
 SETTLE_NS = 2_000_000_000
-
-
-def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
-    env = os.environ if environ is None else environ
-    if env.get("ADVISOR_NO_CACHE"):
-        return None
-    if env.get("ADVISOR_CACHE_DIR"):
-        return Path(env["ADVISOR_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "advisor"
 
 
 def _build() -> str:
@@ -71,7 +62,7 @@ def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str,
     if cached is not None:
         try:
             with open(cached, "rb") as handle:
-                stored = json.loads(handle.read().decode("utf-8")) if _private(handle.fileno()) else None
+                stored = json.loads(handle.read().decode("utf-8")) if is_private(handle.fileno()) else None
         except (OSError, ValueError):
             stored = None
         if isinstance(stored, dict) and stored.get("signature") == signature \
@@ -93,7 +84,7 @@ def _store(target: Path, documents: dict[str, Any], signature: str) -> None:
         return
     if json.loads(text)["documents"] != documents:  # e.g. non-string keys: caching would change what validation sees
         return
-    _replace(target, text.encode("utf-8"), "rules-*.json")
+    replace_file(target, text.encode("utf-8"), "rules-*.json")
 
 
 def load_compiled(directories: list[Path], variant: str, build: Callable[[], tuple[list[Path], T]]) -> T:
@@ -141,7 +132,7 @@ def _read_compiled(target: Path, name: str) -> tuple[Any] | None:
 
     try:
         with open(target, "rb") as handle:
-            if not _private(handle.fileno()):
+            if not is_private(handle.fileno()):
                 return None  # a file someone else could have written is not unpickled
             stored_name, stamps, blob = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a missing, partial or foreign cache file is a miss
@@ -164,33 +155,4 @@ def _store_compiled(target: Path, name: str, stamps: list[tuple[str, Any]], resu
         data = pickle.dumps((name, stamps, blob), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - an object that cannot be pickled: just do not cache
         return
-    _replace(target, data, "compiled-*.pickle")
-
-
-def _private(descriptor: int) -> bool:
-    """True if the open file belongs to this user and no one else can write it (always true without POSIX users)."""
-    if not hasattr(os, "getuid"):
-        return True
-    stat = os.fstat(descriptor)
-    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
-
-
-def _replace(target: Path, data: bytes, family: str) -> None:
-    """Write `data` to `target` atomically (mode 0600) and keep the KEEP_FILES newest files of its family."""
-    import tempfile
-
-    try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        stale = sorted(target.parent.glob(family), key=lambda item: item.stat().st_mtime, reverse=True)
-        for old in stale[KEEP_FILES:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        return
+    replace_file(target, data, "compiled-*.pickle")

@@ -10,7 +10,6 @@ are no pin either.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -92,6 +91,8 @@ def _gunicorn_pins_in(path: str) -> list[Pin]:
 
 
 def _pipfile_lock(path: str, text: str) -> list[Pin]:
+    import json
+
     try:
         data = json.loads(text)
     except ValueError:

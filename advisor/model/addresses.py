@@ -29,6 +29,9 @@ class Address:
     """A TCP host:port, a unix socket path, or an inherited file descriptor (gunicorn `fd://N`).
 
     `host` is lower-cased, IPv6 without brackets; `host` may be a name (docker service, `localhost`).
+    `abstract`: a Linux abstract-namespace unix socket (uWSGI `@name`, a leading NUL byte in Python). Its `path` is
+    the name spelled with a leading `@`, as `ss -x` and uWSGI print it; no file exists for it, and nginx cannot
+    connect to one: nginx's `unix:@name` is the file `@name` relative to nginx's working directory.
     """
 
     kind: AddressKind
@@ -36,10 +39,11 @@ class Address:
     port: int | None = None
     path: str | None = None
     fd: int | None = None
+    abstract: bool = False
 
     def __str__(self) -> str:
         if self.kind == "unix":
-            return f"unix:{self.path}"
+            return f"unix:{self.path} (abstract)" if self.abstract else f"unix:{self.path}"
         if self.kind == "fd":
             return f"fd://{self.fd}"
         host = self.host or "0.0.0.0"
@@ -79,6 +83,19 @@ class Address:
         return "name" if ip is None else "ipv6" if ip[1] == 6 else "ipv4"
 
 
+def unix_socket_address(path: str) -> Address:
+    """The unix socket a program binds with `path` as its `sockaddr_un` path (Python's socket.bind, which gunicorn
+    and uvicorn use): a leading NUL byte names an abstract socket; `@` is an ordinary file name character there."""
+    if path.startswith("\0"):
+        return Address("unix", path="@" + path[1:], abstract=True)
+    return Address("unix", path=path)
+
+
+def abstract_socket_address(name: str) -> Address:
+    """uWSGI's abstract socket `@name` (core/socket.c: a socket name starting with `@`)."""
+    return Address("unix", path=name, abstract=True)
+
+
 def _split_host_port(text: str) -> tuple[str, str | None]:
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
@@ -95,7 +112,8 @@ def parse_nginx_address(text: str, default_port: int = 80) -> Address:
     """Parse an upstream `server` address or the host part of proxy_pass: `host[:port]`, `unix:/path`.
 
     nginx: "If a port is not specified, the port 80 is used" (the proxy_pass scheme may change the default).
-    Raises ValueError for a malformed address.
+    A unix path is copied into `sun_path` as written: `unix:@name` is a file named `@name` (relative to nginx's
+    working directory), never an abstract socket. Raises ValueError for a malformed address.
     """
     text = text.strip()
     if text.startswith("unix:"):
@@ -137,9 +155,9 @@ def parse_gunicorn_bind(text: str, default_port: int = 8000) -> Address:
     unix:PATH, unix://PATH, fd://N, tcp://HOST:PORT. Raises ValueError for a malformed bind."""
     text = text.strip()
     if text.startswith("unix://"):
-        return Address("unix", path=text[len("unix://"):])
+        return unix_socket_address(text[len("unix://"):])
     if text.startswith("unix:"):
-        return Address("unix", path=text[len("unix:"):])
+        return unix_socket_address(text[len("unix:"):])
     if text.startswith("fd://"):
         fd_text = text[len("fd://"):]
         if not fd_text.isdigit():

@@ -3,7 +3,9 @@
 Every pass directive links by address: `proxy_pass` and `uwsgi_pass` alike reach gunicorn, uvicorn or uWSGI binds
 (whether the protocols agree is a rule's question, not the linker's); a uWSGI bind points at its own socket line.
 Matching:
-- unix targets match unix binds with the same normalised path;
+- unix targets match unix binds with the same normalised path; a Linux abstract socket (uWSGI `@name`) is no
+  path: nginx cannot connect to one (its `unix:@name` is a file named `@name`), so no nginx target reaches it, and
+  a route to the file of the same name is diagnosed "abstract-socket";
 - TCP targets match TCP binds on the same port when the bind host is a wildcard (0.0.0.0, ::, since gunicorn does
   not set IPV6_V6ONLY), equals the target host, or both are loopback (127.0.0.1 vs localhost is linked but flagged
   as dual-stack when the bind covers only one family); a target host that names another docker-compose service
@@ -104,7 +106,7 @@ def _first_word(text: str) -> str:
 
 
 def _same_template_text(target: Address, bind: Address) -> bool:
-    if target.kind != bind.kind or not _PLACEHOLDER.search(str(bind)):
+    if target.kind != bind.kind or target.abstract != bind.abstract or not _PLACEHOLDER.search(str(bind)):
         return False
     if target.kind == "unix":
         return (_normalise_placeholders(posixpath.normpath(target.path or ""))
@@ -130,6 +132,8 @@ def _tcp_match(target: Address, bind: Address, app: AppServer, other_services: C
 
 
 def _unix_match(target: Address, bind: Address) -> bool:
+    if target.abstract or bind.abstract:  # an abstract name is bytes, not a path: no normalising
+        return target.abstract == bind.abstract and target.path == bind.path
     return posixpath.normpath(target.path or "") == posixpath.normpath(bind.path or "")
 
 
@@ -233,6 +237,13 @@ def link_routes(routes: list[Route], apps: list[AppServer], compose_services: Co
 
 def _explain_mismatch(target_setting: Setting, candidates: list[_Candidate], any_linked: bool) -> RouteLinkDiagnosis:
     target: Address = target_setting.value
+    abstract = [c for c in candidates if c.bind.abstract]
+    reachable = [c for c in candidates if not c.bind.abstract]
+    if abstract and not any_linked:
+        named = next((c for c in abstract if target.kind == "unix" and c.bind.path == target.path), None)
+        if named is not None or not reachable:
+            return _abstract_diagnosis(target_setting, named or abstract[0])
+    candidates = reachable or candidates  # advice never points nginx at a socket it cannot connect to
     same_kind = [c for c in candidates if c.bind.kind == target.kind]
     if not same_kind:
         other = candidates[0] if candidates else None
@@ -265,3 +276,14 @@ def _explain_mismatch(target_setting: Setting, candidates: list[_Candidate], any
         "port-mismatch", target_setting, closest.bind_setting,
         f"nginx connects to {target} but the app server listens on "
         + ", ".join(str(c.bind) for c in same_kind))
+
+
+def _abstract_diagnosis(target_setting: Setting, bind: _Candidate) -> RouteLinkDiagnosis:
+    target: Address = target_setting.value
+    where = (f"the file {target.path}" + ("" if (target.path or "").startswith("/")
+                                          else " relative to nginx's working directory")
+             if target.kind == "unix" else str(target))
+    return RouteLinkDiagnosis(
+        "abstract-socket", target_setting, bind.bind_setting,
+        f"nginx connects to {where} but the app server listens on the Linux abstract socket {bind.bind.path}, "
+        "which nginx cannot connect to")

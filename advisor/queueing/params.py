@@ -19,9 +19,10 @@ from advisor.units import format_duration
 
 __all__ = [
     "CLASSIC_SYN_RETRIES_S",
+    "LADDER_RANKS",
     "LINEAR_SYN_RETRIES_S",
     "LINUX_QUEUED_WORKER_WEIGHT",
-    "LINUX_SPLIT_SPREAD",
+    "LINUX_SPLIT_RATIO",
     "MAX_QUEUE_ROOM",
     "MAX_RPS",
     "MAX_SERVERS",
@@ -36,6 +37,7 @@ __all__ = [
     "check_workload",
     "parse_duration_s",
     "parse_service_time",
+    "rank_ladder",
 ]
 
 _STANDARD_NORMAL = NormalDist()
@@ -47,12 +49,14 @@ Z_99 = _STANDARD_NORMAL.inv_cdf(0.99)
 LINEAR_SYN_RETRIES_S: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 11.0)
 CLASSIC_SYN_RETRIES_S: tuple[float, ...] = (1.0, 3.0, 7.0, 15.0, 31.0, 63.0)
 
-# Which gthread worker accepts a connection is a race the kernel decides; measured with gunicorn 27 on Linux 6.x, a
-# worker with connections queued inside it wins it about twice as often as one without (docs/model-worker-classes.md).
-LINUX_QUEUED_WORKER_WEIGHT = 2.0
-# ... and the race is biased for a whole run: each worker's weight is e^(spread Z), Z standard normal, drawn once
-# per run; spread fitted to the per-run accept shares of two-worker runs (docs/model-worker-classes.md).
-LINUX_SPLIT_SPREAD = 0.1
+# Which gthread worker accepts a connection is a race the kernel decides. Measured with gunicorn 27 on Linux 6.x
+# (docs/model-worker-classes.md): the workers win it in a fixed order of preference, each about 0.7 times as often
+# as the one before it (the per-run accept counts of two to four workers), and a worker with connections queued
+# inside it wins about 1.4 times as often as it would otherwise (per-connection traces: 1.2-1.5).
+LINUX_SPLIT_RATIO = 0.7
+# The ladder was measured with up to four workers; further workers are assumed to get the fourth's share.
+LADDER_RANKS = 4
+LINUX_QUEUED_WORKER_WEIGHT = 1.4
 
 SERVICE_KINDS = ("exponential", "lognormal", "constant")
 SOCKET_KINDS = ("unix", "tcp")
@@ -93,6 +97,14 @@ def check_pool(family: str, workers: int, threads: int) -> None:
     if family == "gthread" and workers * threads > MAX_WORKERS:
         raise ParameterError(f"workers x threads = {workers} x {threads}: more threads than Linux runs on one host "
                              f"(at most {MAX_WORKERS})")
+
+
+def rank_ladder(workers: int, ratio: float) -> tuple[float, ...]:
+    """Shares of ``workers`` workers when each gets ``ratio`` times the share of the one before it (1: even), down
+    to rank LADDER_RANKS; the workers after it get the last rung's share (the ladder was measured that far)."""
+    weights = [ratio ** min(k, LADDER_RANKS - 1) for k in range(workers)]
+    total = math.fsum(weights)
+    return tuple(weight / total for weight in weights)
 
 
 @dataclass(frozen=True)
@@ -249,14 +261,17 @@ class QueueParams:
       accept queue (``queue_room`` minus the workers' rooms) only fills when every worker holds its maximum.
       ``None``/0: one pooled FIFO queue in front of all slots (sync workers; gthread with worker_connections <=
       threads).
-    * ``split``: relative shares of the connections each worker accepts (None: even). The kernel decides the split,
-      not the configuration: the model's prediction uses an even split unless told otherwise.
+    * ``split``: relative shares of the connections each worker accepts (None: from ``split_ratio``). The kernel
+      decides the split, not the configuration.
+    * ``split_ratio``: without ``split``, the workers' shares form a ladder by rank: each worker gets ``split_ratio``
+      times the share of the one before it (1: even). Which worker holds which rank does not matter to the outcome.
     * ``queued_worker_weight``: how much more likely a worker with connections queued inside it is to accept the
       next one than a worker without (1: no preference). Which worker's accept() wins is a race decided by the
       kernel's wake-ups and the scheduler; measured on Linux, a worker whose threads keep picking up queued
-      connections wins it about twice as often (see docs/model-worker-classes.md).
-    * ``split_spread``: the per-run bias of an even split: every worker gets a weight e^(spread Z), Z standard
-      normal, for a whole run (0: none). The prediction averages over it; the simulator draws it once per run.
+      connections wins it about 1.4 times as often (see docs/model-worker-classes.md).
+    * ``split_spread``: the per-run bias of an even split (no ``split``, ``split_ratio`` 1; ignored otherwise):
+      every worker gets a weight e^(spread Z), Z standard normal, for a whole run (0: none). The prediction
+      averages over it; the simulator draws it once per run.
     * ``unbounded``: every connection gets a slot at once (an event loop); nothing ever waits in a queue.
       Without ``concurrency_limit`` nothing is refused either and ``servers`` (= ``workers``) only sizes the
       utilisation figure.
@@ -283,6 +298,7 @@ class QueueParams:
     workers: int | None = None
     worker_room: int = 0
     split: tuple[float, ...] | None = None
+    split_ratio: float = 1.0
     queued_worker_weight: float = 1.0
     split_spread: float = 0.0
     unbounded: bool = False
@@ -330,6 +346,8 @@ class QueueParams:
             raise ValueError(f"queued_worker_weight must be > 0, got {self.queued_worker_weight!r}")
         if not (math.isfinite(self.split_spread) and 0.0 <= self.split_spread <= 5.0):
             raise ValueError(f"split_spread must be between 0 and 5, got {self.split_spread!r}")
+        if not (isinstance(self.split_ratio, (int, float)) and 0.0 < self.split_ratio <= 1.0):
+            raise ValueError(f"split_ratio must be in (0, 1], got {self.split_ratio!r}")
         if self.workers is None:
             if self.worker_room or self.split is not None:
                 raise ValueError("worker_room and split need workers")
@@ -392,9 +410,15 @@ class QueueParams:
 
     @property
     def shares(self) -> tuple[float, ...]:
-        """Each worker's share of the accepted connections (even unless ``split`` says otherwise)."""
-        n = self.workers or 1
-        return self.split if self.split is not None else tuple(1.0 / n for _ in range(n))
+        """Each worker's share of the accepted connections: ``split``, else the ``split_ratio`` ladder by rank."""
+        if self.split is not None:
+            return self.split
+        return rank_ladder(self.workers or 1, self.split_ratio)
+
+    @property
+    def even_split(self) -> bool:
+        """Every worker gets the same share (no ``split``, no ladder)."""
+        return self.split is None and (self.split_ratio == 1.0 or (self.workers or 1) == 1)
 
     @property
     def worker_timeout_enabled(self) -> bool:

@@ -1,7 +1,8 @@
 """The wait of an admitted request in a partitioned pool: per-worker queues fed by a random split (gthread).
 
 Each worker has ``t`` threads (slots) and holds at most ``cap = t + worker_room`` connections; an arriving
-connection goes to an accepting worker chosen at random, weighted by the worker's share and by
+connection goes to an accepting worker chosen at random, weighted by the worker's share (``QueueParams.shares``:
+an even split, a given one or the rank ladder of ``split_ratio``) and by
 ``queued_worker_weight`` g when connections are queued inside it. A worker is then a birth-death chain in n, the
 connections it holds:
 
@@ -20,6 +21,7 @@ an :class:`~advisor.queueing.waiting.AdmittedWait` with ``servers = t``: the sam
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -61,13 +63,13 @@ def _chain(rate_free: float, rate_queued: float, slots: int, cap: int, mu: float
 def partitioned_wait(params: QueueParams, arrival_rate: float, mean_holding_s: float) -> WaitDistribution:
     """The departures an admitted request waits for, mixed over the workers it can land in.
 
-    ``arrival_rate`` is the rate of connections the workers accept (after refusals). With ``split_spread`` (and no
-    explicit ``split``) the result is averaged over the per-run split bias (:mod:`.split_spread`): for each node a
+    ``arrival_rate`` is the rate of connections the workers accept (after refusals). With ``split_spread`` (and an
+    even split) the result is averaged over the per-run split bias (:mod:`.split_spread`): for each node a
     tagged worker with that share against the others, weighted by the node's probability and the tagged worker's
     flow.
     """
     workers = params.workers or 1
-    if params.split is not None or params.split_spread <= 0.0 or workers < 2:
+    if not params.even_split or params.split_spread <= 0.0 or workers < 2:
         return _mix([(group.flow * group.count, group.wait)
                      for group in _group_waits(params, arrival_rate, mean_holding_s)])
     # only these inputs matter (not the kernel backlog, which a recommendation search varies): remember the mixture
@@ -145,16 +147,7 @@ def _group_waits(params: QueueParams, arrival_rate: float, mean_holding_s: float
         root = solve_increasing(excess_two, 0.0, 0.0, max(g, 1.0), rel_tol=1e-9, abs_tol=1e-12)
         mean_weight = {tagged: tagged_weight(root), share: root}
     else:
-        mean_weight = {share: 1.0 for share in groups}  # start from an idle pool; damped iteration
-        for _ in range(MAX_ITERATIONS):
-            total = math.fsum(share * count * mean_weight[share] for share, count in groups.items())
-            change = 0.0
-            for share in groups:
-                new = summary(share, total - share * mean_weight[share]).mean_weight(g)
-                change = max(change, abs(new - mean_weight[share]))
-                mean_weight[share] = 0.5 * mean_weight[share] + 0.5 * new
-            if change < TOLERANCE:
-                break
+        mean_weight = _fixed_point(groups, lambda share, others: summary(share, others).mean_weight(g))
 
     large = closed_form or room > ARRAY_ROOM_MAX or slots > ARRAY_SERVERS_MAX
     total = math.fsum(share * count * mean_weight[share] for share, count in groups.items())
@@ -169,6 +162,30 @@ def _group_waits(params: QueueParams, arrival_rate: float, mean_holding_s: float
             flow, wait = _array_wait(*_birth_rates(arrival_rate, share, others, g), slots, room, mu)
         out.append(_Group(share, count, flow, wait))
     return out
+
+
+def _fixed_point(groups: dict[float, int], weight_given: Callable[[float, float], float]) -> dict[float, float]:
+    """Each group's mean weight E[g] given the others' total weight (``weight_given(share, others)``), by
+    Gauss-Seidel sweeps from an idle pool (each new weight enters the total at once): about a dozen sweeps where the
+    damped Jacobi iteration needed fifty. A sweep that changes more than the one before (the iteration oscillates)
+    switches to half steps for the rest."""
+    weights = {share: 1.0 for share in groups}
+    total = math.fsum(share * count * weights[share] for share, count in groups.items())
+    step, last_change = 1.0, math.inf
+    for _ in range(MAX_ITERATIONS):
+        change = 0.0
+        for share, count in groups.items():
+            new = weight_given(share, total - share * weights[share])
+            change = max(change, abs(new - weights[share]))
+            moved = weights[share] + step * (new - weights[share])
+            total += share * count * (moved - weights[share])
+            weights[share] = moved
+        if change < TOLERANCE:
+            break
+        if change > last_change:
+            step = 0.5
+        last_change = change
+    return weights
 
 
 def _array_wait(rate_free: float, rate_queued: float, slots: int, room: int, mu: float) -> tuple[float, AdmittedWait]:
@@ -220,7 +237,7 @@ def _mix(parts: list[tuple[float, WaitDistribution]]) -> WaitDistribution:
 
 def _groups(params: QueueParams) -> dict[float, int]:
     """{share: number of workers with it}; an even split is one group, without a per-worker tuple."""
-    if params.split is None:
+    if params.even_split:
         n = params.workers or 1
         return {round(1.0 / n, 12): n}
     return _share_groups(params.shares)

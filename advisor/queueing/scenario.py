@@ -48,7 +48,7 @@ from advisor.model.provenance import Setting, Source
 from advisor.model.workers import effective_family, queue_family, worker_family
 
 from . import uwsgi_pool
-from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, QueueParams, ServiceTime
+from .params import LINEAR_SYN_RETRIES_S, LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_RATIO, QueueParams, ServiceTime
 
 __all__ = [
     "OVERLOAD_FACTOR",
@@ -194,7 +194,7 @@ class PoolSettings:
             workers=self.workers if self.family in ("gthread", "event-loop") else None,
             worker_room=self.worker_queue_room // self.workers if self.family == "gthread" else 0,
             queued_worker_weight=LINUX_QUEUED_WORKER_WEIGHT if self.partitioned else 1.0,
-            split_spread=LINUX_SPLIT_SPREAD if self.partitioned else 0.0,
+            split_ratio=LINUX_SPLIT_RATIO if self.partitioned else 1.0,
             unbounded=self.family == "event-loop",
             concurrency_limit=self.concurrency_limit if self.family == "event-loop" else None,
         )
@@ -588,8 +588,9 @@ def _notes(scenario: Scenario) -> list[str]:
             f"once, so those requests can only time out (504), never be refused fast. "
             + (f"Each of the {s.workers} workers keeps accepting while its threads are busy, so a request can wait "
                "in one worker while another is idle: the model has one queue per worker, fed by a random split "
-               "that the kernel decides (measured: uneven, favouring workers that already queue). Setting "
-               "worker_connections = threads moves the queue into the shared kernel backlog."
+               "that the kernel decides (measured: uneven, in a fixed order of preference, and favouring workers "
+               "that already queue). Setting worker_connections = threads moves the queue into the shared kernel "
+               "backlog."
                if s.partitioned else f"The model counts these {s.worker_queue_room} places as queue room."))
         if scenario.upstream_keepalive:
             notes.append(f"nginx keeps up to {scenario.upstream_keepalive} idle keep-alive connections to this "

@@ -4,8 +4,9 @@ A gthread worker's main thread keeps accepting while its threads are busy, up to
 connections, and hands each one to its own thread pool (a FIFO queue). So, unlike the sync pool of ``simulate.py``:
 
 * an arriving connection goes to one of the workers that still accept (fewer than ``threads + worker_room``
-  connections), chosen at random with the ``QueueParams.shares`` weights - times a per-run weight per worker when
-  ``split_spread`` is set - not to a worker with a free thread;
+  connections), chosen at random with the ``QueueParams.shares`` weights (even, given, or the ``split_ratio`` rank
+  ladder; an even split times a per-run weight per worker when ``split_spread`` is set) and
+  ``queued_worker_weight`` - not to a worker with a free thread;
 * it waits inside that worker, behind that worker's busy threads, even when another worker is idle;
 * only when every worker holds its maximum do connections wait in the kernel accept queue (FIFO, shared); a worker
   that lets go of a connection takes the head of that queue; a full accept queue overflows as in the pooled model.
@@ -37,7 +38,7 @@ class PartitionedEngine(_Engine):
         self.cap = self.slots + params.worker_room  # connections a worker holds before it stops accepting
         self.room = params.kernel_room  # the pooled engine's queue is the kernel accept queue here
         self.synrecv_cap = max(1, self.room - 1)
-        self.shares = self.run_shares(params.shares, params.split_spread if params.split is None else 0.0)
+        self.shares = self.run_shares(params.shares, params.split_spread if params.even_split else 0.0)
         self.cumulative = list(accumulate(self.shares))
         self.held = [0] * self.n_workers  # connections accepted and not finished (in service + queued)
         self.busy = [0] * self.n_workers  # threads serving a request

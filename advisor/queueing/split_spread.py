@@ -1,8 +1,8 @@
-"""The per-run bias of a partitioned pool's split, as a small quadrature.
+"""The per-run bias of a partitioned pool's even split, as a small quadrature.
 
-Which gthread worker wins the accept race is not even, and the bias holds for a whole run: one worker is favoured
-or starved from start to end (docs/model-worker-classes.md). The model gives every worker a per-run weight
-w_i = e^(spread Z_i), Z_i independent standard normal, so a worker's share of the connections is
+Which gthread worker wins the accept race is not even (docs/model-worker-classes.md). The model's own split is a
+ladder by rank (``QueueParams.split_ratio``); this is the alternative ``QueueParams.split_spread``: every worker gets
+a per-run weight w_i = e^(spread Z_i), Z_i independent standard normal, so a worker's share of the connections is
 w_i / sum_j w_j. Outcomes are averaged over that distribution with a one-dimensional quadrature: a *tagged* worker
 against the others, whose summed weight is the lognormal of the same mean and variance (Fenton-Wilkinson; exact for
 two workers). The log-odds r = ln w_tagged - ln sum_others is then normal; equally likely nodes in r give the

@@ -1,6 +1,7 @@
 """A plain `advisor check` of a config pair imports only what that run uses: no typer, no YAML parser (the rules
 come from the compiled cache), no TOML parser when no config file applies, no loaders for inputs it does not have,
-no queueing model, and none of the standard-library modules only rare paths need.
+no queueing model, not crossplane (its tables come from a cache), and none of the standard-library modules only
+rare paths need.
 
 The run happens in a fresh interpreter; every `import` executed during it is recorded (even of a module the
 interpreter's site had already loaded), so the test means the same wherever it runs."""
@@ -37,7 +38,7 @@ builtins.__import__ = recording
 sys.argv = ["advisor", *sys.argv[1:]]
 from advisor.cli import main
 try:
-    main()
+    main(leave_quickly=False)
 except SystemExit as exit:
     code = exit.code
 finally:
@@ -49,7 +50,7 @@ sys.stderr.write("\\n" + json.dumps({"code": code, "requested": sorted(requested
 # Modules a check of an nginx.conf + gunicorn.conf.py must not import (a prefix covers its submodules).
 NOT_NEEDED = (
     "typer", "click", "rich", "tomllib", "yaml", "tempfile", "subprocess", "zipfile", "textwrap", "difflib",
-    "decimal", "shlex", "shutil", "advisor.queueing", "advisor.accesslog", "advisor.validation",
+    "decimal", "shlex", "shutil", "json", "crossplane", "advisor.queueing", "advisor.accesslog", "advisor.validation",
     "advisor.loaders.uvicorn", "advisor.loaders.sources", "advisor.loaders.discover",
     "advisor.loaders.gunicorn.cmdline",
     "advisor.globs", "advisor.report.json_report", "advisor.report.sarif",

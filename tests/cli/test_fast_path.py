@@ -139,7 +139,7 @@ def test_check_runs_without_importing_typer_and_prints_what_typer_prints(tmp_pat
     (tmp_path / ".git").mkdir()  # no advisor config above this
     argv = ["check", "nginx.conf", "gunicorn.conf.py", "--color", "never"]
     script = ("import sys\nfrom advisor.cli import main\nsys.argv = ['advisor', *sys.argv[1:]]\n"
-              "try:\n    main()\nfinally:\n    sys.stderr.write('typer imported: %s' % ('typer' in sys.modules))\n")
+              "try:\n    main(leave_quickly=False)\nfinally:\n    sys.stderr.write('typer imported: %s' % ('typer' in sys.modules))\n")
     fast = subprocess.run([sys.executable, "-c", script, *argv], cwd=tmp_path, capture_output=True, text=True)
     assert fast.stderr.endswith("typer imported: False"), fast.stderr
     monkeypatch.chdir(tmp_path)

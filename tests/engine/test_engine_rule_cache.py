@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor import cache_files
 from advisor.engine import rule_cache
 from advisor.engine.rules import RuleFileError, load_rules, read_yaml
 
@@ -76,19 +77,19 @@ def test_unwritable_location(tmp_path: Path, monkeypatch):
 
 
 def test_cache_location_and_switch():
-    assert rule_cache.cache_dir({"ADVISOR_NO_CACHE": "1", "ADVISOR_CACHE_DIR": "/x"}) is None
-    assert rule_cache.cache_dir({"ADVISOR_CACHE_DIR": "/x"}) == Path("/x")
-    assert rule_cache.cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/advisor")
-    assert rule_cache.cache_dir({}) == Path(os.path.expanduser("~")) / ".cache" / "advisor"
+    assert cache_files.cache_dir({"ADVISOR_NO_CACHE": "1", "ADVISOR_CACHE_DIR": "/x"}) is None
+    assert cache_files.cache_dir({"ADVISOR_CACHE_DIR": "/x"}) == Path("/x")
+    assert cache_files.cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/advisor")
+    assert cache_files.cache_dir({}) == Path(os.path.expanduser("~")) / ".cache" / "advisor"
 
 
 def test_old_cache_files_are_pruned(cache: Path, tmp_path: Path):
-    for index in range(rule_cache.KEEP_FILES + 3):
+    for index in range(cache_files.KEEP_FILES + 3):
         directory = tmp_path / f"set{index}"
         directory.mkdir()
         (directory / "TST001.yaml").write_text(RULE)
         load_rules([str(directory)])
-    assert len(list(cache.glob("rules-*.json"))) == rule_cache.KEEP_FILES
+    assert len(list(cache.glob("rules-*.json"))) == cache_files.KEEP_FILES
 
 
 def test_a_cache_file_for_other_rule_files_is_not_used(cache: Path, tmp_path: Path, monkeypatch):

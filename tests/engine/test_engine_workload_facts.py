@@ -247,7 +247,7 @@ def test_check_demo_full_output_has_the_recommendations(monkeypatch):
     text = out.getvalue()
     assert "fix: proxy_connect_timeout 500ms (a full accept queue then fails fast" in text
     # eight workers alone still leave per-worker queues behind busy threads; worker_connections = threads removes them
-    assert "workers = 8 (errors > 99.999 % → 38.7 %); worker_connections = 8 (errors 38.7 % → 0 %)" in text
+    assert "workers = 8 (errors 65 % → 39.5 %); worker_connections = 8 (errors 39.5 % → 0 %)" in text
     assert "fix: set worker_connections = 8: ok 83.3 % instead of 0 % at 1.2× capacity" in text
 
 

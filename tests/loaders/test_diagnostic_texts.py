@@ -102,6 +102,8 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, str], tuple[str, str
         ("ADV004", "info")),
     "unknown uvicorn option": (
         {"Procfile": "web: uvicorn shop.asgi:app --wrokers 2\n"}, ["Procfile"], {}, ("ADV006", "error")),
+    "uvicorn option with an invalid value": (
+        {"Procfile": "web: uvicorn shop.asgi:app --workers two\n"}, ["Procfile"], {}, ("ADV006", "error")),
     "uvicorn without an app": ({"Procfile": "web: uvicorn --port 8000\n"}, ["Procfile"], {}, ("ADV006", "error")),
     "uvicorn reload with workers": (
         {"Procfile": "web: uvicorn shop.asgi:app --reload --workers 4\n"}, ["Procfile"], {}, ("ADV006", "warning")),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from small_configs import UNIX_APP, nginx_proxy_conf, only_link_scenario, write_pair
 
-from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_SPREAD, ServiceTime
+from advisor.queueing.params import LINUX_QUEUED_WORKER_WEIGHT, LINUX_SPLIT_RATIO, ServiceTime
 from advisor.queueing.scenario import ScenarioError
 
 EXP50 = ServiceTime.exponential(0.05)
@@ -25,7 +25,8 @@ def test_several_gthread_workers_get_one_queue_each(tmp_path):
     params = scenario.params
     assert params.partitioned and (params.workers, params.slots_per_worker, params.worker_room) == (3, 2, 998)
     assert params.kernel_room == 17 and params.queued_worker_weight == LINUX_QUEUED_WORKER_WEIGHT
-    assert params.split_spread == LINUX_SPLIT_SPREAD > 0  # the per-run bias of the split
+    assert params.split_ratio == LINUX_SPLIT_RATIO < 1 and params.split_spread == 0.0  # the rank ladder
+    assert params.shares[0] > params.shares[1] > params.shares[2]
     assert "one queue per worker" in scenario.parameters["c"].meaning
     assert any("one queue per worker" in note and "worker_connections = threads" in note for note in scenario.notes)
 
@@ -38,6 +39,7 @@ def test_several_gthread_workers_get_one_queue_each(tmp_path):
 def test_one_pooled_queue_otherwise(tmp_path, gunicorn):
     params = _link(tmp_path, gunicorn).params
     assert not params.partitioned and params.queued_worker_weight == 1.0 and params.split_spread == 0.0
+    assert params.split_ratio == 1.0 and params.even_split
 
 
 def test_event_loop_workers_are_modelled_only_when_asked(tmp_path):

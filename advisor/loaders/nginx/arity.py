@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import crossplane.analyzer as _analyzer
+from advisor.loaders.nginx.crossplane_tables import analyzer as _analyzer
 
 from advisor.loaders.nginx.templates import may_hold_placeholder, placeholder_reason
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import crossplane.analyzer as _analyzer
+from advisor.loaders.nginx.crossplane_tables import analyzer as _analyzer
 
 CONTEXTS = ("main", "http", "server", "location")
 _MASKS = {

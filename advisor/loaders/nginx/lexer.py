@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterator
 from sys import intern
 from typing import Any
 
-import crossplane.lexer as _cp_lexer
-from crossplane.errors import NgxParserSyntaxError
-
 from advisor.lazy_regex import lazy_re
+from advisor.loaders.nginx.crossplane_tables import EXTERNAL_LEXER_DIRECTIVES, external_lexer
+from advisor.loaders.nginx.parse_errors import NgxParserSyntaxError
 
 Token = tuple[str, int, bool]
 Statement = tuple[list[str], int, str]  # (directive and arguments, line, terminator `;` `{` `}`): see lex_statements
@@ -118,7 +117,7 @@ class _Lexer:
             yield text[start:self.pos], self.lines.after(self.pos)
 
     def _external(self, token: str) -> Iterator[Token]:
-        lexer: Callable[..., Any] = _cp_lexer.EXTERNAL_LEXERS[token]
+        lexer: Callable[..., Any] = external_lexer(token)
         yield from lexer(self._chars(), token)
 
     def _quoted(self, quote: str) -> str | None:
@@ -175,7 +174,7 @@ class _Lexer:
         through `_slow`."""
         text, n, lines = self.text, self.n, self.lines
         fast = _FAST.match
-        external = _cp_lexer.EXTERNAL_LEXERS
+        external = EXTERNAL_LEXER_DIRECTIVES
         max_token = self.max_token
         depth = 0
         last = 0  # line of the last token (crossplane reports a missing `}` there)
@@ -299,7 +298,7 @@ class _Lexer:
                     yield token, token_line, False
                     start = -1
                     self.pos = pos + 1
-                    if self.directive_next and token in _cp_lexer.EXTERNAL_LEXERS:
+                    if self.directive_next and token in EXTERNAL_LEXER_DIRECTIVES:
                         for custom in self._external(token):
                             yield custom
                             self.directive_next = True
@@ -331,7 +330,7 @@ class _Lexer:
                         return
                     self._check(body, token_line)
                     yield body, token_line, True
-                    if self.directive_next and body in _cp_lexer.EXTERNAL_LEXERS:
+                    if self.directive_next and body in EXTERNAL_LEXER_DIRECTIVES:
                         for custom in self._external(body):
                             yield custom
                             self.directive_next = True

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import crossplane.analyzer as _analyzer
-from crossplane.errors import NgxParserDirectiveArgumentsError, NgxParserDirectiveError
+from advisor.loaders.nginx.crossplane_tables import analyzer as _analyzer
+from advisor.loaders.nginx.parse_errors import NgxParserDirectiveArgumentsError, NgxParserDirectiveError
 
 from advisor.loaders.nginx.lexer import Statement, Token
 

@@ -113,6 +113,9 @@ def _composed(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+_NOT_CHECKED = "the services in this file were not checked"
+
+
 def read_compose(source: SourceText) -> tuple[yaml.Node | None, Diagnostic | None]:
     if len(source.text) > MAX_COMPOSE_CHARS:
         return None, Diagnostic("ADV004", "info", f"{source.path} is {len(source.text)} characters long; a compose "
@@ -123,16 +126,17 @@ def read_compose(source: SourceText) -> tuple[yaml.Node | None, Diagnostic | Non
         return _composed(source.text), None
     except YamlLimitError as error:
         line = source.first_line + error.line - 1 if error.line is not None else None
-        return None, Diagnostic("ADV004", "error", f"{source.path} is not read: {error}", source.path, line,
+        return None, Diagnostic("ADV004", "error", f"{source.path} is not read ({error}): {_NOT_CHECKED}",
+                                source.path, line,
                                 fix="simplify the YAML (docker compose itself refuses documents this large)")
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = source.first_line + mark.line if mark is not None else None
         column = mark.column + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        return None, Diagnostic("ADV004", "error", f"{source.path} is not valid YAML: {problem}", source.path, line,
-                                column, fix="fix the YAML at this position (`docker compose config` reports the "
-                                            "same error)")
+        return None, Diagnostic("ADV004", "error", f"{source.path} is not valid YAML ({problem}): docker compose "
+                                f"refuses it, and {_NOT_CHECKED}", source.path, line, column,
+                                fix="fix the YAML at this position (`docker compose config` reports the same error)")
 
 
 def load_compose(source: SourceText, host_env: dict[str, str], collector: Collector) -> ComposeResult:

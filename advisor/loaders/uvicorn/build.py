@@ -12,9 +12,10 @@ from typing import Any
 from advisor.loaders.fix_texts import expansion_fix
 from advisor.loaders.gunicorn.build import AppLoadResult
 from advisor.loaders.gunicorn.origins import env_source, option_diagnostic
-from advisor.loaders.uvicorn.cmdline import InvalidOptionValue, UvicornArgs, convert_value, has_shell_expansion
+from advisor.loaders.uvicorn.cmdline import InvalidOptionValue, UvicornArgs, convert_value, exit_message, \
+    has_shell_expansion, skipped_checks
 from advisor.loaders.uvicorn.options import OPTIONS, UVICORN_VERSION
-from advisor.model.addresses import Address
+from advisor.model.addresses import Address, unix_socket_address
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts
 from advisor.model.provenance import Setting, Source
 
@@ -40,8 +41,8 @@ def _environment_layer(host: HostFacts, diagnostics: list[Diagnostic]) -> dict[s
             value: Any = ([convert_value(option, item) for item in text.split()] if option.multiple
                           else convert_value(option, text))
         except InvalidOptionValue as error:
-            diagnostics.append(option_diagnostic(source, f"uvicorn exits: Invalid value for '{option.flags[0]}' "
-                                                         f"(env var: '{option.envvar}'): {error}"))
+            diagnostics.append(option_diagnostic(source, exit_message(
+                f"{option.flags[0]} from {option.envvar}: {error}", skipped_checks(option.flags[0]))))
             layer[option.name] = Setting.unknown(f"{option.envvar}={text!r} is invalid: {error}", raw=text)
             continue
         layer[option.name] = Setting(value, source, text)
@@ -72,7 +73,7 @@ def _bind(settings: dict[str, Setting]) -> Setting:
     if not uds.known:
         return uds
     if uds.value:
-        return Setting([Address("unix", path=str(uds.value))], uds.source, f"unix:{uds.value}")
+        return Setting([unix_socket_address(str(uds.value))], uds.source, f"unix:{uds.value}")
     if not fd.known:
         return fd
     if fd.value is not None:
@@ -149,6 +150,8 @@ def _app(parsed: UvicornArgs, host: HostFacts, source: Source, diagnostics: list
     if parsed.expansions:
         return Setting.unknown(f"the APP argument may come from {parsed.expansions[0].raw}, which is not known")
     if parsed.exits_early is None:
-        diagnostics.append(option_diagnostic(source, "uvicorn exits: Missing argument 'APP'",
+        diagnostics.append(option_diagnostic(source, exit_message(
+            "the command names no application (the APP argument, module:app)",
+            "advisor checked its options without one"),
                                              fix="pass the application as the first argument (uvicorn module:app)"))
     return Setting.unknown("no APP argument was given")

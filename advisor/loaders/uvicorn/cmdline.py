@@ -3,7 +3,8 @@
 click rules that matter: long options only (`--port 8000`, `--port=8000`), no abbreviations, options and the APP
 argument in any order, an option's value is the next word even when it starts with `-`, `--` ends the options,
 repeated options: the last wins (`--header`, `--reload-dir`... append), exactly one APP argument. Bad input never
-raises; it becomes a diagnostic at the option's position, with the reason uvicorn would give when it exits.
+raises; it becomes a diagnostic at the option's position: the reason uvicorn exits, and what advisor did with the
+option instead (`exit_message`).
 """
 
 from __future__ import annotations
@@ -57,27 +58,39 @@ class InvalidOptionValue(ValueError):
     pass
 
 
+def exit_message(reason: str, consequence: str) -> str:
+    """One sentence for an option uvicorn rejects: what is wrong, then what advisor checked or skipped for it."""
+    return f"uvicorn exits at start: {reason}; {consequence}"
+
+
+def skipped_checks(flag: str) -> str:
+    return f"the checks that need {flag} were skipped"
+
+
+_WITHOUT_IT = "advisor checked the rest of the command without it"
+
+
 def convert_value(option: UvicornOption, text: str) -> Any:
     """click's type conversion for one option value; raises InvalidOptionValue with click's wording."""
     if option.type == "int":
         try:
             return int(text.strip())
         except ValueError:
-            raise InvalidOptionValue(f"{text!r} is not a valid integer.") from None
+            raise InvalidOptionValue(f"{text!r} is not a valid integer") from None
     if option.type == "float":
         try:
             return float(text.strip())
         except ValueError:
-            raise InvalidOptionValue(f"{text!r} is not a valid float.") from None
+            raise InvalidOptionValue(f"{text!r} is not a valid float") from None
     if option.type in ("bool", "flag"):
         lowered = text.strip().lower()
         if lowered in _TRUE:
             return True
         if lowered in _FALSE:
             return False
-        raise InvalidOptionValue(f"{text!r} is not a valid boolean.")
+        raise InvalidOptionValue(f"{text!r} is not a valid boolean")
     if option.type == "choice" and text not in option.choices:
-        raise InvalidOptionValue(f"{text!r} is not one of {', '.join(repr(c) for c in option.choices)}.")
+        raise InvalidOptionValue(f"{text!r} is not one of {', '.join(repr(c) for c in option.choices)}")
     return text
 
 
@@ -115,9 +128,9 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
             continue
         if flag not in FLAG_TO_OPTION:
             suggestion = suggest_flag(text)
-            hint = f" Did you mean {suggestion}?" if suggestion else ""
-            result.errors.append(option_diagnostic(source(index, text),
-                                                   f"uvicorn exits: No such option: {flag}.{hint}"))
+            hint = f" (did you mean {suggestion}?)" if suggestion else ""
+            result.errors.append(option_diagnostic(source(index, text), exit_message(
+                f"there is no option {flag}{hint}", _WITHOUT_IT)))
             # uvicorn exits either way; taking the next word as the value of the option it resembles avoids a
             # second, confusing "unexpected extra argument" report.
             resembles = FLAG_TO_OPTION.get(suggestion or "")
@@ -128,8 +141,8 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
         option, switch_value = FLAG_TO_OPTION[flag]
         if not option.takes_value:
             if has_equals:
-                result.errors.append(option_diagnostic(source(index, text),
-                                                       f"uvicorn exits: Option '{flag}' does not take a value."))
+                result.errors.append(option_diagnostic(source(index, text), exit_message(
+                    f"{flag} takes no value ({text})", f"advisor checked the rest of the command with {flag} set")))
             parsed = UvicornParsedOption(flag, option.name, None, index, None, source(index, flag))
             result.options.append(parsed)
             occurrences.setdefault(option.name, []).append((switch_value, parsed))
@@ -140,8 +153,9 @@ def parse_uvicorn_args(argv: list[str], source_for: Callable[[int], Source] | No
         elif index + 1 < len(argv):
             value, value_index, consumed = argv[index + 1], index + 1, 2
         else:
-            result.errors.append(option_diagnostic(source(index, text),
-                                                   f"uvicorn exits: Option '{flag}' requires an argument."))
+            result.errors.append(option_diagnostic(source(index, text), exit_message(
+                f"{flag} needs a value and the command ends there",
+                f"advisor checked the rest of the command with {flag} at its default")))
             index += 1
             continue
         parsed = UvicornParsedOption(flag, option.name, value, index, value_index, source(index, f"{flag} {value}"))
@@ -168,8 +182,8 @@ def _finish_settings(result: UvicornArgs, occurrences: dict[str, list[tuple[Any,
                 try:
                     value = convert_value(option, value)
                 except InvalidOptionValue as error:
-                    result.errors.append(option_diagnostic(parsed.source, f"uvicorn exits: Invalid value for "
-                                                                          f"'{parsed.flag}': {error}"))
+                    result.errors.append(option_diagnostic(parsed.source, exit_message(
+                        f"{parsed.flag} {error}", skipped_checks(parsed.flag))))
                     unknown = Setting.unknown(f"invalid value for {parsed.flag}: {error}", *_where(parsed.source),
                                               raw=str(value))
                     break
@@ -195,8 +209,8 @@ def _finish_app(result: UvicornArgs, positionals: list[tuple[int, str]], source:
         else:
             result.app = Setting(text, where, text)
     for index, text in positionals[1:]:
-        result.errors.append(option_diagnostic(source(index, text), f"uvicorn exits: Got unexpected extra argument "
-                                                                    f"({text})"))
+        result.errors.append(option_diagnostic(source(index, text), exit_message(
+            f"unexpected extra argument {text} (uvicorn takes one APP argument)", _WITHOUT_IT)))
 
 
 def _where(source: Source) -> tuple[str | None, int | None, int | None]:

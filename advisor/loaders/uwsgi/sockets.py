@@ -1,15 +1,16 @@
 """uWSGI socket addresses as uWSGI 2.0.30 binds them (core/socket.c `uwsgi_bind_sockets`).
 
-A name without `:` is a unix socket path (`@name` an abstract one); otherwise the text after the last `:` is the
-port: `:3031` binds every IPv4 address (INADDR_ANY), `[::]:3031` IPv6, a host name is resolved to its IPv4
-address (`localhost` -> 127.0.0.1). For `https`/`https-socket`/`ssl-socket` the certificate and key follow the
-address after commas. `=N` uses a socket shared with another option, which advisor does not follow.
+A name without `:` is a unix socket path (`@name` an abstract one, in Linux's abstract namespace: no file);
+otherwise the text after the last `:` is the port: `:3031` binds every IPv4 address (INADDR_ANY), `[::]:3031`
+IPv6, a host name is resolved to its IPv4 address (`localhost` -> 127.0.0.1). For `https`/`https-socket`/
+`ssl-socket` the certificate and key follow the address after commas. `=N` uses a socket shared with another
+option, which advisor does not follow.
 """
 
 from __future__ import annotations
 
 from advisor.loaders.uwsgi.options import atoi
-from advisor.model.addresses import Address
+from advisor.model.addresses import Address, abstract_socket_address
 
 _TLS_OPTIONS = frozenset({"https", "https-socket", "ssl-socket", "suwsgi-socket"})
 
@@ -25,7 +26,7 @@ def socket_address(text: str, option: str) -> Address:
         raise ValueError(f"{option} = {text} uses a shared socket, which advisor does not follow")
     colon = name.rfind(":")
     if colon == -1:
-        return Address("unix", path=name)
+        return abstract_socket_address(name) if name.startswith("@") else Address("unix", path=name)
     host, port_text = name[:colon], name[colon + 1:]
     port = atoi(port_text)
     if not port_text.strip().isdigit() or not 0 <= port < 65536:

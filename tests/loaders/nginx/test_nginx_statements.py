@@ -14,7 +14,7 @@ import pytest
 from crossplane.errors import NgxParserDirectiveArgumentsError
 
 from advisor import readers
-from advisor.loaders.nginx import columns, statements
+from advisor.loaders.nginx import columns, parse_errors, statements
 from advisor.loaders.nginx.lexer import lex_statements, lex_text
 from advisor.loaders.nginx.loader import load_nginx
 from advisor.loaders.nginx.parsing import _long_line, parse_file
@@ -51,11 +51,12 @@ def _crossplane(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]
     def analyze(fname, stmt, term, ctx=(), **_options):  # noqa: ANN001, ANN202 - crossplane's signature
         try:
             statements._check_statement(fname, stmt, term, ctx)
-        except NgxParserDirectiveArgumentsError:
+        except parse_errors.NgxParserDirectiveArgumentsError as error:
             seen[0] += 1
             if seen[0] > statements.MAX_PARSE_ERRORS:
                 raise statements.TooManyErrors(stmt["line"]) from None
-            raise
+            # crossplane's parser recovers from its own error class only
+            raise NgxParserDirectiveArgumentsError(error.strerror, error.filename, error.lineno) from None
 
     with monkeypatch.context() as patch:
         patch.setattr(cp_parser, "lex", lambda filename: lex_text(text, filename))

@@ -78,7 +78,7 @@ def test_reload_runs_one_process():
 
 def test_missing_app_argument():
     result = build("--port 8000")
-    assert any("Missing argument 'APP'" in d.message for d in result.diagnostics)
+    assert any("names no application" in d.message for d in result.diagnostics)
     assert values(build("--port 8000", env={"UVICORN_APP": "main:app"}), "app") == ("main:app",)
 
 

@@ -31,13 +31,16 @@ def test_options_after_the_app_and_last_one_wins():
 def test_errors_uvicorn_would_exit_with():
     parsed = parse("main:app --wrokers 4 --port x --reload=1 --lifespan maybe extra --backlog")
     messages = [error.message for error in parsed.errors]
+    rest = "advisor checked the rest of the command"
     assert messages == [
-        "uvicorn exits: No such option: --wrokers. Did you mean --workers?",
-        "uvicorn exits: Option '--reload' does not take a value.",
-        "uvicorn exits: Option '--backlog' requires an argument.",
-        "uvicorn exits: Invalid value for '--port': 'x' is not a valid integer.",
-        "uvicorn exits: Invalid value for '--lifespan': 'maybe' is not one of 'auto', 'on', 'off'.",
-        "uvicorn exits: Got unexpected extra argument (extra)",
+        f"uvicorn exits at start: there is no option --wrokers (did you mean --workers?); {rest} without it",
+        f"uvicorn exits at start: --reload takes no value (--reload=1); {rest} with --reload set",
+        f"uvicorn exits at start: --backlog needs a value and the command ends there; {rest} with --backlog at its "
+        "default",
+        "uvicorn exits at start: --port 'x' is not a valid integer; the checks that need --port were skipped",
+        "uvicorn exits at start: --lifespan 'maybe' is not one of 'auto', 'on', 'off'; the checks that need "
+        "--lifespan were skipped",
+        f"uvicorn exits at start: unexpected extra argument extra (uvicorn takes one APP argument); {rest} without it",
     ]
     assert all(error.severity == "error" and error.code == "ADV006" for error in parsed.errors)
 
@@ -45,8 +48,10 @@ def test_errors_uvicorn_would_exit_with():
 def test_no_abbreviations_and_double_dash():
     parsed = parse("main:app --work 2 -- --port")
     assert [error.message for error in parsed.errors] == [
-        "uvicorn exits: No such option: --work. Did you mean --workers?",
-        "uvicorn exits: Got unexpected extra argument (--port)"]
+        "uvicorn exits at start: there is no option --work (did you mean --workers?); advisor checked the rest of "
+        "the command without it",
+        "uvicorn exits at start: unexpected extra argument --port (uvicorn takes one APP argument); advisor checked "
+        "the rest of the command without it"]
 
 
 def test_shell_expansions_stay_unknown():
