@@ -24,7 +24,8 @@ def main(leave_quickly: bool = True) -> None:
     # A run allocates many objects and frees them by reference counting; the collector's default pace (a pass
     # every 700 allocations, each full pass walking every imported module) is a tenth of a small check's time.
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
-    install(sys.argv[1] if len(sys.argv) > 1 else "")  # before any module with record classes is imported
+    if sys.argv[1:] != ["--version"]:  # the one command without record classes: not worth importing dataclasses
+        install(sys.argv[1] if len(sys.argv) > 1 else "")  # before any module with record classes is imported
     from advisor.terminal import safe_stream
 
     debug = "--debug" in sys.argv

@@ -290,6 +290,7 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
     bands = band_in_user_units(sim_band, scale)
     rows = compare(predicted, measured, bands)
     verdict = overall_verdict(rows)
+    split = _measured_split(plan.params, run.server, scale)
     report = {
         "link": scenario.label,
         "predicted": predicted,
@@ -301,6 +302,7 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
         "nginx_error_log": run.nginx_error_log,
         "nginx_config": run.nginx_config,
         "server": run.server,
+        "split": split,
         "band_level": options.band_level,
         "band_runs": sim_band.runs,
         "notes": notes + list(plan.notes),
@@ -308,6 +310,26 @@ def execute(options: ValidateOptions) -> tuple[dict, list]:
         "elapsed_s": run.elapsed_s,
     }
     return report, rows
+
+
+def _measured_split(params, server: dict, scale: float) -> dict | None:
+    """For per-worker queues (gthread, several workers): the split the model assumed, the one measured (each worker's
+    share of the requests it finished) and the prediction with the measured split. The measured shares already hold
+    the preference for workers that queue, so that prediction gives it no extra weight. None otherwise."""
+    from dataclasses import replace
+
+    from advisor.queueing.analytic import predict
+    from advisor.validation.compare import in_user_units, predicted_values
+
+    counts = list(server.get("requests_by_worker") or [])
+    if not params.partitioned or not counts or len(counts) > params.workers:  # more: a worker was replaced
+        return None
+    counts += [0] * (params.workers - len(counts))  # workers that finished no request
+    measured = tuple(count / sum(counts) for count in counts)
+    with_measured = predict(replace(params, split=tuple(max(share, 1e-6) for share in measured),
+                                    queued_worker_weight=1.0, split_spread=0.0))
+    return {"model_shares": sorted(params.shares, reverse=True), "measured_shares": list(measured),
+            "predicted_with_measured_split": in_user_units(predicted_values(with_measured), scale)}
 
 
 def run(options: ValidateOptions) -> int:

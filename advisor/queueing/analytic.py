@@ -247,9 +247,10 @@ def _partitioned_outcomes(params: QueueParams, queue_rate: float, mean_holding_s
     reasons = [f"per-worker queues: the kernel, not the configuration, decides which worker accepts; the model "
                f"assumes {split}" + (f" with a {bias:g}x preference for workers that already queue (measured on "
                                      "Linux)" if bias != 1 else "")
-               + " - the bias measured on one machine, where with 2-4 workers the 504 share was within 5 points in "
-               "15 of 19 measured cells and up to 15 points off; splits differ between machines, and 10-s runs of "
-               "one configuration scatter by up to 25 points (docs/model-worker-classes.md)"]
+               + " - measured on one machine, where with 2-4 workers the 504 share was within 5 points in 15 of 19 "
+               "cells in one session and in 6 of 19 in another (up to 44 points too low: one of two workers took "
+               "four fifths of the connections); the split changes between sessions and machines, so measure the "
+               "pool where it runs (advisor validate --server gunicorn; docs/model-worker-classes.md)"]
     if service.kind != "exponential":
         reasons.append(f"{service.kind} service time: the per-worker queue lengths assume exponential service")
     return _AdmittedOutcomes(ok, 0.0, wait, model, tuple(reasons))

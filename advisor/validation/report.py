@@ -1,7 +1,8 @@
 """The validation report: a side-by-side text table, or one JSON object.
 
 JSON: ``{"link", "predicted", "measured", "band", "rows", "verdict", "parameters", "nginx_error_log", "server",
-"notes", "warnings", "band_level", "band_runs"}``; ``predicted`` and ``measured`` share the model's keys (p_ok,
+"split", "notes", "warnings", "band_level", "band_runs"}``; ``split`` (gthread with several workers, else null):
+``model_shares``, ``measured_shares`` (requests per worker, most first) and ``predicted_with_measured_split``; ``predicted`` and ``measured`` share the model's keys (p_ok,
 p_502, p_504, p_504_connect, p_500, p_other, latency_p50_s, latency_p99_s, utilization, ...), ``band`` maps each
 key to [lo, hi]. Times are in the configured deployment's units (divided by the time scale), except
 ``measured.send_lag_p99_s``, the load generator's lag behind its schedule in wall-clock seconds of the run.
@@ -124,6 +125,7 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
         cells = [line[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(line[1:4], widths[1:4])]
         out.append("  " + "   ".join(cells) + "   " + line[4])
     out.append("")
+    out.extend(_split_lines(report.get("split")))
     error_log = report.get("nginx_error_log")
     if error_log is not None:
         counts = error_log.get("counts", {})
@@ -150,6 +152,22 @@ def render_text(report: dict[str, Any], rows: list[Row]) -> str:
         outside = [row.label for row in rows if row.share and row.verdict != "inside"]
         out.append(f"verdict: outside - {', '.join(outside)} outside the {format_percent(level)} band")
     return "\n".join(out) + "\n"
+
+
+def _split_lines(split: dict[str, Any] | None) -> list[str]:
+    """The per-worker split measured against the model's, and the prediction with the measured split."""
+    if not split:
+        return []
+    def shares(values: list[float]) -> str:
+        return " / ".join(format_percent(value) for value in values)
+
+    again = split["predicted_with_measured_split"]
+    outcomes = ", ".join(f"{label} {format_percent(again.get(key) or 0.0)}" for key, label in (
+        ("p_ok", "ok"), ("p_502", "502"), ("p_504", "504")))
+    return [f"requests per worker, most first: measured {shares(split['measured_shares'])}; the model assumes "
+            f"{shares(split['model_shares'])}",
+            f"  with the measured split the model predicts {outcomes} (the kernel decides the split; it varies)",
+            ""]
 
 
 def _clean(value: Any) -> Any:

@@ -122,11 +122,20 @@ def _server_summary(plan: ValidationPlan, server) -> dict[str, Any]:
         log = server.log()
         return {"kind": "gunicorn", "address_kind": plan.socket,
                 "worker_timeouts": log.count("WORKER TIMEOUT"),
-                "workers_killed": log.count("was sent SIGKILL"), **_errors(log)}
+                "workers_killed": log.count("was sent SIGKILL"),
+                "requests_by_worker": requests_by_worker(server.request_records()), **_errors(log)}
     stats = server.stats()
     return {"kind": "ref", "address_kind": plan.socket, "spawned": stats.get("spawned"),
             "worker_timeouts": stats.get("aborted"), "workers_killed": stats.get("killed"),
             "requests": stats.get("requests"), **_errors(server.server_log())}
+
+
+def requests_by_worker(records: list[dict[str, Any]]) -> list[int]:
+    """How many requests each worker process finished, most first (the whole run, warm-up included)."""
+    counts: dict[Any, int] = {}
+    for record in records:
+        counts[record["pid"]] = counts.get(record["pid"], 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def _wait_access_log(nginx: NginxRunner, expected: set[int], timeout_s: float = 3.0) -> dict:

@@ -62,6 +62,14 @@ def test_gthread_shares_are_inside_the_band(pair, rho, workers, threads):
     model = report["predicted"]["model"]
     assert ("per-worker queues" in model) == (workers > 1)
     assert report["measured"]["n"] > 300
+    split = report["split"]  # per-worker queues: the measured split beside the model's
+    if workers == 1:
+        assert split is None
+    else:
+        assert len(split["measured_shares"]) == len(split["model_shares"]) == workers
+        assert sum(split["measured_shares"]) == pytest.approx(1.0)
+        assert split["measured_shares"] == sorted(split["measured_shares"], reverse=True)
+        assert 0.0 <= split["predicted_with_measured_split"]["p_504"] <= 1.0
     if workers == 2 and rho > 1 and report["verdict"] != "inside":
         pytest.xfail("known model limit: above capacity two gthread workers split the load unevenly, differently "
                      "from run to run, which the per-worker model does not capture\n" + band_table(report))
