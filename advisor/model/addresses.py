@@ -29,9 +29,10 @@ class Address:
     """A TCP host:port, a unix socket path, or an inherited file descriptor (gunicorn `fd://N`).
 
     `host` is lower-cased, IPv6 without brackets; `host` may be a name (docker service, `localhost`).
-    `abstract`: a Linux abstract-namespace unix socket (uWSGI `@name`, a leading NUL byte in Python). Its `path` is
-    the name spelled with a leading `@`, as `ss -x` and uWSGI print it; no file exists for it, and nginx cannot
-    connect to one: nginx's `unix:@name` is the file `@name` relative to nginx's working directory.
+    `abstract`: a Linux abstract-namespace unix socket (uWSGI and systemd `@name`, a leading NUL byte in
+    Python). Its `path` is the name spelled with a leading `@`, as `ss -x` and uWSGI print it; no file exists for
+    it, and nginx cannot connect to one: nginx's `unix:@name` is the file `@name` relative to nginx's working
+    directory.
     """
 
     kind: AddressKind
@@ -92,7 +93,8 @@ def unix_socket_address(path: str) -> Address:
 
 
 def abstract_socket_address(name: str) -> Address:
-    """uWSGI's abstract socket `@name` (core/socket.c: a socket name starting with `@`)."""
+    """The abstract socket `@name` as uWSGI (core/socket.c: a socket name starting with `@`) and systemd
+    (`ListenStream=@name`, systemd.socket(5)) spell it."""
     return Address("unix", path=name, abstract=True)
 
 

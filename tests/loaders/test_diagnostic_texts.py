@@ -152,9 +152,9 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, str], tuple[str, str
     "systemd socket unit": (
         {"shop.socket": "[Socket]\nListenStream=/run/shop.sock\n\n[Install]\nWantedBy=sockets.target\n"},
         ["shop.socket"], {}, ("ADV007", "info")),
-    "systemd abstract ListenStream": (
+    "systemd ListenStream with a specifier": (
         {"shop.service": "[Unit]\nRequires=shop.socket\n[Service]\nExecStart=/usr/bin/gunicorn shop.wsgi\n",
-         "shop.socket": "[Socket]\nListenStream=@shop\n"}, ["shop.service"], {}, ("ADV004", "info")),
+         "shop.socket": "[Socket]\nListenStream=%t/shop.sock\n"}, ["shop.service"], {}, ("ADV004", "info")),
     "systemd ListenStream advisor does not understand": (
         {"shop.service": "[Unit]\nRequires=shop.socket\n[Service]\nExecStart=/usr/bin/gunicorn shop.wsgi\n",
          "shop.socket": "[Socket]\nListenStream=vsock:2:8000\n"}, ["shop.service"], {}, ("ADV004", "info")),

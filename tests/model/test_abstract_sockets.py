@@ -17,7 +17,8 @@ from advisor.commands.options import HostFacts, Inputs
 from advisor.engine.rules import load_rules
 from advisor.engine.run import run_rules
 from advisor.loaders.deployment import build_deployment
-from advisor.loaders.uwsgi.sockets import socket_address
+from advisor.loaders.uwsgi.build import load_uwsgi_config
+from advisor.loaders.uwsgi.sockets import made_abstract, socket_address
 from advisor.model.addresses import Address, parse_gunicorn_bind, parse_nginx_address, unix_socket_address
 from advisor.model.deployment import AppServer, Route, Target
 from advisor.model.linking import link_routes
@@ -36,6 +37,14 @@ def test_who_means_abstract():
     assert socket_address("@shop", "socket") == Address("unix", path="@shop", abstract=True)
     assert socket_address("/run/shop.sock", "socket") == Address("unix", path="/run/shop.sock")
     assert str(socket_address("@shop", "socket")) == "unix:@shop (abstract)"
+    # bind_to_unix's other spelling: a backslash and a zero, as written in the config
+    assert socket_address("\\0shop", "socket") == Address("unix", path="@shop", abstract=True)
+    assert made_abstract(Address("unix", path="/run/shop.sock")) == Address("unix", path="@/run/shop.sock",
+                                                                            abstract=True)
+    assert made_abstract(Address("tcp", host="127.0.0.1", port=3031)) == Address("tcp", host="127.0.0.1",
+                                                                                  port=3031)
+    assert made_abstract(Address("unix", path="@shop", abstract=True)) == Address("unix", path="@shop",
+                                                                                  abstract=True)
 
 
 def _route(address: Address, route_id: str = "r") -> Route:
@@ -81,13 +90,17 @@ def test_advice_never_points_nginx_at_an_abstract_socket():
     assert diagnoses["r"].closest_bind.value == Address("unix", path="/run/other.sock")
 
 
-def _check(name: str) -> tuple[object, list[tuple[str, str, int | None, str]]]:
+def _findings(name: str, inputs: list[str] | None = None):
     directory = FIXTURES / name
-    inputs = Inputs(paths=sorted(str(path) for path in directory.iterdir()))
-    deployment = build_deployment(inputs, HostFacts.build())
-    result = run_rules(deployment, RULES, strict=True)
-    return deployment, [(f.code, Path(f.path).name, f.line, f.message) for f in result.findings
-                        if f.severity != "info"]
+    paths = [str(directory / input) for input in inputs] if inputs else sorted(str(path)
+                                                                             for path in directory.iterdir())
+    deployment = build_deployment(Inputs(paths=paths), HostFacts.build())
+    return deployment, [f for f in run_rules(deployment, RULES, strict=True).findings if f.severity != "info"]
+
+
+def _check(name: str, inputs: list[str] | None = None) -> tuple[object, list[tuple[str, str, int | None, str]]]:
+    deployment, findings = _findings(name, inputs)
+    return deployment, [(f.code, Path(f.path).name, f.line, f.message) for f in findings]
 
 
 @pytest.mark.parametrize("name", ["uwsgi-abstract", "gunicorn-nul"])
@@ -110,6 +123,82 @@ def test_abstract_socket_left_out_of_a_mismatch_with_another_socket():
     _, findings = _check("uwsgi-abstract-and-http")
     assert [(code, line) for code, _, line, _ in findings] == [("ADR011", 4)]
     assert "@shop-uwsgi" not in findings[0][3] and "0.0.0.0:8000" in findings[0][3]
+
+
+def _uwsgi_binds(tmp_path: Path, text: str):
+    (tmp_path / "uwsgi.ini").write_text(text)
+    return load_uwsgi_config(str(tmp_path / "uwsgi.ini"), HostFacts.build()).app
+
+
+def test_abstract_socket_option_makes_every_unix_socket_abstract(tmp_path):
+    """uWSGI's `abstract-socket` (bind_to_unix with abstract_socket set): `/run/shop.sock` is bound as the abstract
+    name `@/run/shop.sock`, wherever the option stands; TCP sockets and `@name` stay as they are."""
+    app = _uwsgi_binds(tmp_path, "[uwsgi]\nsocket = /run/shop.sock\nhttp-socket = 127.0.0.1:8000\n"
+                                 "fastcgi-socket = @fcgi\nabstract-socket = true\n")
+    assert app.binds == [Address("unix", path="@/run/shop.sock", abstract=True),
+                         Address("tcp", host="127.0.0.1", port=8000), Address("unix", path="@fcgi", abstract=True)]
+    socket = app.listeners[0].source
+    assert (socket.line, socket.inputs[0].line) == (2, 5)  # the socket's line, and the option's that changed it
+    assert "abstract-socket (" in (socket.detail or "")
+
+
+@pytest.mark.parametrize("text", ["abstract-socket = false\n", "abstract-socket = true\nabstract-socket = off\n",
+                                  ""])
+def test_abstract_socket_off_leaves_socket_files(tmp_path, text):
+    app = _uwsgi_binds(tmp_path, f"[uwsgi]\n{text}socket = /run/shop.sock\n")
+    assert app.binds == [Address("unix", path="/run/shop.sock")]
+
+
+def test_unknown_abstract_socket_option_makes_unix_sockets_unknown(tmp_path):
+    app = _uwsgi_binds(tmp_path, "[uwsgi]\nabstract-socket = $(SHOP_ABSTRACT)\nsocket = /run/shop.sock\n")
+    assert not app.settings["bind"].known
+    app = _uwsgi_binds(tmp_path, "[uwsgi]\nabstract-socket = $(SHOP_ABSTRACT)\nsocket = 127.0.0.1:3031\n")
+    assert app.binds == [Address("tcp", host="127.0.0.1", port=3031)]
+
+
+@pytest.mark.parametrize("start", ["ExecStart=/usr/bin/uwsgi -a -s /run/shop.sock --module shop.wsgi",
+                                   "Environment=UWSGI_ABSTRACT_SOCKET=1\n"
+                                   "ExecStart=/usr/bin/uwsgi --socket /run/shop.sock --module shop.wsgi"])
+def test_abstract_socket_from_the_command_line_or_environment(tmp_path, start):
+    (tmp_path / "shop.service").write_text(f"[Service]\n{start}\n")
+    deployment = build_deployment(Inputs(paths=[str(tmp_path / "shop.service")]), HostFacts.build())
+    assert deployment.apps[0].binds == [Address("unix", path="@/run/shop.sock", abstract=True)]
+
+
+def test_uwsgi_abstract_socket_option_against_nginx_socket_file():
+    deployment, findings = _findings("uwsgi-abstract-flag")
+    assert not deployment.links
+    assert [item.status for item in deployment.route_diagnoses.values()] == ["abstract-socket"]
+    (finding,) = findings
+    assert (finding.code, Path(finding.path).name, finding.line) == ("ADR012", "nginx.conf", 5)
+    assert "abstract socket @/run/shop/shop.sock, which nginx cannot reach" in finding.message
+    (related,) = finding.related
+    assert (Path(related.path).name, related.line) == ("uwsgi.ini", 5)  # the socket line
+    assert related.message == "uWSGI listens on the abstract socket @/run/shop/shop.sock"
+
+
+def test_uwsgi_abstract_socket_turned_off_again_links_the_file():
+    deployment, findings = _check("uwsgi-abstract-flag-off")
+    assert [link.match for link in deployment.links] == ["unix"]
+    assert findings == []
+
+
+def test_systemd_abstract_listen_stream_against_nginx():
+    deployment, findings = _findings("systemd-abstract", ["nginx.conf", "shop.service"])
+    (app,) = deployment.apps
+    assert app.binds == [Address("unix", path="@shop", abstract=True)]
+    assert not deployment.links
+    (finding,) = findings
+    assert (finding.code, Path(finding.path).name, finding.line) == ("ADR012", "nginx.conf", 4)
+    assert [(Path(item.path).name, item.line) for item in finding.related] == [("shop.socket", 2)]
+    assert "gunicorn listens on the abstract socket @shop" in finding.message
+
+
+def test_systemd_abstract_listen_stream_links_to_nothing():
+    """Next to a socket file, the abstract ListenStream takes part in no link and no finding."""
+    deployment, findings = _check("systemd-abstract-and-file", ["nginx.conf", "shop.service"])
+    assert [(link.match, link.bind) for link in deployment.links] == [("unix", Address("unix", path="/run/shop.sock"))]
+    assert [code for code, *_ in findings if code.startswith("ADR")] == []
 
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an http_proxy

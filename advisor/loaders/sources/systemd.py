@@ -19,7 +19,7 @@ from advisor.loaders.sources.expand import Environment, VarValue
 from advisor.loaders.sources.launch import NOTE, Collector, LaunchContext
 from advisor.loaders.sources.paths import PathResolver, source_dir
 from advisor.loaders.sources.text import PText, Pos, SourceText, Unresolved, VarUse, read_source_file, source_at
-from advisor.model.addresses import Address
+from advisor.model.addresses import Address, abstract_socket_address
 from advisor.model.deployment import Diagnostic
 from advisor.model.provenance import Setting
 
@@ -300,15 +300,16 @@ def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathRes
 
 
 def _listen_address(text: str) -> Address | str:
-    """The address `ListenStream=TEXT` binds, read as systemd.socket(5) describes it, or what it is instead
-    (an abstract or templated socket) when advisor cannot compare it with nginx's targets."""
+    """The address `ListenStream=TEXT` binds, read as systemd.socket(5) describes it (`/path` a socket file, `@name`
+    an abstract socket), or what it is instead (a templated socket, vsock...) when advisor cannot compare it with
+    nginx's targets."""
     text = text.strip()
     if "%" in text and not text.startswith("["):
         return "a name with a systemd specifier (its value depends on the unit instance)"
     if text.startswith("/"):
         return Address("unix", path=text)
-    if text.startswith("@"):  # nginx's unix: targets are file paths; an abstract name is no file
-        return "an abstract unix socket (nginx's unix: targets are file paths)"
+    if text.startswith("@") and len(text) > 1:  # the abstract socket `@name` (no file, nginx cannot connect to it)
+        return abstract_socket_address(text)
     if text.isdigit():  # IPv6 on every address, and IPv4 too unless BindIPv6Only=ipv6-only
         return Address("tcp", host="::", port=int(text)) if 0 < int(text) < 65536 else _NOT_AN_ADDRESS
     host, port = _ip_and_port(text)

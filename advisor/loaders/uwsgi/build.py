@@ -24,7 +24,8 @@ from advisor.loaders.uwsgi.option_names import ALL_OPTIONS
 from advisor.loaders.uwsgi.options import ALIASES, LOAD_OPTIONS, OPTIONS, OPTIONS_BY_NAME, PLACEHOLDER_OPTIONS, \
     SOCKET_OPTIONS, UWSGI_VERSION, InvalidValue, convert, setting_name
 from advisor.loaders.uwsgi.placeholders import resolve_placeholders
-from advisor.loaders.uwsgi.sockets import socket_address
+from advisor.loaders.uwsgi.sockets import made_abstract, socket_address
+from advisor.model.addresses import Address
 from advisor.model.deployment import AppServer, Diagnostic, HostFacts, Listener, UnknownSetting
 from advisor.model.provenance import Setting, Source
 
@@ -117,14 +118,34 @@ def _listeners(assembly: _Assembly) -> tuple[list[Listener], Setting | None]:
         except ValueError as error:
             return found, Setting.unknown(str(error), entry.source.path, entry.source.line, entry.source.column,
                                           raw=entry.value)
+        address, source, problem = _abstract_flag(address, entry, assembly.settings["abstract_socket"])
+        if problem is not None:
+            return found, problem
         speaks = SOCKET_OPTIONS[option]
         if speaks is None:
             if not protocol.known:
                 return found, Setting.unknown(f"the protocol of {entry.key} = {entry.value} is not known: "
                                               f"{protocol.source.detail}", entry.source.path, entry.source.line)
             speaks = str(protocol.value) if protocol.value else "uwsgi"
-        found.append(Listener(address, speaks, option, entry.source))
+        found.append(Listener(address, speaks, option, source))
     return found, None
+
+
+def _abstract_flag(address: Address, entry: Entry, flag: Setting) -> tuple[Address, Source, Setting | None]:
+    """`abstract-socket` (uWSGI reads it once, when it binds): a unix socket path becomes an abstract name. The
+    source stays the socket's line and names the option's; an unknown flag makes a unix socket unknown."""
+    if address.kind != "unix" or address.abstract or (flag.known and not flag.value):
+        return address, entry.source, None
+    if not flag.known:
+        return address, entry.source, Setting.unknown(
+            f"whether {entry.key} = {entry.value} is an abstract socket is not known: {flag.source.detail}",
+            entry.source.path, entry.source.line, entry.source.column, raw=entry.value)
+    where = flag.source.describe() if flag.source.kind != "file" else f"{flag.source.path}:{flag.source.line}"
+    source = entry.source
+    detail = f"abstract-socket ({where}) makes it the abstract socket {made_abstract(address).path}"
+    return made_abstract(address), Source(source.kind, source.path, source.line, source.column,
+                                          "; ".join(filter(None, (source.detail, detail))),
+                                          source.inputs + (flag.source,)), None
 
 
 def _bind(listeners: list[Listener], problem: Setting | None, missing: list[tuple[str, Source]]) -> Setting:

@@ -60,6 +60,7 @@ OPTIONS: tuple[UwsgiOption, ...] = (
     _o("worker-reload-mercy", "int", 60),
     _o("vacuum", "flag", False),
     _o("chmod-socket", "chmod", None),
+    _o("abstract-socket", "flag", False, "unix sockets are files; on: every unix socket is an abstract one"),
     _o("post-buffering", "uint", 0),
     _o("http-keepalive", "int", 0),
     _o("http-timeout", "int", 60),

@@ -1,6 +1,7 @@
 """uWSGI socket addresses as uWSGI 2.0.30 binds them (core/socket.c `uwsgi_bind_sockets`).
 
-A name without `:` is a unix socket path (`@name` an abstract one, in Linux's abstract namespace: no file);
+A name without `:` is a unix socket path (`@name`, or a backslash and a zero first, `\\0name`, an abstract one,
+in Linux's abstract namespace: no file; `abstract-socket` makes every unix socket abstract, see `made_abstract`);
 otherwise the text after the last `:` is the port: `:3031` binds every IPv4 address (INADDR_ANY), `[::]:3031`
 IPv6, a host name is resolved to its IPv4 address (`localhost` -> 127.0.0.1). For `https`/`https-socket`/
 `ssl-socket` the certificate and key follow the address after commas. `=N` uses a socket shared with another
@@ -26,7 +27,11 @@ def socket_address(text: str, option: str) -> Address:
         raise ValueError(f"{option} = {text} uses a shared socket, which advisor does not follow")
     colon = name.rfind(":")
     if colon == -1:
-        return abstract_socket_address(name) if name.startswith("@") else Address("unix", path=name)
+        if name.startswith("@"):
+            return abstract_socket_address(name)
+        if name.startswith("\\0"):  # a backslash and a zero, as written: bind_to_unix's other abstract spelling
+            return abstract_socket_address("@" + name[2:])
+        return Address("unix", path=name)
     host, port_text = name[:colon], name[colon + 1:]
     port = atoi(port_text)
     if not port_text.strip().isdigit() or not 0 <= port < 65536:
@@ -41,4 +46,12 @@ def socket_address(text: str, option: str) -> Address:
     return Address("tcp", host=host, port=port)
 
 
-__all__ = ["socket_address"]
+def made_abstract(address: Address) -> Address:
+    """The socket uWSGI binds for `address` under `abstract-socket = true` (bind_to_unix with abstract_socket set):
+    a unix socket path becomes the abstract name `@path`, no file; TCP sockets and abstract names stay as they are."""
+    if address.kind != "unix" or address.abstract:
+        return address
+    return abstract_socket_address("@" + (address.path or ""))
+
+
+__all__ = ["made_abstract", "socket_address"]

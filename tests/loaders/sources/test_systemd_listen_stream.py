@@ -1,6 +1,6 @@
 """systemd socket activation: every `ListenStream=` form systemd.socket(5) describes is read into the right address
-kind, and a form advisor cannot compare with nginx (an abstract socket, a specifier, vsock) makes the bind
-unknown instead of a misread TCP host."""
+kind (`@name` an abstract socket, which nginx cannot reach), and a form advisor cannot compare with nginx (a
+specifier, vsock) makes the bind unknown instead of a misread TCP host."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ SERVICE = "[Service]\nExecStart=/venv/bin/gunicorn -w 3 shop.wsgi\n"
     ("[::]:80", Address("tcp", host="::", port=80)),
     ("[fe80::1%eth0]:8000", Address("tcp", host="fe80::1", port=8000)),
     ("127.0.0.1:8000", Address("tcp", host="127.0.0.1", port=8000)),
+    ("@shop", Address("unix", path="@shop", abstract=True)),
 ])
 def test_addresses_systemd_binds(text: str, expected: Address) -> None:
     assert _listen_address(text) == expected
 
 
-@pytest.mark.parametrize("text", ["@shop", "%t/shop.sock", "vsock:2:8000", "localhost:8000", "unix:/run/x.sock",
+@pytest.mark.parametrize("text", ["@", "%t/shop.sock", "vsock:2:8000", "localhost:8000", "unix:/run/x.sock",
                                   "99999", "[1.2.3.4]:80"])
 def test_forms_advisor_cannot_compare_are_not_addresses(text: str) -> None:
     assert not isinstance(_listen_address(text), Address)
@@ -49,18 +50,18 @@ def _check(tmp_path: Path, socket: str, target: str):
 
 
 @pytest.mark.parametrize("target", ["unix:@shop", "127.0.0.1:8000", "unix:/run/shop.sock"])
-def test_an_abstract_socket_is_an_unknown_bind_never_a_mismatch(tmp_path: Path, target: str) -> None:
+def test_an_abstract_socket_is_unreachable_for_nginx(tmp_path: Path, target: str) -> None:
+    """The service listens only on `@shop`: whatever nginx targets, no route links and every request gets 502."""
     deployment, findings = _check(tmp_path, "[Socket]\nListenStream=@shop\n", target)
     (app,) = deployment.apps
-    assert app.settings["bind"].value is None and "abstract unix socket" in app.settings["bind"].source.detail
-    assert not [finding for finding in findings if finding.code.startswith("ADR")]
-    (note,) = [finding for finding in findings if finding.code == "ADV004"]
-    assert note.severity == "info" and note.message.startswith("ListenStream=@shop is an abstract unix socket")
+    assert app.binds == [Address("unix", path="@shop", abstract=True)]
+    assert not deployment.links
+    assert [finding.code for finding in findings if finding.code.startswith(("ADR", "ADV004"))] == ["ADR012"]
 
 
 def test_one_unreadable_listen_stream_makes_the_whole_bind_unknown(tmp_path: Path) -> None:
-    deployment, findings = _check(tmp_path, "[Socket]\nListenStream=/run/shop.sock\nListenStream=@shop\n",
-                                  "unix:@shop")
+    deployment, findings = _check(tmp_path, "[Socket]\nListenStream=/run/shop.sock\nListenStream=vsock:2:8000\n",
+                                  "unix:/run/other.sock")
     assert deployment.apps[0].settings["bind"].value is None
     assert not [finding for finding in findings if finding.code.startswith("ADR")]
 
