@@ -44,6 +44,15 @@ def is_private(descriptor: int) -> bool:
     return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
 
 
+def read_private(path: str | Path) -> bytes | None:
+    """The bytes of a cache file, or None when it is missing, unreadable or not this user's private file."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() if is_private(handle.fileno()) else None
+    except OSError:
+        return None
+
+
 def replace_file(target: str | Path, data: bytes, family: str) -> None:
     """Write `data` to `target` atomically (mode 0600) and keep the KEEP_FILES newest files of its family (a glob)."""
     import glob

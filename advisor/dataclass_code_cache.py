@@ -18,7 +18,7 @@ import sys
 from types import CodeType
 from typing import Any
 
-from advisor.cache_files import cache_directory, is_private, replace_file
+from advisor.cache_files import cache_directory, read_private, replace_file
 
 FAMILY = "dataclass-code-*.marshal"
 MAX_ENTRIES = 1500  # beyond this only the texts used by the current process are written back (a check uses ~400)
@@ -45,11 +45,11 @@ class CodeCache:
 
         if self.path is None:
             return {}
+        data = read_private(self.path)  # code someone else could have written is not run
+        if data is None:
+            return {}
         try:
-            with open(self.path, "rb") as handle:
-                if not is_private(handle.fileno()):
-                    return {}  # code someone else could have written is not run
-                build, codes = marshal.loads(handle.read())
+            build, codes = marshal.loads(data)
         except Exception:  # noqa: BLE001 - a missing, partial or foreign file is a miss
             return {}
         if build != _BUILD or not isinstance(codes, dict):

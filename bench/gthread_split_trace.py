@@ -12,7 +12,8 @@ run's ``alpha`` on its own). Prints, per group of runs (workers x threads, CPUs)
 standard errors and the spread of the per-run effects (their standard deviation, less the part the estimation
 noise explains).
 
-    python bench/gthread_split_trace.py free_tr.jsonl pin1_tr.jsonl [--by w,t,cpus] [--states busy|queued|recent]
+    python bench/gthread_split_trace.py free_tr.jsonl pin1_tr.jsonl [--by w,t,cpus]
+        [--states queued|depth|busy|recent|previous]
 
 ``--states``: ``queued`` (idle / some threads busy / all busy / queued 1 / queued 2+), ``depth`` (queued 1, 2-4,
 5-19, 20+), ``busy`` (the same with every
@@ -97,11 +98,7 @@ def fit(runs: list[list[tuple[int, list[str]]]], workers: int, iterations: int =
         hess = [[0.0] * len(names) for _ in names]
         for run, alpha in zip(encoded, alphas):
             for winner, cats in run:
-                logits = [alpha[i] + (beta[c] if c >= 0 else 0.0) for i, c in enumerate(cats)]
-                top = max(logits)
-                weights = [math.exp(x - top) for x in logits]
-                total = sum(weights)
-                p = [w / total for w in weights]
+                p = _choice_probabilities(alpha, beta, cats)
                 mean = [0.0] * len(names)
                 for i, c in enumerate(cats):
                     if c >= 0:
@@ -124,11 +121,7 @@ def fit(runs: list[list[tuple[int, list[str]]]], workers: int, iterations: int =
             h = [[0.0] * workers for _ in range(workers)]
             alpha = alphas[r]
             for winner, cats in run:
-                logits = [alpha[i] + (beta[c] if c >= 0 else 0.0) for i, c in enumerate(cats)]
-                top = max(logits)
-                weights = [math.exp(x - top) for x in logits]
-                total = sum(weights)
-                p = [w / total for w in weights]
+                p = _choice_probabilities(alpha, beta, cats)
                 g[winner] += 1.0
                 for i in range(workers):
                     g[i] -= p[i]
@@ -143,6 +136,15 @@ def fit(runs: list[list[tuple[int, list[str]]]], workers: int, iterations: int =
         if max((abs(s) for s in step), default=0.0) < 1e-6 and all(abs(x) < 1e-6 for x in grad):
             break
     return dict(zip(names, beta)), dict(zip(names, beta_se)), alphas, alpha_se
+
+
+def _choice_probabilities(alpha: list[float], beta: list[float], cats: list[int]) -> list[float]:
+    """Every worker's chance to win: the softmax of its run effect plus its state's weight (-1: the idle state)."""
+    logits = [alpha[i] + (beta[c] if c >= 0 else 0.0) for i, c in enumerate(cats)]
+    top = max(logits)
+    weights = [math.exp(x - top) for x in logits]
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:

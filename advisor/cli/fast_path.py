@@ -45,18 +45,24 @@ def run(argv: list[str]) -> None:
 
 def current_spec() -> dict[str, Any]:
     """The generated spec, or {} when typer_app.py or the installed typer/click changed after it was generated."""
-    import zlib
-    from pathlib import Path
-
     from advisor.cli import fast_spec
 
     try:
-        source = Path(__file__).with_name("typer_app.py").read_bytes().replace(b"\r\n", b"\n")
+        crc = source_crc()
     except OSError:
         return {}
-    if zlib.crc32(source) != fast_spec.SOURCE_CRC or parser_versions() != fast_spec.PARSER_VERSIONS:
+    if crc != fast_spec.SOURCE_CRC or parser_versions() != fast_spec.PARSER_VERSIONS:
         return {}
     return fast_spec.COMMANDS
+
+
+def source_crc() -> int:
+    """The checksum of typer_app.py the spec is stamped with (advisor/cli/spec_gen.py); line endings do not count
+    (a CRLF checkout is the same source)."""
+    import zlib
+
+    with open(os.path.join(os.path.dirname(__file__), "typer_app.py"), "rb") as handle:
+        return zlib.crc32(handle.read().replace(b"\r\n", b"\n"))
 
 
 def parser_versions() -> tuple[str, str] | None:

@@ -3,7 +3,7 @@
 What the fast path (advisor/cli/fast_path.py) needs to read a plain command line without importing typer.
 OPTIONS: option -> (parameter, type, repeatable, lower bound)."""
 
-SOURCE_CRC = 0x198e4a8a  # of typer_app.py: the fast path is off when that file differs
+SOURCE_CRC = 0xeca74814  # of typer_app.py: the fast path is off when that file differs
 PARSER_VERSIONS = ('0.28.0', 'typer 0.28.0')  # (typer, click): off under any other
 
 COMMANDS = {'check': {'handler': 'check',

@@ -10,18 +10,13 @@ file is current.
 from __future__ import annotations
 
 import inspect
-import zlib
 from pathlib import Path
 from pprint import pformat
 from typing import Any
 
+from advisor.cli.fast_path import source_crc
+
 SPEC_FILE = Path(__file__).with_name("fast_spec.py")
-SOURCE_FILE = Path(__file__).with_name("typer_app.py")
-
-
-def source_crc(path: Path = SOURCE_FILE) -> int:
-    """The checksum the spec is stamped with; line endings do not count (a CRLF checkout is the same source)."""
-    return zlib.crc32(path.read_bytes().replace(b"\r\n", b"\n"))
 
 
 def _kind(param: Any) -> tuple[str, int | None] | None:

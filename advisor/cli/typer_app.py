@@ -47,6 +47,10 @@ OutputFormatOpt = Annotated[Optional[str], typer.Option(
     "--output-format", help="full, concise, json, json-lines, sarif, github, gitlab, junit "
                             "[env: ADVISOR_OUTPUT_FORMAT; default: full].")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")]
+TextOrJsonOpt = Annotated[str, typer.Option("--output-format", help="text or json.")]  # show, rules, model, validate
+ColorOpt = Annotated[str, typer.Option("--color", help="auto, always, never.")]
+RulesDirOpt = Annotated[Optional[list[str]], typer.Option(
+    "--rules", help="Extra rule directory (repeatable).")]  # rules, rule
 RpsOpt = Annotated[Optional[float], typer.Option(
     "--rps", help="Offered load on the app server at peak, requests/s.", show_default=False)]
 ServiceTimeOpt = Annotated[Optional[str], typer.Option(
@@ -104,7 +108,7 @@ def check(
         "--fail-on", help="Lowest severity that makes the exit code 1: error, warning, info [default: warning].",
         show_default=False)] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
-    color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
+    color: ColorOpt = "auto",
     explain_skips: Annotated[bool, typer.Option(
         "--explain-skips", help="List rules skipped because a value is unknown, and why.")] = False,
     explain: Annotated[bool, typer.Option(
@@ -141,7 +145,7 @@ def show(
     nginx_version: NginxVersionOpt = None,
     gunicorn_version: GunicornVersionOpt = None,
     env: EnvOpt = None,
-    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    output_format: TextOrJsonOpt = "text",
     max_file_size: MaxFileSizeOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -151,8 +155,8 @@ def show(
 
 @app.command("rules")
 def rules_list(
-    rules: Annotated[Optional[list[str]], typer.Option("--rules", help="Extra rule directory (repeatable).")] = None,
-    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    rules: RulesDirOpt = None,
+    output_format: TextOrJsonOpt = "text",
 ) -> None:
     """List the rules: code, name, severity, summary."""
     raise typer.Exit(handlers.rules_list(**locals()))
@@ -161,7 +165,7 @@ def rules_list(
 @app.command("rule")
 def rule_explain(
     code_or_name: Annotated[str, typer.Argument(help="A rule code (TMO002) or name.")],
-    rules: Annotated[Optional[list[str]], typer.Option("--rules", help="Extra rule directory (repeatable).")] = None,
+    rules: RulesDirOpt = None,
     output_format: Annotated[str, typer.Option("--output-format", help="text (Markdown) or json.")] = "text",
 ) -> None:
     """Print one rule's documentation."""
@@ -195,8 +199,8 @@ def model(
     plot: Annotated[Optional[str], typer.Option(
         "--plot", help="Also draw the outcome shares against load to FILE.png or FILE.svg (needs matplotlib: "
                        "pip install 'proxy-advisor[plot]').", show_default=False)] = None,
-    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
-    color: Annotated[str, typer.Option("--color", help="auto, always, never.")] = "auto",
+    output_format: TextOrJsonOpt = "text",
+    color: ColorOpt = "auto",
     explain: Annotated[bool, typer.Option(
         "--explain", help="Also print every parameter's source, what happens when all workers are busy, the notes "
                           "and a chart of the outcomes against load.")] = False,
@@ -245,7 +249,7 @@ def validate(
     seed: Annotated[int, typer.Option("--seed", help="Seed for arrivals, service times and the band.")] = 1,
     band_level: Annotated[float, typer.Option(
         "--band-level", help="Coverage of the simulated band a correct model's run falls in.")] = 0.95,
-    output_format: Annotated[str, typer.Option("--output-format", help="text or json.")] = "text",
+    output_format: TextOrJsonOpt = "text",
     keep_access_log: Annotated[Optional[str], typer.Option(
         "--keep-access-log", help="Write nginx's access log of the run here, in the timing format `advisor model "
                                   "--access-log` reads.", show_default=False)] = None,

@@ -8,8 +8,9 @@ predicted effect), answers "what happens if all workers are busy and a request c
 writes a PNG or SVG with matplotlib). ``--simulate`` reports the discrete-event simulator's numbers instead of the
 formulas, and prints the formula value wherever it lies outside the simulator's 95 % band for a run of that length;
 it spends at most SIM_BUDGET_S of wall time (all links together): fewer band runs first, then shorter runs than
-``--duration``, each said in a note. The text output (`model_text`) is one compact block per app server and parameter set; ``--explain`` adds the
-provenance of every parameter, the narrative, the notes and the chart. How the model works: docs/model.md.
+``--duration``, each said in a note. The text output (`model_text`) is one compact block per app server and
+parameter set; ``--explain`` adds the provenance of every parameter, the narrative, the notes and the chart. How
+the model works: docs/model.md.
 
 With ``--access-log`` (instead of ``--rps``/``--service-time``) every app server's rate and service-time distribution
 are fitted from nginx's access logs (advisor/accesslog, docs/access-log.md), and each route's block also shows what
@@ -80,8 +81,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from advisor.commands.model_report import LinkReport, ModelOutcome, Simulation
 from advisor.commands.model_text import render_text
-from advisor.privacy import redact_naming_outside, redact_structure
 from advisor.commands.options import HostFacts, Inputs
+from advisor.privacy import redact_naming_outside, redact_structure
 from advisor.units import format_duration
 
 if TYPE_CHECKING:

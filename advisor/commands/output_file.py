@@ -11,7 +11,6 @@ directory where no temporary can be created.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,7 +52,7 @@ def _create_beside(target: str) -> tuple[str, int | None]:
     directory does not allow one."""
     directory, name = os.path.split(target)
     for _ in range(8):
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        temporary = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.tmp")
         try:
             return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                                       0o666)

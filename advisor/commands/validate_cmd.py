@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from advisor.commands.options import HostFacts, Inputs
 from advisor.privacy import redact_naming_outside, redact_structure
@@ -316,8 +316,6 @@ def _measured_split(params, server: dict, scale: float) -> dict | None:
     """For per-worker queues (gthread, several workers): the split the model assumed, the one measured (each worker's
     share of the requests it finished) and the prediction with the measured split. The measured shares already hold
     the preference for workers that queue, so that prediction gives it no extra weight. None otherwise."""
-    from dataclasses import replace
-
     from advisor.queueing.analytic import predict
     from advisor.validation.compare import in_user_units, predicted_values
 

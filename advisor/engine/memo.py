@@ -374,7 +374,6 @@ class _PartFailed(Exception):
     """Reading a fact's key part failed while recording (a derivation raised)."""
 
 
-
 def fact_part(namespace: Any, attr: str) -> Any:
     """The key part of one fact of a namespace (kept on the namespace): its value key and source kind, or absent
     or unknown."""

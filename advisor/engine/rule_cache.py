@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from advisor.cache_files import cache_dir, is_private, replace_file
+from advisor.cache_files import cache_dir, read_private, replace_file
 
 T = TypeVar("T")
 
@@ -60,10 +60,10 @@ def load_documents(paths: list[Path], parse: Callable[[Path], Any]) -> dict[str,
     cached = (directory / f"rules-{zlib.crc32(signature.encode()):08x}.json"
               if directory is not None and signature else None)
     if cached is not None:
+        data = read_private(cached)
         try:
-            with open(cached, "rb") as handle:
-                stored = json.loads(handle.read().decode("utf-8")) if is_private(handle.fileno()) else None
-        except (OSError, ValueError):
+            stored = json.loads(data.decode("utf-8")) if data is not None else None
+        except ValueError:
             stored = None
         if isinstance(stored, dict) and stored.get("signature") == signature \
                 and isinstance(stored.get("documents"), dict) \
@@ -130,11 +130,11 @@ def _read_compiled(target: Path, name: str) -> tuple[Any] | None:
     """(result,) when the cache file is this user's, names this build and all its stamps are current."""
     import pickle
 
+    data = read_private(target)  # a file someone else could have written is not unpickled
+    if data is None:
+        return None
     try:
-        with open(target, "rb") as handle:
-            if not is_private(handle.fileno()):
-                return None  # a file someone else could have written is not unpickled
-            stored_name, stamps, blob = pickle.load(handle)
+        stored_name, stamps, blob = pickle.loads(data)
     except Exception:  # noqa: BLE001 - a missing, partial or foreign cache file is a miss
         return None
     if stored_name != name or not stamps or stamps[0] != ("version", _build()):

@@ -159,7 +159,8 @@ def _workload_from_logs(logs: list[str], log_format: str | None, window: str | N
             problems[app_id] = app.problem or "too few requests"
             continue
         pool = app.pool
-        window_words = (f"busiest {format_duration(pool.window_s)} window" if pool.window_kind == "busiest" else "whole log")
+        window_words = (f"busiest {format_duration(pool.window_s)} window" if pool.window_kind == "busiest"
+                        else "whole log")
         description = f"{app.service.describe()}, fitted from the access log"
         per_app[app_id] = Workload(app.rps, description, app.service, float(budget),
                                    f"{where} ({window_words}: {format_rate(app.rps)})")

@@ -21,15 +21,15 @@ from advisor.model.provenance import Source
 from advisor.readers import read_text_or_none
 
 _REQUIREMENT = lazy_re(r"^\s*gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:[;#].*)?$",
-                          re.IGNORECASE | re.MULTILINE)
+                       re.IGNORECASE | re.MULTILINE)
 _PEP508 = lazy_re(r"""["']gunicorn(?:\[[^\]]*\])?\s*===?\s*(\d+\.\d+(?:\.\d+)?)\s*(?:;[^"']*)?["']""",
-                     re.IGNORECASE)
+                  re.IGNORECASE)
 _POETRY = lazy_re(r"""^\s*gunicorn\s*=\s*(?:\{[^}\n]*version\s*=\s*)?["']=?=?(\d+\.\d+(?:\.\d+)?)["']""",
-                     re.IGNORECASE | re.MULTILINE)
+                  re.IGNORECASE | re.MULTILINE)
 _LOCK_PACKAGE = lazy_re(r"""^name\s*=\s*["']gunicorn["']\s*\nversion\s*=\s*["'](\d+\.\d+(?:\.\d+)?)["']""",
-                           re.IGNORECASE | re.MULTILINE)
+                        re.IGNORECASE | re.MULTILINE)
 _NGINX_IMAGE = lazy_re(r"""(?:^|[\s"'/])(?:nginx|nginx-unprivileged):(\d+\.\d+\.\d+)(?:-[\w.]+)?(?=$|[\s"'@])""",
-                          re.IGNORECASE)
+                       re.IGNORECASE)
 _FROM = lazy_re(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
 _COMPOSE_IMAGE = lazy_re(r"^\s*image:\s*(\S+)", re.MULTILINE)
 

@@ -107,7 +107,8 @@ class OutcomeShares:
 
 
 def flatten_outcome(values: dict[str, Any]) -> dict[str, Any]:
-    """A result's ``asdict`` with the nested outcome replaced, in place, by its named shares (the JSON keys)."""
+    """A copy of a result's ``asdict`` with the nested outcome replaced, at its position, by its named shares (the
+    JSON keys)."""
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key == "outcome":

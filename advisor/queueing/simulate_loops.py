@@ -21,9 +21,8 @@ from .params import QueueParams
 __all__ = ["simulate_limited_loops"]
 
 
-def _arrival_times(params: QueueParams, rng: random.Random, horizon_s: float, arrivals: str,
-                   schedule: list[tuple[float, float]], bursts: list[float],
-                   max_requests: int | None) -> list[float]:
+def _arrival_times(rng: random.Random, horizon_s: float, arrivals: str, schedule: list[tuple[float, float]],
+                   bursts: list[float], max_requests: int | None) -> list[float]:
     times = [t for t in bursts if t < horizon_s]
     poisson = arrivals == "poisson"
     for index, (start, rate) in enumerate(schedule):
@@ -55,9 +54,9 @@ def simulate_limited_loops(params: QueueParams, horizon_s: float, warmup_s: floa
     truncated = False
     counts = {"ok": 0, "503": 0, "504": 0}
     ok_latencies: list[float] = []
-    busy = wasted = work = 0.0
+    wasted = work = 0.0  # seconds of handler work started by counted requests, and the part after a 504
     events = 0
-    for t in _arrival_times(params, rng, horizon_s, arrivals, schedule, bursts, max_requests):
+    for t in _arrival_times(rng, horizon_s, arrivals, schedule, bursts, max_requests):
         events += 1
         if stop_at is not None and not events & 1023 and time.perf_counter() > stop_at:
             end, truncated = t, True
@@ -77,7 +76,6 @@ def simulate_limited_loops(params: QueueParams, horizon_s: float, warmup_s: floa
         heapq.heappush(held, t + min(service, deadline))
         heapq.heappush(running, t + service)
         if counted:
-            busy += service
             work += service
             if service <= deadline:
                 counts["ok"] += 1
@@ -96,7 +94,7 @@ def simulate_limited_loops(params: QueueParams, horizon_s: float, warmup_s: floa
         queue_capacity=params.queue_room,
         offered_rps=n * per_s,
         rho=params.offered_load,
-        utilization=busy * per_s / params.servers,
+        utilization=work * per_s / params.servers,
         outcome=outcome,
         p_refused=0.0,
         p_worker_killed=0.0,

@@ -37,7 +37,8 @@ def render_junit(findings: Iterable[Finding], rules: Any = None, *, root: str,
     return buffer.getvalue()
 
 
-def write_junit(findings: Iterable[Finding], stream: TextIO, *, root: str, notices: Iterable[Notice | str] = ()) -> None:
+def write_junit(findings: Iterable[Finding], stream: TextIO, *, root: str,
+                notices: Iterable[Notice | str] = ()) -> None:
     """Write the JUnit XML document to `stream` one testcase at a time: the suite's skeleton (counts, notices) is
     serialised around a placeholder testcase, and each finding's testcase is indented as it would be in the whole
     tree, so the text is the same as serialising one tree but memory does not grow with the findings."""

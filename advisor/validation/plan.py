@@ -255,7 +255,8 @@ def make_plan(
                         "--server ref")
     if server == "uwsgi" and worker_class != "uwsgi":
         raise PlanError(f"the link's uWSGI workers run {worker_class.split('-')[-1]} cores; this validation runs "
-                        "uWSGI processes x threads only, so this link cannot be validated (its prediction stays unmeasured)")
+                        "uWSGI processes x threads only, so this link cannot be validated (its prediction stays "
+                        "unmeasured)")
     if family != "sync" and server == "ref":
         raise PlanError(f"the link uses {worker_class or family} workers; the reference server emulates sync workers "
                         "only. Use --server gunicorn: it runs real gunicorn with the link's worker class")

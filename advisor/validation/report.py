@@ -2,10 +2,11 @@
 
 JSON: ``{"link", "predicted", "measured", "band", "rows", "verdict", "parameters", "nginx_error_log", "server",
 "split", "notes", "warnings", "band_level", "band_runs"}``; ``split`` (gthread with several workers, else null):
-``model_shares``, ``measured_shares`` (requests per worker, most first) and ``predicted_with_measured_split``; ``predicted`` and ``measured`` share the model's keys (p_ok,
-p_502, p_504, p_504_connect, p_500, p_other, latency_p50_s, latency_p99_s, utilization, ...), ``band`` maps each
-key to [lo, hi]. Times are in the configured deployment's units (divided by the time scale), except
-``measured.send_lag_p99_s``, the load generator's lag behind its schedule in wall-clock seconds of the run.
+``model_shares``, ``measured_shares`` (requests per worker, most first) and ``predicted_with_measured_split``;
+``predicted`` and ``measured`` share the model's keys (p_ok, p_502, p_504, p_504_connect, p_500, p_other,
+latency_p50_s, latency_p99_s, utilization, ...), ``band`` maps each key to [lo, hi]. Times are in the configured
+deployment's units (divided by the time scale), except ``measured.send_lag_p99_s``, the load generator's lag
+behind its schedule in wall-clock seconds of the run.
 ``measured.outcome_codes`` has one character per measured request in schedule order (o ok, 2 502, 4 504 read,
 c 504 connect, 5 500, x other): runs with the same seed send the same requests and can be compared one by one.
 """
@@ -158,6 +159,7 @@ def _split_lines(split: dict[str, Any] | None) -> list[str]:
     """The per-worker split measured against the model's, and the prediction with the measured split."""
     if not split:
         return []
+
     def shares(values: list[float]) -> str:
         return " / ".join(format_percent(value) for value in values)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,10 +133,7 @@ def _server_summary(plan: ValidationPlan, server) -> dict[str, Any]:
 
 def requests_by_worker(records: list[dict[str, Any]]) -> list[int]:
     """How many requests each worker process finished, most first (the whole run, warm-up included)."""
-    counts: dict[Any, int] = {}
-    for record in records:
-        counts[record["pid"]] = counts.get(record["pid"], 0) + 1
-    return sorted(counts.values(), reverse=True)
+    return sorted(Counter(record["pid"] for record in records).values(), reverse=True)
 
 
 def _wait_access_log(nginx: NginxRunner, expected: set[int], timeout_s: float = 3.0) -> dict:
@@ -158,7 +156,8 @@ def run_plan(plan: ValidationPlan, *, nginx_binary: str | None = None, progress:
     nginx: NginxRunner | None = None
     try:
         with ExitStack() as stack:
-            what = {"ref": "reference server", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}.get(plan.server, f"gunicorn ({plan.worker_class})")
+            what = {"ref": "reference server", "uwsgi": "uWSGI", "uvicorn": "uvicorn"}.get(
+                plan.server, f"gunicorn ({plan.worker_class})")
             progress.phase(f"starting the {what} ({plan.processes} workers, {plan.socket})")
             server = stack.enter_context(_start_server(plan, workdir))
             target = str(server.address)

@@ -30,7 +30,7 @@ from advisor.template_syntax import TEMPLATE_SUFFIXES  # also read by advisor/lo
 _INLINE_STATEMENTS = lazy_re(rf"(?:{_STATEMENT}).*(?:{_STATEMENT})|(?:{_STATEMENT})")
 _GO_CONTROL = lazy_re(r"^\{\{-?\s*(?:if|else|end|range|with|define|block|template|break|continue)\b.*\}\}$")
 _BLOCK_WORDS = lazy_re(r"^(?:\{%-?|<%-?|\{\{-?)\s*(?:if|elif|else|end\w*|for|with|block|macro|call|filter|raw|"
-                          r"range|define|unless|elsif|case|when|while)\b|\bdo\s*(?:\|[^|]*\|)?\s*-?%>$")
+                       r"range|define|unless|elsif|case|when|while)\b|\bdo\s*(?:\|[^|]*\|)?\s*-?%>$")
 _TOKEN = lazy_re(r"_Tpl(\d+)_+")
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from advisor.cache_files import cache_directory, is_private, replace_file
+from advisor.cache_files import cache_directory, read_private, replace_file
 
 # crossplane's files the tables depend on: the table itself, the lexer registry and the extension registering into it
 _SOURCES = ("__init__.py", "analyzer.py", "lexer.py", os.path.join("ext", "lua.py"))
@@ -64,9 +64,9 @@ def _load() -> tuple[dict[str, list[int]], dict[str, int], list[str]]:
     if directory is None or stamp is None:
         return _read_from_crossplane()
     path = os.path.join(directory, f"crossplane-tables-{zlib.crc32(repr(stamp).encode()):08x}.marshal")
+    data = read_private(path)
     try:
-        with open(path, "rb") as handle:
-            stored = marshal.loads(handle.read()) if is_private(handle.fileno()) else None
+        stored = marshal.loads(data) if data is not None else None
     except Exception:  # noqa: BLE001 - a missing, partial or foreign cache file is a miss
         stored = None
     if isinstance(stored, tuple) and len(stored) == 4 and stored[0] == stamp:

@@ -169,6 +169,17 @@ class _Lexer:
                     return i if i < n else None
         return None
 
+    def _balance(self, token: str, depth: int, line: int) -> int:
+        """The brace depth after an unquoted `token` (crossplane's `_balance_braces`): a `}` without its `{` is
+        the syntax error at once."""
+        if token == "{":
+            return depth + 1
+        if token == "}":
+            if depth == 0:
+                raise NgxParserSyntaxError('unexpected "}"', self.filename, line)
+            return depth - 1
+        return depth
+
     def tokens(self) -> Iterator[Token]:
         """The token stream, with crossplane's brace balance check: plain stretches matched by `_FAST`, the rest
         through `_slow`."""
@@ -207,12 +218,7 @@ class _Lexer:
                         self.directive_next = False
                     if kind == "term":
                         char = match.group("term")
-                        if char == "{":
-                            depth += 1
-                        elif char == "}":
-                            depth -= 1
-                            if depth < 0:
-                                raise NgxParserSyntaxError('unexpected "}"', self.filename, line)
+                        depth = self._balance(char, depth, line)
                         self.arguments = 0
                         self.directive_next = True
                         if whole:  # one string object for each distinct word: a large config repeats a few hundred
@@ -226,12 +232,7 @@ class _Lexer:
                 line += text.count("\n", line_pos, start)
                 line_pos = start
                 char = text[start]
-                if char == "{":
-                    depth += 1
-                elif char == "}":
-                    depth -= 1
-                    if depth < 0:
-                        raise NgxParserSyntaxError('unexpected "}"', self.filename, line)
+                depth = self._balance(char, depth, line)
                 self.arguments = 0
                 self.directive_next = True
                 last = line
@@ -265,12 +266,7 @@ class _Lexer:
             self.pos = pos
             for token in self._slow():
                 if not token[2]:
-                    if token[0] == "{":
-                        depth += 1
-                    elif token[0] == "}":
-                        depth -= 1
-                        if depth < 0:
-                            raise NgxParserSyntaxError('unexpected "}"', self.filename, token[1])
+                    depth = self._balance(token[0], depth, token[1])
                 last = token[1]
                 yield token
             pos = self.pos

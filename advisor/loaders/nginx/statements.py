@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from advisor.loaders.nginx.crossplane_tables import analyzer as _analyzer
-from advisor.loaders.nginx.parse_errors import NgxParserDirectiveArgumentsError, NgxParserDirectiveError
-
 from advisor.loaders.nginx.lexer import Statement, Token
+from advisor.loaders.nginx.parse_errors import NgxParserDirectiveArgumentsError, NgxParserDirectiveError
 
 Stmt = dict[str, Any]
 ParseErrors = list[tuple[str, "int | None"]]  # (crossplane's message with " in FILE:LINE", line)

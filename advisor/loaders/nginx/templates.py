@@ -28,7 +28,7 @@ _ENVSUBST_BARE = lazy_re(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _MUSTACHE_EXPR = lazy_re(r"\{\{.*?\}\}", re.DOTALL)
 # Jinja statements and comments; Go template actions that are control flow or comments, not values.
 _MUSTACHE_STMT = lazy_re(r"\{%.*?%\}|\{#[^\n]*?#\}|\{\{-?\s*(?:/\*.*?\*/|(?:if|else|end|range|with|define|block|"
-                            r"template|break|continue)\b[^}]*?)\s*-?\}\}", re.DOTALL)
+                         r"template|break|continue)\b[^}]*?)\s*-?\}\}", re.DOTALL)
 _ERB_EXPR = lazy_re(r"<%=.*?%>", re.DOTALL)
 _ERB_STMT = lazy_re(r"<%(?![=%]).*?%>", re.DOTALL)
 _PYTHON_FORMAT = lazy_re(r"%\([A-Za-z_][A-Za-z0-9_.]*\)[sdifr]")
@@ -42,7 +42,7 @@ _GO_COMMENT_END = lazy_re(r"\*/\s*-?\}\}")
 _PLACEHOLDER_OPEN = lazy_re(r"\{\{|<%=|%\(")
 # A line holding nothing but one placeholder (and maybe a `;`): the template inserts directives there.
 _OWN_LINE = lazy_re(r"^([ \t]*)(\$\{[A-Z_][A-Z0-9_]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^\n]*?\}\}|<%=[^\n]*?%>)"
-                       r"[ \t]*;?[ \t]*$", re.MULTILINE)
+                    r"[ \t]*;?[ \t]*$", re.MULTILINE)
 # Where such a `$` line can start: found by the literal line break (a scan), not tried at every position like
 # _OWN_LINE's `^` (25x slower on a large config without any).
 _DOLLAR_FIRST = lazy_re(r"[ \t]*\$")

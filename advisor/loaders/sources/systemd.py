@@ -274,7 +274,10 @@ def _socket_bind(source: SourceText, entries: list[UnitEntry], resolver: PathRes
         listens: list[UnitEntry] = []
         for entry in unit_entries(socket_source):
             if entry.section == "Socket" and entry.key == "ListenStream":
-                listens = listens + [entry] if entry.value.text else []  # an empty value resets the list
+                if entry.value.text:
+                    listens.append(entry)
+                else:  # an empty value resets the list
+                    listens = []
         if not listens:
             continue
         addresses: list[Address] = []
